@@ -1,0 +1,332 @@
+//! The tamper-evident audit log.
+//!
+//! Append-only and hash-chained: each [`AuditRecord`] holds the SHA-256 of the
+//! record before it, and its own hash over its canonical encoding (see
+//! [`crate::digest`] and `docs/audit.md`). [`verify_chain`] recomputes every hash
+//! and pinpoints the first record that was edited, removed, inserted or moved.
+//! Removing records from the *end* leaves a valid shorter chain; publish the
+//! [`Anchor`] (length and head hash) somewhere the writer cannot rewrite and check
+//! against it with [`verify_anchored`].
+//!
+//! ```
+//! use chrono::{TimeZone, Utc};
+//! use stratum_core::audit::{verify_chain, AuditEvent, AuditLog};
+//! use stratum_core::digest::Digest;
+//! use stratum_core::gate::Actor;
+//!
+//! let mut log = AuditLog::in_memory();
+//! let at = Utc.with_ymd_and_hms(2026, 3, 1, 12, 0, 0).unwrap();
+//! let event = AuditEvent::ConfigChanged { config_hash: Digest::of_bytes(b"cfg"), previous: None };
+//! log.append(at, Actor::person("u_42", "admin"), event, Digest::ZERO)?;
+//! let mut records = log.records()?;
+//! assert_eq!(verify_chain(&records)?, log.anchor());
+//! records[0].at = at + chrono::TimeDelta::seconds(1); // tamper
+//! assert_eq!(verify_chain(&records).unwrap_err().code(), "audit_integrity");
+//! # Ok::<(), stratum_core::Error>(())
+//! ```
+
+mod sink;
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+pub use sink::{AuditSink, FsyncPolicy, JsonlFileSink, MemorySink};
+
+use crate::digest::{Digest, Ts, encode_into, sha256};
+use crate::error::{Error, IntegrityProblem, Result};
+use crate::gate::{Actor, Decision, Override};
+
+/// Version of the record format and canonical encoding.
+pub const RECORD_VERSION: u32 = 1;
+
+/// What a record is about.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum AuditEvent {
+    /// A trust-gate decision.
+    Decision(Box<Decision>),
+    /// An override was granted.
+    OverrideGranted(Override),
+    /// An override was revoked before it expired.
+    OverrideRevoked {
+        /// Override id.
+        id: String,
+        /// Why.
+        reason: String,
+    },
+    /// The gate's configuration changed.
+    ConfigChanged {
+        /// New config hash.
+        config_hash: Digest,
+        /// Previous config hash.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        previous: Option<Digest>,
+    },
+}
+
+/// One record of the chain.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AuditRecord {
+    /// Record format version ([`RECORD_VERSION`]).
+    pub v: u32,
+    /// Position in the log, from 0.
+    pub seq: u64,
+    /// When the event happened (UTC).
+    #[serde(with = "crate::digest::ts")]
+    pub at: DateTime<Utc>,
+    /// Who caused it.
+    pub actor: Actor,
+    /// What happened.
+    pub event: AuditEvent,
+    /// Digest of the inputs the event was computed from ([`Digest::ZERO`] if none).
+    pub inputs_digest: Digest,
+    /// Hash of the previous record ([`Digest::ZERO`] for the first).
+    pub prev_hash: Digest,
+    /// SHA-256 of this record's canonical encoding, all fields but this one.
+    pub hash: Digest,
+}
+
+/// The fields a record's hash covers, in order.
+#[derive(Serialize)]
+struct Body<'a> {
+    v: u32,
+    seq: u64,
+    at: Ts,
+    actor: &'a Actor,
+    event: &'a AuditEvent,
+    inputs_digest: &'a Digest,
+    prev_hash: &'a Digest,
+}
+
+impl AuditRecord {
+    /// Recomputes this record's hash from its contents.
+    ///
+    /// # Errors
+    /// Only if encoding fails, which the types of this crate never do.
+    pub fn compute_hash(&self) -> Result<Digest> {
+        let mut buf = Vec::with_capacity(512);
+        self.hash_into(&mut buf)
+    }
+
+    fn hash_into(&self, buf: &mut Vec<u8>) -> Result<Digest> {
+        buf.clear();
+        encode_into(
+            &Body {
+                v: self.v,
+                seq: self.seq,
+                at: Ts(self.at),
+                actor: &self.actor,
+                event: &self.event,
+                inputs_digest: &self.inputs_digest,
+                prev_hash: &self.prev_hash,
+            },
+            buf,
+        )?;
+        Ok(sha256(buf))
+    }
+}
+
+/// Length and head hash of a log: publish it elsewhere to detect truncation.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Anchor {
+    /// Number of records.
+    pub len: u64,
+    /// Hash of the last record ([`Digest::ZERO`] when empty).
+    pub head: Digest,
+}
+
+/// Where a record landed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AuditRef {
+    /// Sequence number.
+    pub seq: u64,
+    /// Record hash.
+    pub hash: Digest,
+}
+
+/// An append-only, hash-chained log over a sink.
+pub struct AuditLog {
+    sink: Box<dyn AuditSink>,
+    anchor: Anchor,
+    scratch: Vec<u8>,
+}
+
+impl std::fmt::Debug for AuditLog {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AuditLog")
+            .field("anchor", &self.anchor)
+            .finish_non_exhaustive()
+    }
+}
+
+impl AuditLog {
+    /// An empty log kept in memory.
+    #[must_use]
+    pub fn in_memory() -> Self {
+        AuditLog {
+            sink: Box::new(MemorySink::default()),
+            anchor: Anchor {
+                len: 0,
+                head: Digest::ZERO,
+            },
+            scratch: Vec::with_capacity(512),
+        }
+    }
+
+    /// Opens a log over `sink`, reading and verifying what it already holds.
+    ///
+    /// # Errors
+    /// [`Error::AuditIntegrity`] if the existing records do not verify;
+    /// [`Error::AuditIo`] if they cannot be read.
+    pub fn open(sink: impl AuditSink + 'static) -> Result<Self> {
+        let records = sink.read_all()?;
+        let anchor = verify_chain(&records)?;
+        Ok(AuditLog {
+            sink: Box::new(sink),
+            anchor,
+            scratch: Vec::with_capacity(512),
+        })
+    }
+
+    /// Length and head hash, for external anchoring.
+    #[must_use]
+    pub fn anchor(&self) -> Anchor {
+        self.anchor
+    }
+
+    /// Hash of the last record.
+    #[must_use]
+    pub fn head(&self) -> Digest {
+        self.anchor.head
+    }
+
+    /// Number of records.
+    #[must_use]
+    pub fn len(&self) -> u64 {
+        self.anchor.len
+    }
+
+    /// Whether the log is empty.
+    #[must_use]
+    pub fn is_empty(&self) -> bool {
+        self.anchor.len == 0
+    }
+
+    /// Appends one record and returns where it landed.
+    ///
+    /// # Errors
+    /// [`Error::AuditIo`] when the sink cannot write; the log is unchanged.
+    pub fn append(
+        &mut self,
+        at: DateTime<Utc>,
+        actor: Actor,
+        event: AuditEvent,
+        inputs_digest: Digest,
+    ) -> Result<AuditRef> {
+        let mut record = AuditRecord {
+            v: RECORD_VERSION,
+            seq: self.anchor.len,
+            at,
+            actor,
+            event,
+            inputs_digest,
+            prev_hash: self.anchor.head,
+            hash: Digest::ZERO,
+        };
+        record.hash = record.hash_into(&mut self.scratch)?;
+        let r = AuditRef {
+            seq: record.seq,
+            hash: record.hash,
+        };
+        self.sink.append(record)?;
+        self.anchor = Anchor {
+            len: r.seq + 1,
+            head: r.hash,
+        };
+        Ok(r)
+    }
+
+    /// All records, read back from the sink.
+    ///
+    /// # Errors
+    /// As [`AuditSink::read_all`].
+    pub fn records(&self) -> Result<Vec<AuditRecord>> {
+        self.sink.read_all()
+    }
+
+    /// Re-reads the sink and verifies the whole chain against this log's anchor.
+    ///
+    /// # Errors
+    /// [`Error::AuditIntegrity`] pinpointing the first bad record.
+    pub fn verify(&self) -> Result<Anchor> {
+        let records = self.sink.read_all()?;
+        verify_anchored(&records, &self.anchor)?;
+        Ok(self.anchor)
+    }
+}
+
+/// Verifies a chain from its first record and returns its anchor.
+///
+/// # Errors
+/// [`Error::AuditIntegrity`] with the index of the first record that fails.
+pub fn verify_chain(records: &[AuditRecord]) -> Result<Anchor> {
+    let mut prev = Digest::ZERO;
+    let mut buf = Vec::with_capacity(512);
+    for (i, r) in records.iter().enumerate() {
+        let index = i as u64;
+        let fail = |problem| Error::AuditIntegrity { index, problem };
+        if r.seq != index {
+            return Err(fail(IntegrityProblem::SequenceGap {
+                expected: index,
+                found: r.seq,
+            }));
+        }
+        if r.prev_hash != prev {
+            return Err(fail(IntegrityProblem::BrokenLink {
+                expected: prev,
+                found: r.prev_hash,
+            }));
+        }
+        if r.v != RECORD_VERSION {
+            return Err(fail(IntegrityProblem::Unreadable {
+                message: format!("unsupported record version {}", r.v),
+            }));
+        }
+        let computed = r.hash_into(&mut buf)?;
+        if computed != r.hash {
+            return Err(fail(IntegrityProblem::HashMismatch {
+                stored: r.hash,
+                computed,
+            }));
+        }
+        prev = r.hash;
+    }
+    Ok(Anchor {
+        len: records.len() as u64,
+        head: prev,
+    })
+}
+
+/// Verifies a chain and checks that it ends exactly where `anchor` says.
+///
+/// # Errors
+/// [`Error::AuditIntegrity`]: the first bad record, or
+/// [`IntegrityProblem::AnchorMismatch`] at the anchor's length when records were
+/// removed from or added to the end.
+pub fn verify_anchored(records: &[AuditRecord], anchor: &Anchor) -> Result<()> {
+    let found = verify_chain(records)?;
+    if found != *anchor {
+        return Err(Error::AuditIntegrity {
+            index: found.len.min(anchor.len),
+            problem: IntegrityProblem::AnchorMismatch {
+                expected_len: anchor.len,
+                expected_head: anchor.head,
+                found_len: found.len,
+                found_head: found.head,
+            },
+        });
+    }
+    Ok(())
+}

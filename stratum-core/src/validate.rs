@@ -1,0 +1,63 @@
+//! Small validation helpers shared by the config and observation constructors.
+
+use crate::error::{Error, Result};
+
+/// Checks that `value` is a finite number within `min..=max`.
+pub(crate) fn finite_in(
+    make: fn(String, String) -> Error,
+    field: &str,
+    value: f64,
+    min: f64,
+    max: f64,
+) -> Result<()> {
+    if !value.is_finite() {
+        return Err(make(
+            field.to_owned(),
+            format!("must be a finite number in {min}..={max}, got {value}"),
+        ));
+    }
+    if value < min || value > max {
+        return Err(make(
+            field.to_owned(),
+            format!("must be in {min}..={max}, got {value}"),
+        ));
+    }
+    Ok(())
+}
+
+pub(crate) fn config_err(field: String, message: String) -> Error {
+    Error::InvalidConfig { field, message }
+}
+
+pub(crate) fn observation_err(field: String, message: String) -> Error {
+    Error::InvalidObservation { field, message }
+}
+
+/// Serde flattens errors raised by `TryFrom` conversions into strings. Our
+/// validation errors render as "<kind prefix> `<field>` <message>", so the kind and
+/// field are recovered here and survive a round trip through a JSON parser.
+pub(crate) fn recover_validation_error(message: &str) -> Option<Error> {
+    const KINDS: [(&str, fn(String, String) -> Error); 4] = [
+        ("invalid config: `", config_err),
+        ("invalid observation: `", observation_err),
+        ("invalid action: `", |field, message| Error::InvalidAction {
+            field,
+            message,
+        }),
+        ("override refused: `", |field, message| Error::OverrideRefused {
+            field,
+            message,
+        }),
+    ];
+    for (prefix, make) in KINDS {
+        if let Some(rest) = message.strip_prefix(prefix) {
+            let (field, tail) = rest.split_once("` ")?;
+            let tail = match tail.rfind(" at line ") {
+                Some(pos) => &tail[..pos],
+                None => tail,
+            };
+            return Some(make(field.to_owned(), tail.to_owned()));
+        }
+    }
+    None
+}
