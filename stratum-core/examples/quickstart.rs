@@ -51,7 +51,9 @@ fn signals(scope: &Scope, at: DateTime<Utc>, emq: f64, confirmed: u64) -> Signal
 }
 
 fn main() -> Result<(), stratum_core::Error> {
-    let scope = Scope::tenant("acme").platform("meta").ad_account("act_1001");
+    let scope = Scope::tenant("acme")
+        .platform("meta")
+        .ad_account("act_1001");
     let config = TrustGateConfig::builder()
         .enforcement(EnforcementMode::SoftBlock)
         .guardrails(GuardrailConfig {
@@ -91,7 +93,7 @@ fn main() -> Result<(), stratum_core::Error> {
             from: Decimal::new(550, 0),
             to: Decimal::new(800, 0),
         },
-        Target::new(scope.clone(), "cmp_brand"),
+        Target::new(scope, "cmp_brand"),
         Actor::autopilot(),
     );
     let d = gate.decide(&degraded, &bigger, t1, &mut audit)?;

@@ -242,7 +242,10 @@ impl Backtest {
         {
             return Err(wrap(Error::observation(
                 "at",
-                format!("steps must be in time order: {} comes after {last}", step.at),
+                format!(
+                    "steps must be in time order: {} comes after {last}",
+                    step.at
+                ),
             )));
         }
         let facts = self
@@ -370,7 +373,11 @@ pub fn compare<S: Borrow<BacktestStep>>(
             candidate: y.tally,
         })
         .collect();
-    let all = [Outcome::Execute, Outcome::AlertOnly, Outcome::ManualRequired];
+    let all = [
+        Outcome::Execute,
+        Outcome::AlertOnly,
+        Outcome::ManualRequired,
+    ];
     let mut transitions = Vec::new();
     for from in all {
         for to in all {

@@ -385,7 +385,10 @@ impl<'a, 'b> Serializer for &'b mut Encoder<'a> {
             },
         })
     }
-    fn serialize_tuple(self, _len: usize) -> std::result::Result<Self::SerializeTuple, EncodeError> {
+    fn serialize_tuple(
+        self,
+        _len: usize,
+    ) -> std::result::Result<Self::SerializeTuple, EncodeError> {
         Ok(SeqEncoder {
             enc: self,
             scratch: None,
@@ -557,10 +560,7 @@ pub(crate) mod ts {
         if s.is_human_readable() {
             s.collect_str(&t.to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true))
         } else {
-            s.serialize_newtype_struct(
-                "Timestamp",
-                &(t.timestamp(), t.timestamp_subsec_nanos()),
-            )
+            s.serialize_newtype_struct("Timestamp", &(t.timestamp(), t.timestamp_subsec_nanos()))
         }
     }
 
@@ -663,10 +663,7 @@ mod tests {
     fn hex_round_trip_and_errors() {
         let d = Digest::of_bytes(b"stratum");
         assert_eq!(Digest::from_hex(&d.to_hex()).ok(), Some(d));
-        assert_eq!(
-            Digest::from_hex(&d.to_hex().to_uppercase()).ok(),
-            Some(d)
-        );
+        assert_eq!(Digest::from_hex(&d.to_hex().to_uppercase()).ok(), Some(d));
         assert!(Digest::from_hex("abc").is_err());
         assert!(Digest::from_hex(&"g".repeat(64)).is_err());
     }
@@ -683,8 +680,22 @@ mod tests {
     fn skipped_fields_keep_positions_distinct() {
         let mut x = Vec::new();
         let mut y = Vec::new();
-        encode_into(&Pair { a: Some(1), b: None }, &mut x).ok();
-        encode_into(&Pair { a: None, b: Some(1) }, &mut y).ok();
+        encode_into(
+            &Pair {
+                a: Some(1),
+                b: None,
+            },
+            &mut x,
+        )
+        .ok();
+        encode_into(
+            &Pair {
+                a: None,
+                b: Some(1),
+            },
+            &mut y,
+        )
+        .ok();
         assert_eq!(x, vec![0, 1, 1, STRUCT_END]);
         assert_eq!(y, vec![1, 1, 1, STRUCT_END]);
     }

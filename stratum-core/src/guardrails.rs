@@ -277,7 +277,10 @@ impl std::fmt::Display for Violation {
                 "net change today from a budget of 0 cannot be bounded by the {limit}% daily limit"
             ),
             Violation::DailyChangeAbs { change, limit } => {
-                write!(f, "net change today of {change} exceeds the {limit} daily limit")
+                write!(
+                    f,
+                    "net change today of {change} exceeds the {limit} daily limit"
+                )
             }
             Violation::BudgetBelowMin { budget, min } => {
                 write!(f, "budget {budget} is below the minimum {min}")
@@ -447,9 +450,9 @@ impl Ledger {
         if let Some(required) = cfg.min_data_volume
             && action.proposer.is_automation()
         {
-            let ok = action
-                .data_volume
-                .is_some_and(|v| v.conversions >= required.conversions && v.spend >= required.spend);
+            let ok = action.data_volume.is_some_and(|v| {
+                v.conversions >= required.conversions && v.spend >= required.spend
+            });
             if !ok {
                 out.push(Violation::InsufficientData {
                     conversions: action.data_volume.map(|v| v.conversions),

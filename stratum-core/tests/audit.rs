@@ -1,5 +1,7 @@
 //! The JSON-lines file sink: durability, reopening, tampering and torn writes.
 
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 mod common;
 
 use std::io::Write;
@@ -44,11 +46,22 @@ fn file_log_survives_reopen_and_continues_the_chain() -> Result<()> {
     assert!(text.ends_with('\n'));
     // The file is plain JSON lines with stable field names.
     let first_line: serde_json::Value =
-        serde_json::from_str(text.lines().next().unwrap_or_default()).map_err(|e| Error::InvalidJson {
-            what: "line",
-            message: e.to_string(),
+        serde_json::from_str(text.lines().next().unwrap_or_default()).map_err(|e| {
+            Error::InvalidJson {
+                what: "line",
+                message: e.to_string(),
+            }
         })?;
-    for key in ["v", "seq", "at", "actor", "event", "inputs_digest", "prev_hash", "hash"] {
+    for key in [
+        "v",
+        "seq",
+        "at",
+        "actor",
+        "event",
+        "inputs_digest",
+        "prev_hash",
+        "hash",
+    ] {
         assert!(first_line.get(key).is_some(), "missing {key}");
     }
     assert_eq!(first_line["prev_hash"], "0".repeat(64));
@@ -80,10 +93,22 @@ fn editing_a_line_on_disk_is_pinpointed() -> Result<()> {
     let mut lines: Vec<&str> = text.lines().collect();
     lines.remove(1);
     std::fs::write(dir.path().join("b.jsonl"), lines.join("\n") + "\n").map_err(io)?;
-    let err = AuditLog::open(JsonlFileSink::open(dir.path().join("b.jsonl"), FsyncPolicy::Never)?)
-        .unwrap_err();
+    let err = AuditLog::open(JsonlFileSink::open(
+        dir.path().join("b.jsonl"),
+        FsyncPolicy::Never,
+    )?)
+    .unwrap_err();
     assert!(
-        matches!(err, Error::AuditIntegrity { index: 1, problem: IntegrityProblem::SequenceGap { expected: 1, found: 2 } }),
+        matches!(
+            err,
+            Error::AuditIntegrity {
+                index: 1,
+                problem: IntegrityProblem::SequenceGap {
+                    expected: 1,
+                    found: 2
+                }
+            }
+        ),
         "{err}"
     );
     Ok(())
@@ -94,8 +119,12 @@ fn torn_and_garbage_lines_are_reported_not_guessed() -> Result<()> {
     let dir = tempfile::tempdir().map_err(io)?;
     let path = dir.path().join("audit.jsonl");
     write_log(&path, 2)?;
-    let mut f = std::fs::OpenOptions::new().append(true).open(&path).map_err(io)?;
-    f.write_all(b"{\"v\":1,\"seq\":2,\"at\":\"2026-").map_err(io)?;
+    let mut f = std::fs::OpenOptions::new()
+        .append(true)
+        .open(&path)
+        .map_err(io)?;
+    f.write_all(b"{\"v\":1,\"seq\":2,\"at\":\"2026-")
+        .map_err(io)?;
     drop(f);
     let err = AuditLog::open(JsonlFileSink::open(&path, FsyncPolicy::Never)?).unwrap_err();
     match &err {
@@ -106,15 +135,25 @@ fn torn_and_garbage_lines_are_reported_not_guessed() -> Result<()> {
         other => panic!("{other}"),
     }
     std::fs::write(dir.path().join("g.jsonl"), "not json\n").map_err(io)?;
-    let err = AuditLog::open(JsonlFileSink::open(dir.path().join("g.jsonl"), FsyncPolicy::Never)?)
-        .unwrap_err();
-    assert!(matches!(err, Error::AuditIntegrity { index: 0, problem: IntegrityProblem::Unreadable { .. } }));
+    let err = AuditLog::open(JsonlFileSink::open(
+        dir.path().join("g.jsonl"),
+        FsyncPolicy::Never,
+    )?)
+    .unwrap_err();
+    assert!(matches!(
+        err,
+        Error::AuditIntegrity {
+            index: 0,
+            problem: IntegrityProblem::Unreadable { .. }
+        }
+    ));
     Ok(())
 }
 
 #[test]
 fn unopenable_paths_are_io_errors() {
-    let err = JsonlFileSink::open("/nonexistent-dir/x/audit.jsonl", FsyncPolicy::EveryAppend).unwrap_err();
+    let err = JsonlFileSink::open("/nonexistent-dir/x/audit.jsonl", FsyncPolicy::EveryAppend)
+        .unwrap_err();
     assert_eq!(err.code(), "audit_io");
     assert!(err.to_string().contains("/nonexistent-dir/x/audit.jsonl"));
 }

@@ -1,6 +1,8 @@
 //! Bad input: every invalid config, observation and action is a typed error with a
 //! stable code and the offending field; nothing panics.
 
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 mod common;
 
 use chrono::TimeDelta;
@@ -11,7 +13,7 @@ use stratum_core::guardrails::GuardrailConfig;
 use stratum_core::health::*;
 use stratum_core::{Error, from_json};
 
-fn expect(err: Error, code: &str, field: &str) {
+fn expect(err: &Error, code: &str, field: &str) {
     assert_eq!(err.code(), code, "{err}");
     assert_eq!(err.field(), Some(field), "{err}");
     let msg = err.to_string();
@@ -28,10 +30,22 @@ fn weights(emq: f64) -> Weights {
 #[test]
 fn invalid_health_configs() {
     let cases: Vec<(HealthConfigBuilder, &str)> = vec![
-        (HealthConfig::builder().weights(weights(-0.1)), "health.weights.emq"),
-        (HealthConfig::builder().weights(weights(0.40)), "health.weights"),
-        (HealthConfig::builder().weights(weights(f64::NAN)), "health.weights.emq"),
-        (HealthConfig::builder().weights(weights(f64::INFINITY)), "health.weights.emq"),
+        (
+            HealthConfig::builder().weights(weights(-0.1)),
+            "health.weights.emq",
+        ),
+        (
+            HealthConfig::builder().weights(weights(0.40)),
+            "health.weights",
+        ),
+        (
+            HealthConfig::builder().weights(weights(f64::NAN)),
+            "health.weights.emq",
+        ),
+        (
+            HealthConfig::builder().weights(weights(f64::INFINITY)),
+            "health.weights.emq",
+        ),
         (
             HealthConfig::builder().thresholds(Thresholds {
                 healthy: 40.0,
@@ -80,7 +94,7 @@ fn invalid_health_configs() {
         ),
     ];
     for (b, field) in cases {
-        expect(b.build().unwrap_err(), "invalid_config", field);
+        expect(&b.build().unwrap_err(), "invalid_config", field);
     }
 }
 
@@ -167,7 +181,7 @@ fn invalid_gate_configs() {
         ),
     ];
     for (b, field) in cases {
-        expect(b.build().unwrap_err(), "invalid_config", field);
+        expect(&b.build().unwrap_err(), "invalid_config", field);
     }
 }
 
@@ -177,11 +191,11 @@ fn json_configs_validate_and_keep_the_error_kind() {
         r#"{"health": {"weights": {"emq": 0.5, "api_health": 0.25, "event_loss": 0.2, "platform_stability": 0.1, "data_quality": 0.1}}}"#,
     )
     .unwrap_err();
-    expect(err, "invalid_config", "health.weights");
+    expect(&err, "invalid_config", "health.weights");
     let err = from_json::<TrustGateConfig>(r#"{"hysteresis": {"window": 0}}"#).unwrap_err();
-    expect(err, "invalid_config", "hysteresis.window");
+    expect(&err, "invalid_config", "hysteresis.window");
     let err = from_json::<TrustGateConfig>(r#"{"guardrails": {"min_budget": "-5"}}"#).unwrap_err();
-    expect(err, "invalid_config", "guardrails.min_budget");
+    expect(&err, "invalid_config", "guardrails.min_budget");
     // Shape errors: unknown field, wrong type, malformed JSON, out-of-range duration.
     for bad in [
         r#"{"enforcment": "advisory"}"#,
@@ -263,10 +277,17 @@ fn invalid_observations() {
     s.scope.platform = None;
     cases.push((s, "scope.ad_account"));
     for (s, field) in cases {
-        expect(cfg.score(&s, now).unwrap_err(), "invalid_observation", field);
+        expect(
+            &cfg.score(&s, now).unwrap_err(),
+            "invalid_observation",
+            field,
+        );
     }
     // Clock skew within five minutes is tolerated.
-    assert!(cfg.score(&healthy(now + TimeDelta::minutes(4)), now).is_ok());
+    assert!(
+        cfg.score(&healthy(now + TimeDelta::minutes(4)), now)
+            .is_ok()
+    );
 }
 
 #[test]
@@ -286,9 +307,13 @@ fn invalid_json_observations_and_actions() {
             to: Decimal::new(12050, 2)
         }
     );
-    let mut person = ok.clone();
+    let mut person = ok;
     person.proposer = Actor::person("", "admin");
-    expect(person.validate().unwrap_err(), "invalid_action", "proposer.id");
+    expect(
+        &person.validate().unwrap_err(),
+        "invalid_action",
+        "proposer.id",
+    );
 }
 
 #[test]
@@ -303,7 +328,11 @@ fn backtest_errors_name_the_step() {
     if let Some(e) = &mut bad.signals.emq {
         e.score = 11.0;
     }
-    let err = run(&TrustGateConfig::default(), [good.clone(), good.clone(), bad]).unwrap_err();
+    let err = run(
+        &TrustGateConfig::default(),
+        [good.clone(), good.clone(), bad],
+    )
+    .unwrap_err();
     assert!(matches!(err, Error::Backtest { step: 2, .. }), "{err}");
     assert_eq!(err.code(), "invalid_observation");
     assert_eq!(err.field(), Some("emq.score"));
@@ -316,11 +345,41 @@ fn backtest_errors_name_the_step() {
 #[test]
 fn error_codes_are_stable() {
     let all = [
-        (Error::InvalidConfig { field: "f".into(), message: "m".into() }, "invalid_config"),
-        (Error::InvalidObservation { field: "f".into(), message: "m".into() }, "invalid_observation"),
-        (Error::InvalidAction { field: "f".into(), message: "m".into() }, "invalid_action"),
-        (Error::OverrideRefused { field: "f".into(), message: "m".into() }, "override_refused"),
-        (Error::InvalidJson { what: "X", message: "m".into() }, "invalid_json"),
+        (
+            Error::InvalidConfig {
+                field: "f".into(),
+                message: "m".into(),
+            },
+            "invalid_config",
+        ),
+        (
+            Error::InvalidObservation {
+                field: "f".into(),
+                message: "m".into(),
+            },
+            "invalid_observation",
+        ),
+        (
+            Error::InvalidAction {
+                field: "f".into(),
+                message: "m".into(),
+            },
+            "invalid_action",
+        ),
+        (
+            Error::OverrideRefused {
+                field: "f".into(),
+                message: "m".into(),
+            },
+            "override_refused",
+        ),
+        (
+            Error::InvalidJson {
+                what: "X",
+                message: "m".into(),
+            },
+            "invalid_json",
+        ),
     ];
     for (e, code) in all {
         assert_eq!(e.code(), code);

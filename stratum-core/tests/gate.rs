@@ -1,6 +1,8 @@
 //! Behaviour of the trust gate: evidence, hysteresis, people, guardrails, modes,
 //! overrides, state and audit coupling.
 
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 mod common;
 
 use chrono::TimeDelta;
@@ -41,9 +43,13 @@ fn healthy_passes_degraded_holds_for_automation() -> Result<()> {
     assert_eq!((d.gate, d.outcome), (GateResult::Hold, Outcome::AlertOnly));
     assert_eq!(d.reasons[0].severity, Severity::Hold);
     assert!(
-        d.reasons
-            .iter()
-            .any(|r| matches!(r.detail, ReasonDetail::WeakComponent { component: Component::Emq, .. })),
+        d.reasons.iter().any(|r| matches!(
+            r.detail,
+            ReasonDetail::WeakComponent {
+                component: Component::Emq,
+                ..
+            }
+        )),
         "{}",
         d.explain()
     );
@@ -65,7 +71,10 @@ fn telemetry_outage_is_inconclusive_even_when_renormalising() -> Result<()> {
     // Nothing observed at all.
     let none = Signals::new(scope());
     let d = gate.decide(&none, &pause(Actor::autopilot()), t0(), &mut audit)?;
-    assert_eq!((d.gate, d.outcome), (GateResult::Inconclusive, Outcome::AlertOnly));
+    assert_eq!(
+        (d.gate, d.outcome),
+        (GateResult::Inconclusive, Outcome::AlertOnly)
+    );
     // Only EMQ, perfect: renormalised score 100, but 35% of the weight < 60%.
     let mut only_emq = Signals::new(scope());
     only_emq.emq = Some(EmqObservation {
@@ -99,15 +108,20 @@ fn repeated_readings_do_not_trip_hysteresis() -> Result<()> {
             &mut audit,
         )?;
         assert_eq!(d.gate, GateResult::Hold, "{}", d.explain());
-        assert!(
-            d.reasons
-                .iter()
-                .any(|r| matches!(r.detail, ReasonDetail::Debounced { bad_readings: 1, .. }))
-        );
+        assert!(d.reasons.iter().any(|r| matches!(
+            r.detail,
+            ReasonDetail::Debounced {
+                bad_readings: 1,
+                ..
+            }
+        )));
     }
     let t1 = t0() + TimeDelta::hours(1);
     let d = gate.decide(&unhealthy(t1), &pause(Actor::autopilot()), t1, &mut audit)?;
-    assert_eq!((d.gate, d.outcome), (GateResult::Block, Outcome::ManualRequired));
+    assert_eq!(
+        (d.gate, d.outcome),
+        (GateResult::Block, Outcome::ManualRequired)
+    );
     Ok(())
 }
 
@@ -123,7 +137,12 @@ fn cooldown_delays_recovery() -> Result<()> {
         .build()?;
     let mut gate = TrustGate::new(cfg);
     let mut audit = AuditLog::in_memory();
-    let d = gate.decide(&unhealthy(t0()), &pause(Actor::autopilot()), t0(), &mut audit)?;
+    let d = gate.decide(
+        &unhealthy(t0()),
+        &pause(Actor::autopilot()),
+        t0(),
+        &mut audit,
+    )?;
     assert_eq!(d.gate, GateResult::Block);
     let t1 = t0() + TimeDelta::hours(1);
     let d = gate.decide(&healthy(t1), &pause(Actor::autopilot()), t1, &mut audit)?;
@@ -149,7 +168,10 @@ fn people_are_not_held_for_health_but_it_is_recorded() -> Result<()> {
     assert_eq!(d.outcome, Outcome::Execute);
     assert!(d.warnings().any(|r| matches!(
         r.detail,
-        ReasonDetail::PersonActsDespiteHealth { status: HealthStatus::Unhealthy, .. }
+        ReasonDetail::PersonActsDespiteHealth {
+            status: HealthStatus::Unhealthy,
+            ..
+        }
     )));
     // The audit record names the person.
     let records = audit.records()?;
@@ -162,7 +184,12 @@ fn people_are_not_held_for_health_but_it_is_recorded() -> Result<()> {
         },
         EnforcementMode::HardBlock,
     )?;
-    let d = gate.decide(&healthy(t0()), &budget(900, 1_500, person), t0(), &mut audit)?;
+    let d = gate.decide(
+        &healthy(t0()),
+        &budget(900, 1_500, person),
+        t0(),
+        &mut audit,
+    )?;
     assert_eq!(d.outcome, Outcome::ManualRequired);
     assert_eq!(codes(&d), vec!["max_budget"]);
     Ok(())
@@ -269,14 +296,29 @@ fn daily_limits_cooldowns_and_action_counts_use_executed_history() -> Result<()>
     let mut audit = AuditLog::in_memory();
     let at = |h: i64| t0() + TimeDelta::hours(h);
     // 09:00 100 → 130 (+30%): fine.
-    let d = gate.decide(&healthy(at(0)), &budget(100, 130, Actor::autopilot()), at(0), &mut audit)?;
+    let d = gate.decide(
+        &healthy(at(0)),
+        &budget(100, 130, Actor::autopilot()),
+        at(0),
+        &mut audit,
+    )?;
     assert_eq!(d.outcome, Outcome::Execute);
     // 09:30 same target: cooldown.
     let half = t0() + TimeDelta::minutes(30);
-    let d = gate.decide(&healthy(half), &budget(130, 140, Actor::autopilot()), half, &mut audit)?;
+    let d = gate.decide(
+        &healthy(half),
+        &budget(130, 140, Actor::autopilot()),
+        half,
+        &mut audit,
+    )?;
     assert_eq!(codes(&d), vec!["target_cooldown"]);
     // 10:00 130 → 160: net +60% of the day's 100 > 50%.
-    let d = gate.decide(&healthy(at(1)), &budget(130, 160, Actor::autopilot()), at(1), &mut audit)?;
+    let d = gate.decide(
+        &healthy(at(1)),
+        &budget(130, 160, Actor::autopilot()),
+        at(1),
+        &mut audit,
+    )?;
     assert_eq!(codes(&d), vec!["max_daily_change_pct"]);
     match &d.violations[0] {
         Violation::DailyChangePct {
@@ -290,9 +332,20 @@ fn daily_limits_cooldowns_and_action_counts_use_executed_history() -> Result<()>
         other => panic!("{other:?}"),
     }
     // 10:00 130 → 145 (+45% net): fine. Then two pauses on other campaigns fill the day.
-    let d = gate.decide(&healthy(at(1)), &budget(130, 145, Actor::autopilot()), at(1), &mut audit)?;
+    let d = gate.decide(
+        &healthy(at(1)),
+        &budget(130, 145, Actor::autopilot()),
+        at(1),
+        &mut audit,
+    )?;
     assert_eq!(d.outcome, Outcome::Execute);
-    let other = |id: &str| ProposedAction::new(ActionKind::Pause, Target::new(scope(), id), Actor::autopilot());
+    let other = |id: &str| {
+        ProposedAction::new(
+            ActionKind::Pause,
+            Target::new(scope(), id),
+            Actor::autopilot(),
+        )
+    };
     let d = gate.decide(&healthy(at(2)), &other("cmp_2"), at(2), &mut audit)?;
     assert_eq!(d.outcome, Outcome::Execute);
     let d = gate.decide(&healthy(at(2)), &other("cmp_3"), at(2), &mut audit)?;
@@ -373,11 +426,20 @@ fn overrides_are_validated_audited_expire_and_are_ignored_by_hard_block() -> Res
     let reason = "approved in the weekly budget review";
 
     for (req, field) in [
-        (request(Actor::person("u_1", "viewer"), reason, 1), "granted_by.role"),
+        (
+            request(Actor::person("u_1", "viewer"), reason, 1),
+            "granted_by.role",
+        ),
         (request(Actor::autopilot(), reason, 1), "granted_by"),
         (request(Actor::person("u_1", "admin"), "ok", 1), "reason"),
-        (request(Actor::person("u_1", "admin"), reason, 0), "expires_at"),
-        (request(Actor::person("u_1", "admin"), reason, 25), "expires_at"),
+        (
+            request(Actor::person("u_1", "admin"), reason, 0),
+            "expires_at",
+        ),
+        (
+            request(Actor::person("u_1", "admin"), reason, 25),
+            "expires_at",
+        ),
     ] {
         let err = gate.grant_override(req, t0(), &mut audit).unwrap_err();
         assert_eq!(err.code(), "override_refused");
@@ -385,7 +447,11 @@ fn overrides_are_validated_audited_expire_and_are_ignored_by_hard_block() -> Res
     }
     assert_eq!(audit.len(), 0, "refused overrides are not recorded");
 
-    let granted = gate.grant_override(request(Actor::person("u_1", "admin"), reason, 2), t0(), &mut audit)?;
+    let granted = gate.grant_override(
+        request(Actor::person("u_1", "admin"), reason, 2),
+        t0(),
+        &mut audit,
+    )?;
     assert!(granted.id.starts_with("ovr_"));
     assert!(matches!(
         audit.records()?[0].event,
@@ -394,10 +460,18 @@ fn overrides_are_validated_audited_expire_and_are_ignored_by_hard_block() -> Res
     let raise = budget(100, 150, Actor::autopilot());
     let d = gate.decide(&healthy(t0()), &raise, t0(), &mut audit)?;
     assert_eq!(d.outcome, Outcome::Execute);
-    assert_eq!(d.override_applied.as_ref().map(|o| o.id.as_str()), Some(granted.id.as_str()));
+    assert_eq!(
+        d.override_applied.as_ref().map(|o| o.id.as_str()),
+        Some(granted.id.as_str())
+    );
     // An override never lifts a health hold.
     let t1 = t0() + TimeDelta::hours(1);
-    let d = gate.decide(&full_signals(&scope(), t1, 1.0), &budget(100, 150, Actor::autopilot()), t1, &mut audit)?;
+    let d = gate.decide(
+        &full_signals(&scope(), t1, 1.0),
+        &budget(100, 150, Actor::autopilot()),
+        t1,
+        &mut audit,
+    )?;
     assert_eq!(d.outcome, Outcome::AlertOnly);
     // Expired after two hours.
     let t3 = t0() + TimeDelta::hours(3);
@@ -408,10 +482,17 @@ fn overrides_are_validated_audited_expire_and_are_ignored_by_hard_block() -> Res
 
     // Hard block ignores a live override, and says so.
     let mut hard = gate_with(g, EnforcementMode::HardBlock)?;
-    hard.grant_override(request(Actor::person("u_1", "admin"), reason, 2), t0(), &mut audit)?;
+    hard.grant_override(
+        request(Actor::person("u_1", "admin"), reason, 2),
+        t0(),
+        &mut audit,
+    )?;
     let d = hard.decide(&healthy(t0()), &raise, t0(), &mut audit)?;
     assert_eq!(d.outcome, Outcome::ManualRequired);
-    assert!(d.warnings().any(|r| matches!(r.detail, ReasonDetail::OverrideIgnored { .. })));
+    assert!(
+        d.warnings()
+            .any(|r| matches!(r.detail, ReasonDetail::OverrideIgnored { .. }))
+    );
     Ok(())
 }
 
@@ -434,10 +515,21 @@ fn revoking_an_override() -> Result<()> {
         .revoke_override(&o.id, Actor::autopilot(), "no", t0(), &mut audit)
         .unwrap_err();
     assert_eq!(err.code(), "override_refused");
-    gate.revoke_override(&o.id, Actor::person("u_2", "admin"), "launch postponed", t0(), &mut audit)?;
+    gate.revoke_override(
+        &o.id,
+        Actor::person("u_2", "admin"),
+        "launch postponed",
+        t0(),
+        &mut audit,
+    )?;
     assert!(gate.overrides().is_empty());
     assert_eq!(audit.len(), 2);
-    let d = gate.decide(&healthy(t0()), &budget(100, 150, Actor::autopilot()), t0(), &mut audit)?;
+    let d = gate.decide(
+        &healthy(t0()),
+        &budget(100, 150, Actor::autopilot()),
+        t0(),
+        &mut audit,
+    )?;
     assert_eq!(d.outcome, Outcome::ManualRequired);
     Ok(())
 }
@@ -463,7 +555,12 @@ fn preview_changes_nothing_and_state_round_trips() -> Result<()> {
     let restored: GateState = stratum_core::from_json(&saved)?;
     let mut again = TrustGate::with_state(gate.config().clone(), restored);
     let later = t0() + TimeDelta::minutes(10);
-    let d = again.decide(&healthy(later), &pause(Actor::autopilot()), later, &mut audit)?;
+    let d = again.decide(
+        &healthy(later),
+        &pause(Actor::autopilot()),
+        later,
+        &mut audit,
+    )?;
     assert_eq!(codes(&d), vec!["target_cooldown"]);
     Ok(())
 }
@@ -491,7 +588,12 @@ fn decisions_and_reasons_are_consistent_with_the_audit_record() -> Result<()> {
         EnforcementMode::SoftBlock,
     )?;
     let t1 = t0() + TimeDelta::hours(1);
-    let d = gate.decide(&full_signals(&scope(), t1, 1.0), &budget(100, 200, Actor::autopilot()), t1, &mut audit)?;
+    let d = gate.decide(
+        &full_signals(&scope(), t1, 1.0),
+        &budget(100, 200, Actor::autopilot()),
+        t1,
+        &mut audit,
+    )?;
     let sev: Vec<Severity> = d.reasons.iter().map(|r| r.severity).collect();
     let mut sorted = sev.clone();
     sorted.sort_by(|a, b| b.cmp(a));
@@ -509,15 +611,30 @@ fn scope_mismatch_and_invalid_actions_are_typed_errors_and_not_audited() -> Resu
         Target::new(Scope::tenant("acme").platform("google"), "cmp_1"),
         Actor::autopilot(),
     );
-    let err = gate.decide(&healthy(t0()), &elsewhere, t0(), &mut audit).unwrap_err();
-    assert_eq!((err.code(), err.field()), ("invalid_action", Some("target.scope")));
     let err = gate
-        .decide(&healthy(t0()), &budget(-5, 10, Actor::autopilot()), t0(), &mut audit)
+        .decide(&healthy(t0()), &elsewhere, t0(), &mut audit)
         .unwrap_err();
-    assert_eq!((err.code(), err.field()), ("invalid_action", Some("kind.from")));
+    assert_eq!(
+        (err.code(), err.field()),
+        ("invalid_action", Some("target.scope"))
+    );
+    let err = gate
+        .decide(
+            &healthy(t0()),
+            &budget(-5, 10, Actor::autopilot()),
+            t0(),
+            &mut audit,
+        )
+        .unwrap_err();
+    assert_eq!(
+        (err.code(), err.field()),
+        ("invalid_action", Some("kind.from"))
+    );
     let mut empty = pause(Actor::autopilot());
     empty.target.id = " ".into();
-    let err = gate.decide(&healthy(t0()), &empty, t0(), &mut audit).unwrap_err();
+    let err = gate
+        .decide(&healthy(t0()), &empty, t0(), &mut audit)
+        .unwrap_err();
     assert_eq!(err.field(), Some("target.id"));
     assert_eq!(audit.len(), 0);
     Ok(())
@@ -549,7 +666,12 @@ fn a_decision_that_cannot_be_audited_changes_no_state() -> Result<()> {
     )?;
     let mut broken = AuditLog::open(FullDisk)?;
     let err = gate
-        .decide(&healthy(t0()), &pause(Actor::autopilot()), t0(), &mut broken)
+        .decide(
+            &healthy(t0()),
+            &pause(Actor::autopilot()),
+            t0(),
+            &mut broken,
+        )
         .unwrap_err();
     assert_eq!(err.code(), "audit_io");
     assert_eq!(gate.state(), GateState::default());

@@ -1,5 +1,7 @@
 //! Component calculators, missing data, explanations, and the JSON shown in docs.
 
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 mod common;
 
 use chrono::TimeDelta;
@@ -49,14 +51,20 @@ fn call_log_feeds_the_score() -> Result<()> {
         })?;
     }
     let obs = log.observation(t0());
-    assert_eq!((obs.total, obs.succeeded, obs.rate_limited, obs.bursts), (100, 94, 6, 1));
+    assert_eq!(
+        (obs.total, obs.succeeded, obs.rate_limited, obs.bursts),
+        (100, 94, 6, 1)
+    );
     // Ten slow calls of 100: p95 is the 95th value, 2000 ms.
     assert!(close(obs.p95_latency_ms, 2_000.0));
     let mut s = Signals::new(scope());
     s.api = Some(obs);
     let r = HealthConfig::default().score(&s, t0())?;
     // 94 − 20 (2× SLO) − 5 (one burst)
-    assert!(close(component(&r, Component::ApiHealth).score.unwrap_or(-1.0), 69.0));
+    assert!(close(
+        component(&r, Component::ApiHealth).score.unwrap_or(-1.0),
+        69.0
+    ));
     assert!(ApiCallLog::new(TimeDelta::zero(), 5).is_err());
     assert!(ApiCallLog::new(TimeDelta::seconds(1), 0).is_err());
     let err = log
@@ -83,7 +91,11 @@ fn events_deduplicate_and_never_exceed_100() -> Result<()> {
     let ev = component(&r, Component::EventLoss);
     assert!(close(ev.score.unwrap_or(-1.0), 100.0));
     assert_eq!(ev.samples, 1_000);
-    assert!(ev.notes.iter().any(|n| matches!(n, Note::ConfirmedExceedsSent { .. })));
+    assert!(
+        ev.notes
+            .iter()
+            .any(|n| matches!(n, Note::ConfirmedExceedsSent { .. }))
+    );
     Ok(())
 }
 
@@ -103,7 +115,10 @@ fn missing_reasons_are_specific() -> Result<()> {
         r.missing,
         vec![Component::Emq, Component::ApiHealth, Component::DataQuality]
     );
-    assert_eq!(component(&r, Component::Emq).missing, Some(MissingReason::NotObserved));
+    assert_eq!(
+        component(&r, Component::Emq).missing,
+        Some(MissingReason::NotObserved)
+    );
     assert_eq!(
         component(&r, Component::ApiHealth).missing,
         Some(MissingReason::Stale {
@@ -122,7 +137,10 @@ fn missing_reasons_are_specific() -> Result<()> {
     assert!(close(r.score, 30.0));
     assert!(close(r.present_weight, 0.30));
     let text = r.explain();
-    assert!(text.contains("api_health         missing (observation is 108000s old"), "{text}");
+    assert!(
+        text.contains("api_health         missing (observation is 108000s old"),
+        "{text}"
+    );
     Ok(())
 }
 
@@ -200,7 +218,11 @@ fn json_in_docs_is_valid() -> Result<()> {
     let health = json_blocks(include_str!("../../docs/health.md"));
     assert_eq!(health.len(), 1);
     let cfg: HealthConfig = from_json(&health[0])?;
-    assert_eq!(cfg, HealthConfig::default(), "the documented defaults are the defaults");
+    assert_eq!(
+        cfg,
+        HealthConfig::default(),
+        "the documented defaults are the defaults"
+    );
     let gate = json_blocks(include_str!("../../docs/trust-gate.md"));
     assert_eq!(gate.len(), 1);
     let cfg: TrustGateConfig = from_json(&gate[0])?;

@@ -1,5 +1,7 @@
 //! Property tests of the invariants the trust engine promises.
 
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 mod common;
 
 use chrono::{DateTime, TimeDelta, Utc};
@@ -159,7 +161,7 @@ proptest! {
         amount in 0.0f64..1.0,
     ) {
         let before = cfg.score(&signals, t0()).map_err(|e| TestCaseError::fail(e.to_string()))?.score;
-        let mut better = signals.clone();
+        let mut better = signals;
         match which {
             0 => if let Some(o) = &mut better.emq { o.score += (10.0 - o.score) * amount },
             1 => if let Some(o) = &mut better.api {
@@ -207,7 +209,7 @@ proptest! {
         let n = records.len();
         let a = i.index(n);
         let b = j.index(n);
-        let mut t: Vec<AuditRecord> = records.clone();
+        let mut t: Vec<AuditRecord> = records;
         let edit = |r: &mut AuditRecord| match op {
             0 => r.at += TimeDelta::nanoseconds(1),
             1 => r.actor = Actor::person("mallory", "admin"),

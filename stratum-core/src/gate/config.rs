@@ -206,10 +206,7 @@ impl TrustGateConfigBuilder {
         if h.trip_after == 0 || h.trip_after > h.window {
             return Err(Error::config(
                 "hysteresis.trip_after",
-                format!(
-                    "must be in 1..=window ({}), got {}",
-                    h.window, h.trip_after
-                ),
+                format!("must be in 1..=window ({}), got {}", h.window, h.trip_after),
             ));
         }
         if h.cooldown < TimeDelta::zero() {

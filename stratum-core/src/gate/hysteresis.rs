@@ -64,7 +64,8 @@ impl HysteresisState {
             }
             Reading::Bad | Reading::Healthy => {
                 let bad = reading == Reading::Bad;
-                self.recent_bad = ((self.recent_bad << 1) | u64::from(bad)) & window_mask(cfg.window);
+                self.recent_bad =
+                    ((self.recent_bad << 1) | u64::from(bad)) & window_mask(cfg.window);
                 self.recent_len = (self.recent_len + 1).min(cfg.window);
                 if bad {
                     self.healthy_streak = 0;
@@ -149,7 +150,10 @@ mod tests {
         s.observe(&cfg, Reading::Healthy, at(2));
         s.observe(&cfg, Reading::Inconclusive, at(3));
         s.observe(&cfg, Reading::Healthy, at(4));
-        assert!(s.tripped, "an inconclusive reading breaks the healthy streak");
+        assert!(
+            s.tripped,
+            "an inconclusive reading breaks the healthy streak"
+        );
         s.observe(&cfg, Reading::Healthy, at(5));
         assert!(!s.tripped);
         // Old bad readings slide out of the window.

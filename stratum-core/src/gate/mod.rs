@@ -66,8 +66,7 @@ pub use config::{
     TrustGateConfigBuilder,
 };
 pub use decision::{
-    Decision, GateResult, HealthSummary, Outcome, Reason, ReasonDetail, Severity,
-    ViolationEffect,
+    Decision, GateResult, HealthSummary, Outcome, Reason, ReasonDetail, Severity, ViolationEffect,
 };
 pub use hysteresis::HysteresisState;
 pub use overrides::{AppliedOverride, Override, OverrideRequest};
@@ -452,7 +451,13 @@ impl TrustGate {
         }
     }
 
-    fn apply(&mut self, scope: &Scope, action: &ProposedAction, now: DateTime<Utc>, j: &Judged<'_>) {
+    fn apply(
+        &mut self,
+        scope: &Scope,
+        action: &ProposedAction,
+        now: DateTime<Utc>,
+        j: &Judged<'_>,
+    ) {
         if let Some(s) = &j.scope_state {
             match self.hysteresis.get_mut(scope) {
                 Some(slot) => *slot = s.clone(),
@@ -705,7 +710,7 @@ impl TrustGate {
             }
         }
         // Stable sort: most severe first, insertion order within a severity.
-        reasons.sort_by(|a, b| b.severity.cmp(&a.severity));
+        reasons.sort_by_key(|r| std::cmp::Reverse(r.severity));
 
         Decision {
             decided_at: now,

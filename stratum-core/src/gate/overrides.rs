@@ -75,7 +75,10 @@ impl Override {
         if request.expires_at <= now {
             return Err(Error::refused(
                 "expires_at",
-                format!("must be after the grant time {now}, got {}", request.expires_at),
+                format!(
+                    "must be after the grant time {now}, got {}",
+                    request.expires_at
+                ),
             ));
         }
         if request.expires_at - now > policy.max_duration {

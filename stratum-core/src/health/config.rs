@@ -259,7 +259,7 @@ impl Default for MinSamples {
 /// assert_eq!(cfg.weights(), &Weights::default());
 /// # Ok::<(), stratum_core::Error>(())
 /// ```
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 #[serde(try_from = "HealthConfigBuilder", into = "HealthConfigBuilder")]
 pub struct HealthConfig {
     b: HealthConfigBuilder,
@@ -404,14 +404,6 @@ impl TryFrom<HealthConfigBuilder> for HealthConfig {
 impl From<HealthConfig> for HealthConfigBuilder {
     fn from(c: HealthConfig) -> Self {
         c.b
-    }
-}
-
-impl Default for HealthConfig {
-    fn default() -> Self {
-        HealthConfig {
-            b: HealthConfigBuilder::default(),
-        }
     }
 }
 

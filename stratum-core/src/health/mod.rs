@@ -31,8 +31,8 @@ pub use config::{
 };
 pub use report::{ComponentScore, HealthReport, HealthStatus, MissingReason, Note};
 pub use signals::{
-    ApiCall, ApiCallLog, ApiObservation, DataQualityObservation, EmqObservation,
-    EventObservation, Scope, Signals, StabilityObservation,
+    ApiCall, ApiCallLog, ApiObservation, DataQualityObservation, EmqObservation, EventObservation,
+    Scope, Signals, StabilityObservation,
 };
 
 use crate::error::{Error, Result};
@@ -113,7 +113,12 @@ impl HealthConfig {
         }
     }
 
-    fn outcomes(&self, signals: &Signals, now: DateTime<Utc>, with_notes: bool) -> Result<[Outcome; 5]> {
+    fn outcomes(
+        &self,
+        signals: &Signals,
+        now: DateTime<Utc>,
+        with_notes: bool,
+    ) -> Result<[Outcome; 5]> {
         signals.validate()?;
         Ok([
             self.emq(signals, now, with_notes)?,
@@ -124,8 +129,12 @@ impl HealthConfig {
         ])
     }
 
-    fn report(&self, signals: &Signals, now: DateTime<Utc>, outcomes: [Outcome; 5]) -> HealthReport {
-
+    fn report(
+        &self,
+        signals: &Signals,
+        now: DateTime<Utc>,
+        outcomes: [Outcome; 5],
+    ) -> HealthReport {
         let weights = self.weights();
         let present_weight: f64 = Component::ALL
             .iter()
@@ -267,7 +276,11 @@ impl HealthConfig {
             score: (o.score * 10.0).clamp(0.0, 100.0),
             samples: o.events,
             observed_at: o.observed_at,
-            notes: if with_notes { vec![Note::Emq { emq: o.score }] } else { Vec::new() },
+            notes: if with_notes {
+                vec![Note::Emq { emq: o.score }]
+            } else {
+                Vec::new()
+            },
         }))
     }
 
@@ -293,11 +306,13 @@ impl HealthConfig {
         let latency_penalty = if o.p95_latency_ms > cfg.latency_slo_ms {
             let p = (cfg.latency_penalty_max * (o.p95_latency_ms / cfg.latency_slo_ms - 1.0))
                 .min(cfg.latency_penalty_max);
-            if with_notes { notes.push(Note::LatencyOverSlo {
-                p95_ms: o.p95_latency_ms,
-                slo_ms: cfg.latency_slo_ms,
-                penalty: p,
-            }); }
+            if with_notes {
+                notes.push(Note::LatencyOverSlo {
+                    p95_ms: o.p95_latency_ms,
+                    slo_ms: cfg.latency_slo_ms,
+                    penalty: p,
+                });
+            }
             p
         } else {
             0.0
@@ -358,7 +373,12 @@ impl HealthConfig {
         }))
     }
 
-    fn platform_stability(&self, s: &Signals, now: DateTime<Utc>, with_notes: bool) -> Result<Outcome> {
+    fn platform_stability(
+        &self,
+        s: &Signals,
+        now: DateTime<Utc>,
+        with_notes: bool,
+    ) -> Result<Outcome> {
         let Some(o) = &s.stability else {
             return Ok(not_observed());
         };
@@ -372,7 +392,8 @@ impl HealthConfig {
         }
         let stddev_pp = 100.0 * population_stddev(&o.error_rates);
         let incident_penalty = cfg.incident_penalty * f64::from(o.incidents);
-        let volatility_penalty = (cfg.volatility_penalty * stddev_pp).min(cfg.volatility_penalty_max);
+        let volatility_penalty =
+            (cfg.volatility_penalty * stddev_pp).min(cfg.volatility_penalty_max);
         let mut notes = Vec::new();
         if with_notes {
             if o.incidents > 0 {

@@ -246,12 +246,7 @@ impl Signals {
         }
         if let Some(d) = &self.data_quality {
             le("data_quality.valid", d.valid, "data_quality.total", d.total)?;
-            le(
-                "data_quality.stale",
-                d.stale,
-                "data_quality.valid",
-                d.valid,
-            )?;
+            le("data_quality.stale", d.stale, "data_quality.valid", d.valid)?;
         }
         Ok(())
     }
@@ -312,10 +307,7 @@ impl ApiCallLog {
     /// [`Error::InvalidConfig`] for a non-positive window or a zero threshold.
     pub fn new(burst_window: TimeDelta, burst_threshold: usize) -> Result<Self> {
         if burst_window <= TimeDelta::zero() {
-            return Err(Error::config(
-                "burst_window",
-                "must be a positive duration",
-            ));
+            return Err(Error::config("burst_window", "must be a positive duration"));
         }
         if burst_threshold == 0 {
             return Err(Error::config("burst_threshold", "must be at least 1"));
@@ -332,13 +324,7 @@ impl ApiCallLog {
     /// # Errors
     /// [`Error::InvalidObservation`] for a negative or non-finite latency.
     pub fn record(&mut self, call: ApiCall) -> Result<()> {
-        finite_in(
-            observation_err,
-            "latency_ms",
-            call.latency_ms,
-            0.0,
-            1e12,
-        )?;
+        finite_in(observation_err, "latency_ms", call.latency_ms, 0.0, 1e12)?;
         self.calls.push(call);
         Ok(())
     }

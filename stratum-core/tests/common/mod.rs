@@ -1,5 +1,11 @@
 //! Shared fixtures and proptest strategies.
-#![allow(dead_code, unreachable_pub, missing_docs)]
+#![allow(
+    dead_code,
+    unreachable_pub,
+    missing_docs,
+    clippy::unwrap_used,
+    clippy::panic
+)]
 
 use chrono::{DateTime, TimeDelta, TimeZone, Utc};
 use proptest::prelude::*;
@@ -173,26 +179,33 @@ fn opt_dec(lo: i64, hi: i64) -> impl Strategy<Value = Option<Decimal>> {
 
 pub fn arb_guardrails() -> impl Strategy<Value = GuardrailConfig> {
     (
-        (opt_dec(1, 100), opt_dec(1, 1_000), opt_dec(1, 200), opt_dec(1, 2_000)),
+        (
+            opt_dec(1, 100),
+            opt_dec(1, 1_000),
+            opt_dec(1, 200),
+            opt_dec(1, 2_000),
+        ),
         (opt_dec(0, 50), opt_dec(100, 5_000)),
         prop::option::of(1i64..7_200),
         prop::option::of(1u32..20),
         prop::option::of((0u64..50, 0i64..500)),
     )
-        .prop_map(|(change, budget, cooldown, per_day, volume)| GuardrailConfig {
-            max_change_pct: change.0,
-            max_change_abs: change.1,
-            max_daily_change_pct: change.2,
-            max_daily_change_abs: change.3,
-            min_budget: budget.0,
-            max_budget: budget.1,
-            target_cooldown: cooldown.map(TimeDelta::seconds),
-            max_actions_per_day: per_day,
-            min_data_volume: volume.map(|(c, s)| MinDataVolume {
-                conversions: c,
-                spend: Decimal::from(s),
-            }),
-        })
+        .prop_map(
+            |(change, budget, cooldown, per_day, volume)| GuardrailConfig {
+                max_change_pct: change.0,
+                max_change_abs: change.1,
+                max_daily_change_pct: change.2,
+                max_daily_change_abs: change.3,
+                min_budget: budget.0,
+                max_budget: budget.1,
+                target_cooldown: cooldown.map(TimeDelta::seconds),
+                max_actions_per_day: per_day,
+                min_data_volume: volume.map(|(c, s)| MinDataVolume {
+                    conversions: c,
+                    spend: Decimal::from(s),
+                }),
+            },
+        )
 }
 
 pub fn arb_gate_config() -> impl Strategy<Value = TrustGateConfig> {
