@@ -73,6 +73,8 @@ pub use error::{Error, IntegrityProblem, Result, from_json, from_json_slice};
 /// checked.
 #[cfg(doctest)]
 mod guides {
+    #[doc = include_str!("../../README.md")]
+    struct Readme;
     #[doc = include_str!("../../docs/health.md")]
     struct Health;
     #[doc = include_str!("../../docs/trust-gate.md")]
