@@ -216,18 +216,28 @@ impl Backtest {
         }
     }
 
-    /// Replays one step and returns the outcome of each of its actions.
+    /// Replays one step.
     ///
     /// # Errors
     /// [`Error::Backtest`] wrapping the step's validation error, or for a step
     /// earlier than the previous one. The backtest state is unchanged.
-    pub fn step(&mut self, step: &BacktestStep) -> Result<Vec<Outcome>> {
-        let mut out = Vec::with_capacity(step.actions.len());
-        self.step_with(step, |_, j| out.push(j.outcome))?;
-        Ok(out)
+    pub fn step(&mut self, step: &BacktestStep) -> Result<()> {
+        self.step_judged(step, |_, _| {})
     }
 
-    fn step_with(
+    /// Replays one step, calling `each` with every action and its outcome.
+    ///
+    /// # Errors
+    /// As [`Backtest::step`].
+    pub fn step_with(
+        &mut self,
+        step: &BacktestStep,
+        mut each: impl FnMut(&ProposedAction, Outcome),
+    ) -> Result<()> {
+        self.step_judged(step, |a, j| each(a, j.outcome))
+    }
+
+    fn step_judged(
         &mut self,
         step: &BacktestStep,
         mut each: impl FnMut(&ProposedAction, Judgement),
@@ -280,7 +290,9 @@ impl Backtest {
                 tally: Tally::default(),
             });
         }
-        self.gate.observe(&view);
+        if step.actions.is_empty() {
+            self.gate.observe(&view);
+        }
         for a in &step.actions {
             let j = self.gate.judge_and_apply(&view, a, step.at).map_err(wrap)?;
             self.totals.add(j);
@@ -319,7 +331,7 @@ pub fn run<S: Borrow<BacktestStep>>(
 ) -> Result<BacktestReport> {
     let mut bt = Backtest::new(config);
     for s in steps {
-        bt.step_with(s.borrow(), |_, _| {})?;
+        bt.step_judged(s.borrow(), |_, _| {})?;
     }
     Ok(bt.finish())
 }
@@ -341,9 +353,9 @@ pub fn compare<S: Borrow<BacktestStep>>(
     for s in steps {
         let s = s.borrow();
         outcomes.clear();
-        a.step_with(s, |_, j| outcomes.push(j.outcome))?;
+        a.step_judged(s, |_, j| outcomes.push(j.outcome))?;
         let mut i = 0;
-        b.step_with(s, |action, j| {
+        b.step_judged(s, |action, j| {
             if let Some(&base) = outcomes.get(i)
                 && base != j.outcome
             {

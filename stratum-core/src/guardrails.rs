@@ -121,16 +121,8 @@ impl GuardrailConfig {
                 format!("must not exceed max_budget ({hi}), got {lo}"),
             ));
         }
-        if let Some(c) = self.target_cooldown
-            && c <= TimeDelta::zero()
-        {
-            return Err(Error::config(
-                format!("{p}.target_cooldown_secs"),
-                format!(
-                    "must be a positive number of seconds (omit it to disable), got {}",
-                    c.num_seconds()
-                ),
-            ));
+        if let Some(c) = self.target_cooldown {
+            crate::validate::duration(&format!("{p}.target_cooldown_secs"), c, false)?;
         }
         if self.max_actions_per_day == Some(0) {
             return Err(Error::config(
@@ -156,7 +148,8 @@ impl GuardrailConfig {
 pub enum Violation {
     /// The change is larger than `max_change_pct`.
     ChangePct {
-        /// Change in percent (two decimals); absent when the current value is 0.
+        /// Change in percent, rounded to two decimals for display (the limit is
+        /// compared with the exact value); absent when the current value is 0.
         change_pct: Option<Decimal>,
         /// The limit.
         limit: Decimal,
@@ -344,10 +337,28 @@ pub struct TargetHistory {
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct Ledger {
     #[serde(with = "target_map")]
-    targets: HashMap<Target, TargetHistory>,
+    targets: HashMap<Target, TargetHistory, Fast>,
     /// Executed actions per tenant on `day`.
     #[serde(with = "tenant_map")]
-    tenants: HashMap<String, (NaiveDate, u32)>,
+    tenants: HashMap<String, (NaiveDate, u32), Fast>,
+}
+
+/// Hasher for the ledger's maps: fast, seeded per process.
+type Fast = foldhash::fast::RandomState;
+
+/// Whether `change` is more than `limit` percent of `base` (any change of a zero
+/// base is), compared exactly without dividing.
+fn exceeds_pct(change: Decimal, base: Decimal, limit: Decimal) -> bool {
+    if base.is_zero() {
+        return !change.is_zero();
+    }
+    match (
+        change.checked_mul(Decimal::ONE_HUNDRED),
+        limit.checked_mul(base),
+    ) {
+        (Some(lhs), Some(rhs)) => lhs > rhs,
+        _ => pct(change, base).is_none_or(|p| p > limit),
+    }
 }
 
 fn pct(change: Decimal, base: Decimal) -> Option<Decimal> {
@@ -357,7 +368,6 @@ fn pct(change: Decimal, base: Decimal) -> Option<Decimal> {
     change
         .checked_mul(Decimal::ONE_HUNDRED)
         .and_then(|v| v.checked_div(base))
-        .map(|v| v.round_dp(2))
 }
 
 impl Ledger {
@@ -371,17 +381,17 @@ impl Ledger {
     ) -> Vec<Violation> {
         let mut out = Vec::new();
         let today = now.date_naive();
+        let history = self.targets.get(&action.target);
         if let Some((from, to)) = action.kind.money_change() {
             let change = (to - from).abs();
-            if let Some(limit) = cfg.max_change_pct {
+            if let Some(limit) = cfg.max_change_pct
+                && exceeds_pct(change, from, limit)
+            {
                 let change_pct = pct(change, from);
-                let over = match change_pct {
-                    Some(c) => c > limit,
-                    None => !change.is_zero(),
-                };
-                if over {
-                    out.push(Violation::ChangePct { change_pct, limit });
-                }
+                out.push(Violation::ChangePct {
+                    change_pct: change_pct.map(|v| v.round_dp(2)),
+                    limit,
+                });
             }
             if let Some(limit) = cfg.max_change_abs
                 && change > limit
@@ -390,26 +400,20 @@ impl Ledger {
             }
         }
         if let ActionKind::BudgetChange { from, to } = action.kind {
-            let day_start = self
-                .targets
-                .get(&action.target)
+            let day_start = history
                 .filter(|h| h.day == today)
                 .and_then(|h| h.day_start_budget)
                 .unwrap_or(from);
             let net = (to - day_start).abs();
-            if let Some(limit) = cfg.max_daily_change_pct {
+            if let Some(limit) = cfg.max_daily_change_pct
+                && exceeds_pct(net, day_start, limit)
+            {
                 let change_pct = pct(net, day_start);
-                let over = match change_pct {
-                    Some(c) => c > limit,
-                    None => !net.is_zero(),
-                };
-                if over {
-                    out.push(Violation::DailyChangePct {
-                        change_pct,
-                        day_start,
-                        limit,
-                    });
-                }
+                out.push(Violation::DailyChangePct {
+                    change_pct: change_pct.map(|v| v.round_dp(2)),
+                    day_start,
+                    limit,
+                });
             }
             if let Some(limit) = cfg.max_daily_change_abs
                 && net > limit
@@ -428,9 +432,12 @@ impl Ledger {
             }
         }
         if let Some(cooldown) = cfg.target_cooldown
-            && let Some(h) = self.targets.get(&action.target)
+            && let Some(h) = history
         {
-            let until = h.last_action_at + cooldown;
+            let until = h
+                .last_action_at
+                .checked_add_signed(cooldown)
+                .unwrap_or(DateTime::<Utc>::MAX_UTC);
             if now < until {
                 out.push(Violation::Cooldown {
                     last_action_at: h.last_action_at,
@@ -534,7 +541,7 @@ mod target_map {
     }
 
     pub(super) fn serialize<S: Serializer>(
-        m: &HashMap<Target, TargetHistory>,
+        m: &HashMap<Target, TargetHistory, super::Fast>,
         s: S,
     ) -> std::result::Result<S::Ok, S::Error> {
         let mut v: Vec<(&Target, &TargetHistory)> = m.iter().collect();
@@ -547,7 +554,7 @@ mod target_map {
 
     pub(super) fn deserialize<'de, D: Deserializer<'de>>(
         d: D,
-    ) -> std::result::Result<HashMap<Target, TargetHistory>, D::Error> {
+    ) -> std::result::Result<HashMap<Target, TargetHistory, super::Fast>, D::Error> {
         Ok(Vec::<Entry>::deserialize(d)?
             .into_iter()
             .map(|e| (e.target, e.history))
@@ -568,7 +575,7 @@ mod tenant_map {
     }
 
     pub(super) fn serialize<S: Serializer>(
-        m: &HashMap<String, (NaiveDate, u32)>,
+        m: &HashMap<String, (NaiveDate, u32), super::Fast>,
         s: S,
     ) -> std::result::Result<S::Ok, S::Error> {
         let sorted: BTreeMap<&String, Day> = m
@@ -588,10 +595,28 @@ mod tenant_map {
 
     pub(super) fn deserialize<'de, D: Deserializer<'de>>(
         d: D,
-    ) -> std::result::Result<HashMap<String, (NaiveDate, u32)>, D::Error> {
+    ) -> std::result::Result<HashMap<String, (NaiveDate, u32), super::Fast>, D::Error> {
         Ok(BTreeMap::<String, Day>::deserialize(d)?
             .into_iter()
             .map(|(k, v)| (k, (v.day, v.executed)))
             .collect())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn percent_limits_compare_exactly() {
+        let d = |s: &str| s.parse::<Decimal>().unwrap_or_default();
+        // 30.004 % is over a 30 % limit even though it displays as 30.00 %.
+        assert!(exceeds_pct(d("30.004"), d("100"), d("30")));
+        assert_eq!(pct(d("30.004"), d("100")).map(|p| p.round_dp(2)), Some(d("30.00")));
+        assert!(!exceeds_pct(d("30"), d("100"), d("30")));
+        assert!(exceeds_pct(d("0.01"), Decimal::ZERO, d("30")));
+        assert!(!exceeds_pct(Decimal::ZERO, Decimal::ZERO, d("30")));
+        // Overflowing products fall back to division.
+        assert!(exceeds_pct(Decimal::MAX, Decimal::MAX, d("99")));
     }
 }

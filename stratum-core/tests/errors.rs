@@ -385,3 +385,55 @@ fn error_codes_are_stable() {
         assert_eq!(e.code(), code);
     }
 }
+
+/// Regression: durations long enough to overflow date arithmetic were accepted and
+/// panicked later (found by the `config_json` fuzz target).
+#[test]
+fn absurd_durations_are_rejected_not_panicked_on() {
+    for json in [
+        r#"{"guardrails":{"target_cooldown_secs":8300000000000}}"#,
+        r#"{"hysteresis":{"cooldown_secs":8300000000000}}"#,
+        r#"{"health":{"max_signal_age_secs":8300000000000}}"#,
+        r#"{"overrides":{"max_duration_secs":8300000000000}}"#,
+    ] {
+        let err = from_json::<TrustGateConfig>(json).unwrap_err();
+        assert_eq!(err.code(), "invalid_config", "{json}: {err}");
+        assert!(err.to_string().contains("ten years"), "{err}");
+    }
+    // The longest accepted cooldowns work end to end.
+    let ten_years = TimeDelta::days(3650);
+    let cfg = TrustGateConfig::builder()
+        .guardrails(GuardrailConfig {
+            target_cooldown: Some(ten_years),
+            ..GuardrailConfig::default()
+        })
+        .hysteresis(HysteresisConfig {
+            window: 1,
+            trip_after: 1,
+            cooldown: ten_years,
+            recovery_readings: 1,
+        })
+        .build()
+        .unwrap();
+    let mut gate = TrustGate::new(cfg);
+    let mut audit = stratum_core::audit::AuditLog::in_memory();
+    let d = gate
+        .decide(&healthy(t0()), &pause(Actor::autopilot()), t0(), &mut audit)
+        .unwrap();
+    assert_eq!(d.outcome, Outcome::Execute);
+    let t1 = t0() + TimeDelta::hours(1);
+    let d = gate
+        .decide(&unhealthy(t1), &pause(Actor::autopilot()), t1, &mut audit)
+        .unwrap();
+    assert_eq!(d.gate, GateResult::Block);
+    let t2 = t0() + TimeDelta::hours(2);
+    let d = gate
+        .decide(&healthy(t2), &pause(Actor::autopilot()), t2, &mut audit)
+        .unwrap();
+    assert_eq!(d.gate, GateResult::Hold, "recovering for ten years");
+    assert!(
+        d.explain().contains("cooldown until 2036"),
+        "{}",
+        d.explain()
+    );
+}

@@ -209,12 +209,7 @@ impl TrustGateConfigBuilder {
                 format!("must be in 1..=window ({}), got {}", h.window, h.trip_after),
             ));
         }
-        if h.cooldown < TimeDelta::zero() {
-            return Err(Error::config(
-                "hysteresis.cooldown_secs",
-                format!("must not be negative, got {}", h.cooldown.num_seconds()),
-            ));
-        }
+        crate::validate::duration("hysteresis.cooldown_secs", h.cooldown, true)?;
         if h.recovery_readings == 0 {
             return Err(Error::config(
                 "hysteresis.recovery_readings",
@@ -223,15 +218,7 @@ impl TrustGateConfigBuilder {
         }
         self.guardrails.validate("guardrails")?;
         let o = &self.overrides;
-        if o.max_duration <= TimeDelta::zero() {
-            return Err(Error::config(
-                "overrides.max_duration_secs",
-                format!(
-                    "must be a positive number of seconds, got {}",
-                    o.max_duration.num_seconds()
-                ),
-            ));
-        }
+        crate::validate::duration("overrides.max_duration_secs", o.max_duration, false)?;
         if let Some(i) = o.allowed_roles.iter().position(|r| r.trim().is_empty()) {
             return Err(Error::config(
                 format!("overrides.allowed_roles[{i}]"),

@@ -26,7 +26,7 @@ impl Reading {
 }
 
 /// Hysteresis memory of one scope. Serialisable so hosts can persist gate state.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct HysteresisState {
     /// Bit `i` set: the reading `i` steps back was bad (bit 0 = newest).
     pub recent_bad: u64,
@@ -91,7 +91,8 @@ impl HysteresisState {
     /// When the cooldown after the last bad reading ends.
     #[must_use]
     pub fn cooldown_until(&self, cfg: &HysteresisConfig) -> Option<DateTime<Utc>> {
-        self.last_bad_at.map(|t| t + cfg.cooldown)
+        self.last_bad_at
+            .and_then(|t| t.checked_add_signed(cfg.cooldown))
     }
 }
 

@@ -100,7 +100,7 @@ pub struct GateState {
 #[derive(Clone, Debug)]
 pub struct TrustGate {
     config: TrustGateConfig,
-    hysteresis: HashMap<Scope, HysteresisState>,
+    hysteresis: HashMap<Scope, HysteresisState, foldhash::fast::RandomState>,
     ledger: Ledger,
     overrides: Vec<Override>,
 }
@@ -187,7 +187,7 @@ impl TrustGate {
     pub fn new(config: TrustGateConfig) -> Self {
         TrustGate {
             config,
-            hysteresis: HashMap::new(),
+            hysteresis: HashMap::default(),
             ledger: Ledger::default(),
             overrides: Vec::new(),
         }
@@ -210,7 +210,7 @@ impl TrustGate {
         let mut hysteresis: Vec<(Scope, HysteresisState)> = self
             .hysteresis
             .iter()
-            .map(|(k, v)| (k.clone(), v.clone()))
+            .map(|(k, v)| (k.clone(), *v))
             .collect();
         hysteresis.sort_by(|a, b| a.0.cmp(&b.0));
         GateState {
@@ -416,14 +416,15 @@ impl TrustGate {
     }
 
     /// Judges an action on lean health facts and applies the state change, without
-    /// auditing and without building an explanation (backtests).
+    /// auditing and without building an explanation (backtests). The caller has
+    /// validated `action`.
     pub(crate) fn judge_and_apply(
         &mut self,
         view: &HealthView<'_>,
         action: &ProposedAction,
         now: DateTime<Utc>,
     ) -> Result<Judgement> {
-        let j = self.judge(view, action, now)?.detach();
+        let j = self.judge_validated(view, action, now)?.detach();
         self.apply(view.scope, action, now, &j);
         Ok(Judgement {
             gate: j.gate,
@@ -460,9 +461,9 @@ impl TrustGate {
     ) {
         if let Some(s) = &j.scope_state {
             match self.hysteresis.get_mut(scope) {
-                Some(slot) => *slot = s.clone(),
+                Some(slot) => *slot = *s,
                 None => {
-                    self.hysteresis.insert(scope.clone(), s.clone());
+                    self.hysteresis.insert(scope.clone(), *s);
                 }
             }
         }
@@ -487,6 +488,17 @@ impl TrustGate {
         now: DateTime<Utc>,
     ) -> Result<Judged<'s>> {
         action.validate()?;
+        self.judge_validated(view, action, now)
+    }
+
+    /// [`TrustGate::judge`] for an action already validated (backtests validate
+    /// every action of a step before judging any).
+    fn judge_validated<'s>(
+        &'s self,
+        view: &HealthView<'_>,
+        action: &ProposedAction,
+        now: DateTime<Utc>,
+    ) -> Result<Judged<'s>> {
         finite_in(observation_err, "health.score", view.score, 0.0, 100.0)?;
         finite_in(
             observation_err,
@@ -510,11 +522,11 @@ impl TrustGate {
         let conclusive = self.conclusive(view);
 
         // Hysteresis: take this reading (if new) on a copy of the scope's state.
-        let mut state = self.hysteresis.get(view.scope).cloned().unwrap_or_default();
+        let mut state = self.hysteresis.get(view.scope).copied().unwrap_or_default();
         let scope_state = match view.as_of {
             Some(at) => {
                 state.observe(hcfg, Reading::of(status, conclusive), at);
-                Some(state.clone())
+                Some(state)
             }
             None => None,
         };

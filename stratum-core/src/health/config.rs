@@ -357,15 +357,11 @@ impl HealthConfigBuilder {
     fn validate(&self, p: &str) -> Result<()> {
         self.weights.validate(&format!("{p}.weights"))?;
         self.thresholds.validate(&format!("{p}.thresholds"))?;
-        if self.max_signal_age <= TimeDelta::zero() {
-            return Err(Error::config(
-                format!("{p}.max_signal_age_secs"),
-                format!(
-                    "must be a positive number of seconds, got {}",
-                    self.max_signal_age.num_seconds()
-                ),
-            ));
-        }
+        crate::validate::duration(
+            &format!("{p}.max_signal_age_secs"),
+            self.max_signal_age,
+            false,
+        )?;
         let a = &self.api;
         let big = 1e12;
         finite_in(

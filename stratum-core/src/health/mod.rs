@@ -41,6 +41,15 @@ use crate::error::{Error, Result};
 /// rejected.
 pub const MAX_FUTURE_SKEW: TimeDelta = TimeDelta::minutes(5);
 
+/// Evaluation time with its freshness bounds, computed once per scoring.
+struct Clock {
+    now: DateTime<Utc>,
+    /// Observations after this are rejected (clock skew).
+    future_limit: Option<DateTime<Utc>>,
+    /// Observations before this are stale.
+    stale_before: Option<DateTime<Utc>>,
+}
+
 /// Health facts the gate needs, without the explanation.
 #[derive(Clone, Copy, Debug)]
 pub(crate) struct Facts {
@@ -120,12 +129,17 @@ impl HealthConfig {
         with_notes: bool,
     ) -> Result<[Outcome; 5]> {
         signals.validate()?;
+        let clock = Clock {
+            now,
+            future_limit: now.checked_add_signed(MAX_FUTURE_SKEW),
+            stale_before: now.checked_sub_signed(self.max_signal_age()),
+        };
         Ok([
-            self.emq(signals, now, with_notes)?,
-            self.api_health(signals, now, with_notes)?,
-            self.event_loss(signals, now, with_notes)?,
-            self.platform_stability(signals, now, with_notes)?,
-            self.data_quality(signals, now, with_notes)?,
+            self.emq(signals, &clock, with_notes)?,
+            self.api_health(signals, &clock, with_notes)?,
+            self.event_loss(signals, &clock, with_notes)?,
+            self.platform_stability(signals, &clock, with_notes)?,
+            self.data_quality(signals, &clock, with_notes)?,
         ])
     }
 
@@ -227,23 +241,23 @@ impl HealthConfig {
         &self,
         field: &str,
         observed_at: DateTime<Utc>,
-        now: DateTime<Utc>,
+        clock: &Clock,
         samples: u64,
     ) -> Result<Option<Outcome>> {
-        if observed_at > now + MAX_FUTURE_SKEW {
+        if clock.future_limit.is_some_and(|limit| observed_at > limit) {
             return Err(Error::observation(
                 format!("{field}.observed_at"),
                 format!(
-                    "is {observed_at}, more than {} minutes after the evaluation time {now}",
-                    MAX_FUTURE_SKEW.num_minutes()
+                    "is {observed_at}, more than {} minutes after the evaluation time {}",
+                    MAX_FUTURE_SKEW.num_minutes(),
+                    clock.now
                 ),
             ));
         }
-        let age = now - observed_at;
-        if age > self.max_signal_age() {
+        if clock.stale_before.is_some_and(|t| observed_at < t) {
             return Ok(Some(Outcome::Missing {
                 reason: MissingReason::Stale {
-                    age_secs: age.num_seconds(),
+                    age_secs: (clock.now - observed_at).num_seconds(),
                     max_age_secs: self.max_signal_age().num_seconds(),
                 },
                 samples,
@@ -261,11 +275,11 @@ impl HealthConfig {
         })
     }
 
-    fn emq(&self, s: &Signals, now: DateTime<Utc>, with_notes: bool) -> Result<Outcome> {
+    fn emq(&self, s: &Signals, clock: &Clock, with_notes: bool) -> Result<Outcome> {
         let Some(o) = &s.emq else {
             return Ok(not_observed());
         };
-        if let Some(m) = self.fresh("emq", o.observed_at, now, o.events)? {
+        if let Some(m) = self.fresh("emq", o.observed_at, clock, o.events)? {
             return Ok(m);
         }
         if let Some(m) = Self::too_few(o.events, self.min_samples().emq_events, o.observed_at) {
@@ -284,11 +298,11 @@ impl HealthConfig {
         }))
     }
 
-    fn api_health(&self, s: &Signals, now: DateTime<Utc>, with_notes: bool) -> Result<Outcome> {
+    fn api_health(&self, s: &Signals, clock: &Clock, with_notes: bool) -> Result<Outcome> {
         let Some(o) = &s.api else {
             return Ok(not_observed());
         };
-        if let Some(m) = self.fresh("api", o.observed_at, now, o.total)? {
+        if let Some(m) = self.fresh("api", o.observed_at, clock, o.total)? {
             return Ok(m);
         }
         let cfg = self.api();
@@ -335,12 +349,12 @@ impl HealthConfig {
         }))
     }
 
-    fn event_loss(&self, s: &Signals, now: DateTime<Utc>, with_notes: bool) -> Result<Outcome> {
+    fn event_loss(&self, s: &Signals, clock: &Clock, with_notes: bool) -> Result<Outcome> {
         let Some(o) = &s.events else {
             return Ok(not_observed());
         };
         let unique = o.sent - o.duplicates;
-        if let Some(m) = self.fresh("events", o.observed_at, now, unique)? {
+        if let Some(m) = self.fresh("events", o.observed_at, clock, unique)? {
             return Ok(m);
         }
         let required = self.min_samples().events_sent.max(1);
@@ -373,17 +387,12 @@ impl HealthConfig {
         }))
     }
 
-    fn platform_stability(
-        &self,
-        s: &Signals,
-        now: DateTime<Utc>,
-        with_notes: bool,
-    ) -> Result<Outcome> {
+    fn platform_stability(&self, s: &Signals, clock: &Clock, with_notes: bool) -> Result<Outcome> {
         let Some(o) = &s.stability else {
             return Ok(not_observed());
         };
         let n = o.error_rates.len() as u64;
-        if let Some(m) = self.fresh("stability", o.observed_at, now, n)? {
+        if let Some(m) = self.fresh("stability", o.observed_at, clock, n)? {
             return Ok(m);
         }
         let cfg = self.stability();
@@ -416,11 +425,11 @@ impl HealthConfig {
         }))
     }
 
-    fn data_quality(&self, s: &Signals, now: DateTime<Utc>, with_notes: bool) -> Result<Outcome> {
+    fn data_quality(&self, s: &Signals, clock: &Clock, with_notes: bool) -> Result<Outcome> {
         let Some(o) = &s.data_quality else {
             return Ok(not_observed());
         };
-        if let Some(m) = self.fresh("data_quality", o.observed_at, now, o.total)? {
+        if let Some(m) = self.fresh("data_quality", o.observed_at, clock, o.total)? {
             return Ok(m);
         }
         let required = self.min_samples().quality_events.max(1);

@@ -233,16 +233,19 @@ impl Signals {
         if let Some(e) = &self.events {
             le("events.duplicates", e.duplicates, "events.sent", e.sent)?;
         }
-        if let Some(s) = &self.stability {
-            for (i, r) in s.error_rates.iter().enumerate() {
-                finite_in(
-                    observation_err,
-                    &format!("stability.error_rates[{i}]"),
-                    *r,
-                    0.0,
-                    1.0,
-                )?;
-            }
+        if let Some(s) = &self.stability
+            && let Some(i) = s
+                .error_rates
+                .iter()
+                .position(|r| !(r.is_finite() && (0.0..=1.0).contains(r)))
+        {
+            finite_in(
+                observation_err,
+                &format!("stability.error_rates[{i}]"),
+                s.error_rates[i],
+                0.0,
+                1.0,
+            )?;
         }
         if let Some(d) = &self.data_quality {
             le("data_quality.valid", d.valid, "data_quality.total", d.total)?;
