@@ -282,7 +282,7 @@ impl TrustGate {
         now: DateTime<Utc>,
         audit: &mut AuditLog,
     ) -> Result<Decision> {
-        let report = self.config.health().score(signals, now)?;
+        let report = self.config.health().score_unexplained(signals, now)?;
         let inputs = self.inputs_digest(action, now, Basis::Signals(signals))?;
         self.decide_inner(&report, action, now, inputs, audit)
     }
@@ -315,7 +315,7 @@ impl TrustGate {
         action: &ProposedAction,
         now: DateTime<Utc>,
     ) -> Result<Decision> {
-        let report = self.config.health().score(signals, now)?;
+        let report = self.config.health().score_unexplained(signals, now)?;
         let inputs = self.inputs_digest(action, now, Basis::Signals(signals))?;
         Ok(self.evaluate(&report, action, now, inputs)?.0)
     }

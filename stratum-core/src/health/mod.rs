@@ -87,6 +87,17 @@ impl HealthConfig {
         Ok(self.report(signals, now, outcomes))
     }
 
+    /// [`HealthConfig::score`] without the per-component notes (the gate's
+    /// decisions do not carry them): the same numbers, fewer allocations.
+    pub(crate) fn score_unexplained(
+        &self,
+        signals: &Signals,
+        now: DateTime<Utc>,
+    ) -> Result<HealthReport> {
+        let outcomes = self.outcomes(signals, now, false)?;
+        Ok(self.report(signals, now, outcomes))
+    }
+
     /// Score, present weight and reading time without the explanation (no
     /// allocation); the same arithmetic as [`HealthConfig::score`].
     pub(crate) fn score_facts(&self, signals: &Signals, now: DateTime<Utc>) -> Result<Facts> {
