@@ -512,6 +512,12 @@ impl Normalizer {
             Rule::MobileAdIdLower => rules::non_empty(text.to_lowercase()),
         }
         .map_err(warn)?;
+        // A rule can leave text that is no longer NFC (removing punctuation between a
+        // letter and a combining mark); composing again keeps normalisation idempotent.
+        let normalized = match nfc_trim(&normalized) {
+            Cow::Borrowed(b) if b.len() == normalized.len() => normalized,
+            other => other.into_owned(),
+        };
         Ok(self.finish(platform, field, key, hashed, normalized))
     }
 

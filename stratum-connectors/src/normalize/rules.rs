@@ -104,22 +104,23 @@ pub(crate) fn name(text: &str) -> Outcome {
 const NAME_PREFIXES: [&str; 5] = ["mr", "mrs", "ms", "miss", "dr"];
 const NAME_SUFFIXES: [&str; 5] = ["jr", "sr", "ii", "iii", "iv"];
 
-/// Lowercase; collapse inner whitespace runs to one space; keep punctuation; drop a
-/// leading prefix and a trailing suffix (with or without a `.`) when another word
-/// remains (D9).
+/// Lowercase; collapse inner whitespace runs to one space; keep punctuation; drop
+/// leading prefixes and trailing suffixes (with or without a `.`; a comma before a
+/// suffix goes with it) while another word remains (D9).
 pub(crate) fn name_google(text: &str) -> Outcome {
     let lowered = lower(text);
     let mut words: Vec<&str> = lowered.split_whitespace().collect();
     let is = |w: &str, set: &[&str]| set.contains(&w.strip_suffix('.').unwrap_or(w));
-    if words.len() > 1 && words.first().is_some_and(|w| is(w, &NAME_PREFIXES)) {
+    while words.len() > 1 && words.first().is_some_and(|w| is(w, &NAME_PREFIXES)) {
         words.remove(0);
     }
-    if words.len() > 1 && words.last().is_some_and(|w| is(w, &NAME_SUFFIXES)) {
+    while words.len() > 1 && words.last().is_some_and(|w| is(w, &NAME_SUFFIXES)) {
         words.pop();
         if let Some(last) = words.last_mut() {
             *last = last.strip_suffix(',').unwrap_or(last);
         }
     }
+    words.retain(|w| !w.is_empty());
     non_empty(words.join(" "))
 }
 
@@ -170,26 +171,23 @@ pub(crate) fn state(text: &str, country: Option<&str>) -> Outcome {
             format!("not a state, territory or province of `{c}` by exact name or code"),
         );
     }
-    city(text)
+    // The squashed form may itself be a table name ("Cal ifornia" → "california");
+    // mapping it keeps the rule idempotent.
+    let squashed = city(text)?;
+    Ok(lookup(STATES, &squashed).map_or(squashed, str::to_owned))
 }
 
-/// `^\d{5}([ -]?\d{4})?$`
-fn looks_us_zip(text: &str) -> bool {
-    let b = text.as_bytes();
-    let digits = |s: &[u8]| s.iter().all(u8::is_ascii_digit);
-    match b.len() {
-        5 | 9 => digits(b),
-        10 => digits(&b[..5]) && (b[5] == b' ' || b[5] == b'-') && digits(&b[6..]),
-        _ => false,
-    }
-}
-
-/// Lowercase, no spaces or `-`; US (country `us` or a US-shaped code) → 5 digits
-/// (D14).
+/// Lowercase, no spaces or `-`; US-shaped (country `us`, or 5 or 9 digits once
+/// spaces and `-` are gone, which covers `^\d{5}([ -]?\d{4})?$`) → 5 digits (D14).
+/// Testing the stripped form keeps the rule idempotent.
 pub(crate) fn zip(text: &str, country: Option<&str>) -> Outcome {
-    let us_shape = looks_us_zip(text);
+    let s: String = lower(text)
+        .chars()
+        .filter(|c| !c.is_whitespace() && *c != '-')
+        .collect();
+    let us_shape = (s.len() == 5 || s.len() == 9) && s.bytes().all(|b| b.is_ascii_digit());
     if us_shape {
-        return Ok(text[..5].to_owned());
+        return Ok(s[..5].to_owned());
     }
     if context_country(country) == Some("us") {
         return fail(
@@ -197,10 +195,6 @@ pub(crate) fn zip(text: &str, country: Option<&str>) -> Outcome {
             "a US ZIP code is NNNNN, NNNNN-NNNN or NNNNN NNNN",
         );
     }
-    let s: String = lower(text)
-        .chars()
-        .filter(|c| !c.is_whitespace() && *c != '-')
-        .collect();
     non_empty(s)
 }
 
