@@ -63,3 +63,11 @@ pub use normalize::{
     sha256_hex,
 };
 pub use platform::{Field, FieldSpec, Platform, Rule};
+
+/// The guides in `docs/`, compiled as doctests so that every value they show is
+/// checked.
+#[cfg(doctest)]
+mod guides {
+    #[doc = include_str!("../../docs/connectors.md")]
+    struct Connectors;
+}

@@ -429,7 +429,9 @@ impl Normalizer {
             hashed = !meta;
         }
         let text: &str = match value {
-            FieldValue::Hashed(h) => return self.pass_through(platform, field, spec.key, hashed, h),
+            FieldValue::Hashed(h) => {
+                return self.pass_through(platform, field, spec.key, hashed, h);
+            }
             FieldValue::Date(d) => {
                 if spec.rule != Rule::BirthDate {
                     return Err(warn(
@@ -437,8 +439,7 @@ impl Normalizer {
                         format!("a typed date was given for {field}"),
                     ));
                 }
-                let s = rules::birth_date_typed(*d, self.today())
-                    .map_err(|(c, m)| warn(c, m))?;
+                let s = rules::birth_date_typed(*d, self.today()).map_err(|(c, m)| warn(c, m))?;
                 return Ok(self.finish(platform, field, spec.key, hashed, s));
             }
             FieldValue::Auto(s) => {

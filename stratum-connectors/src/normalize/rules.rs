@@ -55,7 +55,10 @@ pub(crate) fn email(text: &str, gmail: bool) -> Outcome {
         return fail(WarningCode::Empty, "empty after normalisation");
     }
     let Some((local, domain)) = s.split_once('@') else {
-        return fail(WarningCode::InvalidEmail, "no `@`; expected local@domain.tld");
+        return fail(
+            WarningCode::InvalidEmail,
+            "no `@`; expected local@domain.tld",
+        );
     };
     if local.is_empty() || domain.contains('@') || !valid_domain(domain) {
         return fail(
@@ -96,7 +99,9 @@ fn valid_domain(domain: &str) -> bool {
 pub(crate) fn name(text: &str) -> Outcome {
     let s: String = lower(text)
         .chars()
-        .filter(|c| !c.is_whitespace() && c.general_category_group() != GeneralCategoryGroup::Punctuation)
+        .filter(|c| {
+            !c.is_whitespace() && c.general_category_group() != GeneralCategoryGroup::Punctuation
+        })
         .collect();
     non_empty(s)
 }
