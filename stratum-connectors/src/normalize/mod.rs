@@ -263,7 +263,6 @@ impl TryFrom<RawNormalizerConfig> for NormalizerConfig {
 
 impl NormalizerConfig {
     /// A builder; [`NormalizerConfigBuilder::phone_region`] is required.
-    #[must_use]
     pub fn builder() -> NormalizerConfigBuilder {
         NormalizerConfigBuilder::default()
     }
