@@ -28,6 +28,10 @@
 //! # Ok::<(), stratum_connectors::Error>(())
 //! ```
 //!
+//! [`emq`] supplies the per-platform weights of `stratum_core::emq` (our own
+//! `stratum-emq-1` heuristic, not a platform's score) and turns normalisation
+//! outcomes into its input.
+//!
 //! Invalid customer data drops that one field with a typed [`FieldWarning`]; the event
 //! is still sent (D2). Invalid configuration is an [`Error`] with a stable
 //! [`Error::code`].
@@ -44,6 +48,7 @@
 //! Each platform feature compiles on its own (`--no-default-features --features
 //! tiktok`). The platform features add no dependencies.
 
+pub mod emq;
 mod error;
 #[cfg(feature = "google")]
 mod google;
