@@ -1,6 +1,12 @@
 //! EMQ (`stratum-emq-1`): per-event scores, batch reports, fixes, ROAS and the link
 //! to health scoring. Expected values are worked out by hand in the comments.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+// Scores are rounded to one decimal, so exact comparisons with literals are intended.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::float_cmp
+)]
 
 mod common;
 
@@ -328,7 +334,7 @@ proptest! {
         let m = EmqModel::default();
         let s = m.score(&e).score;
         prop_assert!((0.0..=10.0).contains(&s));
-        prop_assert!(m.score(&e.clone().with(k)).score >= s);
+        prop_assert!(m.score(&e.with(k)).score >= s);
     }
 
     #[test]
