@@ -86,4 +86,6 @@ mod guides {
     struct Audit;
     #[doc = include_str!("../../docs/backtest.md")]
     struct Backtest;
+    #[doc = include_str!("../../docs/emq.md")]
+    struct Emq;
 }
