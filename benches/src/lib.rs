@@ -694,7 +694,14 @@ pub mod connectors {
     use stratum_core::emq::{EmqEvent, EmqKey};
 
     const FIRST: [&str; 8] = [
-        "john", "Maria", "li.wei", "Anna-Lena", "o.connor", "SAM", "yuki", "fatima",
+        "john",
+        "Maria",
+        "li.wei",
+        "Anna-Lena",
+        "o.connor",
+        "SAM",
+        "yuki",
+        "fatima",
     ];
     const DOMAINS: [&str; 6] = [
         "gmail.com",

@@ -48,6 +48,17 @@
 //! Each platform feature compiles on its own (`--no-default-features --features
 //! tiktok`). The platform features add no dependencies.
 
+// Without any platform feature the platform enum is empty and most code unreachable.
+#![cfg_attr(
+    not(any(
+        feature = "meta",
+        feature = "google",
+        feature = "tiktok",
+        feature = "snapchat"
+    )),
+    allow(unused_variables, dead_code, unreachable_code)
+)]
+
 pub mod emq;
 mod error;
 #[cfg(feature = "google")]

@@ -514,9 +514,13 @@ impl Normalizer {
         .map_err(warn)?;
         // A rule can leave text that is no longer NFC (removing punctuation between a
         // letter and a combining mark); composing again keeps normalisation idempotent.
-        let normalized = match nfc_trim(&normalized) {
-            Cow::Borrowed(b) if b.len() == normalized.len() => normalized,
-            other => other.into_owned(),
+        let normalized = if normalized.is_ascii() {
+            normalized
+        } else {
+            match nfc_trim(&normalized) {
+                Cow::Borrowed(b) if b.len() == normalized.len() => normalized,
+                other => other.into_owned(),
+            }
         };
         Ok(self.finish(platform, field, key, hashed, normalized))
     }
@@ -668,7 +672,7 @@ fn is_google(platform: Platform) -> bool {
 
 /// NFC (skipped for text already in NFC, e.g. all ASCII) then trim.
 pub(crate) fn nfc_trim(s: &str) -> Cow<'_, str> {
-    if is_nfc_quick(s.chars()) == IsNormalized::Yes {
+    if s.is_ascii() || is_nfc_quick(s.chars()) == IsNormalized::Yes {
         Cow::Borrowed(s.trim())
     } else {
         let n: String = s.nfc().collect();

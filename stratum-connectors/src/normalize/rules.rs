@@ -277,7 +277,12 @@ pub(crate) fn birth_date(text: &str, today: NaiveDate) -> Outcome {
     let b = text.as_bytes();
     let (y, m, d) = if b.len() == 8 && b.iter().all(u8::is_ascii_digit) {
         (num(&text[..4]), num(&text[4..6]), num(&text[6..]))
-    } else if b.len() == 10 && b[4] == b'-' && b[7] == b'-' {
+    } else if b.len() == 10
+        && b.iter().enumerate().all(|(i, c)| match i {
+            4 | 7 => *c == b'-',
+            _ => c.is_ascii_digit(),
+        })
+    {
         (num(&text[..4]), num(&text[5..7]), num(&text[8..]))
     } else {
         let Some(sep) = text.chars().find(|c| !c.is_ascii_digit()) else {

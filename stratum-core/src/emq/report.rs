@@ -244,7 +244,8 @@ impl EmqModel {
         let mut invalid = [0u64; 14];
         let mut tenths = [0u64; 101];
         let mut sum = 0.0;
-        let mut seen: HashSet<&str> = HashSet::default();
+        let mut seen: HashSet<&str> =
+            HashSet::with_capacity_and_hasher(events.len(), foldhash::fast::RandomState::default());
         let mut duplicates = 0;
         let mut without_id = 0;
         for e in events {
