@@ -11,6 +11,8 @@
 //! * [`action`] / [`reshape_action`]: budget and bid changes, pauses, resumes and
 //!   custom actions on a handful of campaigns per account, proposed mostly by the
 //!   autopilot.
+//! * [`connectors`]: emails, phone numbers and EMQ events for the connector and EMQ
+//!   benchmarks.
 //! * [`History`]: a lazily generated, time-ordered stream of backtest steps for
 //!   many accounts (one step per account and hour, one action per step) that
 //!   mutates per-account steps in place instead of materialising them.
@@ -682,5 +684,98 @@ mod tests {
         assert_eq!(a, b);
         assert!(a.windows(2).all(|w| w[0].at <= w[1].at));
         assert!(strict_config().is_ok());
+    }
+}
+
+/// Connector and EMQ inputs: customer emails and phone numbers in the shapes real
+/// forms produce, and EMQ events with realistic key coverage.
+pub mod connectors {
+    use super::Rng;
+    use stratum_core::emq::{EmqEvent, EmqKey};
+
+    const FIRST: [&str; 8] = [
+        "john",
+        "Maria",
+        "li.wei",
+        "Anna-Lena",
+        "o.connor",
+        "SAM",
+        "yuki",
+        "fatima",
+    ];
+    const DOMAINS: [&str; 6] = [
+        "gmail.com",
+        "Example.COM",
+        "yahoo.co.uk",
+        "outlook.com",
+        "acme-corp.io",
+        "web.de",
+    ];
+
+    /// `n` emails: mixed case, sometimes with surrounding spaces or a `+tag`.
+    #[must_use]
+    pub fn emails(n: usize, rng: &mut Rng) -> Vec<String> {
+        (0..n)
+            .map(|_| {
+                let name = FIRST[rng.below(FIRST.len() as u64) as usize];
+                let domain = DOMAINS[rng.below(DOMAINS.len() as u64) as usize];
+                let tag = if rng.chance(0.1) { "+promo" } else { "" };
+                let pad = if rng.chance(0.2) { " " } else { "" };
+                format!("{pad}{name}{}{tag}@{domain}{pad}", rng.below(10_000))
+            })
+            .collect()
+    }
+
+    /// `n` phone numbers, international and US-national, in typical form layouts.
+    #[must_use]
+    pub fn phones(n: usize, rng: &mut Rng) -> Vec<String> {
+        (0..n)
+            .map(|_| {
+                let line = rng.between(1000, 9999);
+                match rng.below(4) {
+                    0 => format!("+1 (650) 253-{line}"),
+                    1 => format!("(212) 555-{line}"),
+                    2 => format!("+44 20 7946 {line}"),
+                    _ => format!("+49 30 1234{line}"),
+                }
+            })
+            .collect()
+    }
+
+    /// `n` EMQ events: email on 85 %, IP + UA on 90 %, browser id on 60 %, click id
+    /// on 25 %, phone on 40 % (5 % invalid), names and zip on 30 %, country on 50 %;
+    /// ids from a pool with about 2 % repeats.
+    #[must_use]
+    pub fn emq_events(n: usize, rng: &mut Rng) -> Vec<EmqEvent> {
+        let shares = [
+            (EmqKey::Email, 0.85),
+            (EmqKey::IpUa, 0.90),
+            (EmqKey::BrowserId, 0.60),
+            (EmqKey::ClickId, 0.25),
+            (EmqKey::Phone, 0.40),
+            (EmqKey::FirstName, 0.30),
+            (EmqKey::LastName, 0.30),
+            (EmqKey::Zip, 0.30),
+            (EmqKey::Country, 0.50),
+        ];
+        (0..n)
+            .map(|i| {
+                let mut e = EmqEvent::new();
+                for (k, p) in shares {
+                    if rng.chance(p) {
+                        e = e.with(k);
+                    }
+                }
+                if rng.chance(0.05) {
+                    e = e.with_invalid(EmqKey::Phone);
+                }
+                let id = if rng.chance(0.02) {
+                    rng.below(i as u64 + 1)
+                } else {
+                    i as u64
+                };
+                e.with_event_id(format!("evt_{id:08}"))
+            })
+            .collect()
     }
 }

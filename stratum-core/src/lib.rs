@@ -16,6 +16,8 @@
 //! * [`audit`]: the append-only, hash-chained audit log; every decision writes
 //!   exactly one record.
 //! * [`backtest`]: replay history through a config, compare two configs.
+//! * [`emq`]: `stratum-emq-1`, our transparent Event Match Quality heuristic (not a
+//!   platform's score): per-event scores, batch coverage and ranked fixes.
 //!
 //! All public types serialise to stable snake_case JSON with `serde`; money is
 //! [`rust_decimal::Decimal`], time is [`chrono::DateTime<chrono::Utc>`]. Every fallible
@@ -61,6 +63,7 @@
 pub mod audit;
 pub mod backtest;
 pub mod digest;
+pub mod emq;
 mod error;
 pub mod gate;
 pub mod guardrails;
@@ -83,4 +86,6 @@ mod guides {
     struct Audit;
     #[doc = include_str!("../../docs/backtest.md")]
     struct Backtest;
+    #[doc = include_str!("../../docs/emq.md")]
+    struct Emq;
 }

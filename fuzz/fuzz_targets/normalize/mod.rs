@@ -1,0 +1,86 @@
+//! The oracle shared by the normaliser targets: for every platform, every field of
+//! the target and every way of passing the value, normalisation must not panic, must
+//! be idempotent on its own output, must never hash a digest again, and every digest
+//! must be the SHA-256 of the text it claims to hash.
+#![allow(dead_code)]
+
+use chrono::NaiveDate;
+use stratum_connectors::{
+    Context, Field, FieldValue, Hashed, Normalizer, NormalizerConfig, Origin, PhoneRegion,
+    Platform, Rule, sha256_hex,
+};
+
+fn normalizer(region: PhoneRegion) -> Normalizer {
+    let config = NormalizerConfig::builder()
+        .phone_region(region)
+        .today(NaiveDate::from_ymd_opt(2026, 3, 1).unwrap_or_default())
+        .build()
+        .expect("a valid config");
+    Normalizer::new(config).expect("a valid normaliser")
+}
+
+/// Runs the oracle over `data` (as UTF-8, lossily) for `fields`.
+pub fn check(fields: &[Field], data: &[u8]) {
+    let text = String::from_utf8_lossy(data).into_owned();
+    let normalizers = [
+        normalizer(PhoneRegion::Default("US".into())),
+        normalizer(PhoneRegion::Default("GB".into())),
+        normalizer(PhoneRegion::RequireInternational),
+    ];
+    for n in &normalizers {
+        for &platform in Platform::ALL {
+            for &field in fields {
+                for country in [None, Some("us"), Some("ca"), Some("de")] {
+                    check_one(n, platform, field, &text, Context { country });
+                }
+                let _ = n.normalize(
+                    platform,
+                    field,
+                    &FieldValue::Hashed(Hashed::Hex(text.clone())),
+                );
+                let _ = n.normalize(
+                    platform,
+                    field,
+                    &FieldValue::Hashed(Hashed::Base64(text.clone())),
+                );
+            }
+        }
+    }
+}
+
+fn check_one(n: &Normalizer, platform: Platform, field: Field, text: &str, ctx: Context<'_>) {
+    let _ = n.normalize_in(platform, field, &FieldValue::Auto(text.to_owned()), ctx);
+    let Ok(first) = n.normalize_in(platform, field, &FieldValue::Raw(text.to_owned()), ctx) else {
+        return;
+    };
+    let normalized = match first.origin {
+        Origin::Hashed => {
+            let normalized = first
+                .normalized
+                .clone()
+                .expect("hashed values keep their text");
+            assert_eq!(first.value, sha256_hex(&normalized), "{text:?}");
+            let again = n
+                .normalize_in(platform, field, &FieldValue::Auto(first.value.clone()), ctx)
+                .expect("our digest passes through");
+            assert_eq!(again.origin, Origin::PreHashed);
+            assert_eq!(again.value, first.value, "hashed twice: {text:?}");
+            normalized
+        }
+        Origin::Raw => first.value.clone(),
+        Origin::PreHashed => return,
+    };
+    let rule = platform.spec(field).map(|s| s.rule);
+    let input = if rule == Some(Rule::PhoneDigits) {
+        format!("+{normalized}")
+    } else {
+        normalized.clone()
+    };
+    let second = n
+        .normalize_in(platform, field, &FieldValue::Raw(input), ctx)
+        .unwrap_or_else(|w| panic!("{platform}/{field}: {text:?} -> {normalized:?} then {w}"));
+    assert_eq!(
+        second.value, first.value,
+        "{platform}/{field}: not idempotent on {text:?}"
+    );
+}

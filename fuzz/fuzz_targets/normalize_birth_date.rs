@@ -1,0 +1,12 @@
+//! Bytes -> normaliser for birth dates (formats, day/month order, range) and gender, on every platform. No panic, idempotent,
+//! never hashed twice (see `normalize/mod.rs`).
+#![no_main]
+
+mod normalize;
+
+use libfuzzer_sys::fuzz_target;
+use stratum_connectors::Field;
+
+fuzz_target!(|data: &[u8]| {
+    normalize::check(&[Field::BirthDate, Field::Gender], data);
+});

@@ -1,0 +1,740 @@
+//! Normalisation and SHA-256 hashing of customer information (PLATFORMS.md §1–§2).
+//!
+//! Pipeline for every field: classify ([`FieldValue::Raw`] / [`FieldValue::Hashed`],
+//! else auto-detect) → Unicode NFC → trim → the platform's [`Rule`] → validate →
+//! SHA-256 of the UTF-8 bytes → lowercase hex (Google can use base64 instead).
+//!
+//! Invalid customer data never fails an event: [`Normalizer::normalize`] returns a
+//! [`FieldWarning`] and the caller drops that one field (D2).
+
+mod countries;
+mod phone;
+mod rules;
+mod states;
+
+use std::borrow::Cow;
+
+use base64::Engine as _;
+use chrono::NaiveDate;
+use serde::{Deserialize, Serialize};
+use unicode_normalization::{IsNormalized, UnicodeNormalization, is_nfc_quick};
+
+use crate::error::{Error, Result};
+use crate::platform::{Field, Platform, Rule};
+
+pub use phone::PhoneRegion;
+
+/// A customer-information value as the caller has it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FieldValue {
+    /// Plain text; always normalised and (for hashed keys) hashed, even if it looks
+    /// like a digest.
+    Raw(String),
+    /// A value the caller hashed already; passed through, never hashed again.
+    Hashed(Hashed),
+    /// Unknown: a 64-hex-digit value (or, on Meta, `<64 hex>.<appendix>`) is treated
+    /// as hashed, anything else as raw.
+    Auto(String),
+    /// A typed date (birth date only; any other field gets a warning).
+    Date(NaiveDate),
+}
+
+impl FieldValue {
+    /// A value of unknown kind, auto-detected.
+    #[must_use]
+    pub fn auto(value: impl Into<String>) -> Self {
+        Self::Auto(value.into())
+    }
+
+    /// A raw value.
+    #[must_use]
+    pub fn raw(value: impl Into<String>) -> Self {
+        Self::Raw(value.into())
+    }
+}
+
+/// A SHA-256 digest the caller computed.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Hashed {
+    /// 64 hex digits (any case); on Meta optionally followed by Meta's appendix
+    /// `.<2–8 of [A-Za-z0-9_-]>`.
+    Hex(String),
+    /// The 32 digest bytes in standard base64 (padded or not).
+    Base64(String),
+}
+
+/// How `external_id` is normalised (D16).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ExternalIdMode {
+    /// Strip all whitespace, lowercase, hash (Meta's library, TikTok, Segment).
+    #[default]
+    Lowercase,
+    /// Trim only, then hash: matches a Pixel that hashes the id as is.
+    Exact,
+    /// Meta only: send the trimmed id unhashed, as legacy Pixels do. Other
+    /// platforms require hashing and use [`ExternalIdMode::Exact`].
+    Unhashed,
+}
+
+/// How Google keys are encoded (Data Manager `encoding`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum HashEncoding {
+    /// Lowercase hex (the default everywhere).
+    #[default]
+    Hex,
+    /// Standard base64 of the 32 digest bytes (Google `BASE64`).
+    Base64,
+}
+
+/// Why one field was dropped. The event is still sent without it (D2).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FieldWarning {
+    /// The field that was dropped.
+    pub field: Field,
+    /// Why, as a stable code.
+    pub code: WarningCode,
+    /// A short explanation naming the rule that failed.
+    pub message: String,
+}
+
+impl std::fmt::Display for FieldWarning {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "{} dropped ({}): {}",
+            self.field,
+            self.code.as_str(),
+            self.message
+        )
+    }
+}
+
+/// The stable reason codes of [`FieldWarning`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum WarningCode {
+    /// The value is empty after normalisation.
+    Empty,
+    /// The platform does not accept this field.
+    UnsupportedField,
+    /// Not `local@domain.tld`.
+    InvalidEmail,
+    /// Not a possible phone number for its region, or over 15 digits.
+    InvalidPhone,
+    /// Letters in a phone number (vanity numbers are not converted, D3).
+    PhoneLetters,
+    /// A national phone number under [`PhoneRegion::RequireInternational`].
+    PhoneNoCountryCode,
+    /// A US or Canadian state not in the table.
+    InvalidState,
+    /// A postal code that does not fit the country's format.
+    InvalidZip,
+    /// A country not in the table.
+    InvalidCountry,
+    /// A gender outside `f`/`female`/`woman`/`m`/`male`/`man`.
+    InvalidGender,
+    /// A date that is not in an accepted format or does not exist.
+    InvalidBirthDate,
+    /// A day/month order that cannot be told apart (D15).
+    AmbiguousBirthDate,
+    /// A date before 1900-01-01 or after today.
+    BirthDateOutOfRange,
+    /// An IP address that does not parse.
+    InvalidIp,
+    /// A click id that is not in the platform's format, or a bare `fbclid`.
+    InvalidClickId,
+    /// A value that claims to be a hash but is not a SHA-256 digest.
+    InvalidHash,
+    /// A hash in Meta's appendix format sent to another platform (D4).
+    ForeignHashFormat,
+    /// A hash given for a field the platform takes unhashed.
+    HashInRawField,
+}
+
+impl WarningCode {
+    /// The stable snake_case code.
+    #[must_use]
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Empty => "empty",
+            Self::UnsupportedField => "unsupported_field",
+            Self::InvalidEmail => "invalid_email",
+            Self::InvalidPhone => "invalid_phone",
+            Self::PhoneLetters => "phone_letters",
+            Self::PhoneNoCountryCode => "phone_no_country_code",
+            Self::InvalidState => "invalid_state",
+            Self::InvalidZip => "invalid_zip",
+            Self::InvalidCountry => "invalid_country",
+            Self::InvalidGender => "invalid_gender",
+            Self::InvalidBirthDate => "invalid_birth_date",
+            Self::AmbiguousBirthDate => "ambiguous_birth_date",
+            Self::BirthDateOutOfRange => "birth_date_out_of_range",
+            Self::InvalidIp => "invalid_ip",
+            Self::InvalidClickId => "invalid_click_id",
+            Self::InvalidHash => "invalid_hash",
+            Self::ForeignHashFormat => "foreign_hash_format",
+            Self::HashInRawField => "hash_in_raw_field",
+        }
+    }
+}
+
+/// Where the value of a [`Normalized`] key came from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Origin {
+    /// Normalised and hashed here.
+    Hashed,
+    /// The caller's digest, passed through (its normalisation cannot be verified).
+    PreHashed,
+    /// Normalised and sent unhashed, as the platform wants.
+    Raw,
+}
+
+/// One field, ready to send.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Normalized {
+    /// The field.
+    pub field: Field,
+    /// The platform's key, e.g. `em`.
+    pub key: &'static str,
+    /// The value to send: the digest (hex, or base64 for Google `BASE64`), or the
+    /// normalised raw value.
+    pub value: String,
+    /// The normalised text that was hashed, when it was hashed here.
+    pub normalized: Option<String>,
+    /// Where the value came from.
+    pub origin: Origin,
+}
+
+/// Per-event facts some rules need: the event's country decides whether a state or
+/// zip is checked against US/Canadian formats.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Context<'a> {
+    /// The event's country as ISO 3166-1 alpha-2 (either case), if known.
+    pub country: Option<&'a str>,
+}
+
+/// Validated settings of a [`Normalizer`]; deserialises through the same checks.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(try_from = "RawNormalizerConfig")]
+pub struct NormalizerConfig {
+    phone_region: PhoneRegion,
+    #[serde(default)]
+    external_id_mode: ExternalIdMode,
+    #[serde(default)]
+    google_encoding: HashEncoding,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    today: Option<NaiveDate>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawNormalizerConfig {
+    phone_region: Option<PhoneRegion>,
+    #[serde(default)]
+    external_id_mode: ExternalIdMode,
+    #[serde(default)]
+    google_encoding: HashEncoding,
+    #[serde(default)]
+    today: Option<NaiveDate>,
+}
+
+impl TryFrom<RawNormalizerConfig> for NormalizerConfig {
+    type Error = Error;
+
+    fn try_from(raw: RawNormalizerConfig) -> Result<Self> {
+        let mut b = NormalizerConfig::builder()
+            .external_id_mode(raw.external_id_mode)
+            .google_encoding(raw.google_encoding);
+        if let Some(r) = raw.phone_region {
+            b = b.phone_region(r);
+        }
+        if let Some(t) = raw.today {
+            b = b.today(t);
+        }
+        b.build()
+    }
+}
+
+impl NormalizerConfig {
+    /// A builder; [`NormalizerConfigBuilder::phone_region`] is required.
+    pub fn builder() -> NormalizerConfigBuilder {
+        NormalizerConfigBuilder::default()
+    }
+
+    /// The region used for national phone numbers.
+    #[must_use]
+    pub fn phone_region(&self) -> &PhoneRegion {
+        &self.phone_region
+    }
+
+    /// The external id mode.
+    #[must_use]
+    pub fn external_id_mode(&self) -> ExternalIdMode {
+        self.external_id_mode
+    }
+
+    /// The encoding of Google digests.
+    #[must_use]
+    pub fn google_encoding(&self) -> HashEncoding {
+        self.google_encoding
+    }
+
+    /// The fixed "today" for birth-date checks, if set (otherwise the UTC date now).
+    #[must_use]
+    pub fn today(&self) -> Option<NaiveDate> {
+        self.today
+    }
+}
+
+/// Builder of [`NormalizerConfig`].
+#[derive(Clone, Debug, Default)]
+#[must_use]
+pub struct NormalizerConfigBuilder {
+    phone_region: Option<PhoneRegion>,
+    external_id_mode: ExternalIdMode,
+    google_encoding: HashEncoding,
+    today: Option<NaiveDate>,
+}
+
+impl NormalizerConfigBuilder {
+    /// Region for national phone numbers (required, no default).
+    pub fn phone_region(mut self, region: PhoneRegion) -> Self {
+        self.phone_region = Some(region);
+        self
+    }
+
+    /// External id mode (default [`ExternalIdMode::Lowercase`]).
+    pub fn external_id_mode(mut self, mode: ExternalIdMode) -> Self {
+        self.external_id_mode = mode;
+        self
+    }
+
+    /// Encoding of Google digests (default [`HashEncoding::Hex`]).
+    pub fn google_encoding(mut self, encoding: HashEncoding) -> Self {
+        self.google_encoding = encoding;
+        self
+    }
+
+    /// Fix "today" for the birth-date range check (tests, replays).
+    pub fn today(mut self, today: NaiveDate) -> Self {
+        self.today = Some(today);
+        self
+    }
+
+    /// Validates and builds.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::InvalidConfig`] when no phone region was set, the region is not an
+    /// ISO 3166-1 alpha-2 code known to the numbering-plan metadata, or `today` is
+    /// before 1900-01-01.
+    pub fn build(self) -> Result<NormalizerConfig> {
+        let Some(phone_region) = self.phone_region else {
+            return Err(Error::config(
+                "phone_region",
+                "is not set; national phone numbers need an explicit region: \
+                 set `{\"default\": \"GB\"}` (any ISO 3166-1 alpha-2) or `\"require_international\"`",
+            ));
+        };
+        phone_region.validate()?;
+        if let Some(t) = self.today
+            && t < rules::MIN_BIRTH_DATE
+        {
+            return Err(Error::config(
+                "today",
+                format!("is {t}; it must be 1900-01-01 or later"),
+            ));
+        }
+        Ok(NormalizerConfig {
+            phone_region,
+            external_id_mode: self.external_id_mode,
+            google_encoding: self.google_encoding,
+            today: self.today,
+        })
+    }
+}
+
+/// Normalises and hashes customer information for every platform.
+#[derive(Clone, Debug)]
+pub struct Normalizer {
+    config: NormalizerConfig,
+    phone: phone::PhoneParser,
+}
+
+impl Normalizer {
+    /// A normaliser with the given settings.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::InvalidConfig`] when the phone region is unknown to the
+    /// numbering-plan metadata.
+    pub fn new(config: NormalizerConfig) -> Result<Self> {
+        let phone = phone::PhoneParser::new(&config.phone_region)?;
+        Ok(Self { config, phone })
+    }
+
+    /// The settings.
+    #[must_use]
+    pub fn config(&self) -> &NormalizerConfig {
+        &self.config
+    }
+
+    /// Normalises one field for one platform without event context.
+    ///
+    /// # Errors
+    ///
+    /// A [`FieldWarning`] when the field must be dropped; see [`WarningCode`].
+    pub fn normalize(
+        &self,
+        platform: Platform,
+        field: Field,
+        value: &FieldValue,
+    ) -> Result<Normalized, FieldWarning> {
+        self.normalize_in(platform, field, value, Context::default())
+    }
+
+    /// Normalises one field for one platform, with per-event context.
+    ///
+    /// # Errors
+    ///
+    /// A [`FieldWarning`] when the field must be dropped; see [`WarningCode`].
+    pub fn normalize_in(
+        &self,
+        platform: Platform,
+        field: Field,
+        value: &FieldValue,
+        ctx: Context<'_>,
+    ) -> Result<Normalized, FieldWarning> {
+        let warn = |code: WarningCode, message: String| FieldWarning {
+            field,
+            code,
+            message,
+        };
+        let Some(spec) = platform.spec(field) else {
+            return Err(warn(
+                WarningCode::UnsupportedField,
+                format!("{platform} does not accept {field}"),
+            ));
+        };
+        let meta = is_meta(platform);
+        let mut hashed = spec.hashed;
+        if field == Field::ExternalId && self.config.external_id_mode == ExternalIdMode::Unhashed {
+            hashed = !meta;
+        }
+        let text: &str = match value {
+            FieldValue::Hashed(h) => {
+                return self.pass_through(platform, field, spec.key, hashed, h);
+            }
+            FieldValue::Date(d) => {
+                if spec.rule != Rule::BirthDate {
+                    return Err(warn(
+                        WarningCode::UnsupportedField,
+                        format!("a typed date was given for {field}"),
+                    ));
+                }
+                let s = rules::birth_date_typed(*d, self.today()).map_err(|(c, m)| warn(c, m))?;
+                return Ok(self.finish(platform, field, spec.key, hashed, s));
+            }
+            FieldValue::Auto(s) => {
+                let t = nfc_trim(s);
+                if let Some(kind) = detect_hash(&t) {
+                    if kind == HashKind::MetaAppendix && !meta {
+                        return Err(warn(
+                            WarningCode::ForeignHashFormat,
+                            "a hash with Meta's appendix was hashed under Meta's rules; \
+                             it is dropped elsewhere (D4)"
+                                .into(),
+                        ));
+                    }
+                    return self.pass_through(
+                        platform,
+                        field,
+                        spec.key,
+                        hashed,
+                        &Hashed::Hex(t.into_owned()),
+                    );
+                }
+                return self.normalize_text(platform, field, spec.rule, spec.key, hashed, &t, ctx);
+            }
+            FieldValue::Raw(s) => s,
+        };
+        let t = nfc_trim(text);
+        self.normalize_text(platform, field, spec.rule, spec.key, hashed, &t, ctx)
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn normalize_text(
+        &self,
+        platform: Platform,
+        field: Field,
+        rule: Rule,
+        key: &'static str,
+        hashed: bool,
+        text: &str,
+        ctx: Context<'_>,
+    ) -> Result<Normalized, FieldWarning> {
+        let warn = |(code, message): (WarningCode, String)| FieldWarning {
+            field,
+            code,
+            message,
+        };
+        let normalized = match rule {
+            Rule::Email => rules::email(text, false),
+            Rule::EmailGoogle => rules::email(text, true),
+            Rule::PhoneDigits => self.phone.normalize(text, false),
+            Rule::PhonePlus => self.phone.normalize(text, true),
+            Rule::Name => rules::name(text),
+            Rule::NameGoogle => rules::name_google(text),
+            Rule::City => rules::city(text),
+            Rule::State => rules::state(text, ctx.country),
+            Rule::Zip => rules::zip(text, ctx.country),
+            Rule::ZipGoogle => rules::zip_google(text, ctx.country),
+            Rule::Country => rules::country(text, false),
+            Rule::CountryUpper => rules::country(text, true),
+            Rule::Gender => rules::gender(text),
+            Rule::BirthDate => rules::birth_date(text, self.today()),
+            Rule::ExternalId => {
+                if self.config.external_id_mode == ExternalIdMode::Lowercase {
+                    rules::external_id(text)
+                } else {
+                    rules::non_empty(text.to_owned())
+                }
+            }
+            Rule::Ip => rules::ip(text),
+            Rule::Verbatim => rules::non_empty(text.to_owned()),
+            Rule::Fbc => rules::fbc(text),
+            Rule::MobileAdIdLower => rules::non_empty(text.to_lowercase()),
+        }
+        .map_err(warn)?;
+        // A rule can leave text that is no longer NFC (removing punctuation between a
+        // letter and a combining mark); composing again keeps normalisation idempotent.
+        let normalized = if normalized.is_ascii() {
+            normalized
+        } else {
+            match nfc_trim(&normalized) {
+                Cow::Borrowed(b) if b.len() == normalized.len() => normalized,
+                other => other.into_owned(),
+            }
+        };
+        Ok(self.finish(platform, field, key, hashed, normalized))
+    }
+
+    fn finish(
+        &self,
+        platform: Platform,
+        field: Field,
+        key: &'static str,
+        hashed: bool,
+        normalized: String,
+    ) -> Normalized {
+        if !hashed {
+            return Normalized {
+                field,
+                key,
+                value: normalized,
+                normalized: None,
+                origin: Origin::Raw,
+            };
+        }
+        let digest = stratum_core::digest::Digest::of_bytes(normalized.as_bytes());
+        let value = self.encode(platform, &digest.0);
+        Normalized {
+            field,
+            key,
+            value,
+            normalized: Some(normalized),
+            origin: Origin::Hashed,
+        }
+    }
+
+    fn encode(&self, platform: Platform, digest: &[u8; 32]) -> String {
+        if is_google(platform) && self.config.google_encoding == HashEncoding::Base64 {
+            base64::engine::general_purpose::STANDARD.encode(digest)
+        } else {
+            hex(digest)
+        }
+    }
+
+    fn pass_through(
+        &self,
+        platform: Platform,
+        field: Field,
+        key: &'static str,
+        hashed: bool,
+        h: &Hashed,
+    ) -> Result<Normalized, FieldWarning> {
+        let warn = |code: WarningCode, message: String| FieldWarning {
+            field,
+            code,
+            message,
+        };
+        if !hashed {
+            return Err(warn(
+                WarningCode::HashInRawField,
+                format!("{platform} takes {field} unhashed; a digest cannot be sent as `{key}`"),
+            ));
+        }
+        let (digest, appendix) = match h {
+            Hashed::Hex(s) => {
+                let t = nfc_trim(s);
+                match detect_hash(&t) {
+                    Some(HashKind::Hex) => (parse_hex(&t[..64]), None),
+                    Some(HashKind::MetaAppendix) if is_meta(platform) => {
+                        (parse_hex(&t[..64]), Some(t[64..].to_owned()))
+                    }
+                    Some(HashKind::MetaAppendix) => {
+                        return Err(warn(
+                            WarningCode::ForeignHashFormat,
+                            "a hash with Meta's appendix was hashed under Meta's rules; \
+                             it is dropped elsewhere (D4)"
+                                .into(),
+                        ));
+                    }
+                    None => {
+                        return Err(warn(
+                            WarningCode::InvalidHash,
+                            format!(
+                                "{} characters given; a SHA-256 hex digest is 64 hex digits \
+                                 (32-hex MD5 values are not accepted, D5)",
+                                t.chars().count()
+                            ),
+                        ));
+                    }
+                }
+            }
+            Hashed::Base64(s) => {
+                let t = s.trim();
+                let decoded = base64::engine::general_purpose::STANDARD
+                    .decode(t)
+                    .or_else(|_| base64::engine::general_purpose::STANDARD_NO_PAD.decode(t))
+                    .ok()
+                    .and_then(|b| <[u8; 32]>::try_from(b).ok());
+                match decoded {
+                    Some(d) => (d, None),
+                    None => {
+                        return Err(warn(
+                            WarningCode::InvalidHash,
+                            "not the base64 of 32 digest bytes".into(),
+                        ));
+                    }
+                }
+            }
+        };
+        let mut value = self.encode(platform, &digest);
+        if let Some(a) = appendix {
+            value.push_str(&a);
+        }
+        Ok(Normalized {
+            field,
+            key,
+            value,
+            normalized: None,
+            origin: Origin::PreHashed,
+        })
+    }
+
+    fn today(&self) -> NaiveDate {
+        self.config
+            .today
+            .unwrap_or_else(|| chrono::Utc::now().date_naive())
+    }
+}
+
+#[allow(unused_variables)]
+fn is_meta(platform: Platform) -> bool {
+    #[cfg(feature = "meta")]
+    {
+        platform == Platform::Meta
+    }
+    #[cfg(not(feature = "meta"))]
+    {
+        false
+    }
+}
+
+#[allow(unused_variables)]
+fn is_google(platform: Platform) -> bool {
+    #[cfg(feature = "google")]
+    {
+        platform == Platform::Google
+    }
+    #[cfg(not(feature = "google"))]
+    {
+        false
+    }
+}
+
+/// NFC (skipped for text already in NFC, e.g. all ASCII) then trim.
+pub(crate) fn nfc_trim(s: &str) -> Cow<'_, str> {
+    if s.is_ascii() || is_nfc_quick(s.chars()) == IsNormalized::Yes {
+        Cow::Borrowed(s.trim())
+    } else {
+        let n: String = s.nfc().collect();
+        Cow::Owned(n.trim().to_owned())
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum HashKind {
+    Hex,
+    MetaAppendix,
+}
+
+/// `^[0-9A-Fa-f]{64}$` or Meta's `^[0-9A-Fa-f]{64}\.[A-Za-z0-9_-]{2,8}$`.
+fn detect_hash(s: &str) -> Option<HashKind> {
+    let b = s.as_bytes();
+    if b.len() < 64 || !b[..64].iter().all(u8::is_ascii_hexdigit) {
+        return None;
+    }
+    if b.len() == 64 {
+        return Some(HashKind::Hex);
+    }
+    let rest = &b[64..];
+    let ok = rest.first() == Some(&b'.')
+        && (3..=9).contains(&rest.len())
+        && rest[1..]
+            .iter()
+            .all(|c| c.is_ascii_alphanumeric() || *c == b'_' || *c == b'-');
+    ok.then_some(HashKind::MetaAppendix)
+}
+
+/// Lowercase hex of a digest.
+pub(crate) fn hex(bytes: &[u8; 32]) -> String {
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    let mut out = String::with_capacity(64);
+    for b in bytes {
+        out.push(char::from(DIGITS[usize::from(b >> 4)]));
+        out.push(char::from(DIGITS[usize::from(b & 0x0f)]));
+    }
+    out
+}
+
+/// 64 hex digits (checked by [`detect_hash`]) into bytes.
+fn parse_hex(s: &str) -> [u8; 32] {
+    let mut out = [0u8; 32];
+    for (o, pair) in out.iter_mut().zip(s.as_bytes().chunks_exact(2)) {
+        *o = (nibble(pair[0]) << 4) | nibble(pair[1]);
+    }
+    out
+}
+
+fn nibble(c: u8) -> u8 {
+    match c {
+        b'0'..=b'9' => c - b'0',
+        b'a'..=b'f' => c - b'a' + 10,
+        b'A'..=b'F' => c - b'A' + 10,
+        _ => 0,
+    }
+}
+
+/// SHA-256 of `text` as lowercase hex; the hashing step of the pipeline on its own.
+#[must_use]
+pub fn sha256_hex(text: &str) -> String {
+    hex(&stratum_core::digest::Digest::of_bytes(text.as_bytes()).0)
+}

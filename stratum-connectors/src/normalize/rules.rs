@@ -1,0 +1,364 @@
+//! The field rules of PLATFORMS.md §2, applied to NFC-normalised, trimmed text.
+//! Each returns the normalised string or the warning that drops the field.
+
+use chrono::{Datelike as _, NaiveDate};
+use unicode_properties::{GeneralCategoryGroup, UnicodeGeneralCategory as _};
+
+use super::WarningCode;
+use super::countries::COUNTRIES;
+use super::states::STATES;
+
+pub(crate) type Outcome = Result<String, (WarningCode, String)>;
+
+/// Earliest accepted birth date.
+pub(crate) const MIN_BIRTH_DATE: NaiveDate = match NaiveDate::from_ymd_opt(1900, 1, 1) {
+    Some(d) => d,
+    None => NaiveDate::MIN,
+};
+
+fn fail(code: WarningCode, message: impl Into<String>) -> Outcome {
+    Err((code, message.into()))
+}
+
+pub(crate) fn non_empty(s: String) -> Outcome {
+    if s.is_empty() {
+        fail(WarningCode::Empty, "empty after normalisation")
+    } else {
+        Ok(s)
+    }
+}
+
+/// Unicode lowercase; ASCII input takes the fast path.
+fn lower(s: &str) -> String {
+    if s.is_ascii() {
+        s.to_ascii_lowercase()
+    } else {
+        s.to_lowercase()
+    }
+}
+
+/// Lowercase, strip all whitespace (D6), require `local@domain.tld`; with `gmail`,
+/// remove `.` and `+suffix` from the local part of gmail.com/googlemail.com (D22).
+pub(crate) fn email(text: &str, gmail: bool) -> Outcome {
+    let mut s: String = if text.is_ascii() {
+        let mut s = String::with_capacity(text.len());
+        for b in text.bytes() {
+            if !b.is_ascii_whitespace() {
+                s.push(char::from(b.to_ascii_lowercase()));
+            }
+        }
+        s
+    } else {
+        lower(text).chars().filter(|c| !c.is_whitespace()).collect()
+    };
+    if s.is_empty() {
+        return fail(WarningCode::Empty, "empty after normalisation");
+    }
+    let Some((local, domain)) = s.split_once('@') else {
+        return fail(
+            WarningCode::InvalidEmail,
+            "no `@`; expected local@domain.tld",
+        );
+    };
+    if local.is_empty() || domain.contains('@') || !valid_domain(domain) {
+        return fail(
+            WarningCode::InvalidEmail,
+            "expected local@domain.tld with one `@`, a non-empty local part and a dotted domain",
+        );
+    }
+    if gmail && (domain == "gmail.com" || domain == "googlemail.com") {
+        let base = local.split('+').next().unwrap_or_default();
+        let stripped: String = base.chars().filter(|c| *c != '.').collect();
+        if stripped.is_empty() {
+            return fail(
+                WarningCode::InvalidEmail,
+                "the gmail local part is empty without dots and `+suffix`",
+            );
+        }
+        s = format!("{stripped}@{domain}");
+    }
+    Ok(s)
+}
+
+fn valid_domain(domain: &str) -> bool {
+    let mut labels = domain.split('.');
+    let mut count = 0;
+    let mut last = "";
+    for l in labels.by_ref() {
+        if l.is_empty() {
+            return false;
+        }
+        count += 1;
+        last = l;
+    }
+    count >= 2 && last.chars().count() >= 2 && !last.chars().all(|c| c.is_ascii_digit())
+}
+
+/// Lowercase; remove Unicode punctuation (general category P*) and whitespace; any
+/// script kept (D8, D10).
+pub(crate) fn name(text: &str) -> Outcome {
+    let s: String = lower(text)
+        .chars()
+        .filter(|c| {
+            !c.is_whitespace() && c.general_category_group() != GeneralCategoryGroup::Punctuation
+        })
+        .collect();
+    non_empty(s)
+}
+
+const NAME_PREFIXES: [&str; 5] = ["mr", "mrs", "ms", "miss", "dr"];
+const NAME_SUFFIXES: [&str; 5] = ["jr", "sr", "ii", "iii", "iv"];
+
+/// Lowercase; collapse inner whitespace runs to one space; keep punctuation; drop
+/// leading prefixes and trailing suffixes (with or without a `.`; a comma before a
+/// suffix goes with it) while another word remains (D9).
+pub(crate) fn name_google(text: &str) -> Outcome {
+    let lowered = lower(text);
+    let mut words: Vec<&str> = lowered.split_whitespace().collect();
+    let is = |w: &str, set: &[&str]| set.contains(&w.strip_suffix('.').unwrap_or(w));
+    while words.len() > 1 && words.first().is_some_and(|w| is(w, &NAME_PREFIXES)) {
+        words.remove(0);
+    }
+    while words.len() > 1 && words.last().is_some_and(|w| is(w, &NAME_SUFFIXES)) {
+        words.pop();
+        if let Some(last) = words.last_mut() {
+            *last = last.strip_suffix(',').unwrap_or(last);
+        }
+    }
+    words.retain(|w| !w.is_empty());
+    non_empty(words.join(" "))
+}
+
+/// Lowercase, keep ASCII `a-z0-9` only (D11).
+pub(crate) fn city(text: &str) -> Outcome {
+    let s: String = lower(text)
+        .chars()
+        .filter(|c| c.is_ascii_lowercase() || c.is_ascii_digit())
+        .collect();
+    non_empty(s)
+}
+
+/// Lowercase with whitespace runs collapsed: the key of the lookup tables.
+fn table_key(text: &str) -> String {
+    let l = lower(text);
+    let mut out = String::with_capacity(l.len());
+    for w in l.split_whitespace() {
+        if !out.is_empty() {
+            out.push(' ');
+        }
+        out.push_str(w);
+    }
+    out
+}
+
+fn lookup(table: &'static [(&'static str, &'static str)], key: &str) -> Option<&'static str> {
+    table
+        .binary_search_by(|(k, _)| k.as_bytes().cmp(key.as_bytes()))
+        .ok()
+        .and_then(|i| table.get(i))
+        .map(|(_, v)| *v)
+}
+
+/// The alpha-2 code (lowercase) of a context country given as code or name.
+fn context_country(country: Option<&str>) -> Option<&'static str> {
+    country.and_then(|c| lookup(COUNTRIES, &table_key(c)))
+}
+
+/// US/DC/territory/Canadian name or code → 2 letters; else lowercase `a-z0-9`,
+/// never truncated; not in the table while the country is `us`/`ca` → dropped (D13).
+pub(crate) fn state(text: &str, country: Option<&str>) -> Outcome {
+    if let Some(code) = lookup(STATES, &table_key(text)) {
+        return Ok(code.to_owned());
+    }
+    if let Some(c @ ("us" | "ca")) = context_country(country) {
+        return fail(
+            WarningCode::InvalidState,
+            format!("not a state, territory or province of `{c}` by exact name or code"),
+        );
+    }
+    // The squashed form may itself be a table name ("Cal ifornia" → "california");
+    // mapping it keeps the rule idempotent.
+    let squashed = city(text)?;
+    Ok(lookup(STATES, &squashed).map_or(squashed, str::to_owned))
+}
+
+/// Lowercase, no spaces or `-`; US-shaped (country `us`, or 5 or 9 digits once
+/// spaces and `-` are gone, which covers `^\d{5}([ -]?\d{4})?$`) → 5 digits (D14).
+/// Testing the stripped form keeps the rule idempotent.
+pub(crate) fn zip(text: &str, country: Option<&str>) -> Outcome {
+    let s: String = lower(text)
+        .chars()
+        .filter(|c| !c.is_whitespace() && *c != '-')
+        .collect();
+    let us_shape = (s.len() == 5 || s.len() == 9) && s.bytes().all(|b| b.is_ascii_digit());
+    if us_shape {
+        return Ok(s[..5].to_owned());
+    }
+    if context_country(country) == Some("us") {
+        return fail(
+            WarningCode::InvalidZip,
+            "a US ZIP code is NNNNN, NNNNN-NNNN or NNNNN NNNN",
+        );
+    }
+    non_empty(s)
+}
+
+/// Trimmed, otherwise raw; in the US `NNNNN` or `NNNNN-NNNN` (Google `postalCode`).
+pub(crate) fn zip_google(text: &str, country: Option<&str>) -> Outcome {
+    if context_country(country) == Some("us") {
+        let b = text.as_bytes();
+        let ok = (b.len() == 5 && b.iter().all(u8::is_ascii_digit))
+            || (b.len() == 10
+                && b[..5].iter().all(u8::is_ascii_digit)
+                && b[5] == b'-'
+                && b[6..].iter().all(u8::is_ascii_digit));
+        if !ok {
+            return fail(
+                WarningCode::InvalidZip,
+                "a US postal code for Google is NNNNN or NNNNN-NNNN",
+            );
+        }
+    }
+    non_empty(text.to_owned())
+}
+
+/// ISO 3166-1 alpha-2 from a code (alpha-2 or alpha-3), English name or alias (D13).
+pub(crate) fn country(text: &str, upper: bool) -> Outcome {
+    match lookup(COUNTRIES, &table_key(text)) {
+        Some(code) if upper => Ok(code.to_ascii_uppercase()),
+        Some(code) => Ok(code.to_owned()),
+        None if text.is_empty() => fail(WarningCode::Empty, "empty after normalisation"),
+        None => fail(
+            WarningCode::InvalidCountry,
+            "not an ISO 3166-1 code, English country name or known alias",
+        ),
+    }
+}
+
+/// `f` (f, female, woman) or `m` (m, male, man).
+pub(crate) fn gender(text: &str) -> Outcome {
+    match lower(text).as_str() {
+        "f" | "female" | "woman" => Ok("f".into()),
+        "m" | "male" | "man" => Ok("m".into()),
+        "" => fail(WarningCode::Empty, "empty after normalisation"),
+        _ => fail(
+            WarningCode::InvalidGender,
+            "expected f, female, woman, m, male or man",
+        ),
+    }
+}
+
+/// A typed date, range-checked, as `YYYYMMDD`.
+pub(crate) fn birth_date_typed(d: NaiveDate, today: NaiveDate) -> Outcome {
+    if d < MIN_BIRTH_DATE || d > today {
+        return fail(
+            WarningCode::BirthDateOutOfRange,
+            format!("{d} is outside 1900-01-01..={today}"),
+        );
+    }
+    Ok(format!("{:04}{:02}{:02}", d.year(), d.month(), d.day()))
+}
+
+fn num(s: &str) -> Option<u32> {
+    (!s.is_empty() && s.bytes().all(|b| b.is_ascii_digit()))
+        .then(|| s.parse().ok())
+        .flatten()
+}
+
+/// `YYYY-MM-DD`, `YYYYMMDD`, or day/month/year in either order with one of `/ - .`
+/// or space as separator, when unambiguous (D15).
+pub(crate) fn birth_date(text: &str, today: NaiveDate) -> Outcome {
+    let invalid = || {
+        fail(
+            WarningCode::InvalidBirthDate,
+            "expected YYYY-MM-DD, YYYYMMDD, or D/M/YYYY or M/D/YYYY (separators / - . or space)",
+        )
+    };
+    let b = text.as_bytes();
+    let (y, m, d) = if b.len() == 8 && b.iter().all(u8::is_ascii_digit) {
+        (num(&text[..4]), num(&text[4..6]), num(&text[6..]))
+    } else if b.len() == 10
+        && b.iter().enumerate().all(|(i, c)| match i {
+            4 | 7 => *c == b'-',
+            _ => c.is_ascii_digit(),
+        })
+    {
+        (num(&text[..4]), num(&text[5..7]), num(&text[8..]))
+    } else {
+        let Some(sep) = text.chars().find(|c| !c.is_ascii_digit()) else {
+            return invalid();
+        };
+        if !matches!(sep, '/' | '-' | '.' | ' ') {
+            return invalid();
+        }
+        let parts: Vec<&str> = text.split(sep).collect();
+        let [a, b2, y] = parts.as_slice() else {
+            return invalid();
+        };
+        if a.len() > 2 || b2.len() > 2 || y.len() != 4 {
+            return invalid();
+        }
+        let (Some(a), Some(b2)) = (num(a), num(b2)) else {
+            return invalid();
+        };
+        let (m, d) = if a == b2 || (a > 12 && b2 <= 12) {
+            (b2, a)
+        } else if b2 > 12 && a <= 12 {
+            (a, b2)
+        } else if a > 12 && b2 > 12 {
+            return invalid();
+        } else {
+            return fail(
+                WarningCode::AmbiguousBirthDate,
+                "day and month are both 12 or less and differ; pass a typed date",
+            );
+        };
+        (num(y), Some(m), Some(d))
+    };
+    let (Some(y), Some(m), Some(d)) = (y, m, d) else {
+        return invalid();
+    };
+    let Some(date) = NaiveDate::from_ymd_opt(y as i32, m, d) else {
+        return invalid();
+    };
+    birth_date_typed(date, today)
+}
+
+/// Strip all whitespace, lowercase (D16).
+pub(crate) fn external_id(text: &str) -> Outcome {
+    let s: String = lower(text).chars().filter(|c| !c.is_whitespace()).collect();
+    non_empty(s)
+}
+
+/// The canonical text of an IPv4 or IPv6 address.
+pub(crate) fn ip(text: &str) -> Outcome {
+    if text.is_empty() {
+        return fail(WarningCode::Empty, "empty after normalisation");
+    }
+    match text.parse::<std::net::IpAddr>() {
+        Ok(addr) => Ok(addr.to_string()),
+        Err(_) => fail(WarningCode::InvalidIp, "not an IPv4 or IPv6 address"),
+    }
+}
+
+/// Meta `fbc` = `fb.<subdomain index>.<creation ms>.<fbclid>`, kept case-sensitive.
+pub(crate) fn fbc(text: &str) -> Outcome {
+    if text.is_empty() {
+        return fail(WarningCode::Empty, "empty after normalisation");
+    }
+    let mut parts = text.splitn(4, '.');
+    let ok = parts.next() == Some("fb")
+        && parts.next().and_then(num).is_some()
+        && parts
+            .next()
+            .is_some_and(|ms| !ms.is_empty() && ms.bytes().all(|b| b.is_ascii_digit()))
+        && parts.next().is_some_and(|id| !id.is_empty());
+    if ok {
+        Ok(text.to_owned())
+    } else {
+        fail(
+            WarningCode::InvalidClickId,
+            "expected fb.<n>.<ms>.<fbclid>; build it from a bare fbclid with `meta::fbc_from_fbclid`",
+        )
+    }
+}
