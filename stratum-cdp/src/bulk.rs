@@ -1,12 +1,15 @@
 //! Bulk resolution of large link tables: connected components over interned
 //! string identifiers.
 //!
-//! [`BulkResolver`] interns every identifier once into a single byte arena
-//! (4 bytes of offset per identifier), indexes it with an open-addressing table
-//! holding `(id, hash)` pairs (so growing never re-reads the strings), and joins
-//! identifiers with a union-find (union by rank, path halving). Memory per
-//! identifier is its length plus about 25–40 bytes; a link costs two table
-//! look-ups and one union.
+//! [`BulkResolver`] interns every identifier once into a single byte arena as a
+//! record `[parent: u32][length: u16][bytes]`; the record's offset is the
+//! identifier's node id, and its first four bytes are its union-find parent, so
+//! the string comparison that confirms a table hit and the first union-find step
+//! touch the same cache line. The index is an open-addressing table of `u64`
+//! slots `(32-bit hash tag, offset)` with linear probing, grown from the tags
+//! alone (strings are never re-read). Union is by smaller node id with path
+//! halving. Memory per identifier: its length + 6 bytes of record + 8–16 bytes
+//! of table. A link costs two table look-ups and one union.
 //!
 //! Bulk mode is plain linking: every link joins its two identifiers unless one of
 //! them is blocked (the [`IdentityConfig`] blocklist, checked once per distinct
@@ -32,116 +35,180 @@
 
 use std::hash::BuildHasher;
 
-use hashbrown::HashTable;
-
 use crate::error::{Error, Result};
 use crate::identity::IdentityConfig;
 
+/// Marks a parent field that holds a final label (after [`BulkResolver::finish`]).
+const MARK: u32 = 0x8000_0000;
+/// The parent field of a blocked identifier.
 const BLOCKED: u32 = u32::MAX;
-const MAX_IDS: usize = (u32::MAX - 1) as usize;
+/// Largest arena (offsets must stay below [`MARK`]).
+const MAX_ARENA: usize = MARK as usize - 1;
 const SEED: u64 = 0x5354_5241_5455_4D43;
+const HEADER: usize = 6;
 
 #[derive(Debug, Clone)]
-struct Interner {
-    arena: Vec<u8>,
-    /// End offset of identifier `i` in `arena` (its start is the previous end).
-    ends: Vec<u32>,
-    /// `(id, 32-bit hash)`; the table's 64-bit hash is derived from the stored one.
-    table: HashTable<(u32, u32)>,
+struct Arena {
+    bytes: Vec<u8>,
+    /// Slots: `tag << 32 | (offset + 1)`, 0 = empty.
+    slots: Vec<u64>,
+    /// `32 - log2(slots.len())`.
+    shift: u32,
+    len: usize,
     hasher: foldhash::fast::FixedState,
 }
 
-fn widen(h: u32) -> u64 {
-    // Spread the stored 32 bits over 64: hashbrown uses the low bits for the bucket
-    // and the top 7 bits as a tag.
-    u64::from(h).wrapping_mul(0x9E37_79B9_7F4A_7C15) ^ u64::from(h)
-}
-
-impl Interner {
+impl Arena {
     fn with_capacity(ids: usize, bytes: usize) -> Self {
-        Interner {
-            arena: Vec::with_capacity(bytes),
-            ends: Vec::with_capacity(ids),
-            table: HashTable::with_capacity(ids),
+        let want = (ids.saturating_mul(4) / 3).max(16).next_power_of_two();
+        Arena {
+            bytes: Vec::with_capacity(bytes),
+            slots: vec![0; want],
+            shift: 32 - want.trailing_zeros(),
+            len: 0,
             hasher: foldhash::fast::FixedState::with_seed(SEED),
         }
     }
 
-    fn get(&self, i: u32) -> &[u8] {
-        let i = i as usize;
-        let start = if i == 0 {
-            0
-        } else {
-            self.ends.get(i - 1).copied().unwrap_or(0) as usize
-        };
-        let end = self.ends.get(i).copied().unwrap_or(0) as usize;
-        self.arena.get(start..end).unwrap_or_default()
-    }
-
-    fn hash(&self, s: &[u8]) -> u32 {
+    #[inline]
+    fn tag(&self, s: &[u8]) -> u32 {
         let h = self.hasher.hash_one(s);
         (h ^ (h >> 32)) as u32
     }
 
-    fn find(&self, s: &[u8]) -> Option<u32> {
-        let h = self.hash(s);
-        self.table
-            .find(widen(h), |&(id, hh)| hh == h && self.get(id) == s)
-            .map(|&(id, _)| id)
+    #[inline]
+    fn parent(&self, node: u32) -> u32 {
+        let i = node as usize;
+        match self.bytes.get(i..i + 4) {
+            Some(&[a, b, c, d]) => u32::from_le_bytes([a, b, c, d]),
+            _ => BLOCKED,
+        }
     }
 
-    /// Returns the id and whether it is new.
-    fn intern(&mut self, s: &[u8]) -> Result<(u32, bool)> {
-        let h = self.hash(s);
-        let Interner {
-            arena, ends, table, ..
-        } = self;
-        let get = |id: u32| -> &[u8] {
-            let i = id as usize;
-            let start = if i == 0 {
-                0
-            } else {
-                ends.get(i - 1).copied().unwrap_or(0) as usize
-            };
-            let end = ends.get(i).copied().unwrap_or(0) as usize;
-            arena.get(start..end).unwrap_or_default()
-        };
-        if let Some(&(id, _)) = table.find(widen(h), |&(id, hh)| hh == h && get(id) == s) {
-            return Ok((id, false));
+    #[inline]
+    fn set_parent(&mut self, node: u32, p: u32) {
+        let i = node as usize;
+        if let Some(dst) = self.bytes.get_mut(i..i + 4) {
+            dst.copy_from_slice(&p.to_le_bytes());
         }
-        if ends.len() >= MAX_IDS {
+    }
+
+    #[inline]
+    fn text(&self, node: u32) -> &[u8] {
+        let i = node as usize;
+        let len = match self.bytes.get(i + 4..i + 6) {
+            Some(&[a, b]) => u16::from_le_bytes([a, b]) as usize,
+            _ => 0,
+        };
+        self.bytes.get(i + HEADER..i + HEADER + len).unwrap_or_default()
+    }
+
+    #[inline]
+    fn find_slot(&self, tag: u32, s: &[u8]) -> std::result::Result<u32, usize> {
+        let mask = self.slots.len() - 1;
+        let mut i = (tag >> self.shift) as usize;
+        loop {
+            let e = self.slots[i & mask];
+            if e == 0 {
+                return Err(i & mask);
+            }
+            if (e >> 32) as u32 == tag {
+                let node = (e as u32).wrapping_sub(1);
+                if self.text(node) == s {
+                    return Ok(node);
+                }
+            }
+            i += 1;
+        }
+    }
+
+    fn find(&self, s: &[u8]) -> Option<u32> {
+        let tag = self.tag(s);
+        self.find_slot(tag, s).ok()
+    }
+
+    fn grow(&mut self) {
+        let n = self.slots.len() * 2;
+        let old = std::mem::replace(&mut self.slots, vec![0; n]);
+        self.shift -= 1;
+        let mask = n - 1;
+        for e in old.into_iter().filter(|&e| e != 0) {
+            let mut i = (((e >> 32) as u32) >> self.shift) as usize;
+            while self.slots[i & mask] != 0 {
+                i += 1;
+            }
+            self.slots[i & mask] = e;
+        }
+    }
+
+    /// Returns the node and whether it is new (new nodes are their own parent).
+    #[inline]
+    fn intern(&mut self, s: &[u8], tag: u32) -> Result<(u32, bool)> {
+        let slot = match self.find_slot(tag, s) {
+            Ok(node) => return Ok((node, false)),
+            Err(slot) => slot,
+        };
+        let len = u16::try_from(s.len()).map_err(|_| Error::Capacity {
+            message: format!("an identifier of {} bytes; the limit is 65535", s.len()),
+        })?;
+        let node = self.bytes.len();
+        if node + HEADER + s.len() > MAX_ARENA {
             return Err(Error::Capacity {
-                message: format!("more than {MAX_IDS} distinct identifiers"),
+                message: format!("more than {MAX_ARENA} bytes of identifier records"),
             });
         }
-        let end = arena.len() + s.len();
-        let end = u32::try_from(end).map_err(|_| Error::Capacity {
-            message: "more than 4 GiB of identifier text".into(),
-        })?;
-        let id = ends.len() as u32;
-        arena.extend_from_slice(s);
-        ends.push(end);
-        table.insert_unique(widen(h), (id, h), |&(_, hh)| widen(hh));
-        Ok((id, true))
+        let node = node as u32;
+        self.bytes.extend_from_slice(&node.to_le_bytes());
+        self.bytes.extend_from_slice(&len.to_le_bytes());
+        self.bytes.extend_from_slice(s);
+        self.slots[slot] = (u64::from(tag) << 32) | u64::from(node + 1);
+        self.len += 1;
+        if self.len * 4 > self.slots.len() * 3 {
+            self.grow();
+        }
+        Ok((node, true))
     }
 
-    fn len(&self) -> usize {
-        self.ends.len()
+    /// Root of `x`, halving the path; a marked field (a label) or a self-parent
+    /// is a root.
+    #[inline]
+    fn root(&mut self, mut x: u32) -> u32 {
+        loop {
+            let p = self.parent(x);
+            if p == x || p & MARK != 0 {
+                return x;
+            }
+            let gp = self.parent(p);
+            if gp == p || gp & MARK != 0 {
+                return p;
+            }
+            self.set_parent(x, gp);
+            x = gp;
+        }
+    }
+
+    /// Record offsets in arena order.
+    fn nodes(&self) -> impl Iterator<Item = u32> + '_ {
+        let mut at = 0usize;
+        std::iter::from_fn(move || {
+            if at >= self.bytes.len() {
+                return None;
+            }
+            let node = at as u32;
+            at += HEADER + self.text(node).len();
+            Some(node)
+        })
     }
 
     fn heap_bytes(&self) -> usize {
-        self.arena.capacity()
-            + self.ends.capacity() * 4
-            + self.table.capacity() * (std::mem::size_of::<(u32, u32)>() + 1)
+        self.bytes.capacity() + self.slots.capacity() * 8
     }
 }
 
 /// Builds connected components from links between string identifiers.
 #[derive(Debug, Clone)]
 pub struct BulkResolver {
-    ids: Interner,
-    parent: Vec<u32>,
-    rank: Vec<u8>,
+    arena: Arena,
     blocklist: Option<IdentityConfig>,
     scratch: String,
     links: u64,
@@ -162,13 +229,14 @@ impl BulkResolver {
     }
 
     /// An empty resolver with room for `identifiers` distinct identifiers totalling
-    /// `bytes` bytes (a hint; it grows as needed).
+    /// `bytes` bytes of text (a hint; it grows as needed).
     #[must_use]
     pub fn with_capacity(identifiers: usize, bytes: usize) -> Self {
         BulkResolver {
-            ids: Interner::with_capacity(identifiers, bytes),
-            parent: Vec::with_capacity(identifiers),
-            rank: Vec::with_capacity(identifiers),
+            arena: Arena::with_capacity(
+                identifiers,
+                bytes.saturating_add(identifiers.saturating_mul(HEADER)),
+            ),
             blocklist: None,
             scratch: String::new(),
             links: 0,
@@ -183,35 +251,29 @@ impl BulkResolver {
         self
     }
 
+    #[inline]
     fn intern(&mut self, s: &str) -> Result<u32> {
-        let (id, new) = self.ids.intern(s.as_bytes())?;
-        if new {
-            let blocked = match &self.blocklist {
-                Some(c) => c.blocked_str(s, &mut self.scratch),
-                None => false,
-            };
-            self.parent.push(if blocked { BLOCKED } else { id });
-            self.rank.push(0);
-        }
-        Ok(id)
+        let tag = self.arena.tag(s.as_bytes());
+        self.intern_tagged(s, tag)
     }
 
-    fn find(&mut self, mut x: u32) -> u32 {
-        loop {
-            let p = self.parent[x as usize];
-            if p == x {
-                return x;
-            }
-            let gp = self.parent[p as usize];
-            self.parent[x as usize] = gp;
-            x = gp;
+    #[inline]
+    fn intern_tagged(&mut self, s: &str, tag: u32) -> Result<u32> {
+        let (node, new) = self.arena.intern(s.as_bytes(), tag)?;
+        if new
+            && let Some(c) = &self.blocklist
+            && c.blocked_str(s, &mut self.scratch)
+        {
+            self.arena.set_parent(node, BLOCKED);
         }
+        Ok(node)
     }
 
     /// Adds one identifier (a component of its own until linked).
     ///
     /// # Errors
-    /// [`Error::Capacity`] past `u32::MAX - 1` identifiers or 4 GiB of text.
+    /// [`Error::Capacity`] for an identifier over 65,535 bytes or past 2 GiB of
+    /// identifier records.
     pub fn add_identifier(&mut self, a: &str) -> Result<()> {
         self.intern(a).map(|_| ())
     }
@@ -220,29 +282,90 @@ impl BulkResolver {
     /// other end alone.
     ///
     /// # Errors
-    /// [`Error::Capacity`] past `u32::MAX - 1` identifiers or 4 GiB of text.
+    /// As [`BulkResolver::add_identifier`].
+    #[inline]
     pub fn add_link(&mut self, a: &str, b: &str) -> Result<()> {
-        self.links += 1;
         let x = self.intern(a)?;
         let y = self.intern(b)?;
-        if self.parent[x as usize] == BLOCKED || self.parent[y as usize] == BLOCKED {
-            self.skipped += 1;
-            return Ok(());
-        }
-        let (rx, ry) = (self.find(x), self.find(y));
-        if rx == ry {
-            return Ok(());
-        }
-        let (kx, ky) = (self.rank[rx as usize], self.rank[ry as usize]);
-        if kx < ky {
-            self.parent[rx as usize] = ry;
-        } else {
-            self.parent[ry as usize] = rx;
-            if kx == ky {
-                self.rank[rx as usize] = kx.saturating_add(1);
+        self.union(x, y);
+        Ok(())
+    }
+
+    /// Links every pair of `links`, in order: the same result as calling
+    /// [`BulkResolver::add_link`] for each, faster on large tables. Links are
+    /// processed in chunks whose table slots and records are loaded together
+    /// before use, so that their cache misses overlap instead of queueing.
+    ///
+    /// # Errors
+    /// As [`BulkResolver::add_identifier`]; links before the failing one are kept.
+    pub fn add_links<'a, I>(&mut self, links: I) -> Result<()>
+    where
+        I: IntoIterator<Item = (&'a str, &'a str)>,
+    {
+        const CHUNK: usize = 64;
+        let mut it = links.into_iter();
+        let mut chunk: Vec<(&str, &str)> = Vec::with_capacity(CHUNK);
+        let mut tags = [0u32; 2 * CHUNK];
+        let mut nodes = [0u32; 2 * CHUNK];
+        loop {
+            chunk.clear();
+            chunk.extend(it.by_ref().take(CHUNK));
+            if chunk.is_empty() {
+                return Ok(());
+            }
+            // 1. Hash (sequential over the input).
+            for (k, (a, b)) in chunk.iter().enumerate() {
+                tags[2 * k] = self.arena.tag(a.as_bytes());
+                tags[2 * k + 1] = self.arena.tag(b.as_bytes());
+            }
+            let n = 2 * chunk.len();
+            // 2. Load every first-probe slot, then every record it points to: the
+            //    loads are independent, so their misses overlap.
+            let mask = self.arena.slots.len() - 1;
+            let shift = self.arena.shift;
+            let mut touch = 0u64;
+            for &t in &tags[..n] {
+                touch ^= self.arena.slots[(t >> shift) as usize & mask];
+            }
+            for &t in &tags[..n] {
+                let e = self.arena.slots[(t >> shift) as usize & mask];
+                if e != 0 {
+                    touch ^= u64::from(self.arena.parent((e as u32).wrapping_sub(1)));
+                }
+            }
+            // 3. Intern (now mostly cache hits).
+            for (k, (a, b)) in chunk.iter().enumerate() {
+                nodes[2 * k] = self.intern_tagged(a, tags[2 * k])?;
+                nodes[2 * k + 1] = self.intern_tagged(b, tags[2 * k + 1])?;
+            }
+            // 4. Load every node's parent record, then union.
+            for &x in &nodes[..n] {
+                let p = self.arena.parent(x);
+                if p & MARK == 0 {
+                    touch ^= u64::from(self.arena.parent(p));
+                }
+            }
+            std::hint::black_box(touch);
+            for k in 0..chunk.len() {
+                self.union(nodes[2 * k], nodes[2 * k + 1]);
             }
         }
-        Ok(())
+    }
+
+    #[inline]
+    fn union(&mut self, x: u32, y: u32) {
+        self.links += 1;
+        if self.arena.parent(x) == BLOCKED || self.arena.parent(y) == BLOCKED {
+            self.skipped += 1;
+            return;
+        }
+        let (rx, ry) = (self.arena.root(x), self.arena.root(y));
+        // Union by smaller node id (first appearance): deterministic, no rank array.
+        match rx.cmp(&ry) {
+            std::cmp::Ordering::Less => self.arena.set_parent(ry, rx),
+            std::cmp::Ordering::Greater => self.arena.set_parent(rx, ry),
+            std::cmp::Ordering::Equal => {}
+        }
     }
 
     /// Links added so far.
@@ -254,39 +377,42 @@ impl BulkResolver {
     /// Distinct identifiers so far (blocked ones included).
     #[must_use]
     pub fn identifier_count(&self) -> usize {
-        self.ids.len()
+        self.arena.len
     }
 
     /// Bytes of heap currently reserved by the resolver.
     #[must_use]
     pub fn heap_bytes(&self) -> usize {
-        self.ids.heap_bytes() + self.parent.capacity() * 4 + self.rank.capacity()
+        self.arena.heap_bytes()
     }
 
     /// Labels every identifier with its component: labels are dense (`0..count`),
     /// numbered in order of each component's first identifier.
     #[must_use]
     pub fn finish(mut self) -> Components {
-        let n = self.parent.len();
-        self.rank = Vec::new();
-        let mut labels = vec![BLOCKED; n];
         let mut count: u32 = 0;
-        for i in 0..n as u32 {
-            if self.parent[i as usize] == BLOCKED {
+        let nodes: Vec<u32> = self.arena.nodes().collect();
+        for &node in &nodes {
+            if self.arena.parent(node) == BLOCKED {
                 continue;
             }
-            let r = self.find(i);
-            let l = &mut labels[r as usize];
-            if *l == BLOCKED {
-                *l = count;
+            let r = self.arena.root(node);
+            let f = self.arena.parent(r);
+            let label = if f & MARK != 0 {
+                f
+            } else {
+                let l = MARK | count;
                 count += 1;
+                self.arena.set_parent(r, l);
+                l
+            };
+            if node != r {
+                self.arena.set_parent(node, label);
             }
-            let l = *l;
-            labels[i as usize] = l;
         }
         Components {
-            ids: self.ids,
-            labels,
+            arena: self.arena,
+            nodes,
             count,
             links: self.links,
             skipped: self.skipped,
@@ -297,24 +423,29 @@ impl BulkResolver {
 /// The result of bulk resolution: a component label per identifier.
 #[derive(Debug, Clone)]
 pub struct Components {
-    ids: Interner,
-    labels: Vec<u32>,
+    arena: Arena,
+    nodes: Vec<u32>,
     count: u32,
     links: u64,
     skipped: u64,
 }
 
 impl Components {
+    fn label_of(&self, node: u32) -> Option<u32> {
+        let f = self.arena.parent(node);
+        (f != BLOCKED && f & MARK != 0).then_some(f & !MARK)
+    }
+
     /// Number of distinct identifiers (blocked ones included).
     #[must_use]
     pub fn len(&self) -> usize {
-        self.labels.len()
+        self.nodes.len()
     }
 
     /// Whether there are no identifiers.
     #[must_use]
     pub fn is_empty(&self) -> bool {
-        self.labels.is_empty()
+        self.nodes.is_empty()
     }
 
     /// Number of components (profiles).
@@ -332,23 +463,24 @@ impl Components {
     /// The component of `identifier`; `None` when unknown or blocked.
     #[must_use]
     pub fn label(&self, identifier: &str) -> Option<u32> {
-        let id = self.ids.find(identifier.as_bytes())?;
-        self.labels.get(id as usize).copied().filter(|&l| l != BLOCKED)
+        self.arena
+            .find(identifier.as_bytes())
+            .and_then(|n| self.label_of(n))
     }
 
     /// Every identifier with its component (`None` for blocked ones), in order of
     /// first appearance.
     pub fn iter(&self) -> impl Iterator<Item = (&str, Option<u32>)> + '_ {
-        self.labels.iter().enumerate().map(|(i, &l)| {
-            let s = std::str::from_utf8(self.ids.get(i as u32)).unwrap_or_default();
-            (s, (l != BLOCKED).then_some(l))
+        self.nodes.iter().map(|&n| {
+            let s = std::str::from_utf8(self.arena.text(n)).unwrap_or_default();
+            (s, self.label_of(n))
         })
     }
 
     /// Bytes of heap reserved by the result.
     #[must_use]
     pub fn heap_bytes(&self) -> usize {
-        self.ids.heap_bytes() + self.labels.capacity() * 4
+        self.arena.heap_bytes() + self.nodes.capacity() * 4
     }
 }
 
