@@ -100,7 +100,9 @@ impl Arena {
             Some(&[a, b]) => u16::from_le_bytes([a, b]) as usize,
             _ => 0,
         };
-        self.bytes.get(i + HEADER..i + HEADER + len).unwrap_or_default()
+        self.bytes
+            .get(i + HEADER..i + HEADER + len)
+            .unwrap_or_default()
     }
 
     #[inline]

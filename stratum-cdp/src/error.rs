@@ -29,8 +29,13 @@ pub enum Error {
         message: String,
     },
     /// A message has neither `userId` nor `anonymousId` (the Segment spec requires one).
-    #[error("missing identity: a `{kind}` message needs a non-empty `userId` or `anonymousId`")]
+    #[error(
+        "missing identity at `{field}`: a `{kind}` message needs a non-empty `userId` or `anonymousId`"
+    )]
     MissingIdentity {
+        /// `userId`, prefixed with the element's position inside a batch
+        /// (`batch[3].userId`).
+        field: String,
         /// The message type, e.g. `track`.
         kind: String,
     },
@@ -105,8 +110,8 @@ impl Error {
             | Self::InvalidMessage { field, .. }
             | Self::InvalidTimestamp { field, .. }
             | Self::TooLarge { field, .. }
-            | Self::InvalidConfig { field, .. } => Some(field),
-            Self::MissingIdentity { .. } => Some("userId"),
+            | Self::InvalidConfig { field, .. }
+            | Self::MissingIdentity { field, .. } => Some(field),
             Self::NotFound { .. } | Self::Capacity { .. } => None,
         }
     }
@@ -156,6 +161,10 @@ impl Error {
                 field: join(field),
                 size,
                 limit,
+            },
+            Self::MissingIdentity { field, kind } => Self::MissingIdentity {
+                field: join(field),
+                kind,
             },
             other => other,
         }

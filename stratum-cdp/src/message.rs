@@ -99,7 +99,10 @@ impl Consent {
     /// when the message says nothing about it.
     #[must_use]
     pub fn allows(&self, category: &str, when_unknown: bool) -> bool {
-        self.categories.get(category).copied().unwrap_or(when_unknown)
+        self.categories
+            .get(category)
+            .copied()
+            .unwrap_or(when_unknown)
     }
 }
 
@@ -187,7 +190,9 @@ impl TryFrom<RawParseConfig> for ParseConfig {
         ParseConfig::default()
             .with_max_message_bytes(r.max_message_bytes)?
             .with_max_batch_bytes(r.max_batch_bytes)?
-            .with_max_future(TimeDelta::try_seconds(r.max_future_seconds).unwrap_or(TimeDelta::MAX))?
+            .with_max_future(
+                TimeDelta::try_seconds(r.max_future_seconds).unwrap_or(TimeDelta::MAX),
+            )?
             .with_min_timestamp(r.min_timestamp)
     }
 }
@@ -206,7 +211,10 @@ impl Default for ParseConfig {
             max_message_bytes: MAX_MESSAGE_BYTES,
             max_batch_bytes: MAX_BATCH_BYTES,
             max_future: TimeDelta::days(1),
-            min_timestamp: Utc.timestamp_opt(946_684_800, 0).single().unwrap_or_default(),
+            min_timestamp: Utc
+                .timestamp_opt(946_684_800, 0)
+                .single()
+                .unwrap_or_default(),
         }
     }
 }
@@ -296,7 +304,10 @@ impl ParseConfig {
         if t.timestamp() < 0 {
             return Err(Error::config(
                 "min_timestamp",
-                format!("must be 1970-01-01T00:00:00Z or later, got {}", t.to_rfc3339()),
+                format!(
+                    "must be 1970-01-01T00:00:00Z or later, got {}",
+                    t.to_rfc3339()
+                ),
             ));
         }
         self.min_timestamp = t;
@@ -525,9 +536,7 @@ fn from_object(
         Some(Value::String(s)) => MessageType::parse(&s).ok_or_else(|| {
             Error::message(
                 "type",
-                format!(
-                    "must be one of identify, track, page, screen, group, alias; got {s:?}"
-                ),
+                format!("must be one of identify, track, page, screen, group, alias; got {s:?}"),
             )
         })?,
         Some(other) => {
@@ -549,6 +558,7 @@ fn from_object(
     let anonymous_id = optional_string(&mut obj, "anonymousId")?;
     if user_id.is_none() && anonymous_id.is_none() {
         return Err(Error::MissingIdentity {
+            field: "userId".into(),
             kind: kind.as_str().into(),
         });
     }
@@ -569,7 +579,11 @@ fn from_object(
             TimestampSource::SkewCorrected,
             "originalTimestamp",
         ),
-        (None, Some(o), None) => (Some(o), TimestampSource::OriginalTimestamp, "originalTimestamp"),
+        (None, Some(o), None) => (
+            Some(o),
+            TimestampSource::OriginalTimestamp,
+            "originalTimestamp",
+        ),
         (None, None, _) => (Some(received_at), TimestampSource::ReceivedAt, "receivedAt"),
     };
     let latest = received_at.checked_add_signed(config.max_future);
@@ -627,7 +641,10 @@ fn from_object(
             return Err(Error::message("groupId", "is required in a group message"));
         }
         MessageType::Alias if previous_id.is_none() => {
-            return Err(Error::message("previousId", "is required in an alias message"));
+            return Err(Error::message(
+                "previousId",
+                "is required in an alias message",
+            ));
         }
         _ => {}
     }

@@ -16,7 +16,9 @@ use serde_json::{Map, Value};
 
 use crate::dedup::Deduplicator;
 use crate::error::{Error, Result};
-use crate::identity::{Identifier, IdentityConfig, IdentityGraph, ProfileId, Recomputed, Resolution};
+use crate::identity::{
+    Identifier, IdentityConfig, IdentityGraph, ProfileId, Recomputed, Resolution,
+};
 use crate::message::{Message, MessageType};
 
 /// A trait value with the event that set it.
@@ -67,7 +69,12 @@ impl Profile {
     }
 
     /// Applies the traits of an event (`identify` traits, in practice).
-    pub fn apply_traits(&mut self, traits: &Map<String, Value>, timestamp: DateTime<Utc>, message_id: &str) {
+    pub fn apply_traits(
+        &mut self,
+        traits: &Map<String, Value>,
+        timestamp: DateTime<Utc>,
+        message_id: &str,
+    ) {
         for (k, v) in traits {
             self.set_trait(
                 k,
@@ -249,7 +256,10 @@ impl<S: ProfileStore> Cdp<S> {
         if let Some(r) = &resolution.recomputed {
             self.rebuild(&r.profiles, &r.retired)?;
         } else if let Some(pid) = &resolution.profile {
-            let mut profile = self.store.get(pid)?.unwrap_or_else(|| Profile::new(pid.clone()));
+            let mut profile = self
+                .store
+                .get(pid)?
+                .unwrap_or_else(|| Profile::new(pid.clone()));
             for gone in &resolution.merged {
                 if let Some(old) = self.store.remove(gone)? {
                     profile.merge(&old);

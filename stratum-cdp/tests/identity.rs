@@ -65,7 +65,9 @@ fn extracts_typed_identifiers_and_ignores_ip() {
     assert_eq!(r.blocked.len(), 1);
     assert_eq!(
         r.blocked[0].reason,
-        BlockReason::Pattern { pattern: BlockedPattern::AllZeros }
+        BlockReason::Pattern {
+            pattern: BlockedPattern::AllZeros
+        }
     );
     assert_eq!(r.profile, Some(ProfileId("prof:m1".into())));
 }
@@ -97,7 +99,10 @@ fn merges_are_recorded_and_explained() {
     assert_eq!(r.merged, [ProfileId("prof:m2".into())]);
     assert_eq!(r.retired, r.merged);
     // The absorbed id redirects to the survivor (founded earliest).
-    assert_eq!(g.canonical(&ProfileId("prof:m2".into())), Some(ProfileId("prof:m1".into())));
+    assert_eq!(
+        g.canonical(&ProfileId("prof:m2".into())),
+        Some(ProfileId("prof:m1".into()))
+    );
     let ex = g.explain(&ProfileId("prof:m2".into())).unwrap();
     assert_eq!(ex.profile.0, "prof:m1");
     assert_eq!(ex.identifiers.len(), 4);
@@ -105,11 +110,21 @@ fn merges_are_recorded_and_explained() {
     assert_eq!(ids, ["m1", "m2", "m3"]);
     assert_eq!(ex.merges.len(), 1);
     let m = &ex.merges[0];
-    assert_eq!((m.survivor.0.as_str(), m.absorbed.0.as_str(), m.message_id.as_str()), ("prof:m1", "prof:m2", "m3"));
+    assert_eq!(
+        (
+            m.survivor.0.as_str(),
+            m.absorbed.0.as_str(),
+            m.message_id.as_str()
+        ),
+        ("prof:m1", "prof:m2", "m3")
+    );
     assert_eq!(m.via, [user("u1"), email("ann@x.io"), anon("a1")]);
     let text = ex.explain();
     assert!(text.contains("merged prof:m2 into prof:m1 by m3"), "{text}");
-    assert_eq!(g.explain(&ProfileId("nope".into())).unwrap_err().code(), "not_found");
+    assert_eq!(
+        g.explain(&ProfileId("nope".into())).unwrap_err().code(),
+        "not_found"
+    );
 }
 
 #[test]
@@ -126,7 +141,11 @@ fn limit_refuses_merge_and_drops_lowest_priority() {
     assert_eq!(r.dropped[0].profile, Some(ProfileId("prof:m1".into())));
     assert_eq!(
         r.dropped[0].reason,
-        DropReason::LimitExceeded { kind: IdentifierKind::UserId, limit: 1, would_hold: 2 }
+        DropReason::LimitExceeded {
+            kind: IdentifierKind::UserId,
+            limit: 1,
+            would_hold: 2
+        }
     );
     assert_eq!(g.profile_count(), 2);
     let ex = g.explain(&r.profile.unwrap()).unwrap();
@@ -137,10 +156,19 @@ fn limit_refuses_merge_and_drops_lowest_priority() {
 fn email_limit_of_five() {
     let mut g = graph();
     for i in 0..7 {
-        g.link(&format!("m{i}"), at(i), vec![user("u1"), email(&format!("e{i}@x.io"))]);
+        g.link(
+            &format!("m{i}"),
+            at(i),
+            vec![user("u1"), email(&format!("e{i}@x.io"))],
+        );
     }
     let p = g.profile_of(&user("u1")).unwrap();
-    let emails = g.identifiers(&p).unwrap().into_iter().filter(|i| i.kind == IdentifierKind::Email).count();
+    let emails = g
+        .identifiers(&p)
+        .unwrap()
+        .into_iter()
+        .filter(|i| i.kind == IdentifierKind::Email)
+        .count();
     assert_eq!(emails, 5);
     // The 6th and 7th emails were refused and stay unlinked.
     assert_eq!(g.profile_of(&email("e5@x.io")), None);
@@ -149,18 +177,39 @@ fn email_limit_of_five() {
 #[test]
 fn windowed_limit_counts_recent_additions_only() {
     let rules = vec![
-        IdentifierRule { kind: IdentifierKind::UserId, priority: 1, limit: 1, window_seconds: None },
-        IdentifierRule { kind: IdentifierKind::DeviceId, priority: 2, limit: 2, window_seconds: Some(3600) },
+        IdentifierRule {
+            kind: IdentifierKind::UserId,
+            priority: 1,
+            limit: 1,
+            window_seconds: None,
+        },
+        IdentifierRule {
+            kind: IdentifierKind::DeviceId,
+            priority: 2,
+            limit: 2,
+            window_seconds: Some(3600),
+        },
     ];
-    let cfg = IdentityConfig::new(rules, IdentityConfig::default().rule_for(&IdentifierKind::External("x".into()))).unwrap();
+    let cfg = IdentityConfig::new(
+        rules,
+        IdentityConfig::default().rule_for(&IdentifierKind::External("x".into())),
+    )
+    .unwrap();
     let mut g = IdentityGraph::new(cfg);
     let dev = |i: u32| id(IdentifierKind::DeviceId, &format!("d{i}"));
     g.link("m1", at(0), vec![user("u"), dev(1)]);
     g.link("m2", at(10), vec![user("u"), dev(2)]);
     let r = g.link("m3", at(20), vec![user("u"), dev(3)]);
-    assert_eq!(r.dropped.len(), 1, "third device within the hour is refused");
+    assert_eq!(
+        r.dropped.len(),
+        1,
+        "third device within the hour is refused"
+    );
     let r = g.link("m4", at(75), vec![user("u"), dev(4)]);
-    assert!(r.dropped.is_empty(), "d1 joined 75 min ago, outside the window: {r:?}");
+    assert!(
+        r.dropped.is_empty(),
+        "d1 joined 75 min ago, outside the window: {r:?}"
+    );
 }
 
 #[test]
@@ -199,7 +248,10 @@ fn earliest_timestamp_wins_then_message_id_whatever_the_arrival_order() {
     }
     // Same timestamp: the smaller message id wins.
     for order in [[0, 1], [1, 0]] {
-        let evs = [("mB", vec![user("u2"), anon("a")]), ("mA", vec![user("u1"), anon("a")])];
+        let evs = [
+            ("mB", vec![user("u2"), anon("a")]),
+            ("mA", vec![user("u1"), anon("a")]),
+        ];
         let mut g = graph();
         for &k in &order {
             g.link(evs[k].0, at(0), evs[k].1.clone());
@@ -218,7 +270,10 @@ fn late_event_recomputes_and_redirects() {
     let rec = r.recomputed.clone().unwrap();
     assert_eq!(rec.profiles, [ProfileId("prof:m1".into())]);
     assert_eq!(r.retired, [ProfileId("prof:m5".into())]);
-    assert_eq!(g.canonical(&ProfileId("prof:m5".into())), Some(ProfileId("prof:m1".into())));
+    assert_eq!(
+        g.canonical(&ProfileId("prof:m5".into())),
+        Some(ProfileId("prof:m1".into()))
+    );
 }
 
 #[test]
@@ -230,7 +285,10 @@ fn unmerge_by_identifier_and_link_recomputes_and_restores() {
     let before = snapshot(&g);
     assert_eq!(g.profile_count(), 1);
     let r = g.remove_identifier(&email("family@x.io")).unwrap();
-    assert_eq!(r.profiles, [ProfileId("prof:m1".into()), ProfileId("prof:m2".into())]);
+    assert_eq!(
+        r.profiles,
+        [ProfileId("prof:m1".into()), ProfileId("prof:m2".into())]
+    );
     assert_eq!(g.profile_of(&email("family@x.io")), None);
     assert_eq!(g.profile_of(&anon("a3")), Some(ProfileId("prof:m2".into())));
     // Later events carrying the removed identifier drop it.
@@ -245,7 +303,10 @@ fn unmerge_by_identifier_and_link_recomputes_and_restores() {
     g.restore_link("m2").unwrap();
     assert_eq!(snapshot(&g), before);
     assert_eq!(g.remove_link("zz").unwrap_err().code(), "not_found");
-    assert_eq!(g.remove_identifier(&user("zz")).unwrap_err().code(), "not_found");
+    assert_eq!(
+        g.remove_identifier(&user("zz")).unwrap_err().code(),
+        "not_found"
+    );
 }
 
 #[test]
@@ -255,7 +316,9 @@ fn duplicates_and_consent() {
     let r = g.link("m1", at(0), vec![user("u2")]);
     assert!(r.duplicate);
     assert_eq!(g.profile_count(), 1);
-    let mut g = IdentityGraph::new(IdentityConfig::default().with_required_consent(Some("Personalization".into())));
+    let mut g = IdentityGraph::new(
+        IdentityConfig::default().with_required_consent(Some("Personalization".into())),
+    );
     let json = br#"{"type":"identify","messageId":"m1","userId":"u1","anonymousId":"a1",
         "context":{"consent":{"categoryPreferences":{"Personalization":false}}}}"#;
     let m = parse_message(json, t0(), &ParseConfig::default()).unwrap();
@@ -268,7 +331,10 @@ fn duplicates_and_consent() {
 fn config_is_validated_and_round_trips() {
     let c = IdentityConfig::default();
     assert_eq!(c.rule_for(&IdentifierKind::Email).limit, 5);
-    assert_eq!(c.rule_for(&IdentifierKind::External("crm".into())).priority, 4);
+    assert_eq!(
+        c.rule_for(&IdentifierKind::External("crm".into())).priority,
+        4
+    );
     let json = serde_json::to_string(&c).unwrap();
     let back: IdentityConfig = serde_json::from_str(&json).unwrap();
     assert_eq!(back, c);
@@ -276,12 +342,26 @@ fn config_is_validated_and_round_trips() {
     let e = serde_json::from_str::<IdentityConfig>(bad).unwrap_err();
     assert!(e.to_string().contains("rules[0].limit"), "{e}");
     let dup = vec![
-        IdentifierRule { kind: IdentifierKind::Email, priority: 1, limit: 1, window_seconds: None },
-        IdentifierRule { kind: IdentifierKind::Email, priority: 2, limit: 1, window_seconds: None },
+        IdentifierRule {
+            kind: IdentifierKind::Email,
+            priority: 1,
+            limit: 1,
+            window_seconds: None,
+        },
+        IdentifierRule {
+            kind: IdentifierKind::Email,
+            priority: 2,
+            limit: 1,
+            window_seconds: None,
+        },
     ];
-    let e = IdentityConfig::new(dup, c.rule_for(&IdentifierKind::External("x".into()))).unwrap_err();
+    let e =
+        IdentityConfig::new(dup, c.rule_for(&IdentifierKind::External("x".into()))).unwrap_err();
     assert_eq!(e.field(), Some("rules[1].kind"));
-    assert_eq!(c.with_caps(0, 1).unwrap_err().field(), Some("max_identifiers_per_profile"));
+    assert_eq!(
+        c.with_caps(0, 1).unwrap_err().field(),
+        Some("max_identifiers_per_profile")
+    );
 }
 
 fn no_limits() -> IdentityConfig {
@@ -295,12 +375,20 @@ fn no_limits() -> IdentityConfig {
     let rules = kinds
         .iter()
         .enumerate()
-        .map(|(i, k)| IdentifierRule { kind: k.clone(), priority: i as u32 + 1, limit: u32::MAX, window_seconds: None })
+        .map(|(i, k)| IdentifierRule {
+            kind: k.clone(),
+            priority: i as u32 + 1,
+            limit: u32::MAX,
+            window_seconds: None,
+        })
         .collect();
-    IdentityConfig::new(rules, IdentityConfig::default().rule_for(&IdentifierKind::External("x".into())))
-        .unwrap()
-        .with_caps(u32::MAX, u32::MAX)
-        .unwrap()
+    IdentityConfig::new(
+        rules,
+        IdentityConfig::default().rule_for(&IdentifierKind::External("x".into())),
+    )
+    .unwrap()
+    .with_caps(u32::MAX, u32::MAX)
+    .unwrap()
 }
 
 fn check_limits(g: &IdentityGraph) {

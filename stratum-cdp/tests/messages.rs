@@ -8,9 +8,7 @@ use chrono::{DateTime, TimeDelta, Utc};
 use common::t0;
 use stratum_cdp::Error;
 use stratum_cdp::dedup::Deduplicator;
-use stratum_cdp::message::{
-    MessageType, ParseConfig, TimestampSource, parse_batch, parse_message,
-};
+use stratum_cdp::message::{MessageType, ParseConfig, TimestampSource, parse_batch, parse_message};
 
 fn ts(s: &str) -> DateTime<Utc> {
     DateTime::parse_from_rfc3339(s).unwrap().with_timezone(&Utc)
@@ -23,12 +21,30 @@ fn parse(json: &str) -> Result<stratum_cdp::message::Message, Error> {
 #[test]
 fn every_type_parses() {
     let cases = [
-        (r#"{"type":"identify","messageId":"m","userId":"u","traits":{"email":"a@b.c"}}"#, MessageType::Identify),
-        (r#"{"type":"track","messageId":"m","anonymousId":"a","event":"Order Completed","properties":{"revenue":12.5}}"#, MessageType::Track),
-        (r#"{"type":"page","messageId":"m","anonymousId":"a","name":"Home"}"#, MessageType::Page),
-        (r#"{"type":"screen","messageId":"m","anonymousId":"a","name":"Cart"}"#, MessageType::Screen),
-        (r#"{"type":"group","messageId":"m","userId":"u","groupId":"g1"}"#, MessageType::Group),
-        (r#"{"type":"alias","messageId":"m","userId":"u","previousId":"a"}"#, MessageType::Alias),
+        (
+            r#"{"type":"identify","messageId":"m","userId":"u","traits":{"email":"a@b.c"}}"#,
+            MessageType::Identify,
+        ),
+        (
+            r#"{"type":"track","messageId":"m","anonymousId":"a","event":"Order Completed","properties":{"revenue":12.5}}"#,
+            MessageType::Track,
+        ),
+        (
+            r#"{"type":"page","messageId":"m","anonymousId":"a","name":"Home"}"#,
+            MessageType::Page,
+        ),
+        (
+            r#"{"type":"screen","messageId":"m","anonymousId":"a","name":"Cart"}"#,
+            MessageType::Screen,
+        ),
+        (
+            r#"{"type":"group","messageId":"m","userId":"u","groupId":"g1"}"#,
+            MessageType::Group,
+        ),
+        (
+            r#"{"type":"alias","messageId":"m","userId":"u","previousId":"a"}"#,
+            MessageType::Alias,
+        ),
     ];
     for (json, kind) in cases {
         let m = parse(json).unwrap();
@@ -66,7 +82,10 @@ fn explicit_timestamp_wins_and_original_alone_is_used() {
     assert_eq!(m.timestamp, ts("2026-03-02T08:00:00Z"));
     assert_eq!(m.timestamp_source, TimestampSource::OriginalTimestamp);
     // A receivedAt in the document (archive replay) takes precedence.
-    let m = parse(r#"{"type":"page","messageId":"m","anonymousId":"a","receivedAt":"2026-03-01T07:00:00Z"}"#).unwrap();
+    let m = parse(
+        r#"{"type":"page","messageId":"m","anonymousId":"a","receivedAt":"2026-03-01T07:00:00Z"}"#,
+    )
+    .unwrap();
     assert_eq!(m.timestamp, ts("2026-03-01T07:00:00Z"));
 }
 
@@ -86,7 +105,10 @@ fn bad_input_has_codes_and_fields() {
     assert_eq!(e.code(), "missing_identity");
     let e = err(r#"{"type":"track","messageId":"m","userId":42,"event":"e"}"#);
     assert_eq!((e.code(), e.field()), ("invalid_message", Some("userId")));
-    assert!(e.to_string().contains("must be a string, got a number"), "{e}");
+    assert!(
+        e.to_string().contains("must be a string, got a number"),
+        "{e}"
+    );
     let e = err(r#"{"type":"purchase","messageId":"m","userId":"u"}"#);
     assert_eq!((e.code(), e.field()), ("invalid_message", Some("type")));
     let e = err(r#"{"messageId":"m","userId":"u"}"#);
@@ -101,25 +123,40 @@ fn bad_input_has_codes_and_fields() {
     assert_eq!(e.field(), Some("previousId"));
     let e = err(r#"{"type":"page","messageId":"m","userId":"u","traits":[1]}"#);
     assert_eq!((e.code(), e.field()), ("invalid_message", Some("traits")));
-    let e = err(r#"{"type":"page","messageId":"m","userId":"u","context":{"consent":{"categoryPreferences":{"ads":"yes"}}}}"#);
+    let e = err(
+        r#"{"type":"page","messageId":"m","userId":"u","context":{"consent":{"categoryPreferences":{"ads":"yes"}}}}"#,
+    );
     assert_eq!(e.field(), Some("context.consent.categoryPreferences.ads"));
 }
 
 #[test]
 fn bad_timestamps() {
     let e = err(r#"{"type":"page","messageId":"m","userId":"u","timestamp":"yesterday"}"#);
-    assert_eq!((e.code(), e.field()), ("invalid_timestamp", Some("timestamp")));
+    assert_eq!(
+        (e.code(), e.field()),
+        ("invalid_timestamp", Some("timestamp"))
+    );
     let e = err(r#"{"type":"page","messageId":"m","userId":"u","sentAt":12}"#);
     assert_eq!((e.code(), e.field()), ("invalid_timestamp", Some("sentAt")));
     // Before 2000: absurd.
-    let e = err(r#"{"type":"page","messageId":"m","userId":"u","timestamp":"1970-01-01T00:00:00Z"}"#);
-    assert_eq!((e.code(), e.field()), ("invalid_timestamp", Some("timestamp")));
+    let e =
+        err(r#"{"type":"page","messageId":"m","userId":"u","timestamp":"1970-01-01T00:00:00Z"}"#);
+    assert_eq!(
+        (e.code(), e.field()),
+        ("invalid_timestamp", Some("timestamp"))
+    );
     // More than a day after receivedAt (t0 = 2026-03-02T09:00Z).
-    let e = err(r#"{"type":"page","messageId":"m","userId":"u","timestamp":"2026-03-03T09:00:01Z"}"#);
+    let e =
+        err(r#"{"type":"page","messageId":"m","userId":"u","timestamp":"2026-03-03T09:00:01Z"}"#);
     assert_eq!(e.code(), "invalid_timestamp");
-    assert!(parse(r#"{"type":"page","messageId":"m","userId":"u","timestamp":"2026-03-03T09:00:00Z"}"#).is_ok());
+    assert!(
+        parse(r#"{"type":"page","messageId":"m","userId":"u","timestamp":"2026-03-03T09:00:00Z"}"#)
+            .is_ok()
+    );
     // Skew correction that lands before 2000 names originalTimestamp.
-    let e = err(r#"{"type":"page","messageId":"m","userId":"u","originalTimestamp":"1990-01-01T00:00:00Z","sentAt":"2026-01-01T00:00:00Z"}"#);
+    let e = err(
+        r#"{"type":"page","messageId":"m","userId":"u","originalTimestamp":"1990-01-01T00:00:00Z","sentAt":"2026-01-01T00:00:00Z"}"#,
+    );
     assert_eq!(e.field(), Some("originalTimestamp"));
 }
 
@@ -131,7 +168,11 @@ fn message_size_limit() {
     let e = parse_message(json.as_bytes(), t0(), &cfg).unwrap_err();
     assert_eq!(
         e,
-        Error::TooLarge { field: "$".into(), size: json.len(), limit: 32 * 1024 }
+        Error::TooLarge {
+            field: "$".into(),
+            size: json.len(),
+            limit: 32 * 1024
+        }
     );
     assert_eq!(e.code(), "too_large");
     // Exactly at the limit is accepted.
@@ -154,7 +195,12 @@ fn batch_reports_per_message_and_keeps_valid_neighbours() {
         {{"type":"identify","messageId":"m5","userId":"u","context":{{"library":{{"name":"mine"}}}}}}
     ]}}"#
     );
-    let b = parse_batch(json.as_bytes(), t0() + TimeDelta::seconds(20), &ParseConfig::default()).unwrap();
+    let b = parse_batch(
+        json.as_bytes(),
+        t0() + TimeDelta::seconds(20),
+        &ParseConfig::default(),
+    )
+    .unwrap();
     assert_eq!(b.results.len(), 5);
     let ok: Vec<_> = b.messages().map(|m| m.message_id.as_str()).collect();
     assert_eq!(ok, ["m1", "m5"]);
@@ -164,11 +210,14 @@ fn batch_reports_per_message_and_keeps_valid_neighbours() {
     assert_eq!(m1.context["library"]["name"], "analytics.js");
     let m5 = b.messages().nth(1).unwrap();
     assert_eq!(m5.context["library"]["name"], "mine");
-    let errs: Vec<_> = b.errors().map(|(i, e)| (i, e.code(), e.field().unwrap().to_owned())).collect();
+    let errs: Vec<_> = b
+        .errors()
+        .map(|(i, e)| (i, e.code(), e.field().unwrap().to_owned()))
+        .collect();
     assert_eq!(
         errs,
         [
-            (1, "missing_identity", "userId".to_owned()),
+            (1, "missing_identity", "batch[1].userId".to_owned()),
             (2, "invalid_json", "batch[2]".to_owned()),
             (3, "too_large", "batch[3]".to_owned()),
         ]
@@ -184,7 +233,14 @@ fn batch_level_errors() {
     assert_eq!(e.field(), Some("batch"));
     let big = vec![b' '; 500 * 1024 + 1];
     let e = parse_batch(&big, t0(), &cfg).unwrap_err();
-    assert_eq!(e, Error::TooLarge { field: "$".into(), size: 500 * 1024 + 1, limit: 500 * 1024 });
+    assert_eq!(
+        e,
+        Error::TooLarge {
+            field: "$".into(),
+            size: 500 * 1024 + 1,
+            limit: 500 * 1024
+        }
+    );
     let e = parse_batch(br#"{"batch":[],"sentAt":"soon"}"#, t0(), &cfg).unwrap_err();
     assert_eq!(e.field(), Some("sentAt"));
 }
@@ -203,8 +259,10 @@ fn error_fields_inside_batches_are_prefixed() {
 
 #[test]
 fn consent_is_parsed() {
-    let m = parse(r#"{"type":"track","messageId":"m","userId":"u","event":"e",
-        "context":{"consent":{"categoryPreferences":{"Advertising":false,"Analytics":true}}}}"#)
+    let m = parse(
+        r#"{"type":"track","messageId":"m","userId":"u","event":"e",
+        "context":{"consent":{"categoryPreferences":{"Advertising":false,"Analytics":true}}}}"#,
+    )
     .unwrap();
     assert!(!m.consent.allows("Advertising", true));
     assert!(m.consent.allows("Analytics", false));
@@ -217,8 +275,14 @@ fn parse_config_is_validated() {
     let c = ParseConfig::default();
     assert_eq!(c.max_message_bytes(), 32_768);
     assert_eq!(c.max_batch_bytes(), 512_000);
-    assert_eq!(c.clone().with_max_message_bytes(0).unwrap_err().field(), Some("max_message_bytes"));
-    assert_eq!(c.clone().with_max_batch_bytes(10).unwrap_err().field(), Some("max_batch_bytes"));
+    assert_eq!(
+        c.clone().with_max_message_bytes(0).unwrap_err().field(),
+        Some("max_message_bytes")
+    );
+    assert_eq!(
+        c.clone().with_max_batch_bytes(10).unwrap_err().field(),
+        Some("max_batch_bytes")
+    );
     assert!(c.clone().with_max_future(TimeDelta::seconds(-1)).is_err());
     let c: ParseConfig = serde_json::from_str(r#"{"max_message_bytes": 1024}"#).unwrap();
     assert_eq!(c.max_message_bytes(), 1024);
@@ -240,5 +304,8 @@ fn dedup_window() {
     assert_eq!(d.len(), 2);
     assert!(d.check("m3", t0() + TimeDelta::minutes(200)));
     assert_eq!(d.len(), 1);
-    assert_eq!(Deduplicator::new(TimeDelta::zero()).unwrap_err().code(), "invalid_config");
+    assert_eq!(
+        Deduplicator::new(TimeDelta::zero()).unwrap_err().code(),
+        "invalid_config"
+    );
 }

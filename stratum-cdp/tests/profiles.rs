@@ -13,7 +13,12 @@ use stratum_cdp::message::{Message, ParseConfig, parse_message};
 use stratum_cdp::profile::{Cdp, InMemoryProfileStore, Ingested, ProfileStore};
 
 fn msg(json: serde_json::Value, received_minute: i64) -> Message {
-    parse_message(json.to_string().as_bytes(), at(received_minute), &ParseConfig::default()).unwrap()
+    parse_message(
+        json.to_string().as_bytes(),
+        at(received_minute),
+        &ParseConfig::default(),
+    )
+    .unwrap()
 }
 
 fn identify(mid: &str, minute: i64, user: &str, anon: &str, traits: serde_json::Value) -> Message {
@@ -25,16 +30,37 @@ fn identify(mid: &str, minute: i64, user: &str, anon: &str, traits: serde_json::
 }
 
 fn cdp() -> Cdp {
-    Cdp::new(IdentityConfig::default(), TimeDelta::hours(24), InMemoryProfileStore::new()).unwrap()
+    Cdp::new(
+        IdentityConfig::default(),
+        TimeDelta::hours(24),
+        InMemoryProfileStore::new(),
+    )
+    .unwrap()
 }
 
 #[test]
 fn last_write_wins_by_event_time_not_arrival() {
     let mut c = cdp();
     // The newer plan arrives first, the older one second: the newer one stays.
-    c.ingest(&identify("m2", 10, "u1", "a1", json!({"plan":"pro","name":"Ann"}))).unwrap();
-    c.ingest(&identify("m1", 5, "u1", "a1", json!({"plan":"free","city":"Lyon"}))).unwrap();
-    let p = c.profile(&c.graph().profile_of(&user("u1")).unwrap()).unwrap();
+    c.ingest(&identify(
+        "m2",
+        10,
+        "u1",
+        "a1",
+        json!({"plan":"pro","name":"Ann"}),
+    ))
+    .unwrap();
+    c.ingest(&identify(
+        "m1",
+        5,
+        "u1",
+        "a1",
+        json!({"plan":"free","city":"Lyon"}),
+    ))
+    .unwrap();
+    let p = c
+        .profile(&c.graph().profile_of(&user("u1")).unwrap())
+        .unwrap();
     assert_eq!(p.trait_value("plan"), Some(&json!("pro")));
     assert_eq!(p.trait_value("city"), Some(&json!("Lyon")));
     assert_eq!(p.traits["plan"].message_id, "m2");
@@ -46,8 +72,12 @@ fn last_write_wins_by_event_time_not_arrival() {
 #[test]
 fn duplicates_are_dropped_and_merges_combine_traits() {
     let mut c = cdp();
-    c.ingest(&identify("m1", 1, "u1", "a1", json!({"plan":"free"}))).unwrap();
-    assert_eq!(c.ingest(&identify("m1", 1, "u1", "a1", json!({}))).unwrap(), Ingested::Duplicate);
+    c.ingest(&identify("m1", 1, "u1", "a1", json!({"plan":"free"})))
+        .unwrap();
+    assert_eq!(
+        c.ingest(&identify("m1", 1, "u1", "a1", json!({}))).unwrap(),
+        Ingested::Duplicate
+    );
     let ts = at(2).to_rfc3339();
     c.ingest(&msg(json!({"type":"identify","messageId":"m2","anonymousId":"a2","timestamp":ts,"traits":{"email":"ann@x.io","plan":"pro"}}), 100)).unwrap();
     assert_eq!(c.store().len().unwrap(), 2);
@@ -67,10 +97,23 @@ fn duplicates_are_dropped_and_merges_combine_traits() {
     // Unmerge the linking event: the traits split back with the identifiers.
     let r = c.remove_link("m3").unwrap();
     assert_eq!(r.profiles.len(), 2);
-    assert_eq!(c.profile(&ProfileId("prof:m1".into())).unwrap().trait_value("plan"), Some(&json!("free")));
-    assert_eq!(c.profile(&ProfileId("prof:m2".into())).unwrap().trait_value("plan"), Some(&json!("pro")));
+    assert_eq!(
+        c.profile(&ProfileId("prof:m1".into()))
+            .unwrap()
+            .trait_value("plan"),
+        Some(&json!("free"))
+    );
+    assert_eq!(
+        c.profile(&ProfileId("prof:m2".into()))
+            .unwrap()
+            .trait_value("plan"),
+        Some(&json!("pro"))
+    );
     assert_eq!(c.store().len().unwrap(), 2);
-    assert_eq!(c.profile(&ProfileId("nope".into())).unwrap_err().code(), "not_found");
+    assert_eq!(
+        c.profile(&ProfileId("nope".into())).unwrap_err().code(),
+        "not_found"
+    );
 }
 
 fn traits_of(c: &Cdp) -> Vec<(Vec<String>, Vec<(String, serde_json::Value)>)> {
@@ -79,9 +122,19 @@ fn traits_of(c: &Cdp) -> Vec<(Vec<String>, Vec<(String, serde_json::Value)>)> {
         .profiles()
         .into_iter()
         .map(|id| {
-            let ids: Vec<String> = c.graph().identifiers(&id).unwrap().iter().map(ToString::to_string).collect();
+            let ids: Vec<String> = c
+                .graph()
+                .identifiers(&id)
+                .unwrap()
+                .iter()
+                .map(ToString::to_string)
+                .collect();
             let p = c.profile(&id).unwrap();
-            let traits = p.traits.iter().map(|(k, v)| (k.clone(), v.value.clone())).collect();
+            let traits = p
+                .traits
+                .iter()
+                .map(|(k, v)| (k.clone(), v.value.clone()))
+                .collect();
             (ids, traits)
         })
         .collect();

@@ -612,7 +612,10 @@ mod tests {
         let d = |s: &str| s.parse::<Decimal>().unwrap_or_default();
         // 30.004 % is over a 30 % limit even though it displays as 30.00 %.
         assert!(exceeds_pct(d("30.004"), d("100"), d("30")));
-        assert_eq!(pct(d("30.004"), d("100")).map(|p| p.round_dp(2)), Some(d("30.00")));
+        assert_eq!(
+            pct(d("30.004"), d("100")).map(|p| p.round_dp(2)),
+            Some(d("30.00"))
+        );
         assert!(!exceeds_pct(d("30"), d("100"), d("30")));
         assert!(exceeds_pct(d("0.01"), Decimal::ZERO, d("30")));
         assert!(!exceeds_pct(Decimal::ZERO, Decimal::ZERO, d("30")));

@@ -182,7 +182,11 @@ fn main() -> ExitCode {
         "rss: {:.0} MiB before resolving, VmHWM {:.0} MiB{}; peak over the table {:.0} MiB = {:.1} B/identifier; whole process peak {:.1} B/identifier",
         mib(rss_before),
         mib(hwm),
-        if reset { " (reset after generation)" } else { " (not reset: clear_refs unavailable)" },
+        if reset {
+            " (reset after generation)"
+        } else {
+            " (not reset: clear_refs unavailable)"
+        },
         mib(peak_delta),
         peak_delta as f64 / ids as f64,
         hwm as f64 / ids as f64

@@ -395,7 +395,11 @@ impl IdentityGraph {
             res.recomputed = Some(r);
         }
         let out = &self.links[l].outcome;
-        res.accepted = out.accepted.iter().map(|&i| self.idents[i].id.clone()).collect();
+        res.accepted = out
+            .accepted
+            .iter()
+            .map(|&i| self.idents[i].id.clone())
+            .collect();
         res.dropped = out
             .dropped
             .iter()
@@ -471,8 +475,11 @@ impl IdentityGraph {
             .iter()
             .flatten()
             .map(|n| {
-                let mut v: Vec<Identifier> =
-                    n.idents.iter().map(|&i| self.idents[i].id.clone()).collect();
+                let mut v: Vec<Identifier> = n
+                    .idents
+                    .iter()
+                    .map(|&i| self.idents[i].id.clone())
+                    .collect();
                 v.sort();
                 v
             })
@@ -568,10 +575,13 @@ impl IdentityGraph {
     }
 
     fn set_link_removed(&mut self, message_id: &str, removed: bool) -> Result<Recomputed> {
-        let &l = self.by_message.get(message_id).ok_or_else(|| Error::NotFound {
-            what: "link",
-            id: message_id.to_owned(),
-        })?;
+        let &l = self
+            .by_message
+            .get(message_id)
+            .ok_or_else(|| Error::NotFound {
+                what: "link",
+                id: message_id.to_owned(),
+            })?;
         self.links[l].removed = removed;
         let raw = self.links[l].raw.clone();
         Ok(self.recompute_from(&raw))
@@ -696,8 +706,7 @@ impl IdentityGraph {
             let (add_total, add_merges) = match prof {
                 Some(p) => (
                     self.add_counts(p, t, &mut next),
-                    self.node(p).map_or(0, |n| n.merge_count)
-                        + u32::from(!profiles.is_empty()),
+                    self.node(p).map_or(0, |n| n.merge_count) + u32::from(!profiles.is_empty()),
                 ),
                 None => {
                     bump(&mut next, self.idents[i].rule);
@@ -832,7 +841,9 @@ impl IdentityGraph {
             self.idents[i].profile = Some(survivor);
         }
         let max_link = gone.max_link;
-        let merged_max = self.node(survivor).map(|n| self.later(Some(n.max_link), max_link));
+        let merged_max = self
+            .node(survivor)
+            .map(|n| self.later(Some(n.max_link), max_link));
         let link = &self.links[l];
         let (message_id, timestamp) = (link.message_id.clone(), link.timestamp);
         if let Some(Some(n)) = self.profiles.get_mut(survivor) {

@@ -15,7 +15,7 @@ use crate::error::{Error, Result};
 use crate::message::Message;
 
 pub use graph::{
-    Blocked, Dropped, DropReason, Explanation, IdentityGraph, LinkExplanation, MergeRecord,
+    Blocked, DropReason, Dropped, Explanation, IdentityGraph, LinkExplanation, MergeRecord,
     ProfileId, Recomputed, Resolution,
 };
 
@@ -348,7 +348,10 @@ impl Default for IdentityConfig {
                 rule(IdentifierKind::ClickId, 8, 100),
             ],
             external_default: rule(IdentifierKind::External("*".into()), 4, 5),
-            blocked_values: DEFAULT_BLOCKED_VALUES.iter().map(|s| (*s).to_owned()).collect(),
+            blocked_values: DEFAULT_BLOCKED_VALUES
+                .iter()
+                .map(|s| (*s).to_owned())
+                .collect(),
             blocked_patterns: vec![BlockedPattern::AllZeros],
             max_identifiers_per_profile: 500,
             max_merges_per_profile: 1_000,
@@ -366,7 +369,11 @@ impl IdentityConfig {
     /// window that is not positive or exceeds ten years.
     pub fn new(rules: Vec<IdentifierRule>, external_default: IdentifierRule) -> Result<Self> {
         let mut seen = BTreeSet::new();
-        for (i, r) in rules.iter().chain(std::iter::once(&external_default)).enumerate() {
+        for (i, r) in rules
+            .iter()
+            .chain(std::iter::once(&external_default))
+            .enumerate()
+        {
             let field = if i < rules.len() {
                 format!("rules[{i}]")
             } else {
