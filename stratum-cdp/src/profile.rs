@@ -181,7 +181,7 @@ pub enum Ingested {
     /// Resolved (see the resolution for the profile, merges, drops).
     Resolved {
         /// The identity resolution of the message.
-        resolution: Resolution,
+        resolution: Box<Resolution>,
     },
 }
 
@@ -245,7 +245,9 @@ impl<S: ProfileStore> Cdp<S> {
         }
         let resolution = self.graph.resolve(message);
         if resolution.duplicate || resolution.consent_denied {
-            return Ok(Ingested::Resolved { resolution });
+            return Ok(Ingested::Resolved {
+                resolution: Box::new(resolution),
+            });
         }
         if message.kind == MessageType::Identify && !message.traits.is_empty() {
             self.identify_log.insert(
@@ -270,7 +272,9 @@ impl<S: ProfileStore> Cdp<S> {
             }
             self.store.put(profile)?;
         }
-        Ok(Ingested::Resolved { resolution })
+        Ok(Ingested::Resolved {
+            resolution: Box::new(resolution),
+        })
     }
 
     /// Unmerges by identifier ([`IdentityGraph::remove_identifier`]) and rebuilds the

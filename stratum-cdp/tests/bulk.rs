@@ -72,8 +72,8 @@ proptest! {
         chunked.add_links(links.iter().map(|(a, b)| (a.as_str(), b.as_str()))).unwrap();
         let (one, chunked) = (one.finish(), chunked.finish());
         let expected = oracle(&links);
-        prop_assert_eq!(partition(&one), expected.clone());
-        prop_assert_eq!(partition(&chunked), expected.clone());
+        prop_assert_eq!(&partition(&one), &expected);
+        prop_assert_eq!(&partition(&chunked), &expected);
         prop_assert_eq!(one.component_count(), expected.len());
         // Labels are dense and numbered by first appearance.
         let firsts: Vec<u32> = one.iter().filter_map(|(_, l)| l).fold(Vec::new(), |mut v, l| {

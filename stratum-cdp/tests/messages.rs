@@ -283,7 +283,7 @@ fn parse_config_is_validated() {
         c.clone().with_max_batch_bytes(10).unwrap_err().field(),
         Some("max_batch_bytes")
     );
-    assert!(c.clone().with_max_future(TimeDelta::seconds(-1)).is_err());
+    assert!(c.with_max_future(TimeDelta::seconds(-1)).is_err());
     let c: ParseConfig = serde_json::from_str(r#"{"max_message_bytes": 1024}"#).unwrap();
     assert_eq!(c.max_message_bytes(), 1024);
     assert!(serde_json::from_str::<ParseConfig>(r#"{"max_batch_bytes": 5}"#).is_err());

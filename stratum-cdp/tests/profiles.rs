@@ -12,7 +12,7 @@ use stratum_cdp::identity::{IdentityConfig, ProfileId};
 use stratum_cdp::message::{Message, ParseConfig, parse_message};
 use stratum_cdp::profile::{Cdp, InMemoryProfileStore, Ingested, ProfileStore};
 
-fn msg(json: serde_json::Value, received_minute: i64) -> Message {
+fn msg(json: &serde_json::Value, received_minute: i64) -> Message {
     parse_message(
         json.to_string().as_bytes(),
         at(received_minute),
@@ -21,10 +21,10 @@ fn msg(json: serde_json::Value, received_minute: i64) -> Message {
     .unwrap()
 }
 
-fn identify(mid: &str, minute: i64, user: &str, anon: &str, traits: serde_json::Value) -> Message {
+fn identify(mid: &str, minute: i64, user: &str, anon: &str, traits: &serde_json::Value) -> Message {
     let ts = at(minute).to_rfc3339();
     msg(
-        json!({"type":"identify","messageId":mid,"userId":user,"anonymousId":anon,"timestamp":ts,"traits":traits}),
+        &json!({"type":"identify","messageId":mid,"userId":user,"anonymousId":anon,"timestamp":ts,"traits":traits}),
         100,
     )
 }
@@ -47,7 +47,7 @@ fn last_write_wins_by_event_time_not_arrival() {
         10,
         "u1",
         "a1",
-        json!({"plan":"pro","name":"Ann"}),
+        &json!({"plan":"pro","name":"Ann"}),
     ))
     .unwrap();
     c.ingest(&identify(
@@ -55,7 +55,7 @@ fn last_write_wins_by_event_time_not_arrival() {
         5,
         "u1",
         "a1",
-        json!({"plan":"free","city":"Lyon"}),
+        &json!({"plan":"free","city":"Lyon"}),
     ))
     .unwrap();
     let p = c
@@ -72,18 +72,19 @@ fn last_write_wins_by_event_time_not_arrival() {
 #[test]
 fn duplicates_are_dropped_and_merges_combine_traits() {
     let mut c = cdp();
-    c.ingest(&identify("m1", 1, "u1", "a1", json!({"plan":"free"})))
+    c.ingest(&identify("m1", 1, "u1", "a1", &json!({"plan":"free"})))
         .unwrap();
     assert_eq!(
-        c.ingest(&identify("m1", 1, "u1", "a1", json!({}))).unwrap(),
+        c.ingest(&identify("m1", 1, "u1", "a1", &json!({})))
+            .unwrap(),
         Ingested::Duplicate
     );
     let ts = at(2).to_rfc3339();
-    c.ingest(&msg(json!({"type":"identify","messageId":"m2","anonymousId":"a2","timestamp":ts,"traits":{"email":"ann@x.io","plan":"pro"}}), 100)).unwrap();
+    c.ingest(&msg(&json!({"type":"identify","messageId":"m2","anonymousId":"a2","timestamp":ts,"traits":{"email":"ann@x.io","plan":"pro"}}), 100)).unwrap();
     assert_eq!(c.store().len().unwrap(), 2);
     let ts = at(3).to_rfc3339();
     let Ingested::Resolved { resolution } = c
-        .ingest(&msg(json!({"type":"track","messageId":"m3","anonymousId":"a2","userId":"u1","event":"Login","timestamp":ts}), 100))
+        .ingest(&msg(&json!({"type":"track","messageId":"m3","anonymousId":"a2","userId":"u1","event":"Login","timestamp":ts}), 100))
         .unwrap()
     else {
         panic!("resolved");
@@ -116,7 +117,9 @@ fn duplicates_are_dropped_and_merges_combine_traits() {
     );
 }
 
-fn traits_of(c: &Cdp) -> Vec<(Vec<String>, Vec<(String, serde_json::Value)>)> {
+type Snapshot = Vec<(Vec<String>, Vec<(String, serde_json::Value)>)>;
+
+fn traits_of(c: &Cdp) -> Snapshot {
     let mut out: Vec<_> = c
         .graph()
         .profiles()
@@ -157,7 +160,7 @@ proptest! {
             let anon = anons.first().copied().unwrap_or("anon-fallback");
             let mut traits = json!({"last": e.message_id, "minute": e.minute});
             if let Some(em) = email { traits["email"] = json!(em); }
-            identify(&e.message_id, e.minute, user, anon, traits)
+            identify(&e.message_id, e.minute, user, anon, &traits)
         };
         let mut a = cdp();
         for e in &evs { a.ingest(&to_msg(e)).unwrap(); }

@@ -715,15 +715,14 @@ impl IdentityGraph {
             };
             let next_total = total.saturating_add(add_total);
             let next_merges = merges.saturating_add(add_merges);
-            let reason = self.limit_broken(&next).or_else(|| {
-                if next_total > max_ids {
-                    Some(DropReason::MaxIdentifiers { limit: max_ids })
-                } else if next_merges > max_merges {
-                    Some(DropReason::MaxMerges { limit: max_merges })
-                } else {
-                    None
-                }
-            });
+            let cap = if next_total > max_ids {
+                Some(DropReason::MaxIdentifiers { limit: max_ids })
+            } else if next_merges > max_merges {
+                Some(DropReason::MaxMerges { limit: max_merges })
+            } else {
+                None
+            };
+            let reason = self.limit_broken(&next).or(cap);
             match reason {
                 Some(r) => {
                     let pid = prof.and_then(|p| self.node(p)).map(|n| n.id.clone());
