@@ -682,15 +682,21 @@ impl IdentityGraph {
     /// before `l` in canonical order that shares an identifier with it).
     fn apply(&mut self, l: usize) {
         let t = self.links[l].timestamp;
-        let raw = self.links[l].raw.clone();
+        let raw = std::mem::take(&mut self.links[l].raw);
+        self.apply_raw(l, t, &raw);
+        self.links[l].raw = raw;
+    }
+
+    fn apply_raw(&mut self, l: usize, t: DateTime<Utc>, raw: &[usize]) {
         let mut outcome = Outcome::default();
         let mut profiles: Vec<usize> = Vec::new();
         let mut counts: Vec<u32> = Vec::new();
+        let mut next: Vec<u32> = Vec::new();
         let mut total: u32 = 0;
         let mut merges: u32 = 0;
         let max_ids = self.config.max_identifiers_per_profile();
         let max_merges = self.config.max_merges_per_profile();
-        for &i in &raw {
+        for &i in raw {
             if self.idents[i].removed {
                 outcome.dropped.push((i, None, DropReason::Removed));
                 continue;
@@ -702,7 +708,8 @@ impl IdentityGraph {
                 outcome.accepted.push(i);
                 continue;
             }
-            let mut next = counts.clone();
+            next.clear();
+            next.extend_from_slice(&counts);
             let (add_total, add_merges) = match prof {
                 Some(p) => (
                     self.add_counts(p, t, &mut next),
@@ -729,7 +736,7 @@ impl IdentityGraph {
                     outcome.dropped.push((i, pid, r));
                 }
                 None => {
-                    counts = next;
+                    std::mem::swap(&mut counts, &mut next);
                     total = next_total;
                     merges = next_merges;
                     if let Some(p) = prof {
@@ -740,7 +747,7 @@ impl IdentityGraph {
             }
         }
         // Touch: every identifier carried, and the profiles they are in.
-        for &i in &raw {
+        for &i in raw {
             self.idents[i].last_link = Some(self.later(self.idents[i].last_link, l));
             if let Some(p) = self.idents[i].profile {
                 let cur = self.node(p).map(|n| n.max_link);
@@ -762,11 +769,15 @@ impl IdentityGraph {
             Some(p) => p,
             None => self.new_profile(l),
         };
-        let via: Vec<Identifier> = outcome
-            .accepted
-            .iter()
-            .map(|&i| self.idents[i].id.clone())
-            .collect();
+        let via: Vec<Identifier> = if profiles.len() > 1 {
+            outcome
+                .accepted
+                .iter()
+                .map(|&i| self.idents[i].id.clone())
+                .collect()
+        } else {
+            Vec::new()
+        };
         for p in profiles {
             if p != survivor {
                 let absorbed = self.absorb(survivor, p, l, &via);
