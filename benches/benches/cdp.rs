@@ -1,0 +1,131 @@
+//! Criterion benchmarks of the CDP.
+//!
+//! * `bulk/links_1m`: bulk resolution (`add_links`) of 1 M generated string links
+//!   (≈ 1.2 M identifiers) to a component label per identifier, end to end.
+//! * `identity/identify_3_ids`: one incremental `identify` carrying a user id, an
+//!   anonymous id and an email, on a graph that grows to 100,000 events (half of
+//!   them on profiles seen before), amortised.
+//! * `message/parse_track`: parsing and validating one ~700-byte `track` message.
+//! * `message/parse_batch_100`: a batch of 100 such messages.
+//!
+//! Run with `cargo bench -p stratum-benches --bench cdp` (add `-- --quick` for a
+//! short run).
+#![allow(clippy::expect_used)]
+
+use std::hint::black_box;
+use std::time::{Duration, Instant};
+
+use chrono::{TimeDelta, TimeZone, Utc};
+use criterion::{Criterion, Throughput, criterion_group, criterion_main};
+use stratum_benches::{LinkTable, SEED};
+use stratum_cdp::bulk::BulkResolver;
+use stratum_cdp::identity::{Identifier, IdentifierKind, IdentityConfig, IdentityGraph};
+use stratum_cdp::message::{ParseConfig, parse_batch, parse_message};
+
+const BULK_LINKS: usize = 1_000_000;
+const EVENTS: usize = 100_000;
+
+fn bulk(c: &mut Criterion) {
+    let table = LinkTable::generate(BULK_LINKS, SEED);
+    let mut g = c.benchmark_group("bulk");
+    g.sample_size(10);
+    g.throughput(Throughput::Elements(BULK_LINKS as u64));
+    g.bench_function("links_1m", |b| {
+        b.iter(|| {
+            let mut r = BulkResolver::new();
+            r.add_links(table.iter()).expect("capacity");
+            black_box(r.finish().component_count())
+        });
+    });
+    g.finish();
+}
+
+struct Event {
+    message_id: String,
+    ids: Vec<Identifier>,
+}
+
+fn events() -> Vec<Event> {
+    (0..EVENTS)
+        .map(|i| {
+            // Half the events revisit an earlier person (same three identifiers).
+            let p = if i % 2 == 0 { i } else { i / 3 };
+            Event {
+                message_id: format!("m{i:07}"),
+                ids: vec![
+                    Identifier::new(IdentifierKind::UserId, &format!("user_{p}")),
+                    Identifier::new(IdentifierKind::AnonymousId, &format!("anon-{p:08x}")),
+                    Identifier::new(IdentifierKind::Email, &format!("p{p}@mail.example")),
+                ],
+            }
+        })
+        .collect()
+}
+
+fn identity(c: &mut Criterion) {
+    let evs = events();
+    let t0 = Utc
+        .with_ymd_and_hms(2026, 3, 1, 0, 0, 0)
+        .single()
+        .expect("valid date");
+    let mut g = c.benchmark_group("identity");
+    g.throughput(Throughput::Elements(1));
+    g.bench_function("identify_3_ids", |b| {
+        b.iter_custom(|iters| {
+            let mut total = Duration::ZERO;
+            let mut graph = IdentityGraph::new(IdentityConfig::default());
+            let mut next = 0usize;
+            for _ in 0..iters {
+                if next == evs.len() {
+                    graph = IdentityGraph::new(IdentityConfig::default());
+                    next = 0;
+                }
+                let e = &evs[next];
+                let ids = e.ids.clone();
+                let at = t0 + TimeDelta::seconds(next as i64);
+                let start = Instant::now();
+                black_box(graph.link(&e.message_id, at, ids));
+                total += start.elapsed();
+                next += 1;
+            }
+            total
+        });
+    });
+    g.finish();
+}
+
+fn track_json(i: usize) -> String {
+    format!(
+        r#"{{"type":"track","messageId":"msg-{i:08}","anonymousId":"0f1e2d3c-4b5a-6978-8796-a5b4c3d2e1f0","userId":"user_{i}","event":"Order Completed","originalTimestamp":"2026-03-01T12:00:00.000Z","sentAt":"2026-03-01T12:00:01.250Z","properties":{{"order_id":"ord_{i}","revenue":129.99,"currency":"EUR","products":[{{"sku":"SKU-1","price":59.99,"quantity":1}},{{"sku":"SKU-2","price":70.0,"quantity":1}}]}},"context":{{"ip":"203.0.113.7","userAgent":"Mozilla/5.0 (X11; Linux x86_64)","library":{{"name":"analytics.js","version":"5.2.0"}},"page":{{"url":"https://shop.example/checkout?gclid=abc123","path":"/checkout"}},"consent":{{"categoryPreferences":{{"Advertising":true,"Analytics":true}}}}}},"integrations":{{"All":true}}}}"#
+    )
+}
+
+fn message(c: &mut Criterion) {
+    let cfg = ParseConfig::default();
+    let now = Utc
+        .with_ymd_and_hms(2026, 3, 1, 12, 0, 2)
+        .single()
+        .expect("valid date");
+    let one = track_json(1);
+    let batch = format!(
+        r#"{{"batch":[{}]}}"#,
+        (0..100).map(track_json).collect::<Vec<_>>().join(",")
+    );
+    let mut g = c.benchmark_group("message");
+    g.throughput(Throughput::Bytes(one.len() as u64));
+    g.bench_function("parse_track", |b| {
+        b.iter(|| parse_message(black_box(one.as_bytes()), now, &cfg).expect("valid"));
+    });
+    g.throughput(Throughput::Elements(100));
+    g.bench_function("parse_batch_100", |b| {
+        b.iter(|| {
+            let r = parse_batch(black_box(batch.as_bytes()), now, &cfg).expect("valid");
+            assert_eq!(r.messages().count(), 100);
+            r
+        });
+    });
+    g.finish();
+}
+
+criterion_group!(benches, bulk, identity, message);
+criterion_main!(benches);

@@ -1,0 +1,966 @@
+//! The incremental identity graph.
+//!
+//! ## Model
+//! Every resolved event is recorded as a *link*: its message id, timestamp and the
+//! identifiers it carried (after blocking). The graph's state is, at all times,
+//! exactly what replaying the recorded links in **canonical order** — earliest
+//! timestamp first, ties by message id — would produce. Consequently the final
+//! partition, the surviving profile ids and every merge refusal do not depend on
+//! the order in which events arrive, even when limits are hit: where a limit makes
+//! two events compete, **the earliest event (timestamp, then message id) wins**.
+//!
+//! Replaying one link: its identifiers are taken in priority order (1 first; ties
+//! by kind, then value). Each is accepted when adding it — and merging the profile
+//! it already belongs to — keeps every per-type limit (within the rule's window),
+//! the identifier cap and the merge cap of the resulting profile; otherwise it is
+//! dropped from this event with the reason recorded, and the merge it would have
+//! caused is refused. Since higher-priority identifiers are considered first, the
+//! lowest-priority conflicting identifier is the one dropped. The accepted
+//! identifiers and their profiles are then merged into one profile.
+//!
+//! A profile's id is `ProfileId` of the message that founded it. When profiles
+//! merge, the one founded earliest (canonical order) survives; the other ids
+//! redirect to it ([`IdentityGraph::canonical`]).
+//!
+//! ## Incremental cost
+//! An event later (canonical order) than every link touching its identifiers is
+//! applied directly. An event arriving late, and every unmerge, recomputes only
+//! the affected component: the links connected to it through shared identifiers.
+
+use std::collections::{HashMap, HashSet};
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+use super::{BlockReason, Identifier, IdentifierKind, IdentityConfig};
+use crate::error::{Error, Result};
+use crate::message::Message;
+
+type Map<K, V> = HashMap<K, V, foldhash::fast::RandomState>;
+type Set<K> = HashSet<K, foldhash::fast::RandomState>;
+
+/// A stable profile id: `prof:` followed by the message id of the event that
+/// founded the profile.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct ProfileId(pub String);
+
+impl std::fmt::Display for ProfileId {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// Why an identifier was dropped from an event.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case", tag = "reason")]
+pub enum DropReason {
+    /// Accepting it would give the profile more identifiers of this type than the
+    /// rule allows.
+    LimitExceeded {
+        /// The identifier type whose limit would be broken.
+        kind: IdentifierKind,
+        /// The limit.
+        limit: u32,
+        /// How many the merged profile would have held.
+        would_hold: u32,
+    },
+    /// Accepting it would exceed the identifier cap per profile.
+    MaxIdentifiers {
+        /// The cap.
+        limit: u32,
+    },
+    /// Accepting it would make the profile absorb more merges than allowed.
+    MaxMerges {
+        /// The cap.
+        limit: u32,
+    },
+    /// The identifier was removed with [`IdentityGraph::remove_identifier`].
+    Removed,
+}
+
+/// An identifier dropped from an event.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Dropped {
+    /// The identifier.
+    pub identifier: Identifier,
+    /// The profile it belongs to, if any (the merge that was refused).
+    pub profile: Option<ProfileId>,
+    /// Why.
+    pub reason: DropReason,
+}
+
+/// A blocked identifier value (never linked).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Blocked {
+    /// The identifier as carried.
+    pub identifier: Identifier,
+    /// Why it is blocked.
+    pub reason: BlockReason,
+}
+
+/// The outcome of resolving one event.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Resolution {
+    /// The event's message id.
+    pub message_id: String,
+    /// The profile the event belongs to (`None` when nothing could be linked).
+    pub profile: Option<ProfileId>,
+    /// Identifiers linked by this event.
+    pub accepted: Vec<Identifier>,
+    /// Identifiers dropped by a limit or a removal.
+    pub dropped: Vec<Dropped>,
+    /// Identifiers ignored because their value is blocked.
+    pub blocked: Vec<Blocked>,
+    /// Profiles that this event caused to merge into [`Resolution::profile`].
+    pub merged: Vec<ProfileId>,
+    /// The event was already resolved (same message id): nothing changed.
+    pub duplicate: bool,
+    /// The event's consent denies the required category: nothing was linked.
+    pub consent_denied: bool,
+    /// Set when the event arrived after later events touching its identifiers, so
+    /// the affected component was recomputed: the component's profiles now.
+    pub recomputed: Option<Recomputed>,
+    /// Profile ids that stopped being live because of this event (merged away or
+    /// replaced in a recomputation); each redirects to its successor.
+    pub retired: Vec<ProfileId>,
+}
+
+/// The outcome of an unmerge (or its undo): the component's profiles now, and the
+/// ids that are no longer live.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Recomputed {
+    /// The live profiles holding the component's identifiers, sorted.
+    pub profiles: Vec<ProfileId>,
+    /// Profile ids that were live before and are not any more (sorted); each
+    /// redirects to the profile now holding its founding identifiers, if any.
+    pub retired: Vec<ProfileId>,
+}
+
+/// A merge of two profiles.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MergeRecord {
+    /// The profile that survived.
+    pub survivor: ProfileId,
+    /// The profile merged into it (its id now redirects to the survivor).
+    pub absorbed: ProfileId,
+    /// The event that caused the merge.
+    pub message_id: String,
+    /// That event's timestamp.
+    pub timestamp: DateTime<Utc>,
+    /// The identifiers the event carried that were accepted: they connected both
+    /// profiles. Rule: identifiers carried by one event belong to one person.
+    pub via: Vec<Identifier>,
+}
+
+/// One event in a profile's history, as used by resolution.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LinkExplanation {
+    /// The event's message id.
+    pub message_id: String,
+    /// The event's timestamp.
+    pub timestamp: DateTime<Utc>,
+    /// Identifiers it linked into the profile.
+    pub accepted: Vec<Identifier>,
+    /// Identifiers it carried that were dropped, with the reason.
+    pub dropped: Vec<Dropped>,
+}
+
+/// Why a profile's identifiers are together.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Explanation {
+    /// The profile.
+    pub profile: ProfileId,
+    /// Its identifiers, sorted.
+    pub identifiers: Vec<Identifier>,
+    /// The events that linked them, in canonical order (timestamp, message id).
+    pub links: Vec<LinkExplanation>,
+    /// Every merge that formed the profile, in the order they happened.
+    pub merges: Vec<MergeRecord>,
+}
+
+impl Explanation {
+    /// A human-readable account of the profile.
+    #[must_use]
+    pub fn explain(&self) -> String {
+        use std::fmt::Write as _;
+        let mut s = format!(
+            "profile {} holds {} identifiers from {} events\n",
+            self.profile,
+            self.identifiers.len(),
+            self.links.len()
+        );
+        for l in &self.links {
+            let ids: Vec<String> = l.accepted.iter().map(ToString::to_string).collect();
+            let _ = writeln!(
+                s,
+                "  {} at {}: linked {}",
+                l.message_id,
+                l.timestamp.to_rfc3339(),
+                ids.join(", ")
+            );
+            for d in &l.dropped {
+                let _ = writeln!(s, "    dropped {}: {:?}", d.identifier, d.reason);
+            }
+        }
+        for m in &self.merges {
+            let _ = writeln!(
+                s,
+                "  merged {} into {} by {}",
+                m.absorbed, m.survivor, m.message_id
+            );
+        }
+        s
+    }
+}
+
+#[derive(Debug, Clone)]
+struct IdentState {
+    id: Identifier,
+    priority: u32,
+    window: Option<chrono::TimeDelta>,
+    /// Rule slot for per-kind counting.
+    rule: usize,
+    profile: Option<usize>,
+    /// When it joined its profile (the timestamp of the accepting event).
+    joined: Option<DateTime<Utc>>,
+    /// Latest (canonical order) link touching this identifier.
+    last_link: Option<usize>,
+    /// Every link that carried this identifier (accepted or not).
+    links: Vec<usize>,
+    removed: bool,
+}
+
+#[derive(Debug, Clone, Default)]
+struct Outcome {
+    accepted: Vec<usize>,
+    dropped: Vec<(usize, Option<ProfileId>, DropReason)>,
+    merged: Vec<ProfileId>,
+}
+
+#[derive(Debug, Clone)]
+struct LinkState {
+    message_id: String,
+    timestamp: DateTime<Utc>,
+    /// Identifiers (not blocked), sorted by priority.
+    raw: Vec<usize>,
+    removed: bool,
+    outcome: Outcome,
+}
+
+#[derive(Debug, Clone)]
+struct ProfileNode {
+    id: ProfileId,
+    founder: usize,
+    idents: Vec<usize>,
+    links: Vec<usize>,
+    merges: Vec<MergeRecord>,
+    merge_count: u32,
+    /// Latest (canonical order) link touching any identifier of this profile.
+    max_link: usize,
+}
+
+/// The incremental identity graph. See the [module docs](self) for the rules.
+#[derive(Debug, Clone)]
+pub struct IdentityGraph {
+    config: IdentityConfig,
+    /// Rule slots: index into `config.rules`, or one slot per distinct external kind.
+    rule_slots: Map<IdentifierKind, usize>,
+    /// Per rule slot: the kind and its limit.
+    slot_limits: Vec<(IdentifierKind, u32)>,
+    index: Map<Identifier, usize>,
+    idents: Vec<IdentState>,
+    links: Vec<LinkState>,
+    by_message: Map<String, usize>,
+    profiles: Vec<Option<ProfileNode>>,
+    free: Vec<usize>,
+    by_id: Map<ProfileId, usize>,
+    redirects: Map<ProfileId, ProfileId>,
+}
+
+impl IdentityGraph {
+    /// An empty graph.
+    #[must_use]
+    pub fn new(config: IdentityConfig) -> Self {
+        IdentityGraph {
+            config,
+            rule_slots: Map::default(),
+            slot_limits: Vec::new(),
+            index: Map::default(),
+            idents: Vec::new(),
+            links: Vec::new(),
+            by_message: Map::default(),
+            profiles: Vec::new(),
+            free: Vec::new(),
+            by_id: Map::default(),
+            redirects: Map::default(),
+        }
+    }
+
+    /// The configuration.
+    #[must_use]
+    pub fn config(&self) -> &IdentityConfig {
+        &self.config
+    }
+
+    /// Resolves a parsed message: extracts its identifiers
+    /// ([`super::identifiers`]), respects the required consent category, and links.
+    pub fn resolve(&mut self, message: &Message) -> Resolution {
+        if let Some(cat) = self.config.required_consent()
+            && !message.consent.allows(cat, true)
+        {
+            return Resolution {
+                message_id: message.message_id.clone(),
+                profile: None,
+                accepted: Vec::new(),
+                dropped: Vec::new(),
+                blocked: Vec::new(),
+                merged: Vec::new(),
+                duplicate: false,
+                consent_denied: true,
+                recomputed: None,
+                retired: Vec::new(),
+            };
+        }
+        self.link(
+            &message.message_id,
+            message.timestamp,
+            super::identifiers(message),
+        )
+    }
+
+    /// Links the identifiers carried by one event (values are used as given:
+    /// normalise with [`Identifier::new`]).
+    pub fn link(
+        &mut self,
+        message_id: &str,
+        timestamp: DateTime<Utc>,
+        identifiers: Vec<Identifier>,
+    ) -> Resolution {
+        let mut res = Resolution {
+            message_id: message_id.to_owned(),
+            profile: None,
+            accepted: Vec::new(),
+            dropped: Vec::new(),
+            blocked: Vec::new(),
+            merged: Vec::new(),
+            duplicate: false,
+            consent_denied: false,
+            recomputed: None,
+            retired: Vec::new(),
+        };
+        if let Some(&l) = self.by_message.get(message_id) {
+            res.duplicate = true;
+            res.profile = self.profile_of_link(l);
+            return res;
+        }
+        let l = self.links.len();
+        let mut raw = Vec::with_capacity(identifiers.len());
+        for id in identifiers {
+            if let Some(reason) = self.config.blocked(&id) {
+                res.blocked.push(Blocked {
+                    identifier: id,
+                    reason,
+                });
+            } else {
+                raw.push(self.intern(id));
+            }
+        }
+        raw.sort_unstable_by(|&a, &b| self.ident_order(a, b));
+        raw.dedup();
+        self.links.push(LinkState {
+            message_id: message_id.to_owned(),
+            timestamp,
+            raw: raw.clone(),
+            removed: false,
+            outcome: Outcome::default(),
+        });
+        self.by_message.insert(message_id.to_owned(), l);
+        let in_order = raw.iter().all(|&i| {
+            let last = match self.idents[i].profile {
+                Some(p) => self.node(p).map(|n| n.max_link),
+                None => self.idents[i].last_link,
+            };
+            last.is_none_or(|last| self.key_less(last, l))
+        });
+        for &i in &raw {
+            self.idents[i].links.push(l);
+        }
+        if in_order {
+            self.apply(l);
+            res.retired = self.links[l].outcome.merged.clone();
+        } else {
+            let r = self.recompute_from(&raw);
+            res.retired = r.retired.clone();
+            res.recomputed = Some(r);
+        }
+        let out = &self.links[l].outcome;
+        res.accepted = out
+            .accepted
+            .iter()
+            .map(|&i| self.idents[i].id.clone())
+            .collect();
+        res.dropped = out
+            .dropped
+            .iter()
+            .map(|(i, p, r)| Dropped {
+                identifier: self.idents[*i].id.clone(),
+                profile: p.clone(),
+                reason: r.clone(),
+            })
+            .collect();
+        res.merged = out.merged.clone();
+        res.profile = self.profile_of_link(l);
+        res
+    }
+
+    /// The profile an identifier belongs to.
+    #[must_use]
+    pub fn profile_of(&self, id: &Identifier) -> Option<ProfileId> {
+        let &i = self.index.get(id)?;
+        self.idents[i]
+            .profile
+            .and_then(|p| self.node(p))
+            .map(|n| n.id.clone())
+    }
+
+    /// Follows redirects: the live profile that `id` is (or was merged into).
+    /// `None` when the id never existed or its identifiers were all removed.
+    #[must_use]
+    pub fn canonical(&self, id: &ProfileId) -> Option<ProfileId> {
+        let mut cur = id;
+        for _ in 0..=self.redirects.len() {
+            if self.by_id.contains_key(cur) {
+                return Some(cur.clone());
+            }
+            cur = self.redirects.get(cur)?;
+        }
+        None
+    }
+
+    /// The identifiers of a live profile (after redirects), sorted.
+    ///
+    /// # Errors
+    /// [`Error::NotFound`] when the profile does not exist.
+    pub fn identifiers(&self, id: &ProfileId) -> Result<Vec<Identifier>> {
+        let node = self.live(id)?;
+        let mut ids: Vec<Identifier> = node
+            .idents
+            .iter()
+            .map(|&i| self.idents[i].id.clone())
+            .collect();
+        ids.sort();
+        Ok(ids)
+    }
+
+    /// Number of live profiles.
+    #[must_use]
+    pub fn profile_count(&self) -> usize {
+        self.by_id.len()
+    }
+
+    /// The live profiles' ids, sorted.
+    #[must_use]
+    pub fn profiles(&self) -> Vec<ProfileId> {
+        let mut ids: Vec<ProfileId> = self.by_id.keys().cloned().collect();
+        ids.sort();
+        ids
+    }
+
+    /// The partition: each live profile's sorted identifiers, sorted.
+    #[must_use]
+    pub fn partition(&self) -> Vec<Vec<Identifier>> {
+        let mut parts: Vec<Vec<Identifier>> = self
+            .profiles
+            .iter()
+            .flatten()
+            .map(|n| {
+                let mut v: Vec<Identifier> = n
+                    .idents
+                    .iter()
+                    .map(|&i| self.idents[i].id.clone())
+                    .collect();
+                v.sort();
+                v
+            })
+            .collect();
+        parts.sort();
+        parts
+    }
+
+    /// Why a profile's identifiers are together: the events that linked them, what
+    /// each dropped and why, and the merges.
+    ///
+    /// # Errors
+    /// [`Error::NotFound`] when the profile does not exist.
+    pub fn explain(&self, id: &ProfileId) -> Result<Explanation> {
+        let node = self.live(id)?;
+        let mut links = node.links.clone();
+        links.sort_unstable_by(|&a, &b| self.key_cmp(a, b));
+        Ok(Explanation {
+            profile: node.id.clone(),
+            identifiers: self.identifiers(&node.id)?,
+            links: links
+                .into_iter()
+                .map(|l| {
+                    let link = &self.links[l];
+                    LinkExplanation {
+                        message_id: link.message_id.clone(),
+                        timestamp: link.timestamp,
+                        accepted: link
+                            .outcome
+                            .accepted
+                            .iter()
+                            .map(|&i| self.idents[i].id.clone())
+                            .collect(),
+                        dropped: link
+                            .outcome
+                            .dropped
+                            .iter()
+                            .map(|(i, p, r)| Dropped {
+                                identifier: self.idents[*i].id.clone(),
+                                profile: p.clone(),
+                                reason: r.clone(),
+                            })
+                            .collect(),
+                    }
+                })
+                .collect(),
+            merges: node.merges.clone(),
+        })
+    }
+
+    /// Unmerge by identifier: the identifier is dropped from every event (past and
+    /// future) and its component is recomputed from the recorded link history.
+    /// Returns the profiles that now hold the component's identifiers.
+    ///
+    /// # Errors
+    /// [`Error::NotFound`] when the identifier was never linked.
+    pub fn remove_identifier(&mut self, id: &Identifier) -> Result<Recomputed> {
+        self.set_identifier_removed(id, true)
+    }
+
+    /// Undoes [`IdentityGraph::remove_identifier`].
+    ///
+    /// # Errors
+    /// [`Error::NotFound`] when the identifier was never linked.
+    pub fn restore_identifier(&mut self, id: &Identifier) -> Result<Recomputed> {
+        self.set_identifier_removed(id, false)
+    }
+
+    /// Unmerge by link: the event's links are withdrawn and its component is
+    /// recomputed from the remaining history.
+    ///
+    /// # Errors
+    /// [`Error::NotFound`] when no event with this message id was resolved.
+    pub fn remove_link(&mut self, message_id: &str) -> Result<Recomputed> {
+        self.set_link_removed(message_id, true)
+    }
+
+    /// Undoes [`IdentityGraph::remove_link`].
+    ///
+    /// # Errors
+    /// [`Error::NotFound`] when no event with this message id was resolved.
+    pub fn restore_link(&mut self, message_id: &str) -> Result<Recomputed> {
+        self.set_link_removed(message_id, false)
+    }
+
+    fn set_identifier_removed(&mut self, id: &Identifier, removed: bool) -> Result<Recomputed> {
+        let &i = self.index.get(id).ok_or_else(|| Error::NotFound {
+            what: "identifier",
+            id: id.to_string(),
+        })?;
+        self.idents[i].removed = removed;
+        Ok(self.recompute_from(&[i]))
+    }
+
+    fn set_link_removed(&mut self, message_id: &str, removed: bool) -> Result<Recomputed> {
+        let &l = self
+            .by_message
+            .get(message_id)
+            .ok_or_else(|| Error::NotFound {
+                what: "link",
+                id: message_id.to_owned(),
+            })?;
+        self.links[l].removed = removed;
+        let raw = self.links[l].raw.clone();
+        Ok(self.recompute_from(&raw))
+    }
+
+    fn live(&self, id: &ProfileId) -> Result<&ProfileNode> {
+        self.canonical(id)
+            .and_then(|c| self.by_id.get(&c))
+            .and_then(|&p| self.node(p))
+            .ok_or_else(|| Error::NotFound {
+                what: "profile",
+                id: id.0.clone(),
+            })
+    }
+
+    fn node(&self, p: usize) -> Option<&ProfileNode> {
+        self.profiles.get(p).and_then(Option::as_ref)
+    }
+
+    fn profile_of_link(&self, l: usize) -> Option<ProfileId> {
+        let link = &self.links[l];
+        let &i = link.outcome.accepted.first()?;
+        self.idents[i]
+            .profile
+            .and_then(|p| self.node(p))
+            .map(|n| n.id.clone())
+    }
+
+    fn intern(&mut self, id: Identifier) -> usize {
+        if let Some(&i) = self.index.get(&id) {
+            return i;
+        }
+        let (priority, limit, window) = self.config.rule_window(&id.kind);
+        let rule = match self.rule_slots.get(&id.kind) {
+            Some(&r) => r,
+            None => {
+                let r = self.slot_limits.len();
+                self.slot_limits.push((id.kind.clone(), limit));
+                self.rule_slots.insert(id.kind.clone(), r);
+                r
+            }
+        };
+        let i = self.idents.len();
+        self.idents.push(IdentState {
+            id: id.clone(),
+            priority,
+            window,
+            rule,
+            profile: None,
+            joined: None,
+            last_link: None,
+            links: Vec::new(),
+            removed: false,
+        });
+        self.index.insert(id, i);
+        i
+    }
+
+    fn ident_order(&self, a: usize, b: usize) -> std::cmp::Ordering {
+        let (x, y) = (&self.idents[a], &self.idents[b]);
+        (x.priority, &x.id).cmp(&(y.priority, &y.id))
+    }
+
+    fn key_cmp(&self, a: usize, b: usize) -> std::cmp::Ordering {
+        let (x, y) = (&self.links[a], &self.links[b]);
+        (x.timestamp, &x.message_id).cmp(&(y.timestamp, &y.message_id))
+    }
+
+    fn key_less(&self, a: usize, b: usize) -> bool {
+        self.key_cmp(a, b) == std::cmp::Ordering::Less
+    }
+
+    fn later(&self, a: Option<usize>, b: usize) -> usize {
+        match a {
+            Some(a) if self.key_less(b, a) => a,
+            _ => b,
+        }
+    }
+
+    /// Counts of identifiers per rule slot in profile `p` that count toward limits
+    /// at time `t`.
+    fn add_counts(&self, p: usize, t: DateTime<Utc>, counts: &mut Vec<u32>) -> u32 {
+        let Some(node) = self.node(p) else { return 0 };
+        for &i in &node.idents {
+            let s = &self.idents[i];
+            let counts_now = match (s.window, s.joined) {
+                (Some(w), Some(seen)) => t.signed_duration_since(seen) <= w,
+                _ => true,
+            };
+            if counts_now {
+                bump(counts, s.rule);
+            }
+        }
+        node.idents.len() as u32
+    }
+
+    /// Applies link `l` on top of the current state (which must hold every link
+    /// before `l` in canonical order that shares an identifier with it).
+    fn apply(&mut self, l: usize) {
+        let t = self.links[l].timestamp;
+        let raw = std::mem::take(&mut self.links[l].raw);
+        self.apply_raw(l, t, &raw);
+        self.links[l].raw = raw;
+    }
+
+    fn apply_raw(&mut self, l: usize, t: DateTime<Utc>, raw: &[usize]) {
+        let mut outcome = Outcome::default();
+        let mut profiles: Vec<usize> = Vec::new();
+        let mut counts: Vec<u32> = Vec::new();
+        let mut next: Vec<u32> = Vec::new();
+        let mut total: u32 = 0;
+        let mut merges: u32 = 0;
+        let max_ids = self.config.max_identifiers_per_profile();
+        let max_merges = self.config.max_merges_per_profile();
+        for &i in raw {
+            if self.idents[i].removed {
+                outcome.dropped.push((i, None, DropReason::Removed));
+                continue;
+            }
+            let prof = self.idents[i].profile;
+            if let Some(p) = prof
+                && profiles.contains(&p)
+            {
+                outcome.accepted.push(i);
+                continue;
+            }
+            next.clear();
+            next.extend_from_slice(&counts);
+            let (add_total, add_merges) = match prof {
+                Some(p) => (
+                    self.add_counts(p, t, &mut next),
+                    self.node(p).map_or(0, |n| n.merge_count) + u32::from(!profiles.is_empty()),
+                ),
+                None => {
+                    bump(&mut next, self.idents[i].rule);
+                    (1, 0)
+                }
+            };
+            let next_total = total.saturating_add(add_total);
+            let next_merges = merges.saturating_add(add_merges);
+            let cap = if next_total > max_ids {
+                Some(DropReason::MaxIdentifiers { limit: max_ids })
+            } else if next_merges > max_merges {
+                Some(DropReason::MaxMerges { limit: max_merges })
+            } else {
+                None
+            };
+            let reason = self.limit_broken(&next).or(cap);
+            match reason {
+                Some(r) => {
+                    let pid = prof.and_then(|p| self.node(p)).map(|n| n.id.clone());
+                    outcome.dropped.push((i, pid, r));
+                }
+                None => {
+                    std::mem::swap(&mut counts, &mut next);
+                    total = next_total;
+                    merges = next_merges;
+                    if let Some(p) = prof {
+                        profiles.push(p);
+                    }
+                    outcome.accepted.push(i);
+                }
+            }
+        }
+        // Touch: every identifier carried, and the profiles they are in.
+        for &i in raw {
+            self.idents[i].last_link = Some(self.later(self.idents[i].last_link, l));
+            if let Some(p) = self.idents[i].profile {
+                let cur = self.node(p).map(|n| n.max_link);
+                let m = self.later(cur, l);
+                if let Some(Some(n)) = self.profiles.get_mut(p) {
+                    n.max_link = m;
+                }
+            }
+        }
+        if outcome.accepted.is_empty() {
+            self.links[l].outcome = outcome;
+            return;
+        }
+        let survivor = match profiles.iter().copied().min_by(|&a, &b| {
+            let fa = self.node(a).map_or(usize::MAX, |n| n.founder);
+            let fb = self.node(b).map_or(usize::MAX, |n| n.founder);
+            self.key_cmp(fa, fb)
+        }) {
+            Some(p) => p,
+            None => self.new_profile(l),
+        };
+        let via: Vec<Identifier> = if profiles.len() > 1 {
+            outcome
+                .accepted
+                .iter()
+                .map(|&i| self.idents[i].id.clone())
+                .collect()
+        } else {
+            Vec::new()
+        };
+        for p in profiles {
+            if p != survivor {
+                let absorbed = self.absorb(survivor, p, l, &via);
+                outcome.merged.push(absorbed);
+            }
+        }
+        for &i in &outcome.accepted {
+            let s = &mut self.idents[i];
+            if s.profile.is_none() {
+                s.joined = Some(t);
+                s.profile = Some(survivor);
+                if let Some(Some(n)) = self.profiles.get_mut(survivor) {
+                    n.idents.push(i);
+                }
+            }
+        }
+        if let Some(Some(n)) = self.profiles.get_mut(survivor) {
+            n.links.push(l);
+        }
+        self.links[l].outcome = outcome;
+    }
+
+    /// The first per-type limit that `counts` (per rule slot) would break.
+    fn limit_broken(&self, counts: &[u32]) -> Option<DropReason> {
+        counts
+            .iter()
+            .zip(&self.slot_limits)
+            .find(|(c, (_, limit))| **c > *limit)
+            .map(|(c, (kind, limit))| DropReason::LimitExceeded {
+                kind: kind.clone(),
+                limit: *limit,
+                would_hold: *c,
+            })
+    }
+
+    fn new_profile(&mut self, founder: usize) -> usize {
+        let id = ProfileId(format!("prof:{}", self.links[founder].message_id));
+        let node = ProfileNode {
+            id: id.clone(),
+            founder,
+            idents: Vec::new(),
+            links: Vec::new(),
+            merges: Vec::new(),
+            merge_count: 0,
+            max_link: founder,
+        };
+        let p = match self.free.pop() {
+            Some(p) => {
+                if let Some(slot) = self.profiles.get_mut(p) {
+                    *slot = Some(node);
+                }
+                p
+            }
+            None => {
+                self.profiles.push(Some(node));
+                self.profiles.len() - 1
+            }
+        };
+        self.redirects.remove(&id);
+        self.by_id.insert(id, p);
+        p
+    }
+
+    fn absorb(&mut self, survivor: usize, p: usize, l: usize, via: &[Identifier]) -> ProfileId {
+        let Some(gone) = self.profiles.get_mut(p).and_then(Option::take) else {
+            return ProfileId(String::new());
+        };
+        self.free.push(p);
+        self.by_id.remove(&gone.id);
+        for &i in &gone.idents {
+            self.idents[i].profile = Some(survivor);
+        }
+        let max_link = gone.max_link;
+        let merged_max = self
+            .node(survivor)
+            .map(|n| self.later(Some(n.max_link), max_link));
+        let link = &self.links[l];
+        let (message_id, timestamp) = (link.message_id.clone(), link.timestamp);
+        if let Some(Some(n)) = self.profiles.get_mut(survivor) {
+            self.redirects.insert(gone.id.clone(), n.id.clone());
+            n.idents.extend(gone.idents);
+            n.links.extend(gone.links);
+            n.merges.extend(gone.merges);
+            n.merge_count = n.merge_count.saturating_add(gone.merge_count + 1);
+            if let Some(m) = merged_max {
+                n.max_link = m;
+            }
+            n.merges.push(MergeRecord {
+                survivor: n.id.clone(),
+                absorbed: gone.id.clone(),
+                message_id,
+                timestamp,
+                via: via.to_vec(),
+            });
+        }
+        gone.id
+    }
+
+    /// Recomputes the component of links connected (through shared identifiers) to
+    /// `start`, replaying them in canonical order. Returns the resulting profiles.
+    fn recompute_from(&mut self, start: &[usize]) -> Recomputed {
+        let mut seen_idents: Set<usize> = Set::default();
+        let mut seen_links: Set<usize> = Set::default();
+        let mut stack: Vec<usize> = start.to_vec();
+        while let Some(i) = stack.pop() {
+            if !seen_idents.insert(i) {
+                continue;
+            }
+            // Profile members are connected through accepted links already; the
+            // profile is included explicitly for safety.
+            if let Some(n) = self.idents[i].profile.and_then(|p| self.node(p)) {
+                stack.extend(n.idents.iter().copied());
+            }
+            for &l in &self.idents[i].links {
+                if seen_links.insert(l) {
+                    stack.extend(self.links[l].raw.iter().copied());
+                }
+            }
+        }
+        // Tear down the old profiles, remembering their members for redirects.
+        let mut old: Vec<(ProfileId, Vec<usize>)> = Vec::new();
+        for &i in &seen_idents {
+            if let Some(p) = self.idents[i].profile
+                && let Some(node) = self.profiles.get_mut(p).and_then(Option::take)
+            {
+                self.free.push(p);
+                self.by_id.remove(&node.id);
+                old.push((node.id, node.idents));
+            }
+        }
+        for &i in &seen_idents {
+            let s = &mut self.idents[i];
+            s.profile = None;
+            s.joined = None;
+            s.last_link = None;
+        }
+        let mut order: Vec<usize> = seen_links.into_iter().collect();
+        order.sort_unstable_by(|&a, &b| self.key_cmp(a, b));
+        for &l in &order {
+            self.links[l].outcome = Outcome::default();
+            if !self.links[l].removed {
+                self.apply(l);
+            }
+        }
+        let mut retired = Vec::new();
+        for (id, members) in old {
+            if self.by_id.contains_key(&id) {
+                continue;
+            }
+            retired.push(id.clone());
+            let target = members
+                .iter()
+                .find_map(|&i| self.idents[i].profile.and_then(|p| self.node(p)))
+                .map(|n| n.id.clone());
+            match target {
+                Some(t) => {
+                    self.redirects.insert(id, t);
+                }
+                None => {
+                    self.redirects.remove(&id);
+                }
+            }
+        }
+        let mut out: Vec<ProfileId> = seen_idents
+            .iter()
+            .filter_map(|&i| self.idents[i].profile.and_then(|p| self.node(p)))
+            .map(|n| n.id.clone())
+            .collect();
+        out.sort();
+        out.dedup();
+        retired.sort();
+        Recomputed {
+            profiles: out,
+            retired,
+        }
+    }
+}
+
+fn bump(counts: &mut Vec<u32>, slot: usize) {
+    if counts.len() <= slot {
+        counts.resize(slot + 1, 0);
+    }
+    if let Some(c) = counts.get_mut(slot) {
+        *c = c.saturating_add(1);
+    }
+}

@@ -1,0 +1,318 @@
+//! Profiles: traits merged last-write-wins by event time, the [`ProfileStore`]
+//! trait with an in-memory implementation, and [`Cdp`], which composes
+//! de-duplication, identity resolution and the store.
+//!
+//! ## Last write wins, by event time
+//! A trait set by an `identify` keeps the value of the event with the latest
+//! `timestamp` (ties by message id), not the latest to arrive. Merging two profiles
+//! takes, per trait, the later of the two values, so merges commute and the result
+//! does not depend on arrival order.
+
+use std::collections::{BTreeMap, HashMap};
+
+use chrono::{DateTime, TimeDelta, Utc};
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+
+use crate::dedup::Deduplicator;
+use crate::error::{Error, Result};
+use crate::identity::{
+    Identifier, IdentityConfig, IdentityGraph, ProfileId, Recomputed, Resolution,
+};
+use crate::message::{Message, MessageType};
+
+/// A trait value with the event that set it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TraitValue {
+    /// The value.
+    pub value: Value,
+    /// The timestamp of the event that set it.
+    pub timestamp: DateTime<Utc>,
+    /// The message id of that event.
+    pub message_id: String,
+}
+
+impl TraitValue {
+    fn newer_than(&self, other: &TraitValue) -> bool {
+        (self.timestamp, &self.message_id) > (other.timestamp, &other.message_id)
+    }
+}
+
+/// A profile record: its id and its traits.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Profile {
+    /// The profile id (see [`IdentityGraph`]).
+    pub id: ProfileId,
+    /// Trait name → latest value by event time.
+    pub traits: BTreeMap<String, TraitValue>,
+}
+
+impl Profile {
+    /// An empty profile.
+    #[must_use]
+    pub fn new(id: ProfileId) -> Self {
+        Profile {
+            id,
+            traits: BTreeMap::new(),
+        }
+    }
+
+    /// Sets `key` unless the current value comes from a later event.
+    pub fn set_trait(&mut self, key: &str, value: TraitValue) {
+        match self.traits.get_mut(key) {
+            Some(cur) if !value.newer_than(cur) => {}
+            Some(cur) => *cur = value,
+            None => {
+                self.traits.insert(key.to_owned(), value);
+            }
+        }
+    }
+
+    /// Applies the traits of an event (`identify` traits, in practice).
+    pub fn apply_traits(
+        &mut self,
+        traits: &Map<String, Value>,
+        timestamp: DateTime<Utc>,
+        message_id: &str,
+    ) {
+        for (k, v) in traits {
+            self.set_trait(
+                k,
+                TraitValue {
+                    value: v.clone(),
+                    timestamp,
+                    message_id: message_id.to_owned(),
+                },
+            );
+        }
+    }
+
+    /// Merges `other`'s traits: per trait, the value from the later event wins.
+    pub fn merge(&mut self, other: &Profile) {
+        for (k, v) in &other.traits {
+            self.set_trait(k, v.clone());
+        }
+    }
+
+    /// A trait's current value.
+    #[must_use]
+    pub fn trait_value(&self, key: &str) -> Option<&Value> {
+        self.traits.get(key).map(|t| &t.value)
+    }
+}
+
+/// Where profile records live. The in-memory [`InMemoryProfileStore`] is the
+/// reference; the reference server adds SQL implementations.
+pub trait ProfileStore {
+    /// The record of a profile, if stored.
+    ///
+    /// # Errors
+    /// Implementation-defined (storage failures).
+    fn get(&self, id: &ProfileId) -> Result<Option<Profile>>;
+
+    /// Stores (inserts or replaces) a record.
+    ///
+    /// # Errors
+    /// Implementation-defined (storage failures).
+    fn put(&mut self, profile: Profile) -> Result<()>;
+
+    /// Removes a record, returning it.
+    ///
+    /// # Errors
+    /// Implementation-defined (storage failures).
+    fn remove(&mut self, id: &ProfileId) -> Result<Option<Profile>>;
+
+    /// Number of stored records.
+    ///
+    /// # Errors
+    /// Implementation-defined (storage failures).
+    fn len(&self) -> Result<usize>;
+
+    /// Whether the store is empty.
+    ///
+    /// # Errors
+    /// Implementation-defined (storage failures).
+    fn is_empty(&self) -> Result<bool> {
+        self.len().map(|n| n == 0)
+    }
+}
+
+/// Profile records in a `BTreeMap`.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct InMemoryProfileStore {
+    profiles: BTreeMap<ProfileId, Profile>,
+}
+
+impl InMemoryProfileStore {
+    /// An empty store.
+    #[must_use]
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Every record, by id.
+    pub fn iter(&self) -> impl Iterator<Item = &Profile> {
+        self.profiles.values()
+    }
+}
+
+impl ProfileStore for InMemoryProfileStore {
+    fn get(&self, id: &ProfileId) -> Result<Option<Profile>> {
+        Ok(self.profiles.get(id).cloned())
+    }
+    fn put(&mut self, profile: Profile) -> Result<()> {
+        self.profiles.insert(profile.id.clone(), profile);
+        Ok(())
+    }
+    fn remove(&mut self, id: &ProfileId) -> Result<Option<Profile>> {
+        Ok(self.profiles.remove(id))
+    }
+    fn len(&self) -> Result<usize> {
+        Ok(self.profiles.len())
+    }
+}
+
+/// What [`Cdp::ingest`] did with a message.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case", tag = "outcome")]
+pub enum Ingested {
+    /// Same `messageId` seen within the de-duplication window: ignored.
+    Duplicate,
+    /// Resolved (see the resolution for the profile, merges, drops).
+    Resolved {
+        /// The identity resolution of the message.
+        resolution: Box<Resolution>,
+    },
+}
+
+/// De-duplication, identity resolution and profile traits, composed.
+#[derive(Debug)]
+pub struct Cdp<S: ProfileStore = InMemoryProfileStore> {
+    dedup: Deduplicator,
+    graph: IdentityGraph,
+    store: S,
+    /// `identify` traits by message id, kept so that a recomputed profile's traits
+    /// are rebuilt exactly from the events it now holds.
+    identify_log: HashMap<String, (DateTime<Utc>, Map<String, Value>), foldhash::fast::RandomState>,
+}
+
+impl<S: ProfileStore> Cdp<S> {
+    /// A CDP with the given identity config, de-duplication window and store.
+    ///
+    /// # Errors
+    /// [`Error::InvalidConfig`] for a window that is not positive or exceeds ten years.
+    pub fn new(config: IdentityConfig, dedup_window: TimeDelta, store: S) -> Result<Self> {
+        Ok(Cdp {
+            dedup: Deduplicator::new(dedup_window)?,
+            graph: IdentityGraph::new(config),
+            store,
+            identify_log: HashMap::default(),
+        })
+    }
+
+    /// The identity graph.
+    #[must_use]
+    pub fn graph(&self) -> &IdentityGraph {
+        &self.graph
+    }
+
+    /// The profile store.
+    #[must_use]
+    pub fn store(&self) -> &S {
+        &self.store
+    }
+
+    /// The live profile record for `id` (following merges).
+    ///
+    /// # Errors
+    /// [`Error::NotFound`] for an unknown profile; store errors.
+    pub fn profile(&self, id: &ProfileId) -> Result<Profile> {
+        let live = self.graph.canonical(id).ok_or_else(|| Error::NotFound {
+            what: "profile",
+            id: id.0.clone(),
+        })?;
+        Ok(self.store.get(&live)?.unwrap_or_else(|| Profile::new(live)))
+    }
+
+    /// Ingests one parsed message: drops duplicates, resolves identity (respecting
+    /// consent), and updates the profile's traits.
+    ///
+    /// # Errors
+    /// Store errors only.
+    pub fn ingest(&mut self, message: &Message) -> Result<Ingested> {
+        if !self.dedup.check(&message.message_id, message.received_at) {
+            return Ok(Ingested::Duplicate);
+        }
+        let resolution = self.graph.resolve(message);
+        if resolution.duplicate || resolution.consent_denied {
+            return Ok(Ingested::Resolved {
+                resolution: Box::new(resolution),
+            });
+        }
+        if message.kind == MessageType::Identify && !message.traits.is_empty() {
+            self.identify_log.insert(
+                message.message_id.clone(),
+                (message.timestamp, message.traits.clone()),
+            );
+        }
+        if let Some(r) = &resolution.recomputed {
+            self.rebuild(&r.profiles, &r.retired)?;
+        } else if let Some(pid) = &resolution.profile {
+            let mut profile = self
+                .store
+                .get(pid)?
+                .unwrap_or_else(|| Profile::new(pid.clone()));
+            for gone in &resolution.merged {
+                if let Some(old) = self.store.remove(gone)? {
+                    profile.merge(&old);
+                }
+            }
+            if message.kind == MessageType::Identify {
+                profile.apply_traits(&message.traits, message.timestamp, &message.message_id);
+            }
+            self.store.put(profile)?;
+        }
+        Ok(Ingested::Resolved {
+            resolution: Box::new(resolution),
+        })
+    }
+
+    /// Unmerges by identifier ([`IdentityGraph::remove_identifier`]) and rebuilds the
+    /// affected profiles' traits from their events.
+    ///
+    /// # Errors
+    /// [`Error::NotFound`] for an unknown identifier; store errors.
+    pub fn remove_identifier(&mut self, id: &Identifier) -> Result<Recomputed> {
+        let r = self.graph.remove_identifier(id)?;
+        self.rebuild(&r.profiles, &r.retired)?;
+        Ok(r)
+    }
+
+    /// Unmerges by link ([`IdentityGraph::remove_link`]) and rebuilds the affected
+    /// profiles' traits from their events.
+    ///
+    /// # Errors
+    /// [`Error::NotFound`] for an unknown message id; store errors.
+    pub fn remove_link(&mut self, message_id: &str) -> Result<Recomputed> {
+        let r = self.graph.remove_link(message_id)?;
+        self.rebuild(&r.profiles, &r.retired)?;
+        Ok(r)
+    }
+
+    fn rebuild(&mut self, profiles: &[ProfileId], retired: &[ProfileId]) -> Result<()> {
+        for r in retired {
+            self.store.remove(r)?;
+        }
+        for pid in profiles {
+            let explanation = self.graph.explain(pid)?;
+            let mut profile = Profile::new(explanation.profile.clone());
+            for link in &explanation.links {
+                if let Some((ts, traits)) = self.identify_log.get(&link.message_id) {
+                    profile.apply_traits(traits, *ts, &link.message_id);
+                }
+            }
+            self.store.put(profile)?;
+        }
+        Ok(())
+    }
+}
