@@ -59,6 +59,7 @@
 //! ```
 
 pub mod audit;
+pub mod autopilot;
 pub mod backtest;
 pub mod digest;
 mod error;
