@@ -58,6 +58,7 @@
 //! # Ok::<(), stratum_core::Error>(())
 //! ```
 
+pub mod analytics;
 pub mod audit;
 pub mod autopilot;
 pub mod backtest;

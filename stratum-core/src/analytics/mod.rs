@@ -1,0 +1,11 @@
+//! Marketing analytics over campaign data.
+//!
+//! * [`attribution`]: conversion credit per channel over conversion paths
+//!   (last / first click, linear, time decay, position based, Markov removal
+//!   effect solved exactly, Shapley values).
+//!
+//! See `docs/attribution.md` for the models and worked examples.
+
+pub mod attribution;
+pub(crate) mod linalg;
+pub(crate) mod rng;
