@@ -1,4 +1,9 @@
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::needless_range_loop
+)]
 //! Attribution models: worked examples, invariants and bad input.
 
 use chrono::{TimeDelta, TimeZone, Utc};
@@ -62,7 +67,7 @@ fn time_decay_golden() {
         non_conversions: 0,
         converted_at: None,
     };
-    let set = PathSet::from_paths(&[path.clone()]).unwrap();
+    let set = PathSet::from_paths(std::slice::from_ref(&path)).unwrap();
     // Weights 2^-1 and 2^0 → A gets 1/3 of 3 = 1, B gets 2.
     let a = attribute(
         &set,
