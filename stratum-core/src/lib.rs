@@ -85,4 +85,8 @@ mod guides {
     struct Audit;
     #[doc = include_str!("../../docs/backtest.md")]
     struct Backtest;
+    #[doc = include_str!("../../docs/autopilot.md")]
+    struct Autopilot;
+    #[doc = include_str!("../../docs/attribution.md")]
+    struct Attribution;
 }

@@ -6,6 +6,7 @@
 //!
 //! See `docs/attribution.md` for the models and worked examples.
 
+pub mod anomaly;
 pub mod attribution;
 pub(crate) mod linalg;
 pub(crate) mod rng;

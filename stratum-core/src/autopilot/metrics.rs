@@ -66,30 +66,40 @@ impl CampaignMetrics {
     /// dates that are not strictly increasing; [`Error::InvalidAction`] for an empty
     /// target id.
     pub fn validate(&self, p: &str) -> Result<()> {
+        self.validate_relative().map_err(|e| match e {
+            Error::InvalidAction { field, message } => {
+                Error::action(format!("{p}.{field}"), message)
+            }
+            Error::InvalidObservation { field, message } => {
+                Error::observation(format!("{p}.{field}"), message)
+            }
+            other => other,
+        })
+    }
+
+    /// As [`CampaignMetrics::validate`], with fields relative to the campaign.
+    fn validate_relative(&self) -> Result<()> {
         if self.target.id.trim().is_empty() {
-            return Err(Error::action(
-                format!("{p}.target.id"),
-                "must be a non-empty entity id",
-            ));
+            return Err(Error::action("target.id", "must be a non-empty entity id"));
         }
         for (name, v) in [("budget", self.budget), ("bid", self.bid)] {
             if let Some(v) = v
                 && v < Decimal::ZERO
             {
                 return Err(Error::observation(
-                    format!("{p}.{name}"),
+                    name,
                     format!("must be zero or more, got {v}"),
                 ));
             }
         }
         let mut prev: Option<NaiveDate> = None;
         for (i, d) in self.days.iter().enumerate() {
-            let dp = format!("{p}.days[{i}]");
+            let dp = || format!("days[{i}]");
             if let Some(prev) = prev
                 && d.date <= prev
             {
                 return Err(Error::observation(
-                    format!("{dp}.date"),
+                    format!("{}.date", dp()),
                     format!(
                         "days must be strictly increasing by date; {} follows {prev}",
                         d.date
@@ -100,14 +110,14 @@ impl CampaignMetrics {
             for (name, v) in [("spend", d.spend), ("revenue", d.revenue)] {
                 if v < Decimal::ZERO {
                     return Err(Error::observation(
-                        format!("{dp}.{name}"),
+                        format!("{}.{name}", dp()),
                         format!("must be zero or more, got {v}"),
                     ));
                 }
             }
             if d.clicks > d.impressions {
                 return Err(Error::observation(
-                    format!("{dp}.clicks"),
+                    format!("{}.clicks", dp()),
                     format!(
                         "must not exceed impressions ({}), got {}",
                         d.impressions, d.clicks
@@ -217,45 +227,96 @@ pub fn aggregate(
     condition: &Condition,
     today: NaiveDate,
 ) -> Option<f64> {
-    let days = campaign.window(today, condition.window_days);
-    match condition.aggregation {
-        Aggregation::Total => {
-            Totals::of(days, condition.window_days).value(condition.metric, campaign.budget)
+    Prepared::new(campaign).aggregate(condition, today)
+}
+
+/// A campaign's money values converted to `f64` once, for evaluating many
+/// conditions.
+pub(crate) struct Prepared<'a> {
+    campaign: &'a CampaignMetrics,
+    /// `(spend, revenue)` per day.
+    money: Vec<(f64, f64)>,
+}
+
+impl<'a> Prepared<'a> {
+    pub(crate) fn new(campaign: &'a CampaignMetrics) -> Self {
+        Prepared {
+            campaign,
+            money: campaign
+                .days
+                .iter()
+                .map(|d| {
+                    (
+                        d.spend.to_f64().unwrap_or(f64::MAX),
+                        d.revenue.to_f64().unwrap_or(f64::MAX),
+                    )
+                })
+                .collect(),
         }
-        agg => {
-            let mut n = 0u32;
-            let mut acc = match agg {
-                Aggregation::DailyMin => f64::INFINITY,
-                Aggregation::DailyMax => f64::NEG_INFINITY,
-                _ => 0.0,
+    }
+
+    pub(crate) fn aggregate(&self, condition: &Condition, today: NaiveDate) -> Option<f64> {
+        let c = self.campaign;
+        let start = today
+            .checked_sub_days(chrono::Days::new(u64::from(condition.window_days)))
+            .unwrap_or(NaiveDate::MIN);
+        let lo = c.days.partition_point(|d| d.date < start);
+        let hi = c.days.partition_point(|d| d.date < today);
+        let days = c.days.get(lo..hi).unwrap_or(&[]);
+        let money = self.money.get(lo..hi).unwrap_or(&[]);
+        let agg = condition.aggregation;
+        if agg == Aggregation::Total {
+            let (mut spend, mut revenue, mut imp, mut clk, mut conv) = (0.0, 0.0, 0.0, 0.0, 0.0);
+            for (d, (s, r)) in days.iter().zip(money) {
+                spend += s;
+                revenue += r;
+                imp += d.impressions as f64;
+                clk += d.clicks as f64;
+                conv += d.conversions as f64;
+            }
+            return value_of(
+                condition.metric,
+                spend,
+                imp,
+                clk,
+                conv,
+                revenue,
+                f64::from(condition.window_days),
+                c.budget,
+            );
+        }
+        let mut n = 0u32;
+        let mut acc = match agg {
+            Aggregation::DailyMin => f64::INFINITY,
+            Aggregation::DailyMax => f64::NEG_INFINITY,
+            _ => 0.0,
+        };
+        for (d, (s, r)) in days.iter().zip(money) {
+            let Some(v) = value_of(
+                condition.metric,
+                *s,
+                d.impressions as f64,
+                d.clicks as f64,
+                d.conversions as f64,
+                *r,
+                1.0,
+                c.budget,
+            ) else {
+                continue;
             };
-            for d in days {
-                let Some(v) = value_of(
-                    condition.metric,
-                    d.spend.to_f64().unwrap_or(f64::MAX),
-                    d.impressions as f64,
-                    d.clicks as f64,
-                    d.conversions as f64,
-                    d.revenue.to_f64().unwrap_or(f64::MAX),
-                    1.0,
-                    campaign.budget,
-                ) else {
-                    continue;
-                };
-                n += 1;
-                acc = match agg {
-                    Aggregation::DailyMin => acc.min(v),
-                    Aggregation::DailyMax => acc.max(v),
-                    _ => acc + v,
-                };
-            }
-            if n == 0 {
-                None
-            } else if agg == Aggregation::DailyMean {
-                Some(acc / f64::from(n))
-            } else {
-                Some(acc)
-            }
+            n += 1;
+            acc = match agg {
+                Aggregation::DailyMin => acc.min(v),
+                Aggregation::DailyMax => acc.max(v),
+                _ => acc + v,
+            };
+        }
+        if n == 0 {
+            None
+        } else if agg == Aggregation::DailyMean {
+            Some(acc / f64::from(n))
+        } else {
+            Some(acc)
         }
     }
 }

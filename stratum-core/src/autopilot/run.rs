@@ -7,7 +7,7 @@ use chrono::{DateTime, TimeDelta, Utc};
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 
-use super::metrics::{CampaignMetrics, DeliveryStatus, Totals, aggregate};
+use super::metrics::{CampaignMetrics, DeliveryStatus, Prepared, Totals};
 use super::queue::{ActionQueue, ActionState};
 use super::rules::{Rule, RuleAction, RuleSet};
 use crate::audit::AuditLog;
@@ -198,7 +198,17 @@ impl Autopilot {
         signals: &[Signals],
     ) -> Result<(RunReport, Vec<Planned>)> {
         for (i, m) in metrics.iter().enumerate() {
-            m.validate(&format!("campaigns[{i}]"))?;
+            if let Err(e) = m.validate("") {
+                return Err(match e {
+                    crate::Error::InvalidAction { field, message } => {
+                        crate::Error::action(format!("campaigns[{i}]{field}"), message)
+                    }
+                    crate::Error::InvalidObservation { field, message } => {
+                        crate::Error::observation(format!("campaigns[{i}]{field}"), message)
+                    }
+                    other => other,
+                });
+            }
         }
         for s in signals {
             s.validate()?;
@@ -215,12 +225,14 @@ impl Autopilot {
         };
         let mut planned: Vec<Planned> = Vec::new();
         for m in metrics {
+            let prepared = Prepared::new(m);
             for rule in self.rules.rules().iter().filter(|r| r.enabled) {
                 report.evaluations += 1;
-                let matched = rule
-                    .conditions
-                    .iter()
-                    .all(|c| aggregate(m, c, today).is_some_and(|v| c.op.holds(v, c.value)));
+                let matched = rule.conditions.iter().all(|c| {
+                    prepared
+                        .aggregate(c, today)
+                        .is_some_and(|v| c.op.holds(v, c.value))
+                });
                 if !matched {
                     continue;
                 }
