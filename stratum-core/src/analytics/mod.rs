@@ -9,4 +9,5 @@
 pub mod anomaly;
 pub mod attribution;
 pub(crate) mod linalg;
+pub mod pacing;
 pub(crate) mod rng;
