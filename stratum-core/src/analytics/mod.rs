@@ -10,4 +10,5 @@ pub mod anomaly;
 pub mod attribution;
 pub(crate) mod linalg;
 pub mod pacing;
+pub mod profit;
 pub(crate) mod rng;
