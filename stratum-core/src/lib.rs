@@ -16,6 +16,10 @@
 //! * [`audit`]: the append-only, hash-chained audit log; every decision writes
 //!   exactly one record.
 //! * [`backtest`]: replay history through a config, compare two configs.
+//! * [`autopilot`]: rules over campaign metrics whose proposals go through the
+//!   gate into an audited action queue with undo.
+//! * [`analytics`]: attribution (including exact Markov and Shapley), anomaly
+//!   detection, pacing and profit.
 //!
 //! All public types serialise to stable snake_case JSON with `serde`; money is
 //! [`rust_decimal::Decimal`], time is [`chrono::DateTime<chrono::Utc>`]. Every fallible
@@ -89,4 +93,8 @@ mod guides {
     struct Autopilot;
     #[doc = include_str!("../../docs/attribution.md")]
     struct Attribution;
+    #[doc = include_str!("../../docs/anomaly.md")]
+    struct Anomaly;
+    #[doc = include_str!("../../docs/pacing-profit.md")]
+    struct PacingProfit;
 }
