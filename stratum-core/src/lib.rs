@@ -19,7 +19,7 @@
 //! * [`autopilot`]: rules over campaign metrics whose proposals go through the
 //!   gate into an audited action queue with undo.
 //! * [`analytics`]: attribution (including exact Markov and Shapley), anomaly
-//!   detection, pacing and profit.
+//!   detection, pacing, budget allocation and what-if, profit.
 //!
 //! All public types serialise to stable snake_case JSON with `serde`; money is
 //! [`rust_decimal::Decimal`], time is [`chrono::DateTime<chrono::Utc>`]. Every fallible
@@ -97,4 +97,6 @@ mod guides {
     struct Anomaly;
     #[doc = include_str!("../../docs/pacing-profit.md")]
     struct PacingProfit;
+    #[doc = include_str!("../../docs/allocation.md")]
+    struct Allocation;
 }

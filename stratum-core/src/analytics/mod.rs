@@ -6,10 +6,14 @@
 //! * [`anomaly`]: robust z-score, EWMA, CUSUM, seasonal ESD and level-shift
 //!   detectors on metric series.
 //! * [`pacing`]: spend to date against day / month budgets with projections.
+//! * [`allocation`]: adstock + Hill response curves, a marginal-ROAS allocator
+//!   within bounds, and what-if.
 //! * [`profit`]: profit, ROAS and POAS in exact decimals.
 //!
-//! See `docs/attribution.md`, `docs/anomaly.md` and `docs/pacing-profit.md`.
+//! See `docs/attribution.md`, `docs/anomaly.md`, `docs/pacing-profit.md` and
+//! `docs/allocation.md`.
 
+pub mod allocation;
 pub mod anomaly;
 pub mod attribution;
 pub(crate) mod linalg;
