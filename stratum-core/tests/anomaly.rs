@@ -237,3 +237,56 @@ fn absolute_floor_silences_tiny_changes() {
     };
     assert!(detect(&x, &floored).unwrap().is_empty());
 }
+
+/// Running robust z-scores day by day over a level-shift series opens an incident at
+/// the shift and closes it once the window has adapted; the open incident lowers the
+/// `platform_stability` component of health.
+#[test]
+fn incidents_open_close_and_feed_health() {
+    use stratum_core::analytics::incidents::{IncidentEvent, IncidentTracker};
+    use stratum_core::health::{Component, HealthConfig, Scope, Signals};
+
+    let (s, _) = series(Kind::LevelShift, 13);
+    let cfg = AnomalyConfig::default();
+    let mut tracker = IncidentTracker::new(3).unwrap();
+    let mut events = Vec::new();
+    let mut open_at_61 = 0;
+    for len in cfg.min_history..=s.len() {
+        let found = detect_with(&s[..len], &cfg, Detector::RobustZ).unwrap();
+        events.extend(tracker.observe_series("meta/purchases", &found, len, s[len - 1].at));
+        if len == 62 {
+            open_at_61 = tracker.open().count();
+        }
+    }
+    let opened: Vec<_> = events
+        .iter()
+        .filter(|e| matches!(e, IncidentEvent::Opened { .. }))
+        .collect();
+    assert!(!opened.is_empty());
+    assert!(
+        matches!(opened[0], IncidentEvent::Opened { at, .. } if *at >= s[60].at && *at <= s[63].at),
+        "{events:?}"
+    );
+    assert!(
+        events
+            .iter()
+            .any(|e| matches!(e, IncidentEvent::Closed { .. }))
+    );
+    assert_eq!(open_at_61, 1);
+
+    let at = s[61].at;
+    let score = |incidents: u32| {
+        let mut sig = Signals::new(Scope::tenant("acme"));
+        let mut obs = IncidentTracker::new(1)
+            .unwrap()
+            .stability(at, vec![0.01, 0.01, 0.01]);
+        obs.incidents = incidents;
+        sig.stability = Some(obs);
+        let r = HealthConfig::default().score(&sig, at).unwrap();
+        r.component(Component::PlatformStability)
+            .unwrap()
+            .score
+            .unwrap()
+    };
+    assert!(score(1) < score(0), "{} vs {}", score(1), score(0));
+}

@@ -8,6 +8,8 @@
 //! * [`pacing`]: spend to date against day / month budgets with projections.
 //! * [`allocation`]: adstock + Hill response curves, a marginal-ROAS allocator
 //!   within bounds, and what-if.
+//! * [`incidents`]: incidents opened and closed from anomalies, feeding the
+//!   `platform_stability` health component.
 //! * [`profit`]: profit, ROAS and POAS in exact decimals.
 //!
 //! See `docs/attribution.md`, `docs/anomaly.md`, `docs/pacing-profit.md` and
@@ -16,6 +18,7 @@
 pub mod allocation;
 pub mod anomaly;
 pub mod attribution;
+pub mod incidents;
 pub(crate) mod linalg;
 pub mod pacing;
 pub mod profit;
