@@ -19,7 +19,10 @@ const RULES: &str = r#"{"max_actions_per_run": 5, "rules": [{"id": "r", "action"
 fuzz_target!(|data: &[u8]| {
     if let Ok(rules) = from_json_slice::<RuleSet>(data) {
         let json = serde_json::to_vec(&rules).expect("rules serialise");
-        assert_eq!(from_json_slice::<RuleSet>(&json).ok().as_ref(), Some(&rules));
+        assert_eq!(
+            from_json_slice::<RuleSet>(&json).ok().as_ref(),
+            Some(&rules)
+        );
     }
     if let Ok(metrics) = from_json_slice::<Vec<CampaignMetrics>>(data) {
         let rules = from_json_slice::<RuleSet>(RULES.as_bytes()).expect("valid rules");
@@ -38,14 +41,25 @@ fuzz_target!(|data: &[u8]| {
         for model in [
             Model::LastClick,
             Model::Linear,
-            Model::TimeDecay { half_life_hours: 24.0 },
-            Model::PositionBased { first: 0.4, last: 0.4 },
+            Model::TimeDecay {
+                half_life_hours: 24.0,
+            },
+            Model::PositionBased {
+                first: 0.4,
+                last: 0.4,
+            },
             Model::Markov,
-            Model::Shapley { samples: 20, seed: 1 },
+            Model::Shapley {
+                samples: 20,
+                seed: 1,
+            },
         ] {
             if let Ok(a) = attribute(&set, &model) {
                 let sum: f64 = a.credits.iter().sum();
-                assert!((sum - total).abs() <= 1e-6 * total.max(1.0), "{model:?}: {sum} vs {total}");
+                assert!(
+                    (sum - total).abs() <= 1e-6 * total.max(1.0),
+                    "{model:?}: {sum} vs {total}"
+                );
             }
         }
     }
