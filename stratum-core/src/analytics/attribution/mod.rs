@@ -121,6 +121,20 @@ impl PathSet {
         self.conversions.iter().sum()
     }
 
+    /// Path `i`: its channel names in touch order, conversions and non-conversions.
+    #[must_use]
+    pub fn get(&self, i: usize) -> Option<(Vec<&str>, u64, u64)> {
+        if i >= self.len() {
+            return None;
+        }
+        let (touches, c, u) = self.path(i);
+        let names = touches
+            .iter()
+            .filter_map(|t| self.channels.get(usize::from(*t)).map(String::as_str))
+            .collect();
+        Some((names, c as u64, u as u64))
+    }
+
     /// Path `i`: channel indexes, conversions, non-conversions.
     pub(crate) fn path(&self, i: usize) -> (&[u16], f64, f64) {
         let lo = self.offsets.get(i).copied().unwrap_or(0);
