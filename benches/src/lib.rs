@@ -17,6 +17,8 @@
 //!   many accounts (one step per account and hour, one action per step) that
 //!   mutates per-account steps in place instead of materialising them.
 
+pub mod analytics;
+
 use std::fmt::Write as _;
 use std::rc::Rc;
 

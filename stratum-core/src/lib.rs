@@ -18,6 +18,10 @@
 //! * [`backtest`]: replay history through a config, compare two configs.
 //! * [`emq`]: `stratum-emq-1`, our transparent Event Match Quality heuristic (not a
 //!   platform's score): per-event scores, batch coverage and ranked fixes.
+//! * [`autopilot`]: rules over campaign metrics whose proposals go through the
+//!   gate into an audited action queue with undo.
+//! * [`analytics`]: attribution (including exact Markov and Shapley), anomaly
+//!   detection, pacing, budget allocation and what-if, profit.
 //!
 //! All public types serialise to stable snake_case JSON with `serde`; money is
 //! [`rust_decimal::Decimal`], time is [`chrono::DateTime<chrono::Utc>`]. Every fallible
@@ -60,7 +64,9 @@
 //! # Ok::<(), stratum_core::Error>(())
 //! ```
 
+pub mod analytics;
 pub mod audit;
+pub mod autopilot;
 pub mod backtest;
 pub mod digest;
 pub mod emq;
@@ -88,4 +94,14 @@ mod guides {
     struct Backtest;
     #[doc = include_str!("../../docs/emq.md")]
     struct Emq;
+    #[doc = include_str!("../../docs/autopilot.md")]
+    struct Autopilot;
+    #[doc = include_str!("../../docs/attribution.md")]
+    struct Attribution;
+    #[doc = include_str!("../../docs/anomaly.md")]
+    struct Anomaly;
+    #[doc = include_str!("../../docs/pacing-profit.md")]
+    struct PacingProfit;
+    #[doc = include_str!("../../docs/allocation.md")]
+    struct Allocation;
 }

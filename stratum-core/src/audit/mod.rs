@@ -63,6 +63,23 @@ pub enum AuditEvent {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         previous: Option<Digest>,
     },
+    /// An action in the autopilot's queue changed state.
+    ActionTransition {
+        /// Queue id.
+        id: u64,
+        /// The action's target.
+        target: crate::gate::Target,
+        /// The action.
+        kind: crate::gate::ActionKind,
+        /// State before (`None` when it entered the queue).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        from: Option<crate::autopilot::ActionState>,
+        /// State after.
+        to: crate::autopilot::ActionState,
+        /// Why, when given.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        reason: Option<String>,
+    },
 }
 
 /// One record of the chain.
