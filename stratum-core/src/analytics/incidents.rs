@@ -1,7 +1,9 @@
 //! Incidents from anomalies: an incident opens when the newest point of a metric
 //! series is anomalous and closes after `quiet_points` consecutive normal points.
 //! Open incidents feed the `platform_stability` health component through
-//! [`IncidentTracker::stability`].
+//! [`IncidentTracker::stability`]; anomalous points of an event-volume series feed
+//! the `data_quality` component through [`data_quality`]. Incident events can be
+//! written to the audit log with [`IncidentTracker::observe_audited`].
 //!
 //! ```
 //! use chrono::{TimeZone, Utc};
@@ -21,8 +23,11 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use super::anomaly::Anomaly;
+use crate::audit::{AuditEvent, AuditLog};
+use crate::digest::Digest;
 use crate::error::{Error, Result};
-use crate::health::StabilityObservation;
+use crate::gate::Actor;
+use crate::health::{DataQualityObservation, StabilityObservation};
 
 /// An incident opened or closed.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -133,6 +138,39 @@ impl IncidentTracker {
         self.observe(metric, newest, at)
     }
 
+    /// [`IncidentTracker::observe`], writing each opened or closed incident to the
+    /// audit log as [`AuditEvent::Incident`] (actor: the `anomaly_detection`
+    /// system).
+    ///
+    /// # Errors
+    /// [`Error::AuditIo`] when a record cannot be written; the tracker is then
+    /// unchanged.
+    pub fn observe_audited(
+        &mut self,
+        metric: &str,
+        anomalous: bool,
+        at: DateTime<Utc>,
+        audit: &mut AuditLog,
+    ) -> Result<Vec<IncidentEvent>> {
+        let before = self.clone();
+        let events = self.observe(metric, anomalous, at);
+        for e in &events {
+            let written = audit.append(
+                at,
+                Actor::System {
+                    name: "anomaly_detection".to_owned(),
+                },
+                AuditEvent::Incident(e.clone()),
+                Digest::ZERO,
+            );
+            if let Err(err) = written {
+                *self = before;
+                return Err(err);
+            }
+        }
+        Ok(events)
+    }
+
     /// Metrics with an open incident.
     pub fn open(&self) -> impl Iterator<Item = &str> {
         self.open.keys().map(String::as_str)
@@ -151,5 +189,36 @@ impl IncidentTracker {
             incidents: u32::try_from(self.open.len()).unwrap_or(u32::MAX),
             error_rates,
         }
+    }
+}
+
+/// A `data_quality` observation from an event-volume series and its anomalies: the
+/// events counted at points flagged anomalous are treated as not validated (a spike
+/// or a drop in volume means those events cannot be trusted as they are), the rest
+/// as valid. `counts[i]` is the number of events at point `i`; anomalies pointing
+/// past the series are ignored.
+#[must_use]
+pub fn data_quality(
+    counts: &[u64],
+    anomalies: &[Anomaly],
+    observed_at: DateTime<Utc>,
+) -> DataQualityObservation {
+    let mut flagged = vec![false; counts.len()];
+    for a in anomalies {
+        if let Some(f) = flagged.get_mut(a.index) {
+            *f = true;
+        }
+    }
+    let total = counts.iter().fold(0u64, |s, c| s.saturating_add(*c));
+    let suspect = counts
+        .iter()
+        .zip(&flagged)
+        .filter(|(_, f)| **f)
+        .fold(0u64, |s, (c, _)| s.saturating_add(*c));
+    DataQualityObservation {
+        observed_at,
+        total,
+        valid: total - suspect,
+        stale: 0,
     }
 }

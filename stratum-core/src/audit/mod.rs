@@ -80,6 +80,8 @@ pub enum AuditEvent {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         reason: Option<String>,
     },
+    /// An incident opened or closed on a monitored metric.
+    Incident(crate::analytics::incidents::IncidentEvent),
 }
 
 /// One record of the chain.
