@@ -26,6 +26,20 @@ fn check<R: serde::Serialize>(
     assert!(serde_json::to_string(&built.requests).is_ok());
 }
 
+/// One normaliser for every input (building one loads the numbering plan).
+fn normalizer() -> Option<&'static Normalizer> {
+    static N: std::sync::OnceLock<Option<Normalizer>> = std::sync::OnceLock::new();
+    N.get_or_init(|| {
+        let config = NormalizerConfig::builder()
+            .phone_region(PhoneRegion::Default("US".into()))
+            .today(common::now().date_naive())
+            .build()
+            .ok()?;
+        Normalizer::new(config).ok()
+    })
+    .as_ref()
+}
+
 fuzz_target!(|data: &[u8]| {
     let Ok(text) = std::str::from_utf8(data) else {
         return;
@@ -33,25 +47,18 @@ fuzz_target!(|data: &[u8]| {
     let Ok(event) = from_json::<ConversionEvent>(text) else {
         return;
     };
-    let Ok(config) = NormalizerConfig::builder()
-        .phone_region(PhoneRegion::Default("US".into()))
-        .today(common::now().date_naive())
-        .build()
-    else {
-        return;
-    };
-    let Ok(n) = Normalizer::new(config) else {
+    let Some(n) = normalizer() else {
         return;
     };
     let now = common::now();
     // The event three times: batches of two split into two requests.
     let events = vec![event.clone(), event.clone(), event];
 
-    if let Ok(b) = MetaBuilder::new(&n).batch_size(2) {
+    if let Ok(b) = MetaBuilder::new(n).batch_size(2) {
         check(&b.build(&events, now), |r| r.data.len(), 2, 3);
     }
     if let Ok(b) = GoogleBuilder::new(
-        &n,
+        n,
         vec![Destination {
             operating_account: OperatingAccount {
                 account_type: "GOOGLE_ADS".into(),
@@ -71,7 +78,7 @@ fuzz_target!(|data: &[u8]| {
         check(&built, |r| r.events.len(), 2, 3);
     }
     if let Ok(b) = TikTokBuilder::new(
-        &n,
+        n,
         EventSourceIds {
             web: Some("P".into()),
             app: Some("A".into()),
@@ -82,7 +89,7 @@ fuzz_target!(|data: &[u8]| {
     {
         check(&b.build(&events, now), |r| r.data.len(), 2, 3);
     }
-    if let Ok(b) = SnapBuilder::new(&n).batch_size(2) {
+    if let Ok(b) = SnapBuilder::new(n).batch_size(2) {
         check(&b.build(&events, now), |r| r.data.len(), 2, 3);
     }
 });
