@@ -11,9 +11,9 @@ use crate::event::{ActionSource, ConversionEvent};
 use crate::normalize::{FieldWarning, HashEncoding, Normalizer, WarningCode};
 use crate::platform::{Field, Platform};
 
-/// At most 2,000 events per request [doc].
+/// At most 2,000 events per request (platform docs).
 pub const MAX_BATCH: usize = 2_000;
-/// At most 10 user identifiers per event [doc].
+/// At most 10 user identifiers per event (platform docs).
 pub const MAX_IDENTIFIERS: usize = 10;
 /// Older events are sent with an [`EventWarning::OldEvent`] (usual click lookback).
 pub const WARN_AGE_DAYS: i64 = 90;

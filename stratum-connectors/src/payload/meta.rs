@@ -13,11 +13,11 @@ use crate::event::{ActionSource, ConversionEvent};
 use crate::normalize::{Normalized, Normalizer};
 use crate::platform::{Field, Platform};
 
-/// At most 1,000 events per request; one invalid event rejects all [doc].
+/// At most 1,000 events per request; one invalid event rejects all (platform docs).
 pub const MAX_BATCH: usize = 1_000;
-/// Website, app and other events older than 7 days fail the request [doc].
+/// Website, app and other events older than 7 days fail the request (platform docs).
 pub const MAX_AGE_DAYS: i64 = 7;
-/// `physical_store` events may be up to 62 days old [3p].
+/// `physical_store` events may be up to 62 days old (third-party sources).
 pub const MAX_AGE_DAYS_PHYSICAL_STORE: i64 = 62;
 
 /// The body of one Conversions API request.

@@ -13,9 +13,9 @@ use crate::event::{ActionSource, ConversionEvent};
 use crate::normalize::Normalizer;
 use crate::platform::{Field, Platform};
 
-/// At most 2,000 events per request [3p].
+/// At most 2,000 events per request (third-party sources).
 pub const MAX_BATCH: usize = 2_000;
-/// Events older than 37 days are refused [doc].
+/// Events older than 37 days are refused (platform docs).
 pub const MAX_AGE_DAYS: i64 = 37;
 
 /// The body of one v3 request.

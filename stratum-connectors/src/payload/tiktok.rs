@@ -12,11 +12,11 @@ use crate::event::{ActionSource, ConversionEvent};
 use crate::normalize::Normalizer;
 use crate::platform::Platform;
 
-/// At most 1,000 events per request, all-or-nothing [3p].
+/// At most 1,000 events per request, all-or-nothing (third-party sources).
 pub const MAX_BATCH: usize = 1_000;
 /// Web and app events: 7 days (D18).
 pub const MAX_AGE_DAYS: i64 = 7;
-/// Offline events: 28 days [3p].
+/// Offline events: 28 days (third-party sources).
 pub const MAX_AGE_DAYS_OFFLINE: i64 = 28;
 
 /// The body of one `event/track/` request. All its events share one
