@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """Writes the golden payload tests in testdata/payloads/: for each platform an input
 (`<platform>.input.json`: neutral events, the builder's settings and a fixed `now`)
-and the expected request bodies (`<platform>.expected.json`). The normalised strings
+and the expected request bodies (`<platform>.expected.json`), and the audience uploads of one member list
+(`audience.input.json`, `<platform>.audience.expected.json`). The normalised strings
 are written here by hand from PLATFORMS.md §2; every digest is computed with
 Python's hashlib, independently of the Rust implementation. The request layouts are
 PLATFORMS.md §3. Run: python3 testdata/payloads/payloads.py
@@ -324,6 +325,62 @@ cases["snapchat"] = (
         "warnings": [[1, "missing_event_id"]],
     },
 )
+
+# Audience uploads (PLATFORMS.md §4): members in, call bodies out, batch size 2.
+MEMBERS = [
+    {"user": {"email": {"raw": "John.Smith+promo@Gmail.com"}, "phone": {"raw": "+1 (650) 555-1212"},
+              "first_name": {"raw": "Mary Ann"}, "zip": {"raw": "94105-1234"}}},
+    {"user": {"email": {"auto": "a" * 64 + ".AQYBAQIA"}}},  # Meta appendix: stripped (D23)
+    {"user": {"email": {"raw": "not-an-email"}}},  # dropped -> member skipped
+    {"user": {"mobile_ad_id": {"raw": "6D92078A-8246-4BA4-AE5B-76104861E7DC"}}},
+]
+MADID = "6D92078A-8246-4BA4-AE5B-76104861E7DC"
+audience = {
+    "meta": {
+        "requests": [
+            {"payload": {"schema": ["EMAIL", "PHONE", "FN", "ZIP"],
+                         "data": [[h(META_EM), h(META_PH), h(NAME_FN), h(ZIP)], ["a" * 64, "", "", ""]]}},
+            {"payload": {"schema": ["MADID"], "data": [[MADID]]}},
+        ],
+        "skipped": [2],
+        "warnings": [[2, "invalid_email"]],
+    },
+    "google": {
+        "requests": [
+            {
+                "destinations": [
+                    {
+                        "operatingAccount": {"accountType": "GOOGLE_ADS", "accountId": "1234567890"},
+                        "productDestinationId": "555",
+                    }
+                ],
+                "audienceMembers": [
+                    {"userData": {"userIdentifiers": [
+                        {"emailAddress": h("johnsmith@gmail.com")},
+                        {"phoneNumber": h("+16505551212")},
+                    ]}},
+                ],
+                "encoding": "HEX",
+            }
+        ],
+        # Member 0's first name and zip form no complete address: not sent. Member 1's
+        # hash carries Meta's appendix: dropped elsewhere (D4).
+        "skipped": [1, 2, 3],
+        "warnings": [[1, "foreign_hash_format"], [2, "invalid_email"]],
+    },
+    "snapchat": {
+        "requests": [
+            {"users": [{"schema": ["EMAIL_SHA256"], "data": [[h(META_EM)]]}]},
+            {"users": [{"schema": ["PHONE_SHA256"], "data": [[h(META_PH)]]}]},
+            {"users": [{"schema": ["MOBILE_AD_ID_SHA256"], "data": [[h(MADID.lower())]]}]},
+        ],
+        "skipped": [1, 2],
+        "warnings": [[1, "foreign_hash_format"], [2, "invalid_email"]],
+    },
+}
+(HERE / "audience.input.json").write_text(json.dumps({"batch_size": 2, "members": MEMBERS}, indent=2) + "\n")
+for name, expected in audience.items():
+    (HERE / f"{name}.audience.expected.json").write_text(json.dumps(expected, indent=2) + "\n")
 
 for name, (inp, expected) in cases.items():
     (HERE / f"{name}.input.json").write_text(json.dumps(inp, indent=2, ensure_ascii=False) + "\n")

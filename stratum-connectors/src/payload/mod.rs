@@ -11,6 +11,7 @@
 //! Event ids are never generated (D20): an id the Pixel does not know cannot
 //! deduplicate anything, so a missing id is an [`EventWarning::MissingEventId`].
 
+pub mod audience;
 mod currency;
 #[cfg(feature = "google")]
 pub mod google;
