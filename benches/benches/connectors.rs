@@ -1,5 +1,6 @@
 //! Connector and EMQ throughput: email and phone normalise + SHA-256 + hex (with a
-//! bare SHA-256 + hex baseline for the hardware limit) and EMQ batch reports.
+//! bare SHA-256 + hex baseline for the hardware limit), a full Meta event (10 user
+//! fields) normalised, hashed and serialised, and EMQ batch reports.
 // A benchmark with invalid set-up data must stop rather than measure error paths.
 #![allow(clippy::expect_used)]
 
@@ -8,6 +9,7 @@ use std::time::Duration;
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use stratum_benches::{Rng, SEED, connectors};
+use stratum_connectors::payload::meta::MetaBuilder;
 use stratum_connectors::{
     Field, FieldValue, Normalizer, NormalizerConfig, PhoneRegion, Platform, sha256_hex,
 };
@@ -78,6 +80,41 @@ fn normalise(c: &mut Criterion) {
     group.finish();
 }
 
+fn payload(c: &mut Criterion) {
+    let n = normalizer();
+    let at = stratum_benches::epoch();
+    let mut rng = Rng::new(SEED);
+    let events = connectors::conversion_events(4096, at, &mut rng);
+    let meta = MetaBuilder::new(&n);
+    // Every generated event must build with all 10 fields kept, or the figure
+    // would measure error paths.
+    for e in &events {
+        let mut w = Vec::new();
+        let m = meta
+            .event(e, at, 0, &mut w)
+            .expect("generated events are valid");
+        assert_eq!(m.user_data.len(), 10, "{w:?}");
+    }
+    let mut group = c.benchmark_group("payload");
+    group.throughput(Throughput::Elements(1));
+    group.measurement_time(Duration::from_secs(5));
+    let mut i = 0;
+    let mut warnings = Vec::new();
+    let mut out = Vec::with_capacity(4096);
+    group.bench_function("meta_event_10_fields", |b| {
+        b.iter(|| {
+            i = (i + 1) & 4095;
+            warnings.clear();
+            out.clear();
+            if let Ok(m) = meta.event(black_box(&events[i]), at, i, &mut warnings) {
+                serde_json::to_writer(&mut out, &m).expect("serialisable");
+            }
+            out.len()
+        });
+    });
+    group.finish();
+}
+
 fn emq(c: &mut Criterion) {
     let mut rng = Rng::new(SEED);
     let events = connectors::emq_events(1_000_000, &mut rng);
@@ -98,6 +135,6 @@ criterion_group! {
     config = Criterion::default()
         .sample_size(30)
         .warm_up_time(Duration::from_secs(1));
-    targets = normalise, emq
+    targets = normalise, payload, emq
 }
 criterion_main!(benches);

@@ -744,6 +744,60 @@ pub mod connectors {
             .collect()
     }
 
+    /// `n` Meta website purchases with 10 raw user fields each (email, phone, first
+    /// and last name, city, state, zip, country, IP, user agent), an id, a URL, a
+    /// value and two items, at `at`.
+    #[must_use]
+    pub fn conversion_events(
+        n: usize,
+        at: chrono::DateTime<chrono::Utc>,
+        rng: &mut Rng,
+    ) -> Vec<stratum_connectors::ConversionEvent> {
+        use rust_decimal::Decimal;
+        use stratum_connectors::{ActionSource, Content, ConversionEvent, Field, FieldValue};
+        const LAST: [&str; 4] = ["Smith", "O\u{2019}Connor", "van der Berg", "M\u{fc}ller"];
+        const CITIES: [(&str, &str, &str); 3] = [
+            ("San Francisco", "California", "94105-1234"),
+            ("New York", "NY", "10001"),
+            ("Austin", "tx", "73301"),
+        ];
+        let emails = emails(n, rng);
+        let phones = phones(n, rng);
+        emails
+            .into_iter()
+            .zip(phones)
+            .enumerate()
+            .map(|(i, (email, phone))| {
+                let (city, state, zip) = CITIES[rng.below(CITIES.len() as u64) as usize];
+                let first = FIRST[rng.below(FIRST.len() as u64) as usize];
+                let last = LAST[rng.below(LAST.len() as u64) as usize];
+                let raw = |s: &str| FieldValue::raw(s);
+                ConversionEvent::new("Purchase", at, ActionSource::Website)
+                    .with_event_id(format!("order-{i}"))
+                    .with_url("https://shop.example/checkout")
+                    .with_user(Field::Email, FieldValue::Raw(email))
+                    .with_user(Field::Phone, FieldValue::Raw(phone))
+                    .with_user(Field::FirstName, raw(first))
+                    .with_user(Field::LastName, raw(last))
+                    .with_user(Field::City, raw(city))
+                    .with_user(Field::State, raw(state))
+                    .with_user(Field::Zip, raw(zip))
+                    .with_user(Field::Country, raw("US"))
+                    .with_user(
+                        Field::ClientIp,
+                        FieldValue::Raw(format!("203.0.113.{}", rng.below(256))),
+                    )
+                    .with_user(
+                        Field::UserAgent,
+                        raw("Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36"),
+                    )
+                    .with_value(Decimal::new(rng.between(100, 100_000) as i64, 2), "USD")
+                    .with_content(Content::new("SKU-1", 2, Decimal::new(1250, 2)))
+                    .with_content(Content::new("SKU-2", 1, Decimal::new(999, 2)))
+            })
+            .collect()
+    }
+
     /// `n` EMQ events: email on 85 %, IP + UA on 90 %, browser id on 60 %, click id
     /// on 25 %, phone on 40 % (5 % invalid), names and zip on 30 %, country on 50 %;
     /// ids from a pool with about 2 % repeats.

@@ -28,6 +28,70 @@ pub enum Error {
         /// The parser's message, with line and column.
         message: String,
     },
+    /// A field a platform requires is absent or empty.
+    #[error("{platform}: missing required field `{field}`: {message}")]
+    MissingRequiredField {
+        /// The platform whose rule failed (`meta`, `google`, `tiktok`, `snapchat`).
+        platform: &'static str,
+        /// The neutral field name, e.g. `event_source_url`.
+        field: String,
+        /// Why it is required.
+        message: String,
+    },
+    /// The event is older than the platform accepts.
+    #[error(
+        "{platform}: `event_time` {event_time} is {age_hours} h old; at most {max_days} days are accepted"
+    )]
+    EventTooOld {
+        /// The platform whose window was exceeded.
+        platform: &'static str,
+        /// The event time (RFC 3339).
+        event_time: String,
+        /// Age of the event in whole hours.
+        age_hours: i64,
+        /// The platform's limit in days.
+        max_days: i64,
+    },
+    /// The event lies more than 60 s in the future (D19).
+    #[error(
+        "{platform}: `event_time` {event_time} is {ahead_seconds} s in the future; at most 60 s are tolerated"
+    )]
+    EventInFuture {
+        /// The platform the event was built for.
+        platform: &'static str,
+        /// The event time (RFC 3339).
+        event_time: String,
+        /// How far ahead of `now` the event is, in seconds.
+        ahead_seconds: i64,
+    },
+    /// After normalisation the event has too little customer information to match.
+    #[error("{platform}: insufficient customer information: keys present [{present}]; {message}")]
+    InsufficientCustomerInfo {
+        /// The platform whose rule failed.
+        platform: &'static str,
+        /// The neutral names of the fields left after normalisation, comma-separated.
+        present: String,
+        /// What at least must be sent.
+        message: String,
+    },
+    /// A currency that is not an active ISO 4217 code.
+    #[error(
+        "invalid currency: `currency` is {value:?}; an active ISO 4217 code such as \"USD\" is required"
+    )]
+    InvalidCurrency {
+        /// The value given.
+        value: String,
+    },
+    /// A monetary value or quantity outside its allowed range.
+    #[error("invalid value: `{field}` is {value}; {message}")]
+    InvalidValue {
+        /// Dotted path of the field, e.g. `value` or `contents[2].quantity`.
+        field: String,
+        /// The value given.
+        value: String,
+        /// What is allowed.
+        message: String,
+    },
 }
 
 impl Error {
@@ -39,6 +103,12 @@ impl Error {
         match self {
             Self::InvalidConfig { .. } => "invalid_config",
             Self::InvalidJson { .. } => "invalid_json",
+            Self::MissingRequiredField { .. } => "missing_required_field",
+            Self::EventTooOld { .. } => "event_too_old",
+            Self::EventInFuture { .. } => "event_in_future",
+            Self::InsufficientCustomerInfo { .. } => "insufficient_customer_info",
+            Self::InvalidCurrency { .. } => "invalid_currency",
+            Self::InvalidValue { .. } => "invalid_value",
         }
     }
 
@@ -46,8 +116,12 @@ impl Error {
     #[must_use]
     pub fn field(&self) -> Option<&str> {
         match self {
-            Self::InvalidConfig { field, .. } => Some(field),
-            Self::InvalidJson { .. } => None,
+            Self::InvalidConfig { field, .. }
+            | Self::MissingRequiredField { field, .. }
+            | Self::InvalidValue { field, .. } => Some(field),
+            Self::EventTooOld { .. } | Self::EventInFuture { .. } => Some("event_time"),
+            Self::InvalidCurrency { .. } => Some("currency"),
+            Self::InvalidJson { .. } | Self::InsufficientCustomerInfo { .. } => None,
         }
     }
 

@@ -61,11 +61,13 @@
 
 pub mod emq;
 mod error;
+mod event;
 #[cfg(feature = "google")]
 mod google;
 #[cfg(feature = "meta")]
 pub mod meta;
 mod normalize;
+pub mod payload;
 mod platform;
 #[cfg(feature = "snapchat")]
 mod snapchat;
@@ -73,6 +75,7 @@ mod snapchat;
 mod tiktok;
 
 pub use error::{Error, Result, from_json};
+pub use event::{ActionSource, Content, ConversionEvent};
 pub use normalize::{
     Context, ExternalIdMode, FieldValue, FieldWarning, HashEncoding, Hashed, Normalized,
     Normalizer, NormalizerConfig, NormalizerConfigBuilder, Origin, PhoneRegion, WarningCode,

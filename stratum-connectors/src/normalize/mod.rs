@@ -154,6 +154,9 @@ pub enum WarningCode {
     ForeignHashFormat,
     /// A hash given for a field the platform takes unhashed.
     HashInRawField,
+    /// Google `address` needs given name, family name, region code and postal code
+    /// together; a partial address is not sent.
+    IncompleteAddress,
 }
 
 impl WarningCode {
@@ -179,6 +182,7 @@ impl WarningCode {
             Self::InvalidHash => "invalid_hash",
             Self::ForeignHashFormat => "foreign_hash_format",
             Self::HashInRawField => "hash_in_raw_field",
+            Self::IncompleteAddress => "incomplete_address",
         }
     }
 }
@@ -737,4 +741,10 @@ fn nibble(c: u8) -> u8 {
 #[must_use]
 pub fn sha256_hex(text: &str) -> String {
     hex(&stratum_core::digest::Digest::of_bytes(text.as_bytes()).0)
+}
+
+/// The lowercase ISO 3166-1 alpha-2 code of a country code, name or alias, if known
+/// (the event context for state and zip rules).
+pub(crate) fn country_code(text: &str) -> Option<String> {
+    rules::country(&nfc_trim(text), false).ok()
 }

@@ -52,3 +52,63 @@ pub fn text() -> impl Strategy<Value = String> {
         any::<String>(),
     ]
 }
+
+/// 2026-03-01T12:00:00Z, the `now` of the payload tests.
+pub fn now() -> chrono::DateTime<chrono::Utc> {
+    chrono::DateTime::from_timestamp(1_772_366_400, 0).unwrap()
+}
+
+/// Events that every platform must accept: a name, a time within every window,
+/// an id, a URL, an email, IP and user agent (so every customer-information rule
+/// is met), optional extra fields with arbitrary text (invalid ones are dropped
+/// with warnings), a value in range with a real currency, and items.
+pub fn valid_event() -> impl Strategy<Value = stratum_connectors::ConversionEvent> {
+    use rust_decimal::Decimal;
+    use stratum_connectors::{ActionSource, Content, ConversionEvent, FieldValue};
+    let sources = proptest::sample::select(vec![
+        ActionSource::Website,
+        ActionSource::App,
+        ActionSource::PhysicalStore,
+        ActionSource::PhoneCall,
+        ActionSource::Email,
+        ActionSource::Chat,
+        ActionSource::SystemGenerated,
+        ActionSource::Other,
+    ]);
+    let extra = proptest::collection::vec((field(), text()), 0..6);
+    let items = proptest::collection::vec(("[A-Za-z0-9-]{1,8}", 1..100u32, 0..10_000_000i64), 0..4);
+    (
+        "[A-Za-z]{1,12}",
+        -60i64..6 * 86_400,
+        sources,
+        "[a-z0-9]{1,8}@[a-z]{1,8}\\.(com|org|de)",
+        extra,
+        proptest::option::of(0..1_000_000_000_000i64),
+        proptest::sample::select(vec!["USD", "eur", "JPY", "BHD"]),
+        items,
+    )
+        .prop_map(
+            |(name, age, source, email, extra, cents, currency, items)| {
+                let mut e =
+                    ConversionEvent::new(name, now() - chrono::TimeDelta::seconds(age), source)
+                        .with_event_id("id")
+                        .with_url("https://shop.example/");
+                for (f, v) in extra {
+                    e = e.with_user(f, FieldValue::auto(v));
+                }
+                e = e
+                    .with_user(Field::Email, FieldValue::raw(email))
+                    .with_user(Field::ClientIp, FieldValue::raw("203.0.113.7"))
+                    .with_user(Field::UserAgent, FieldValue::raw("Mozilla/5.0"));
+                if let Some(c) = cents {
+                    e = e.with_value(Decimal::new(c, 2), currency);
+                } else {
+                    e.currency = Some(currency.into());
+                }
+                for (id, q, p) in items {
+                    e = e.with_content(Content::new(id, q, Decimal::new(p, 2)));
+                }
+                e
+            },
+        )
+}
