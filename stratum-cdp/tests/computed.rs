@@ -671,3 +671,93 @@ fn merged_profile_equals_one_profile_given_all_events() {
     // 0 + 1 + … + 11 = 66.
     assert_eq!(merged["revenue"], ComputedValue::Number(dec("66")));
 }
+
+/// A generated message: its id, JSON, and for a `track` its cents and sku number.
+type Generated = (String, Value, Option<(i64, u8)>);
+
+fn ingest_json(c: &mut Cdp, v: &Value) {
+    let m = parse_message(v.to_string().as_bytes(), at(5000), &ParseConfig::default()).unwrap();
+    c.ingest(&m).unwrap();
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(96))]
+
+    /// Whatever the arrival order (late events make the graph recompute) and after
+    /// an unmerge, each profile's computed traits equal a recomputation from the
+    /// events the graph now assigns to it.
+    #[test]
+    fn profile_traits_match_the_events_of_each_profile(
+        raw in prop::collection::vec((0u8..4, 0u8..3, 0i64..300, -1000i64..1000, any::<bool>()), 1..25),
+        order in any::<u64>(),
+        remove in 0usize..25,
+    ) {
+        let mut msgs: Vec<Generated> = raw
+            .iter()
+            .enumerate()
+            .map(|(i, &(a, u, minute, cents, is_track))| {
+                let mid = format!("e{i:03}");
+                let ts = at(minute).to_rfc3339();
+                if is_track {
+                    (mid.clone(), json!({"type": "track", "messageId": mid, "anonymousId": format!("a{a}"),
+                        "event": "buy", "timestamp": ts,
+                        "properties": {"amount": cents as f64 / 100.0, "sku": format!("s{}", a + u)}}),
+                     Some((cents, a + u)))
+                } else {
+                    (mid.clone(), json!({"type": "identify", "messageId": mid, "anonymousId": format!("a{a}"),
+                        "userId": format!("u{u}"), "timestamp": ts}), None)
+                }
+            })
+            .collect();
+        let mut s = order | 1;
+        for i in (1..msgs.len()).rev() {
+            s ^= s << 13; s ^= s >> 7; s ^= s << 17;
+            msgs.swap(i, (s % (i as u64 + 1)) as usize);
+        }
+        let defs: ComputedTraits = serde_json::from_value(json!([
+            {"name": "n", "kind": "count"},
+            {"name": "sum", "kind": "sum", "property": "amount"},
+            {"name": "skus", "kind": "unique_count", "property": "sku"},
+            {"name": "w", "kind": "count", "window_seconds": 6000}
+        ])).unwrap();
+        let mut c = Cdp::with_computed_traits(
+            IdentityConfig::default(), TimeDelta::hours(24), InMemoryProfileStore::new(), defs,
+        ).unwrap();
+        for (_, v, _) in &msgs {
+            ingest_json(&mut c, v);
+        }
+        let check = |c: &Cdp| -> Result<(), TestCaseError> {
+            let now = at(200);
+            for p in c.graph().profiles() {
+                let ex = c.graph().explain(&p).unwrap();
+                let mine: Vec<(i64, u8, i64)> = msgs
+                    .iter()
+                    .filter(|(mid, _, _)| ex.links.iter().any(|l| &l.message_id == mid))
+                    .filter_map(|(_, v, t)| t.map(|(cents, sku)| {
+                        let minute = (chrono::DateTime::parse_from_rfc3339(v["timestamp"].as_str().unwrap())
+                            .unwrap().with_timezone(&Utc) - at(0)).num_minutes();
+                        (cents, sku, minute)
+                    }))
+                    .collect();
+                let mut skus: Vec<u8> = mine.iter().map(|m| m.1).collect();
+                skus.sort_unstable();
+                skus.dedup();
+                let windowed = mine.iter().filter(|m| m.2 > 100 && m.2 <= 200).count();
+                let v = c.computed_values(&p, now).unwrap();
+                prop_assert_eq!(&v["n"], &ComputedValue::Count(mine.len() as u64));
+                prop_assert_eq!(
+                    &v["sum"],
+                    &ComputedValue::Number(mine.iter().map(|m| Decimal::new(m.0, 2)).sum())
+                );
+                prop_assert_eq!(&v["skus"], &ComputedValue::Count(skus.len() as u64));
+                prop_assert_eq!(&v["w"], &ComputedValue::Count(windowed as u64));
+            }
+            Ok(())
+        };
+        check(&c)?;
+        let (mid, _, _) = &msgs[remove % msgs.len()];
+        if c.remove_link(mid).is_ok() {
+            check(&c)?;
+        }
+    }
+}
