@@ -119,7 +119,40 @@ impl TraitKind {
         }
     }
 
-    fn op(&self) -> Op {
+    /// The kind from its aggregate and property.
+    ///
+    /// # Errors
+    /// [`Error::InvalidDefinition`] (field `property`) when `count` is given a
+    /// property or another kind is not.
+    pub fn from_parts(op: Op, property: Option<String>) -> Result<Self> {
+        match (op, property) {
+            (Op::Count, None) => Ok(Self::Count),
+            (Op::Count, Some(p)) => Err(definition_error(
+                "property",
+                format!("is {p:?}: `count` takes no property"),
+            )),
+            (op, None) => Err(definition_error(
+                "property",
+                format!(
+                    "is missing: `{}` needs the property to aggregate",
+                    op.as_str()
+                ),
+            )),
+            (Op::Sum, Some(property)) => Ok(Self::Sum { property }),
+            (Op::Avg, Some(property)) => Ok(Self::Avg { property }),
+            (Op::Min, Some(property)) => Ok(Self::Min { property }),
+            (Op::Max, Some(property)) => Ok(Self::Max { property }),
+            (Op::First, Some(property)) => Ok(Self::First { property }),
+            (Op::Last, Some(property)) => Ok(Self::Last { property }),
+            (Op::MostFrequent, Some(property)) => Ok(Self::MostFrequent { property }),
+            (Op::UniqueList, Some(property)) => Ok(Self::UniqueList { property }),
+            (Op::UniqueCount, Some(property)) => Ok(Self::UniqueCount { property }),
+        }
+    }
+
+    /// The aggregate, without the property.
+    #[must_use]
+    pub fn op(&self) -> Op {
         match self {
             Self::Count => Op::Count,
             Self::Sum { .. } => Op::Sum,
@@ -162,6 +195,23 @@ pub enum Op {
 }
 
 impl Op {
+    /// The snake_case name used in JSON.
+    #[must_use]
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Op::Count => "count",
+            Op::Sum => "sum",
+            Op::Avg => "avg",
+            Op::Min => "min",
+            Op::Max => "max",
+            Op::First => "first",
+            Op::Last => "last",
+            Op::MostFrequent => "most_frequent",
+            Op::UniqueList => "unique_list",
+            Op::UniqueCount => "unique_count",
+        }
+    }
+
     fn numeric(self) -> bool {
         matches!(self, Op::Sum | Op::Avg | Op::Min | Op::Max)
     }
@@ -169,7 +219,7 @@ impl Op {
 
 /// A condition on an event property. `property` is a dotted path.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case", tag = "op")]
+#[serde(rename_all = "snake_case", tag = "op", deny_unknown_fields)]
 pub enum PropertyFilter {
     /// The property equals `value` (JSON equality; numbers compare numerically).
     Equals {
@@ -298,10 +348,12 @@ pub struct TraitDefinition {
 }
 
 #[derive(Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 struct RawDefinition {
     name: String,
-    #[serde(flatten)]
-    kind: TraitKind,
+    kind: Op,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    property: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     event: Option<String>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
@@ -313,7 +365,8 @@ struct RawDefinition {
 impl TryFrom<RawDefinition> for TraitDefinition {
     type Error = Error;
     fn try_from(r: RawDefinition) -> Result<Self> {
-        TraitDefinition::new(r.name, r.kind, r.event, r.filters, r.window_seconds)
+        let kind = TraitKind::from_parts(r.kind, r.property)?;
+        TraitDefinition::new(r.name, kind, r.event, r.filters, r.window_seconds)
     }
 }
 
@@ -321,7 +374,8 @@ impl From<TraitDefinition> for RawDefinition {
     fn from(d: TraitDefinition) -> Self {
         RawDefinition {
             name: d.name,
-            kind: d.kind,
+            kind: d.kind.op(),
+            property: d.kind.property().map(str::to_owned),
             event: d.event,
             filters: d.filters,
             window_seconds: d.window.map(|w| w.num_seconds()),

@@ -109,6 +109,36 @@ fn invalid_definitions_are_typed_errors() {
         // Through serde the same validation runs.
         assert!(serde_json::from_value::<TraitDefinition>(v).is_err());
     }
+    // Kind and property must agree; unknown fields (a misspelt window) are refused.
+    for (v, field) in [
+        (json!({"name": "x", "kind": "sum"}), "property"),
+        (
+            json!({"name": "x", "kind": "count", "property": "a"}),
+            "property",
+        ),
+    ] {
+        let msg = serde_json::from_value::<TraitDefinition>(v)
+            .unwrap_err()
+            .to_string();
+        assert!(msg.contains(&format!("`{field}`")), "{msg}");
+    }
+    assert!(
+        serde_json::from_value::<TraitDefinition>(
+            json!({"name": "x", "kind": "count", "window_second": 60})
+        )
+        .is_err()
+    );
+    assert!(
+        serde_json::from_value::<TraitDefinition>(json!({"name": "x", "kind": "count",
+            "filters": [{"op": "exists", "property": "a", "value": 1}]}))
+        .is_err()
+    );
+    assert_eq!(
+        TraitKind::from_parts(stratum_cdp::computed::Op::Max, None)
+            .unwrap_err()
+            .code(),
+        "invalid_definition"
+    );
     // An unknown kind is a serde error.
     assert!(
         serde_json::from_value::<TraitDefinition>(json!({"name": "x", "kind": "median"})).is_err()
