@@ -683,11 +683,11 @@ impl Agg {
     fn apply(&mut self, op: Op, c: &Contribution) {
         let value = c.value.as_ref();
         match self {
-            Agg::Count(n) => *n += 1,
+            Agg::Count(n) => *n = n.saturating_add(1),
             Agg::Sum { sum, count } => {
                 if let Some(x) = value.and_then(number) {
                     *sum = sum.and_then(|s| s.checked_add(x));
-                    *count += 1;
+                    *count = count.saturating_add(1);
                 }
             }
             Agg::Extreme(cur) => {
@@ -711,7 +711,8 @@ impl Agg {
             }
             Agg::Freq(map) => {
                 if let Some(v) = value {
-                    map.entry(canonical(v)).or_insert_with(|| (0, v.clone())).0 += 1;
+                    let e = map.entry(canonical(v)).or_insert_with(|| (0, v.clone()));
+                    e.0 = e.0.saturating_add(1);
                 }
             }
             Agg::Unique(set) => {
@@ -724,13 +725,13 @@ impl Agg {
 
     fn merge(&mut self, op: Op, other: Agg) {
         match (self, other) {
-            (Agg::Count(a), Agg::Count(b)) => *a += b,
+            (Agg::Count(a), Agg::Count(b)) => *a = a.saturating_add(b),
             (Agg::Sum { sum, count }, Agg::Sum { sum: s2, count: c2 }) => {
                 *sum = match (*sum, s2) {
                     (Some(a), Some(b)) => a.checked_add(b),
                     _ => None,
                 };
-                *count += c2;
+                *count = count.saturating_add(c2);
             }
             (Agg::Extreme(a), Agg::Extreme(b)) => {
                 *a = match (*a, b) {
@@ -742,7 +743,8 @@ impl Agg {
             (Agg::Pick(a), Agg::Pick(Some(b))) => pick(a, b, op),
             (Agg::Freq(a), Agg::Freq(b)) => {
                 for (k, (n, v)) in b {
-                    a.entry(k).or_insert((0, v)).0 += n;
+                    let e = a.entry(k).or_insert((0, v));
+                    e.0 = e.0.saturating_add(n);
                 }
             }
             (Agg::Unique(a), Agg::Unique(b)) => {
@@ -828,6 +830,13 @@ pub fn canonical(v: &Value) -> String {
     }
 }
 
+/// `now − window`, saturating at the earliest representable time.
+fn window_start(now: DateTime<Utc>, window_seconds: Option<i64>) -> DateTime<Utc> {
+    TimeDelta::try_seconds(window_seconds.unwrap_or(0))
+        .and_then(|w| now.checked_sub_signed(w))
+        .unwrap_or(DateTime::<Utc>::MIN_UTC)
+}
+
 /// One computed trait's state for one profile.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct TraitState {
@@ -879,7 +888,7 @@ impl TraitState {
         match &self.body {
             Body::AllTime(agg) => agg.value(self.op),
             Body::Windowed(cs) => {
-                let start = now - TimeDelta::seconds(self.window_seconds.unwrap_or(0));
+                let start = window_start(now, self.window_seconds);
                 let mut agg = Agg::new(self.op);
                 for c in cs {
                     if c.timestamp > start && c.timestamp <= now {
@@ -905,8 +914,8 @@ impl TraitState {
     /// only count at evaluation times before `before`. After `prune(before)`,
     /// values are exact for every `now ≥ before`. No-op for all-time traits.
     pub fn prune(&mut self, before: DateTime<Utc>) {
-        if let (Body::Windowed(cs), Some(w)) = (&mut self.body, self.window_seconds) {
-            let horizon = before - TimeDelta::seconds(w);
+        if let Body::Windowed(cs) = &mut self.body {
+            let horizon = window_start(before, self.window_seconds);
             cs.retain(|c| c.timestamp > horizon);
         }
     }
