@@ -319,12 +319,50 @@ fn lookup<'a>(properties: &'a Map<String, Value>, path: &str) -> Option<&'a Valu
 /// A JSON number as an exact [`Decimal`] (its shortest decimal text).
 #[must_use]
 pub fn number(v: &Value) -> Option<Decimal> {
+    use std::fmt::Write as _;
     let Value::Number(n) = v else { return None };
-    let s = n.to_string();
+    if let Some(i) = n.as_i64() {
+        return Some(Decimal::from(i));
+    }
+    let mut buf = StackText::default();
+    write!(buf, "{n}").ok()?;
+    let s = buf.as_str()?;
     if s.contains(['e', 'E']) {
-        Decimal::from_scientific(&s).ok()
+        Decimal::from_scientific(s).ok()
     } else {
         s.parse().ok()
+    }
+}
+
+/// A short text buffer on the stack (a formatted JSON number is at most 24 bytes;
+/// longer text fails the write).
+struct StackText {
+    buf: [u8; 40],
+    len: usize,
+}
+
+impl Default for StackText {
+    fn default() -> Self {
+        StackText {
+            buf: [0; 40],
+            len: 0,
+        }
+    }
+}
+
+impl StackText {
+    fn as_str(&self) -> Option<&str> {
+        std::str::from_utf8(self.buf.get(..self.len)?).ok()
+    }
+}
+
+impl std::fmt::Write for StackText {
+    fn write_str(&mut self, s: &str) -> std::fmt::Result {
+        let end = self.len + s.len();
+        let dst = self.buf.get_mut(self.len..end).ok_or(std::fmt::Error)?;
+        dst.copy_from_slice(s.as_bytes());
+        self.len = end;
+        Ok(())
     }
 }
 
@@ -484,6 +522,16 @@ impl TraitDefinition {
     /// and, for property kinds, a usable property value).
     #[must_use]
     pub fn contribution(&self, event: &TraitEvent) -> Option<Contribution> {
+        let value = self.matched(event)?;
+        Some(Contribution {
+            timestamp: event.timestamp,
+            message_id: event.message_id.clone(),
+            value: value.cloned(),
+        })
+    }
+
+    /// `Some(value)` when `event` matches (`value` is `None` for counters).
+    fn matched<'a>(&self, event: &'a TraitEvent) -> Option<Option<&'a Value>> {
         if let Some(name) = &self.event
             && event.name.as_deref() != Some(name.as_str())
         {
@@ -492,32 +540,30 @@ impl TraitDefinition {
         if !self.filters.iter().all(|f| f.passes(&event.properties)) {
             return None;
         }
-        let value = match self.kind.property() {
-            None => None,
+        match self.kind.property() {
+            None => Some(None),
             Some(p) => {
                 let v = lookup(&event.properties, p)?;
                 if self.kind.op().numeric() {
                     number(v)?;
                 }
-                Some(v.clone())
+                Some(Some(v))
             }
-        };
-        Some(Contribution {
-            timestamp: event.timestamp,
-            message_id: event.message_id.clone(),
-            value,
-        })
+        }
     }
 
-    /// Applies `event` to `state` if it matches; returns whether it did.
+    /// Applies `event` to `state` if it matches; returns whether it did. All-time
+    /// states copy only what they keep.
     pub fn apply(&self, state: &mut TraitState, event: &TraitEvent) -> bool {
-        match self.contribution(event) {
-            Some(c) => {
-                state.apply(c);
-                true
-            }
-            None => false,
-        }
+        let Some(value) = self.matched(event) else {
+            return false;
+        };
+        state.apply_view(View {
+            timestamp: event.timestamp,
+            message_id: &event.message_id,
+            value,
+        });
+        true
     }
 }
 
@@ -680,8 +726,8 @@ impl Agg {
         }
     }
 
-    fn apply(&mut self, op: Op, c: &Contribution) {
-        let value = c.value.as_ref();
+    fn apply(&mut self, op: Op, c: View<'_>) {
+        let value = c.value;
         match self {
             Agg::Count(n) => *n = n.saturating_add(1),
             Agg::Sum { sum, count } => {
@@ -700,19 +746,25 @@ impl Agg {
                 }
             }
             Agg::Pick(cur) => {
-                if let Some(v) = value {
-                    let new = Picked {
+                if let Some(v) = value
+                    && replaces(cur.as_ref(), c.timestamp, c.message_id, op)
+                {
+                    *cur = Some(Picked {
                         timestamp: c.timestamp,
-                        message_id: c.message_id.clone(),
+                        message_id: c.message_id.to_owned(),
                         value: v.clone(),
-                    };
-                    pick(cur, new, op);
+                    });
                 }
             }
             Agg::Freq(map) => {
                 if let Some(v) = value {
-                    let e = map.entry(canonical(v)).or_insert_with(|| (0, v.clone()));
-                    e.0 = e.0.saturating_add(1);
+                    let key = canonical(v);
+                    match map.get_mut(&key) {
+                        Some(e) => e.0 = e.0.saturating_add(1),
+                        None => {
+                            map.insert(key, (1, v.clone()));
+                        }
+                    }
                 }
             }
             Agg::Unique(set) => {
@@ -740,7 +792,11 @@ impl Agg {
                     (x, y) => x.or(y),
                 };
             }
-            (Agg::Pick(a), Agg::Pick(Some(b))) => pick(a, b, op),
+            (Agg::Pick(a), Agg::Pick(Some(b)))
+                if replaces(a.as_ref(), b.timestamp, &b.message_id, op) =>
+            {
+                *a = Some(b);
+            }
             (Agg::Freq(a), Agg::Freq(b)) => {
                 for (k, (n, v)) in b {
                     let e = a.entry(k).or_insert((0, v));
@@ -791,16 +847,32 @@ impl Agg {
     }
 }
 
-fn pick(cur: &mut Option<Picked>, new: Picked, op: Op) {
-    let replace = match cur {
+/// Whether an event at (`timestamp`, `message_id`) replaces the current pick.
+fn replaces(cur: Option<&Picked>, timestamp: DateTime<Utc>, message_id: &str, op: Op) -> bool {
+    match cur {
         None => true,
         Some(c) => {
-            let newer = (new.timestamp, &new.message_id) > (c.timestamp, &c.message_id);
+            let newer = (timestamp, message_id) > (c.timestamp, c.message_id.as_str());
             if op == Op::Last { newer } else { !newer }
         }
-    };
-    if replace {
-        *cur = Some(new);
+    }
+}
+
+/// A borrowed contribution.
+#[derive(Clone, Copy)]
+struct View<'a> {
+    timestamp: DateTime<Utc>,
+    message_id: &'a str,
+    value: Option<&'a Value>,
+}
+
+impl Contribution {
+    fn view(&self) -> View<'_> {
+        View {
+            timestamp: self.timestamp,
+            message_id: &self.message_id,
+            value: self.value.as_ref(),
+        }
     }
 }
 
@@ -876,8 +948,19 @@ impl TraitState {
     /// Folds in one contribution (see [`TraitDefinition::contribution`]).
     pub fn apply(&mut self, c: Contribution) {
         match &mut self.body {
-            Body::AllTime(agg) => agg.apply(self.op, &c),
+            Body::AllTime(agg) => agg.apply(self.op, c.view()),
             Body::Windowed(cs) => cs.push(c),
+        }
+    }
+
+    fn apply_view(&mut self, c: View<'_>) {
+        match &mut self.body {
+            Body::AllTime(agg) => agg.apply(self.op, c),
+            Body::Windowed(cs) => cs.push(Contribution {
+                timestamp: c.timestamp,
+                message_id: c.message_id.to_owned(),
+                value: c.value.cloned(),
+            }),
         }
     }
 
@@ -892,7 +975,7 @@ impl TraitState {
                 let mut agg = Agg::new(self.op);
                 for c in cs {
                     if c.timestamp > start && c.timestamp <= now {
-                        agg.apply(self.op, c);
+                        agg.apply(self.op, c.view());
                     }
                 }
                 agg.value(self.op)

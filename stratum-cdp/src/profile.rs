@@ -119,12 +119,13 @@ impl Profile {
     /// Applies an event to the computed traits of `defs` it matches.
     pub fn apply_event(&mut self, defs: &ComputedTraits, event: &TraitEvent) {
         for d in defs.definitions() {
-            if let Some(c) = d.contribution(event) {
-                match self.computed.get_mut(d.name()) {
-                    Some(st) => st.apply(c),
-                    None => {
-                        let mut st = d.new_state();
-                        st.apply(c);
+            match self.computed.get_mut(d.name()) {
+                Some(st) => {
+                    d.apply(st, event);
+                }
+                None => {
+                    let mut st = d.new_state();
+                    if d.apply(&mut st, event) {
                         self.computed.insert(d.name().to_owned(), st);
                     }
                 }

@@ -287,6 +287,26 @@ fn golden_values_for_every_kind() {
 }
 
 #[test]
+fn numbers_are_read_exactly_from_their_json_text() {
+    use stratum_cdp::computed::number;
+    assert_eq!(number(&json!(0.1)), Some(dec("0.1")));
+    assert_eq!(number(&json!(-42)), Some(dec("-42")));
+    assert_eq!(number(&json!(1e-7)), Some(dec("0.0000001")));
+    assert_eq!(number(&json!(1.5e20)), Some(dec("150000000000000000000")));
+    assert_eq!(number(&json!(u64::MAX)), Some(dec("18446744073709551615")));
+    // Beyond ±7.9e28, and strings, are not numbers.
+    assert_eq!(number(&json!(1e300)), None);
+    assert_eq!(number(&json!("7")), None);
+    // 0.1 + 0.2 is exactly 0.3 (not 0.30000000000000004).
+    let d = def(json!({"name": "s", "kind": "sum", "property": "x"}));
+    let evs = [
+        ev("a", 0, "e", json!({"x": 0.1})),
+        ev("b", 1, "e", json!({"x": 0.2})),
+    ];
+    assert_eq!(value_of(&d, &evs, at(5)), ComputedValue::Number(dec("0.3")));
+}
+
+#[test]
 fn first_and_last_tie_on_message_id_and_nested_paths_work() {
     let events = vec![
         ev("m9", 5, "e", json!({"o": {"v": "nine"}})),
