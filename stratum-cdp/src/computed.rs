@@ -24,11 +24,13 @@
 //!   frequent and unique kinds) and ignore the evaluation time.
 //! * **Windowed** traits (`window_seconds`) count events with
 //!   `now − window < timestamp ≤ now`. They keep each matching event's
-//!   contribution (timestamp, message id, value: about 80 bytes plus the value) so
-//!   that the window can slide exactly at any evaluation time. Memory is bounded by
-//!   the matching events within one window of the last [`TraitState::prune`]:
-//!   `prune(before)` drops what cannot count at any `now ≥ before`, so values stay
-//!   exact for those evaluation times.
+//!   contribution (timestamp, message id, value: about 72 bytes plus the message
+//!   id's and the value's heap text) so that the window can slide exactly to any
+//!   evaluation time, and a read is linear in the contributions kept.
+//!   [`TraitState::prune`]`(before)` drops what cannot count at any
+//!   `now ≥ before` (values stay exact for those times), so memory is bounded by
+//!   the matching events after `before − window`; without pruning, every matching
+//!   event is kept. Nothing prunes automatically.
 //! * Merging two states is exact for every kind (events belong to one profile
 //!   only, so counts and sums add, extremes and first / last compare, frequencies
 //!   add and unique sets unite); no kind needs a recomputation on merge.
