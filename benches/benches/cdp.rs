@@ -5,6 +5,10 @@
 //! * `identity/identify_3_ids`: one incremental `identify` carrying a user id, an
 //!   anonymous id and an email, on a graph that grows to 100,000 events (half of
 //!   them on profiles seen before), amortised.
+//! * `computed/apply_10_traits`: one `track` event applied to a profile's ten
+//!   computed traits (count, sum, avg, min, max, first, last, most frequent, unique
+//!   count and a 30-day windowed sum; two with filters), cycling over 10,000
+//!   events, amortised; `computed/value_10_traits` reads all ten at a time.
 //! * `message/parse_track`: parsing and validating one ~700-byte `track` message.
 //! * `message/parse_batch_100`: a batch of 100 such messages.
 //!
@@ -19,8 +23,11 @@ use chrono::{TimeDelta, TimeZone, Utc};
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use stratum_benches::{LinkTable, SEED};
 use stratum_cdp::bulk::BulkResolver;
+use stratum_cdp::computed::{ComputedTraits, TraitEvent};
+use stratum_cdp::identity::ProfileId;
 use stratum_cdp::identity::{Identifier, IdentifierKind, IdentityConfig, IdentityGraph};
 use stratum_cdp::message::{ParseConfig, parse_batch, parse_message};
+use stratum_cdp::profile::Profile;
 
 const BULK_LINKS: usize = 1_000_000;
 const EVENTS: usize = 100_000;
@@ -94,6 +101,85 @@ fn identity(c: &mut Criterion) {
     g.finish();
 }
 
+const TRAIT_EVENTS: usize = 10_000;
+
+fn computed(c: &mut Criterion) {
+    let defs: ComputedTraits = serde_json::from_value(serde_json::json!([
+        {"name": "orders", "kind": "count", "event": "Order Completed"},
+        {"name": "revenue", "kind": "sum", "property": "revenue", "event": "Order Completed"},
+        {"name": "avg_order", "kind": "avg", "property": "revenue",
+         "filters": [{"op": "equals", "property": "currency", "value": "EUR"}]},
+        {"name": "min_order", "kind": "min", "property": "revenue"},
+        {"name": "max_order", "kind": "max", "property": "revenue"},
+        {"name": "first_sku", "kind": "first", "property": "sku"},
+        {"name": "last_sku", "kind": "last", "property": "sku"},
+        {"name": "top_category", "kind": "most_frequent", "property": "category"},
+        {"name": "categories", "kind": "unique_count", "property": "category"},
+        {"name": "revenue_30d", "kind": "sum", "property": "revenue",
+         "filters": [{"op": "gt", "property": "revenue", "value": 0}],
+         "window_seconds": 2_592_000}
+    ]))
+    .expect("valid definitions");
+    let t0 = Utc
+        .with_ymd_and_hms(2026, 1, 1, 0, 0, 0)
+        .single()
+        .expect("valid date");
+    let events: Vec<TraitEvent> = (0..TRAIT_EVENTS)
+        .map(|i| {
+            let category = ["shoes", "bags", "hats", "coats", "belts"][i % 5];
+            let props = serde_json::json!({
+                "revenue": (i * 7919 % 50_000) as f64 / 100.0,
+                "currency": if i % 3 == 0 { "USD" } else { "EUR" },
+                "sku": format!("SKU-{}", i % 97),
+                "category": category,
+            });
+            TraitEvent {
+                name: Some(
+                    if i % 4 == 0 {
+                        "Product Viewed"
+                    } else {
+                        "Order Completed"
+                    }
+                    .to_owned(),
+                ),
+                timestamp: t0 + TimeDelta::minutes((i * 37 % 86_400) as i64),
+                message_id: format!("m{i:07}"),
+                properties: props.as_object().cloned().unwrap_or_default(),
+            }
+        })
+        .collect();
+    let mut g = c.benchmark_group("computed");
+    g.throughput(Throughput::Elements(1));
+    g.bench_function("apply_10_traits", |b| {
+        b.iter_custom(|iters| {
+            let mut total = Duration::ZERO;
+            let mut profile = Profile::new(ProfileId("prof:bench".into()));
+            let mut next = 0usize;
+            for _ in 0..iters {
+                if next == events.len() {
+                    profile = Profile::new(ProfileId("prof:bench".into()));
+                    next = 0;
+                }
+                let e = &events[next];
+                let start = Instant::now();
+                profile.apply_event(&defs, black_box(e));
+                total += start.elapsed();
+                next += 1;
+            }
+            total
+        });
+    });
+    let mut full = Profile::new(ProfileId("prof:bench".into()));
+    for e in &events {
+        full.apply_event(&defs, e);
+    }
+    let now = t0 + TimeDelta::days(60);
+    g.bench_function("value_10_traits", |b| {
+        b.iter(|| black_box(full.computed_values(&defs, black_box(now))));
+    });
+    g.finish();
+}
+
 fn track_json(i: usize) -> String {
     format!(
         r#"{{"type":"track","messageId":"msg-{i:08}","anonymousId":"0f1e2d3c-4b5a-6978-8796-a5b4c3d2e1f0","userId":"user_{i}","event":"Order Completed","originalTimestamp":"2026-03-01T12:00:00.000Z","sentAt":"2026-03-01T12:00:01.250Z","properties":{{"order_id":"ord_{i}","revenue":129.99,"currency":"EUR","products":[{{"sku":"SKU-1","price":59.99,"quantity":1}},{{"sku":"SKU-2","price":70.0,"quantity":1}}]}},"context":{{"ip":"203.0.113.7","userAgent":"Mozilla/5.0 (X11; Linux x86_64)","library":{{"name":"analytics.js","version":"5.2.0"}},"page":{{"url":"https://shop.example/checkout?gclid=abc123","path":"/checkout"}},"consent":{{"categoryPreferences":{{"Advertising":true,"Analytics":true}}}}}},"integrations":{{"All":true}}}}"#
@@ -127,5 +213,5 @@ fn message(c: &mut Criterion) {
     g.finish();
 }
 
-criterion_group!(benches, bulk, identity, message);
+criterion_group!(benches, bulk, identity, computed, message);
 criterion_main!(benches);

@@ -67,6 +67,15 @@ pub enum Error {
         /// What is wrong and what is allowed.
         message: String,
     },
+    /// A computed-trait definition is invalid (an empty name or property path, a
+    /// window out of range, a duplicate name).
+    #[error("invalid computed-trait definition: `{field}` {message}")]
+    InvalidDefinition {
+        /// The offending field, e.g. `window_seconds` or `filters[1].property`.
+        field: String,
+        /// What is wrong and what is allowed.
+        message: String,
+    },
     /// An identifier, link or profile named in a request is not known.
     #[error("not found: {what} {id:?}")]
     NotFound {
@@ -97,6 +106,7 @@ impl Error {
             Self::InvalidTimestamp { .. } => "invalid_timestamp",
             Self::TooLarge { .. } => "too_large",
             Self::InvalidConfig { .. } => "invalid_config",
+            Self::InvalidDefinition { .. } => "invalid_definition",
             Self::NotFound { .. } => "not_found",
             Self::Capacity { .. } => "capacity_exceeded",
         }
@@ -111,6 +121,7 @@ impl Error {
             | Self::InvalidTimestamp { field, .. }
             | Self::TooLarge { field, .. }
             | Self::InvalidConfig { field, .. }
+            | Self::InvalidDefinition { field, .. }
             | Self::MissingIdentity { field, .. } => Some(field),
             Self::NotFound { .. } | Self::Capacity { .. } => None,
         }

@@ -14,6 +14,9 @@
 //!   identifiers).
 //! * [`profile`]: profile traits merged last-write-wins by event time, and the
 //!   [`profile::ProfileStore`] trait with an in-memory implementation.
+//! * [`computed`]: computed traits (counters, sums, averages, extremes, first / last,
+//!   most frequent and unique values) with filters and rolling windows, updated
+//!   incrementally and combined when profiles merge.
 //!
 //! All public types serialise to snake_case JSON with `serde`; time is
 //! [`chrono::DateTime<chrono::Utc>`]. Every fallible function returns [`Error`],
@@ -49,6 +52,7 @@
 //! ```
 
 pub mod bulk;
+pub mod computed;
 pub mod dedup;
 mod error;
 pub mod identity;

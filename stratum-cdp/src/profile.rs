@@ -7,6 +7,14 @@
 //! `timestamp` (ties by message id), not the latest to arrive. Merging two profiles
 //! takes, per trait, the later of the two values, so merges commute and the result
 //! does not depend on arrival order.
+//!
+//! ## Computed traits
+//! A [`Cdp`] built with [`Cdp::with_computed_traits`] keeps one
+//! [`TraitState`] per definition on each profile, updated as `track`, `page` and
+//! `screen` events arrive. When profiles merge, their states are combined (exact
+//! for every kind, see [`crate::computed`]); when a late event or an unmerge makes
+//! the graph recompute a component, the affected profiles' states are rebuilt from
+//! the logged events that matched a definition, as traits are.
 
 use std::collections::{BTreeMap, HashMap};
 
@@ -14,6 +22,7 @@ use chrono::{DateTime, TimeDelta, Utc};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
+use crate::computed::{ComputedTraits, ComputedValue, TraitEvent, TraitState};
 use crate::dedup::Deduplicator;
 use crate::error::{Error, Result};
 use crate::identity::{
@@ -45,6 +54,9 @@ pub struct Profile {
     pub id: ProfileId,
     /// Trait name → latest value by event time.
     pub traits: BTreeMap<String, TraitValue>,
+    /// Computed-trait name → state (only traits that some event matched).
+    #[serde(default)]
+    pub computed: BTreeMap<String, TraitState>,
 }
 
 impl Profile {
@@ -54,6 +66,7 @@ impl Profile {
         Profile {
             id,
             traits: BTreeMap::new(),
+            computed: BTreeMap::new(),
         }
     }
 
@@ -87,11 +100,57 @@ impl Profile {
         }
     }
 
-    /// Merges `other`'s traits: per trait, the value from the later event wins.
+    /// Merges `other`'s traits: per trait, the value from the later event wins;
+    /// computed-trait states are combined ([`TraitState::merge`]).
     pub fn merge(&mut self, other: &Profile) {
         for (k, v) in &other.traits {
             self.set_trait(k, v.clone());
         }
+        for (k, st) in &other.computed {
+            match self.computed.get_mut(k) {
+                Some(cur) => cur.merge(st.clone()),
+                None => {
+                    self.computed.insert(k.clone(), st.clone());
+                }
+            }
+        }
+    }
+
+    /// Applies an event to the computed traits of `defs` it matches.
+    pub fn apply_event(&mut self, defs: &ComputedTraits, event: &TraitEvent) {
+        for d in defs.definitions() {
+            match self.computed.get_mut(d.name()) {
+                Some(st) => {
+                    d.apply(st, event);
+                }
+                None => {
+                    let mut st = d.new_state();
+                    if d.apply(&mut st, event) {
+                        self.computed.insert(d.name().to_owned(), st);
+                    }
+                }
+            }
+        }
+    }
+
+    /// The values of every computed trait in `defs` at `now` (a trait no event
+    /// matched yet has its empty value: a zero count, `null` otherwise).
+    #[must_use]
+    pub fn computed_values(
+        &self,
+        defs: &ComputedTraits,
+        now: DateTime<Utc>,
+    ) -> BTreeMap<String, ComputedValue> {
+        defs.definitions()
+            .iter()
+            .map(|d| {
+                let v = match self.computed.get(d.name()) {
+                    Some(st) => st.value(now),
+                    None => d.new_state().value(now),
+                };
+                (d.name().to_owned(), v)
+            })
+            .collect()
     }
 
     /// A trait's current value.
@@ -194,6 +253,11 @@ pub struct Cdp<S: ProfileStore = InMemoryProfileStore> {
     /// `identify` traits by message id, kept so that a recomputed profile's traits
     /// are rebuilt exactly from the events it now holds.
     identify_log: HashMap<String, (DateTime<Utc>, Map<String, Value>), foldhash::fast::RandomState>,
+    /// The computed-trait definitions.
+    computed: ComputedTraits,
+    /// Events that matched a computed-trait definition, by message id, kept so that
+    /// recomputed profiles' states are rebuilt exactly.
+    event_log: HashMap<String, TraitEvent, foldhash::fast::RandomState>,
 }
 
 impl<S: ProfileStore> Cdp<S> {
@@ -202,12 +266,45 @@ impl<S: ProfileStore> Cdp<S> {
     /// # Errors
     /// [`Error::InvalidConfig`] for a window that is not positive or exceeds ten years.
     pub fn new(config: IdentityConfig, dedup_window: TimeDelta, store: S) -> Result<Self> {
+        Self::with_computed_traits(config, dedup_window, store, ComputedTraits::default())
+    }
+
+    /// A CDP that also maintains the given computed traits on every profile.
+    ///
+    /// # Errors
+    /// [`Error::InvalidConfig`] for a window that is not positive or exceeds ten years.
+    pub fn with_computed_traits(
+        config: IdentityConfig,
+        dedup_window: TimeDelta,
+        store: S,
+        computed: ComputedTraits,
+    ) -> Result<Self> {
         Ok(Cdp {
             dedup: Deduplicator::new(dedup_window)?,
             graph: IdentityGraph::new(config),
             store,
             identify_log: HashMap::default(),
+            computed,
+            event_log: HashMap::default(),
         })
+    }
+
+    /// The computed-trait definitions.
+    #[must_use]
+    pub fn computed_traits(&self) -> &ComputedTraits {
+        &self.computed
+    }
+
+    /// The values of every computed trait of a profile at `now`.
+    ///
+    /// # Errors
+    /// [`Error::NotFound`] for an unknown profile; store errors.
+    pub fn computed_values(
+        &self,
+        id: &ProfileId,
+        now: DateTime<Utc>,
+    ) -> Result<BTreeMap<String, ComputedValue>> {
+        Ok(self.profile(id)?.computed_values(&self.computed, now))
     }
 
     /// The identity graph.
@@ -255,6 +352,14 @@ impl<S: ProfileStore> Cdp<S> {
                 (message.timestamp, message.traits.clone()),
             );
         }
+        let event = if self.computed.is_empty() {
+            None
+        } else {
+            TraitEvent::from_message(message).filter(|e| self.computed.matches(e))
+        };
+        if let Some(e) = &event {
+            self.event_log.insert(e.message_id.clone(), e.clone());
+        }
         if let Some(r) = &resolution.recomputed {
             self.rebuild(&r.profiles, &r.retired)?;
         } else if let Some(pid) = &resolution.profile {
@@ -269,6 +374,9 @@ impl<S: ProfileStore> Cdp<S> {
             }
             if message.kind == MessageType::Identify {
                 profile.apply_traits(&message.traits, message.timestamp, &message.message_id);
+            }
+            if let Some(e) = &event {
+                profile.apply_event(&self.computed, e);
             }
             self.store.put(profile)?;
         }
@@ -309,6 +417,9 @@ impl<S: ProfileStore> Cdp<S> {
             for link in &explanation.links {
                 if let Some((ts, traits)) = self.identify_log.get(&link.message_id) {
                     profile.apply_traits(traits, *ts, &link.message_id);
+                }
+                if let Some(e) = self.event_log.get(&link.message_id) {
+                    profile.apply_event(&self.computed, e);
                 }
             }
             self.store.put(profile)?;
