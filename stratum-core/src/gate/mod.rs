@@ -133,7 +133,7 @@ pub(crate) struct Judgement {
 }
 
 /// A verdict and the state change it implies (applied only once recorded).
-struct Judged<'s> {
+struct Judged {
     status: HealthStatus,
     state: HysteresisState,
     scope_state: Option<HysteresisState>,
@@ -143,27 +143,9 @@ struct Judged<'s> {
     violations: Vec<crate::guardrails::Violation>,
     mode: EnforcementMode,
     effect: Option<ViolationEffect>,
-    live: Option<&'s Override>,
+    /// Index into the gate's overrides of the one that applies.
+    live: Option<usize>,
     policy_stop: bool,
-}
-
-impl Judged<'_> {
-    /// Drops the borrow of the gate's overrides so the state can be applied.
-    fn detach(self) -> Judged<'static> {
-        Judged {
-            status: self.status,
-            state: self.state,
-            scope_state: self.scope_state,
-            gate: self.gate,
-            outcome: self.outcome,
-            automated: self.automated,
-            violations: self.violations,
-            mode: self.mode,
-            effect: self.effect,
-            live: None,
-            policy_stop: self.policy_stop,
-        }
-    }
 }
 
 /// What the inputs digest covers.
@@ -410,7 +392,6 @@ impl TrustGate {
             AuditEvent::Decision(Box::new(decision.clone())),
             inputs,
         )?;
-        let j = j.detach();
         self.apply(&health.scope, action, now, &j);
         Ok(decision)
     }
@@ -424,7 +405,7 @@ impl TrustGate {
         action: &ProposedAction,
         now: DateTime<Utc>,
     ) -> Result<Judgement> {
-        let j = self.judge_validated(view, action, now)?.detach();
+        let j = self.judge_validated(view, action, now)?;
         self.apply(view.scope, action, now, &j);
         Ok(Judgement {
             gate: j.gate,
@@ -452,13 +433,7 @@ impl TrustGate {
         }
     }
 
-    fn apply(
-        &mut self,
-        scope: &Scope,
-        action: &ProposedAction,
-        now: DateTime<Utc>,
-        j: &Judged<'_>,
-    ) {
+    fn apply(&mut self, scope: &Scope, action: &ProposedAction, now: DateTime<Utc>, j: &Judged) {
         if let Some(s) = &j.scope_state {
             match self.hysteresis.get_mut(scope) {
                 Some(slot) => *slot = *s,
@@ -481,24 +456,24 @@ impl TrustGate {
     }
 
     /// The verdict, without the explanation.
-    fn judge<'s>(
-        &'s self,
+    fn judge(
+        &self,
         view: &HealthView<'_>,
         action: &ProposedAction,
         now: DateTime<Utc>,
-    ) -> Result<Judged<'s>> {
+    ) -> Result<Judged> {
         action.validate()?;
         self.judge_validated(view, action, now)
     }
 
     /// [`TrustGate::judge`] for an action already validated (backtests validate
     /// every action of a step before judging any).
-    fn judge_validated<'s>(
-        &'s self,
+    fn judge_validated(
+        &self,
         view: &HealthView<'_>,
         action: &ProposedAction,
         now: DateTime<Utc>,
-    ) -> Result<Judged<'s>> {
+    ) -> Result<Judged> {
         finite_in(observation_err, "health.score", view.score, 0.0, 100.0)?;
         finite_in(
             observation_err,
@@ -553,7 +528,7 @@ impl TrustGate {
         } else {
             self.overrides
                 .iter()
-                .find(|o| o.applies(&action.target, action.kind.tag(), now))
+                .position(|o| o.applies(&action.target, action.kind.tag(), now))
         };
         let effect = (!violations.is_empty()).then_some(match (mode, live) {
             (EnforcementMode::Advisory, _) => ViolationEffect::WouldBlock,
@@ -589,7 +564,7 @@ impl TrustGate {
         action: &ProposedAction,
         now: DateTime<Utc>,
         inputs_digest: Digest,
-    ) -> Result<(Decision, Judged<'_>)> {
+    ) -> Result<(Decision, Judged)> {
         let view = HealthView::of_report(health);
         let j = self.judge(&view, action, now)?;
         let decision = self.explain(health, action, now, inputs_digest, &j);
@@ -603,7 +578,7 @@ impl TrustGate {
         action: &ProposedAction,
         now: DateTime<Utc>,
         inputs_digest: Digest,
-        j: &Judged<'_>,
+        j: &Judged,
     ) -> Decision {
         let cfg = &self.config;
         let hcfg = cfg.hysteresis();
@@ -680,7 +655,7 @@ impl TrustGate {
         }
         let mut override_applied = None;
         if let Some(effect) = j.effect {
-            match (effect, j.live) {
+            match (effect, j.live.and_then(|i| self.overrides.get(i))) {
                 (ViolationEffect::Waived, Some(o)) => {
                     reasons.push(Reason {
                         severity: Severity::Warning,
