@@ -8,6 +8,7 @@
 //! [`FieldWarning`] and the caller drops that one field (D2).
 
 mod countries;
+mod numbering;
 mod phone;
 mod rules;
 mod states;
@@ -711,12 +712,15 @@ fn detect_hash(s: &str) -> Option<HashKind> {
 /// Lowercase hex of a digest.
 pub(crate) fn hex(bytes: &[u8; 32]) -> String {
     const DIGITS: &[u8; 16] = b"0123456789abcdef";
-    let mut out = String::with_capacity(64);
-    for b in bytes {
-        out.push(char::from(DIGITS[usize::from(b >> 4)]));
-        out.push(char::from(DIGITS[usize::from(b & 0x0f)]));
+    let mut out = [0u8; 64];
+    for (pair, b) in out.chunks_exact_mut(2).zip(bytes) {
+        pair[0] = DIGITS[usize::from(b >> 4)];
+        pair[1] = DIGITS[usize::from(b & 0x0f)];
     }
-    out
+    // Always ASCII; the check is a few vector instructions.
+    std::str::from_utf8(&out)
+        .map(str::to_owned)
+        .unwrap_or_default()
 }
 
 /// 64 hex digits (checked by [`detect_hash`]) into bytes.

@@ -1,12 +1,15 @@
 //! Phone numbers: parsed with libphonenumber metadata (the `phonenumber` crate),
 //! formatted as E.164 (PLATFORMS.md §1 "Phones", D3).
 
+use std::borrow::Cow;
+use std::fmt::Write as _;
 use std::str::FromStr as _;
 
 use phonenumber::country;
 use serde::{Deserialize, Serialize};
 
 use super::WarningCode;
+use super::numbering;
 use crate::error::{Error, Result};
 
 /// How national phone numbers (no `+` or `00`) are read. There is deliberately no
@@ -30,6 +33,8 @@ impl PhoneRegion {
 #[derive(Clone, Debug)]
 pub(crate) struct PhoneParser {
     region: Option<country::Id>,
+    /// The region's entry in the compiled numbering plan.
+    plan: Option<usize>,
 }
 
 type Outcome = Result<String, (WarningCode, String)>;
@@ -52,16 +57,30 @@ impl PhoneParser {
                             ),
                         )
                     })?;
-                Some(id)
+                Some((id, upper))
             }
         };
-        Ok(Self { region })
+        Ok(match region {
+            None => Self {
+                region: None,
+                plan: None,
+            },
+            Some((id, upper)) => Self {
+                region: Some(id),
+                plan: numbering::region_index(&upper),
+            },
+        })
     }
 
     /// E.164 digits, with a leading `+` when `plus` is set.
     pub(crate) fn normalize(&self, text: &str, plus: bool) -> Outcome {
         let number = strip_extension(text);
-        if number.chars().any(char::is_alphabetic) {
+        let letters = if number.is_ascii() {
+            number.bytes().any(|b| b.is_ascii_alphabetic())
+        } else {
+            number.chars().any(char::is_alphabetic)
+        };
+        if letters {
             return Err((
                 WarningCode::PhoneLetters,
                 "letters in a phone number; vanity numbers are not converted (D3)".into(),
@@ -69,25 +88,39 @@ impl PhoneParser {
         }
         let body = number.trim_start_matches(|c: char| c == '(' || c.is_whitespace());
         let international = if let Some(rest) = body.strip_prefix("00") {
-            Some(format!("+{rest}"))
+            Some(Cow::Owned(format!("+{rest}")))
         } else if body.starts_with('+') {
-            Some(body.to_owned())
+            Some(Cow::Borrowed(body))
         } else {
             None
         };
-        let parsed = match (&international, self.region) {
-            (Some(n), _) => phonenumber::parse(None, n),
-            (None, Some(region)) => phonenumber::parse(Some(region), number),
-            (None, None) => {
-                return Err((
-                    WarningCode::PhoneNoCountryCode,
-                    "a national number without `+` or `00` under `require_international`".into(),
-                ));
+        if international.is_none() && self.region.is_none() {
+            return Err((
+                WarningCode::PhoneNoCountryCode,
+                "a national number without `+` or `00` under `require_international`".into(),
+            ));
+        }
+        let invalid = |why: &str| (WarningCode::InvalidPhone, why.to_owned());
+        // The metadata's own parser, for what the compiled fast path leaves to it.
+        let slow = || match &international {
+            Some(n) => phonenumber::parse(None, n.as_ref()),
+            None => phonenumber::parse(self.region, number),
+        };
+        let parsed = match numbering::parse(international.as_deref(), number, self.plan) {
+            Some(parsed) => parsed,
+            None => {
+                let n = slow().map_err(|_| invalid("not a phone number"))?;
+                numbering::Parsed {
+                    code: n.code().value(),
+                    national: n.national().to_string(),
+                }
             }
         };
-        let invalid = |why: &str| (WarningCode::InvalidPhone, why.to_owned());
-        let parsed = parsed.map_err(|_| invalid("not a phone number"))?;
-        if !phonenumber::is_valid(&parsed) {
+        let valid = match numbering::is_valid(&parsed) {
+            Some(valid) => valid,
+            None => slow().is_ok_and(|n| phonenumber::is_valid(&n)),
+        };
+        if !valid {
             return Err(invalid(
                 "not a valid number for its region in the numbering-plan metadata",
             ));
@@ -96,12 +129,8 @@ impl PhoneParser {
         if plus {
             out.push('+');
         }
-        out.push_str(&parsed.code().value().to_string());
-        let national = parsed.national();
-        for _ in 0..national.zeros() {
-            out.push('0');
-        }
-        out.push_str(&national.value().to_string());
+        let _ = write!(out, "{}", parsed.code);
+        out.push_str(&parsed.national);
         let digits = out.bytes().filter(u8::is_ascii_digit).count();
         if digits > 15 {
             return Err(invalid("more than 15 digits"));

@@ -41,13 +41,13 @@ fn lower(s: &str) -> String {
 /// remove `.` and `+suffix` from the local part of gmail.com/googlemail.com (D22).
 pub(crate) fn email(text: &str, gmail: bool) -> Outcome {
     let mut s: String = if text.is_ascii() {
-        let mut s = String::with_capacity(text.len());
-        for b in text.bytes() {
-            if !b.is_ascii_whitespace() {
-                s.push(char::from(b.to_ascii_lowercase()));
-            }
-        }
-        s
+        let bytes: Vec<u8> = text
+            .bytes()
+            .filter(|b| !b.is_ascii_whitespace())
+            .map(|b| b.to_ascii_lowercase())
+            .collect();
+        // ASCII in, ASCII out.
+        String::from_utf8(bytes).unwrap_or_default()
     } else {
         lower(text).chars().filter(|c| !c.is_whitespace()).collect()
     };
@@ -99,11 +99,22 @@ fn valid_domain(domain: &str) -> bool {
 pub(crate) fn name(text: &str) -> Outcome {
     let s: String = lower(text)
         .chars()
-        .filter(|c| {
-            !c.is_whitespace() && c.general_category_group() != GeneralCategoryGroup::Punctuation
-        })
+        .filter(|c| !c.is_whitespace() && !is_punctuation(*c))
         .collect();
     non_empty(s)
+}
+
+/// The ASCII characters of the Unicode punctuation categories (Pc, Pd, Ps, Pe,
+/// Pi, Pf, Po); `$+<=>^`|~` are symbols, not punctuation.
+const ASCII_PUNCTUATION: &[u8] = b"!\"#%&'()*,-./:;?@[\\]_{}";
+
+/// Unicode general category group Punctuation, with a table for ASCII.
+fn is_punctuation(c: char) -> bool {
+    if c.is_ascii() {
+        ASCII_PUNCTUATION.contains(&(c as u8))
+    } else {
+        c.general_category_group() == GeneralCategoryGroup::Punctuation
+    }
 }
 
 const NAME_PREFIXES: [&str; 5] = ["mr", "mrs", "ms", "miss", "dr"];
@@ -360,5 +371,22 @@ pub(crate) fn fbc(text: &str) -> Outcome {
             WarningCode::InvalidClickId,
             "expected fb.<n>.<ms>.<fbclid>; build it from a bare fbclid with `meta::fbc_from_fbclid`",
         )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_ascii_punctuation_table_is_the_unicode_category() {
+        for b in 0u8..=127 {
+            let c = char::from(b);
+            assert_eq!(
+                is_punctuation(c),
+                c.general_category_group() == GeneralCategoryGroup::Punctuation,
+                "{c:?}"
+            );
+        }
     }
 }

@@ -1,0 +1,658 @@
+//! A compiled view of the libphonenumber metadata shipped in the `phonenumber`
+//! crate, and a fast path for the common shapes of phone numbers.
+//!
+//! The `phonenumber` crate keeps its patterns in a shared least-recently-used
+//! cache of 100 compiled regular expressions behind a mutex, and its parser
+//! allocates at every step; parsing one number costs ~20 µs. This module compiles
+//! each region's patterns once (lazily, per region) and reads plain
+//! digit-and-punctuation numbers with a few anchored matches, giving the same
+//! country code and national number as [`phonenumber::parse`] and the same
+//! validity as [`phonenumber::is_valid`] — the tests compare both on every example
+//! number of every region and on generated numbers. Anything outside the shapes
+//! handled here (letters, RFC 3966 parameters, international dialling prefixes
+//! such as `011`, unusual punctuation, error cases) returns `None` and is parsed by
+//! the crate itself.
+
+use std::borrow::Cow;
+use std::collections::HashMap;
+use std::sync::OnceLock;
+
+use phonenumber::metadata::{DATABASE, Descriptor, Metadata};
+use regex::{Regex, RegexBuilder, RegexSet, RegexSetBuilder};
+
+/// Highest ITU-T E.164 country calling code.
+const MAX_CODE: u16 = 999;
+/// Minimum and maximum national significant number lengths of the metadata's
+/// parser.
+const MIN_NSN: usize = 2;
+const MAX_NSN: usize = 17;
+
+/// A parsed number: country calling code and national significant number
+/// (digits, leading zeros kept).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct Parsed {
+    pub(crate) code: u16,
+    pub(crate) national: String,
+}
+
+/// One metadata entry and its lazily compiled patterns.
+struct Plan {
+    meta: &'static Metadata,
+    compiled: OnceLock<Option<Compiled>>,
+}
+
+/// A region's patterns, compiled with the same flags as the metadata's own
+/// (`ignore_whitespace`), anchored where the metadata matches at the start.
+struct Compiled {
+    general: Regex,
+    /// Every number-type descriptor (fixed line, mobile, toll free, …), anchored.
+    types: RegexSet,
+    /// The possible lengths of each descriptor in `types` (empty: any length).
+    type_lengths: Vec<&'static [u16]>,
+    leading_digits: Option<Regex>,
+    /// Anchored: whether the international dialling prefix starts the number.
+    international_prefix: Option<Regex>,
+    /// The national prefix pattern as written, for its captures and replacement,
+    /// and anchored, to test cheaply whether it applies at all.
+    national_prefix_for_parsing: Option<(Regex, Regex)>,
+}
+
+/// Regions per calling code.
+struct CodeEntry {
+    /// Plan index per region of the code, in metadata order; `None` for an id
+    /// the metadata cannot resolve.
+    regions: Vec<Option<usize>>,
+    /// The single non-geographic entity (`001`) of the code, when that is all the
+    /// code has.
+    non_geographic: Option<usize>,
+    /// Whether every region of the code compiled (set on first use).
+    compiled: OnceLock<bool>,
+}
+
+struct Table {
+    plans: Vec<Plan>,
+    /// Indexed by calling code.
+    codes: Vec<Option<CodeEntry>>,
+    regions: HashMap<&'static str, usize>,
+}
+
+fn table() -> &'static Table {
+    static TABLE: OnceLock<Table> = OnceLock::new();
+    TABLE.get_or_init(build_table)
+}
+
+fn build_table() -> Table {
+    // `Database::iter` yields one entry per region id, so only one of the
+    // non-geographic entities (all `001`); collect them per calling code instead.
+    let mut metas: Vec<&'static Metadata> = Vec::new();
+    let mut pointer_index: HashMap<usize, usize> = HashMap::new();
+    for code in 1..=MAX_CODE {
+        for meta in DATABASE.by_code(&code).into_iter().flatten() {
+            let key = std::ptr::from_ref(meta) as usize;
+            if let std::collections::hash_map::Entry::Vacant(slot) = pointer_index.entry(key) {
+                slot.insert(metas.len());
+                metas.push(meta);
+            }
+        }
+    }
+    let lookup = |meta: Option<&'static Metadata>| {
+        meta.and_then(|m| {
+            pointer_index
+                .get(&(std::ptr::from_ref(m) as usize))
+                .copied()
+        })
+    };
+    let mut codes: Vec<Option<CodeEntry>> = (0..=MAX_CODE).map(|_| None).collect();
+    let mut regions = HashMap::new();
+    for code in 1..=MAX_CODE {
+        let Some(ids) = DATABASE.region(&code) else {
+            continue;
+        };
+        let non_geographic = if ids.len() == 1 && ids[0] == "001" {
+            lookup(
+                DATABASE
+                    .by_code(&code)
+                    .and_then(|metas| metas.into_iter().next()),
+            )
+        } else {
+            None
+        };
+        let mut entry = Vec::with_capacity(ids.len());
+        for id in ids {
+            let resolved = id
+                .parse::<phonenumber::country::Id>()
+                .ok()
+                .and_then(|_| lookup(DATABASE.by_id(id)));
+            if let Some(i) = resolved {
+                regions.insert(metas[i].id(), i);
+            }
+            entry.push(resolved);
+        }
+        codes[usize::from(code)] = Some(CodeEntry {
+            regions: entry,
+            non_geographic,
+            compiled: OnceLock::new(),
+        });
+    }
+    Table {
+        plans: metas
+            .into_iter()
+            .map(|meta| Plan {
+                meta,
+                compiled: OnceLock::new(),
+            })
+            .collect(),
+        codes,
+        regions,
+    }
+}
+
+/// `pattern` compiled as the metadata compiles it; `anchored` wraps it so that it
+/// only matches at the start. `None` when the pattern would not survive the
+/// wrapping (a `#` comment under `ignore_whitespace` would swallow the
+/// closing parenthesis) or does not compile.
+fn compile(pattern: &str, anchored: bool) -> Option<Regex> {
+    if pattern.contains('#') {
+        return None;
+    }
+    let source = if anchored {
+        Cow::Owned(format!("^(?:{pattern})"))
+    } else {
+        Cow::Borrowed(pattern)
+    };
+    RegexBuilder::new(&source)
+        .ignore_whitespace(true)
+        .build()
+        .ok()
+}
+
+fn compile_plan(meta: &'static Metadata) -> Option<Compiled> {
+    let d = meta.descriptors();
+    let types: Vec<&'static Descriptor> = [
+        d.premium_rate(),
+        d.toll_free(),
+        d.shared_cost(),
+        d.voip(),
+        d.personal_number(),
+        d.pager(),
+        d.uan(),
+        d.voicemail(),
+        d.fixed_line(),
+        d.mobile(),
+    ]
+    .into_iter()
+    .flatten()
+    .collect();
+    let mut sources = Vec::with_capacity(types.len());
+    for t in &types {
+        let pattern = t.national_number().as_str();
+        if pattern.contains('#') {
+            return None;
+        }
+        sources.push(format!("^(?:{pattern})"));
+    }
+    let types_set = RegexSetBuilder::new(&sources)
+        .ignore_whitespace(true)
+        .build()
+        .ok()?;
+    let optional = |r: Option<&str>, anchored: bool| match r {
+        None => Some(None),
+        Some(r) => compile(r, anchored).map(Some),
+    };
+    Some(Compiled {
+        general: compile(d.general().national_number().as_str(), true)?,
+        types: types_set,
+        type_lengths: types.iter().map(|t| t.possible_length()).collect(),
+        leading_digits: optional(meta.leading_digits().map(|r| r.as_str()), true)?,
+        international_prefix: optional(meta.international_prefix().map(|r| r.as_str()), true)?,
+        national_prefix_for_parsing: match meta.national_prefix_for_parsing() {
+            None => None,
+            Some(r) => Some((compile(r.as_str(), false)?, compile(r.as_str(), true)?)),
+        },
+    })
+}
+
+impl Table {
+    fn code(&self, code: u16) -> Option<&CodeEntry> {
+        self.codes.get(usize::from(code))?.as_ref()
+    }
+
+    fn plan(&self, index: usize) -> Option<(&'static Metadata, &Compiled)> {
+        let plan = self.plans.get(index)?;
+        let compiled = plan
+            .compiled
+            .get_or_init(|| compile_plan(plan.meta))
+            .as_ref()?;
+        Some((plan.meta, compiled))
+    }
+}
+
+/// The metadata's `Descriptor::is_match`: a possible length (when lengths are
+/// listed) and a match of the pattern at the start.
+fn matches(lengths: &[u16], pattern: &Regex, value: &str) -> bool {
+    (lengths.is_empty() || lengths.contains(&(value.len() as u16))) && pattern.is_match(value)
+}
+
+fn general_match(meta: &Metadata, c: &Compiled, value: &str) -> bool {
+    matches(
+        meta.descriptors().general().possible_length(),
+        &c.general,
+        value,
+    )
+}
+
+/// Whether the number has a type (fixed line, mobile, …) in this region: the
+/// metadata's `number_type(..) != Unknown`.
+fn has_type(meta: &Metadata, c: &Compiled, value: &str) -> bool {
+    if !general_match(meta, c, value) {
+        return false;
+    }
+    let len = value.len() as u16;
+    if !c
+        .type_lengths
+        .iter()
+        .any(|l| l.is_empty() || l.contains(&len))
+    {
+        return false;
+    }
+    c.types.matches(value).iter().any(|i| {
+        let lengths = c.type_lengths[i];
+        lengths.is_empty() || lengths.contains(&len)
+    })
+}
+
+#[derive(PartialEq, Eq)]
+enum Length {
+    Possible,
+    TooShort,
+    Other,
+}
+
+/// The metadata's length classification against the general descriptor.
+fn length(meta: &Metadata, value: &str) -> Length {
+    let general = meta.descriptors().general();
+    let possible = general.possible_length();
+    let len = value.len() as u16;
+    let (Some(&min), Some(&max)) = (possible.first(), possible.last()) else {
+        return Length::Other;
+    };
+    if general.possible_local_length().contains(&len) || len == min {
+        Length::Possible
+    } else if len < min {
+        Length::TooShort
+    } else if len > max {
+        Length::Other
+    } else if possible.contains(&len) {
+        Length::Possible
+    } else {
+        Length::Other
+    }
+}
+
+/// The region whose metadata describes `national` under `code`: a plan index, and
+/// whether the number is already known to have a type there; `None` when no
+/// region claims it.
+fn source_for(t: &Table, code: u16, national: &str) -> Option<(usize, bool)> {
+    let entry = t.code(code)?;
+    if entry.regions.len() == 1 {
+        return entry
+            .non_geographic
+            .or(entry.regions[0])
+            .map(|region| (region, false));
+    }
+    for &region in &entry.regions {
+        let region = region?;
+        let (meta, c) = t.plan(region)?;
+        match &c.leading_digits {
+            Some(leading) => {
+                if leading.is_match(national) {
+                    return Some((region, false));
+                }
+            }
+            None => {
+                if has_type(meta, c, national) {
+                    return Some((region, true));
+                }
+            }
+        }
+    }
+    None
+}
+
+/// Whether `national` is a valid number under `code` (the metadata's
+/// `is_valid`); `None` when a pattern could not be compiled here.
+pub(crate) fn is_valid(parsed: &Parsed) -> Option<bool> {
+    let t = table();
+    let Some((index, known)) = source_for_checked(t, parsed.code, &parsed.national)? else {
+        return Some(false);
+    };
+    let (meta, c) = t.plan(index)?;
+    Some(known || has_type(meta, c, &parsed.national))
+}
+
+/// `source_for`, distinguishing "no region" (`Some(None)`) from "a region's
+/// patterns could not be compiled" (`None`).
+fn source_for_checked(t: &Table, code: u16, national: &str) -> Option<Option<(usize, bool)>> {
+    let Some(entry) = t.code(code) else {
+        return Some(None);
+    };
+    let compiled = entry.compiled.get_or_init(|| {
+        entry
+            .regions
+            .iter()
+            .flatten()
+            .chain(&entry.non_geographic)
+            .all(|region| t.plan(*region).is_some())
+    });
+    if !compiled {
+        return None;
+    }
+    Some(source_for(t, code, national))
+}
+
+/// The plan index of a region such as `GB`, when the metadata knows it.
+pub(crate) fn region_index(id: &str) -> Option<usize> {
+    table().regions.get(id).copied()
+}
+
+/// Strips a national (trunk) prefix as the metadata's parser does.
+fn national_number<'a>(meta: &Metadata, c: &Compiled, national: &'a str) -> Cow<'a, str> {
+    let Some((parsing, at_start)) = &c.national_prefix_for_parsing else {
+        return Cow::Borrowed(
+            meta.national_prefix()
+                .and_then(|prefix| national.strip_prefix(prefix))
+                .unwrap_or(national),
+        );
+    };
+    // A leftmost match starts at 0 exactly when the anchored pattern matches.
+    if !at_start.is_match(national) {
+        return Cow::Borrowed(national);
+    }
+    let Some(captures) = parsing.captures(national) else {
+        return Cow::Borrowed(national);
+    };
+    let Some(whole) = captures.get(0) else {
+        return Cow::Borrowed(national);
+    };
+    if whole.start() != 0 {
+        return Cow::Borrowed(national);
+    }
+    let last = captures.get(captures.len() - 1);
+    match (meta.national_prefix_transform_rule(), last) {
+        (Some(rule), Some(_)) => {
+            let viable = general_match(meta, c, national);
+            let transformed = parsing.replace(national, rule).into_owned();
+            if viable && !general_match(meta, c, &transformed) {
+                Cow::Borrowed(national)
+            } else {
+                Cow::Owned(transformed)
+            }
+        }
+        _ => Cow::Borrowed(&national[whole.end()..]),
+    }
+}
+
+fn is_separator(b: u8) -> bool {
+    matches!(b, b'-' | b'.' | b'(' | b')')
+}
+
+/// The decimal digits of `code`, without allocating.
+fn code_text(code: u16, buffer: &mut [u8; 5]) -> &str {
+    let mut start = buffer.len();
+    let mut rest = code;
+    loop {
+        start -= 1;
+        buffer[start] = b'0' + (rest % 10) as u8;
+        rest /= 10;
+        if rest == 0 {
+            break;
+        }
+    }
+    std::str::from_utf8(&buffer[start..]).unwrap_or_default()
+}
+
+fn digits_of(s: &str) -> String {
+    s.bytes()
+        .filter(u8::is_ascii_digit)
+        .map(char::from)
+        .collect()
+}
+
+/// Parses `number` (extension already removed, no letters) the way
+/// `phonenumber::parse` does, for the shapes this module handles; `None` for
+/// anything else, including every input the crate would reject.
+///
+/// `international` is the number with a leading `+` when the caller read it as
+/// international (`+…` or `00…`); otherwise `region` is the plan index of the
+/// configured default region.
+pub(crate) fn parse(
+    international: Option<&str>,
+    number: &str,
+    region: Option<usize>,
+) -> Option<Parsed> {
+    let t = table();
+    let (code, digits, meta) = match international {
+        Some(n) => {
+            let rest = n.strip_prefix('+')?;
+            if !rest
+                .bytes()
+                .all(|b| b.is_ascii_digit() || b == b' ' || is_separator(b))
+            {
+                return None;
+            }
+            let first_separator = rest.bytes().position(is_separator);
+            let (code, national) = match first_separator {
+                // RFC 3966 reading: the code runs up to the first separator.
+                Some(i) if i > 0 && !rest.contains(' ') => {
+                    let national = digits_of(&rest[i..]);
+                    if national.len() < 3 || i > 3 {
+                        return None;
+                    }
+                    let code: u16 = rest[..i].parse().ok()?;
+                    t.code(code)?;
+                    (code, national)
+                }
+                _ => {
+                    let all = digits_of(rest);
+                    if all.len() < 3 || all.starts_with('0') {
+                        return None;
+                    }
+                    let (code, len) = (1..=3).find_map(|len| {
+                        let code: u16 = all[..len].parse().ok()?;
+                        t.code(code).is_some().then_some((code, len))
+                    })?;
+                    (code, all[len..].to_owned())
+                }
+            };
+            let meta = source_for_checked(t, code, national.trim_start_matches('0'))?;
+            (code, national, meta.map(|(region, _)| region))
+        }
+        None => {
+            let index = region?;
+            if !number
+                .bytes()
+                .all(|b| b.is_ascii_digit() || b == b' ' || is_separator(b))
+            {
+                return None;
+            }
+            let mut digits = digits_of(number);
+            if digits.len() < 3 {
+                return None;
+            }
+            let (meta, c) = t.plan(index)?;
+            if c.international_prefix
+                .as_ref()
+                .is_some_and(|idd| idd.is_match(&digits))
+            {
+                return None;
+            }
+            let code = meta.country_code();
+            let mut buffer = [0u8; 5];
+            let code_text = code_text(code, &mut buffer);
+            if digits.starts_with(code_text)
+                && (!general_match(meta, c, &digits) || length(meta, &digits) != Length::Possible)
+            {
+                digits.drain(..code_text.len());
+            }
+            (code, digits, Some(index))
+        }
+    };
+    let mut national = digits;
+    if let Some(index) = meta {
+        let (meta, c) = t.plan(index)?;
+        let stripped = national_number(meta, c, &national);
+        let potential = match meta.national_prefix() {
+            Some(prefix) if stripped.starts_with(prefix) => &stripped[prefix.len()..],
+            _ => &stripped[..],
+        };
+        if length(meta, potential) != Length::TooShort && potential.len() != national.len() {
+            national = potential.to_owned();
+        }
+    }
+    if national.len() < MIN_NSN || national.len() >= MAX_NSN || national.bytes().all(|b| b == b'0')
+    {
+        return None;
+    }
+    Some(Parsed { code, national })
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+    use super::*;
+
+    fn slow(region: Option<&str>, text: &str) -> Option<Parsed> {
+        let region = region.map(|r| r.parse::<phonenumber::country::Id>().unwrap());
+        let n = phonenumber::parse(region, text).ok()?;
+        Some(Parsed {
+            code: n.code().value(),
+            national: n.national().to_string(),
+        })
+    }
+
+    fn fast(region: Option<&str>, text: &str) -> Option<Parsed> {
+        match region {
+            None => parse(Some(text), text, None),
+            Some(r) => parse(None, text, Some(region_index(r).unwrap())),
+        }
+    }
+
+    /// Every fast answer equals the crate's; counts how many were fast.
+    fn check(region: Option<&str>, text: &str, fast_count: &mut usize) {
+        if let Some(f) = fast(region, text) {
+            *fast_count += 1;
+            let s = slow(region, text);
+            assert_eq!(Some(&f), s.as_ref(), "{region:?} {text:?}");
+            let crate_valid = phonenumber::is_valid(
+                &phonenumber::parse(region.map(|r| r.parse().unwrap()), text).unwrap(),
+            );
+            assert_eq!(is_valid(&f), Some(crate_valid), "{region:?} {text:?}");
+        }
+    }
+
+    #[test]
+    fn every_example_number_of_every_region_agrees_with_the_metadata_parser() {
+        let mut fast_count = 0;
+        let mut total = 0;
+        for meta in DATABASE.iter() {
+            let d = meta.descriptors();
+            let examples = [
+                d.fixed_line(),
+                d.mobile(),
+                d.toll_free(),
+                d.premium_rate(),
+                d.voip(),
+                d.uan(),
+            ]
+            .into_iter()
+            .flatten()
+            .filter_map(Descriptor::example);
+            let code = meta.country_code();
+            let region =
+                (meta.id() != "001" && region_index(meta.id()).is_some()).then_some(meta.id());
+            for example in examples {
+                let prefix = meta.national_prefix().unwrap_or("");
+                let (a, b) = example.split_at(example.len() / 2);
+                let mut forms = vec![
+                    (None, format!("+{code}{example}")),
+                    (None, format!("+{code} {a} {b}")),
+                    (None, format!("+{code}-{a}-{b}")),
+                    (None, format!("+{code}.{a}.{b}")),
+                    (None, format!("+{code} ({a}) {b}")),
+                ];
+                if let Some(r) = region {
+                    forms.push((Some(r), example.to_owned()));
+                    forms.push((Some(r), format!("{prefix}{example}")));
+                    forms.push((Some(r), format!("({prefix}{a}) {b}")));
+                    forms.push((Some(r), format!("{prefix}{a}-{b}")));
+                    forms.push((Some(r), format!("{code}{example}")));
+                    forms.push((Some(r), format!("{a}.{b}")));
+                }
+                for (region, text) in forms {
+                    total += 1;
+                    check(region, &text, &mut fast_count);
+                }
+            }
+        }
+        eprintln!("fast path: {fast_count} of {total}");
+        // The fast path must carry the bulk of well-formed numbers.
+        assert!(fast_count * 10 > total * 9, "{fast_count} of {total}");
+    }
+
+    #[test]
+    fn validity_agrees_with_the_metadata_on_all_example_numbers_with_changed_digits() {
+        for meta in DATABASE.iter() {
+            let d = meta.descriptors();
+            let code = meta.country_code();
+            for example in [d.fixed_line(), d.mobile(), d.toll_free()]
+                .into_iter()
+                .flatten()
+                .filter_map(Descriptor::example)
+            {
+                for variant in [
+                    example.to_owned(),
+                    format!("{example}1"),
+                    example[..example.len() - 1].to_owned(),
+                    example.replacen(|c: char| c.is_ascii_digit(), "9", 1),
+                    example.replacen(|c: char| c.is_ascii_digit(), "0", 1),
+                ] {
+                    let parsed = Parsed {
+                        code,
+                        national: variant.clone(),
+                    };
+                    let Ok(n) = phonenumber::parse(None, format!("+{code}{variant}")) else {
+                        continue;
+                    };
+                    if n.national().to_string() != variant || n.code().value() != code {
+                        continue;
+                    }
+                    assert_eq!(
+                        is_valid(&parsed),
+                        Some(phonenumber::is_valid(&n)),
+                        "+{code} {variant}"
+                    );
+                }
+            }
+        }
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(600))]
+
+        #[test]
+        fn generated_numbers_agree_with_the_metadata_parser(
+            region in proptest::sample::select(vec!["US", "GB", "DE", "FR", "IT", "AR", "MX", "BR", "IN", "AU", "JP", "RU", "NZ", "CA"]),
+            text in "[+(]?[0-9]{1,4}[ .()-]?[0-9]{0,4}[ .()-]?[0-9]{0,5}[ )-]?[0-9]{0,4}",
+            international in proptest::bool::ANY,
+        ) {
+            let mut fast_count = 0;
+            if international {
+                let text = format!("+{}", text.trim_start_matches(['+', '(']));
+                check(None, &text, &mut fast_count);
+            } else if !text.contains('+') {
+                check(Some(region), &text, &mut fast_count);
+            }
+        }
+    }
+}
