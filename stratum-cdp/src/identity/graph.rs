@@ -28,6 +28,12 @@
 //! the affected component: the links connected to it through shared identifiers.
 
 use std::collections::{HashMap, HashSet};
+use std::hash::BuildHasher as _;
+
+use hashbrown::HashTable;
+
+/// End of a list in `IdentityGraph::incidence`.
+const NONE: usize = usize::MAX;
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -226,8 +232,9 @@ struct IdentState {
     joined: Option<DateTime<Utc>>,
     /// Latest (canonical order) link touching this identifier.
     last_link: Option<usize>,
-    /// Every link that carried this identifier (accepted or not).
-    links: Vec<usize>,
+    /// Head of the list (in `IdentityGraph::incidence`) of every link that
+    /// carried this identifier, accepted or not.
+    links_head: usize,
     removed: bool,
 }
 
@@ -268,14 +275,23 @@ pub struct IdentityGraph {
     rule_slots: Map<IdentifierKind, usize>,
     /// Per rule slot: the kind and its limit.
     slot_limits: Vec<(IdentifierKind, u32)>,
-    index: Map<Identifier, usize>,
+    /// Hashes for `index` and `by_message`.
+    hasher: foldhash::fast::RandomState,
+    /// Index into `idents` by identifier (the key lives in `idents` only).
+    index: HashTable<usize>,
     idents: Vec<IdentState>,
     links: Vec<LinkState>,
-    by_message: Map<String, usize>,
+    /// Index into `links` by message id (the key lives in `links` only).
+    by_message: HashTable<usize>,
     profiles: Vec<Option<ProfileNode>>,
     free: Vec<usize>,
-    by_id: Map<ProfileId, usize>,
+    /// Index into `profiles` of each live profile by id (the key lives in the node).
+    by_id: HashTable<usize>,
     redirects: Map<ProfileId, ProfileId>,
+    /// (link, next) cells of the per-identifier link lists; `NONE` ends a list.
+    incidence: Vec<(usize, usize)>,
+    /// Reused buffers of `apply_raw`: profiles joined, counts, candidate counts.
+    scratch: (Vec<usize>, Vec<u32>, Vec<u32>),
 }
 
 impl IdentityGraph {
@@ -286,14 +302,17 @@ impl IdentityGraph {
             config,
             rule_slots: Map::default(),
             slot_limits: Vec::new(),
-            index: Map::default(),
+            hasher: foldhash::fast::RandomState::default(),
+            index: HashTable::new(),
             idents: Vec::new(),
             links: Vec::new(),
-            by_message: Map::default(),
+            by_message: HashTable::new(),
             profiles: Vec::new(),
             free: Vec::new(),
-            by_id: Map::default(),
+            by_id: HashTable::new(),
             redirects: Map::default(),
+            incidence: Vec::new(),
+            scratch: Default::default(),
         }
     }
 
@@ -349,7 +368,7 @@ impl IdentityGraph {
             recomputed: None,
             retired: Vec::new(),
         };
-        if let Some(&l) = self.by_message.get(message_id) {
+        if let Some(l) = self.link_index(message_id) {
             res.duplicate = true;
             res.profile = self.profile_of_link(l);
             return res;
@@ -371,11 +390,16 @@ impl IdentityGraph {
         self.links.push(LinkState {
             message_id: message_id.to_owned(),
             timestamp,
-            raw: raw.clone(),
+            raw,
             removed: false,
             outcome: Outcome::default(),
         });
-        self.by_message.insert(message_id.to_owned(), l);
+        let (links, hasher) = (&self.links, &self.hasher);
+        self.by_message
+            .insert_unique(hasher.hash_one(message_id), l, |&j| {
+                hasher.hash_one(links[j].message_id.as_str())
+            });
+        let raw = &self.links[l].raw;
         let in_order = raw.iter().all(|&i| {
             let last = match self.idents[i].profile {
                 Some(p) => self.node(p).map(|n| n.max_link),
@@ -383,13 +407,17 @@ impl IdentityGraph {
             };
             last.is_none_or(|last| self.key_less(last, l))
         });
-        for &i in &raw {
-            self.idents[i].links.push(l);
+        for k in 0..self.links[l].raw.len() {
+            let i = self.links[l].raw[k];
+            let head = self.incidence.len();
+            self.incidence.push((l, self.idents[i].links_head));
+            self.idents[i].links_head = head;
         }
         if in_order {
             self.apply(l);
             res.retired = self.links[l].outcome.merged.clone();
         } else {
+            let raw = self.links[l].raw.clone();
             let r = self.recompute_from(&raw);
             res.retired = r.retired.clone();
             res.recomputed = Some(r);
@@ -417,7 +445,7 @@ impl IdentityGraph {
     /// The profile an identifier belongs to.
     #[must_use]
     pub fn profile_of(&self, id: &Identifier) -> Option<ProfileId> {
-        let &i = self.index.get(id)?;
+        let i = self.ident_index(id)?;
         self.idents[i]
             .profile
             .and_then(|p| self.node(p))
@@ -430,7 +458,7 @@ impl IdentityGraph {
     pub fn canonical(&self, id: &ProfileId) -> Option<ProfileId> {
         let mut cur = id;
         for _ in 0..=self.redirects.len() {
-            if self.by_id.contains_key(cur) {
+            if self.profile_index(cur).is_some() {
                 return Some(cur.clone());
             }
             cur = self.redirects.get(cur)?;
@@ -462,7 +490,12 @@ impl IdentityGraph {
     /// The live profiles' ids, sorted.
     #[must_use]
     pub fn profiles(&self) -> Vec<ProfileId> {
-        let mut ids: Vec<ProfileId> = self.by_id.keys().cloned().collect();
+        let mut ids: Vec<ProfileId> = self
+            .by_id
+            .iter()
+            .filter_map(|&p| self.node(p))
+            .map(|n| n.id.clone())
+            .collect();
         ids.sort();
         ids
     }
@@ -566,7 +599,7 @@ impl IdentityGraph {
     }
 
     fn set_identifier_removed(&mut self, id: &Identifier, removed: bool) -> Result<Recomputed> {
-        let &i = self.index.get(id).ok_or_else(|| Error::NotFound {
+        let i = self.ident_index(id).ok_or_else(|| Error::NotFound {
             what: "identifier",
             id: id.to_string(),
         })?;
@@ -575,13 +608,10 @@ impl IdentityGraph {
     }
 
     fn set_link_removed(&mut self, message_id: &str, removed: bool) -> Result<Recomputed> {
-        let &l = self
-            .by_message
-            .get(message_id)
-            .ok_or_else(|| Error::NotFound {
-                what: "link",
-                id: message_id.to_owned(),
-            })?;
+        let l = self.link_index(message_id).ok_or_else(|| Error::NotFound {
+            what: "link",
+            id: message_id.to_owned(),
+        })?;
         self.links[l].removed = removed;
         let raw = self.links[l].raw.clone();
         Ok(self.recompute_from(&raw))
@@ -589,8 +619,8 @@ impl IdentityGraph {
 
     fn live(&self, id: &ProfileId) -> Result<&ProfileNode> {
         self.canonical(id)
-            .and_then(|c| self.by_id.get(&c))
-            .and_then(|&p| self.node(p))
+            .and_then(|c| self.profile_index(&c))
+            .and_then(|p| self.node(p))
             .ok_or_else(|| Error::NotFound {
                 what: "profile",
                 id: id.0.clone(),
@@ -610,8 +640,49 @@ impl IdentityGraph {
             .map(|n| n.id.clone())
     }
 
+    fn ident_index(&self, id: &Identifier) -> Option<usize> {
+        let idents = &self.idents;
+        self.index
+            .find(self.hasher.hash_one(id), |&i| idents[i].id == *id)
+            .copied()
+    }
+
+    fn profile_index(&self, id: &ProfileId) -> Option<usize> {
+        let profiles = &self.profiles;
+        self.by_id
+            .find(self.hasher.hash_one(id), |&p| {
+                profiles
+                    .get(p)
+                    .and_then(Option::as_ref)
+                    .is_some_and(|n| n.id == *id)
+            })
+            .copied()
+    }
+
+    /// Removes live profile slot `p` from `by_id` (before the slot is emptied).
+    fn forget_profile_index(&mut self, p: usize) {
+        let Some(id) = self.node(p).map(|n| &n.id) else {
+            return;
+        };
+        let hash = self.hasher.hash_one(id);
+        if let Ok(entry) = self.by_id.find_entry(hash, |&q| q == p) {
+            entry.remove();
+        }
+    }
+
+    fn link_index(&self, message_id: &str) -> Option<usize> {
+        let links = &self.links;
+        self.by_message
+            .find(self.hasher.hash_one(message_id), |&l| {
+                links[l].message_id == message_id
+            })
+            .copied()
+    }
+
     fn intern(&mut self, id: Identifier) -> usize {
-        if let Some(&i) = self.index.get(&id) {
+        let hash = self.hasher.hash_one(&id);
+        let idents = &self.idents;
+        if let Some(&i) = self.index.find(hash, |&i| idents[i].id == id) {
             return i;
         }
         let (priority, limit, window) = self.config.rule_window(&id.kind);
@@ -626,17 +697,19 @@ impl IdentityGraph {
         };
         let i = self.idents.len();
         self.idents.push(IdentState {
-            id: id.clone(),
+            id,
             priority,
             window,
             rule,
             profile: None,
             joined: None,
             last_link: None,
-            links: Vec::new(),
+            links_head: NONE,
             removed: false,
         });
-        self.index.insert(id, i);
+        let (idents, hasher) = (&self.idents, &self.hasher);
+        self.index
+            .insert_unique(hash, i, |&j| hasher.hash_one(&idents[j].id));
         i
     }
 
@@ -688,10 +761,14 @@ impl IdentityGraph {
     }
 
     fn apply_raw(&mut self, l: usize, t: DateTime<Utc>, raw: &[usize]) {
-        let mut outcome = Outcome::default();
-        let mut profiles: Vec<usize> = Vec::new();
-        let mut counts: Vec<u32> = Vec::new();
-        let mut next: Vec<u32> = Vec::new();
+        let mut outcome = Outcome {
+            accepted: Vec::with_capacity(raw.len()),
+            ..Outcome::default()
+        };
+        // Scratch buffers kept between calls: no allocation per event.
+        let (mut profiles, mut counts, mut next) = std::mem::take(&mut self.scratch);
+        profiles.clear();
+        counts.clear();
         let mut total: u32 = 0;
         let mut merges: u32 = 0;
         let max_ids = self.config.max_identifiers_per_profile();
@@ -759,6 +836,7 @@ impl IdentityGraph {
         }
         if outcome.accepted.is_empty() {
             self.links[l].outcome = outcome;
+            self.scratch = (profiles, counts, next);
             return;
         }
         let survivor = match profiles.iter().copied().min_by(|&a, &b| {
@@ -778,7 +856,7 @@ impl IdentityGraph {
         } else {
             Vec::new()
         };
-        for p in profiles {
+        for &p in &profiles {
             if p != survivor {
                 let absorbed = self.absorb(survivor, p, l, &via);
                 outcome.merged.push(absorbed);
@@ -798,6 +876,7 @@ impl IdentityGraph {
             n.links.push(l);
         }
         self.links[l].outcome = outcome;
+        self.scratch = (profiles, counts, next);
     }
 
     /// The first per-type limit that `counts` (per rule slot) would break.
@@ -815,8 +894,10 @@ impl IdentityGraph {
 
     fn new_profile(&mut self, founder: usize) -> usize {
         let id = ProfileId(format!("prof:{}", self.links[founder].message_id));
+        self.redirects.remove(&id);
+        let hash = self.hasher.hash_one(&id);
         let node = ProfileNode {
-            id: id.clone(),
+            id,
             founder,
             idents: Vec::new(),
             links: Vec::new(),
@@ -836,17 +917,22 @@ impl IdentityGraph {
                 self.profiles.len() - 1
             }
         };
-        self.redirects.remove(&id);
-        self.by_id.insert(id, p);
+        let (profiles, hasher) = (&self.profiles, &self.hasher);
+        self.by_id.insert_unique(hash, p, |&q| {
+            profiles
+                .get(q)
+                .and_then(Option::as_ref)
+                .map_or(0, |n| hasher.hash_one(&n.id))
+        });
         p
     }
 
     fn absorb(&mut self, survivor: usize, p: usize, l: usize, via: &[Identifier]) -> ProfileId {
+        self.forget_profile_index(p);
         let Some(gone) = self.profiles.get_mut(p).and_then(Option::take) else {
             return ProfileId(String::new());
         };
         self.free.push(p);
-        self.by_id.remove(&gone.id);
         for &i in &gone.idents {
             self.idents[i].profile = Some(survivor);
         }
@@ -891,20 +977,25 @@ impl IdentityGraph {
             if let Some(n) = self.idents[i].profile.and_then(|p| self.node(p)) {
                 stack.extend(n.idents.iter().copied());
             }
-            for &l in &self.idents[i].links {
+            let mut k = self.idents[i].links_head;
+            while let Some(&(l, next)) = self.incidence.get(k) {
                 if seen_links.insert(l) {
                     stack.extend(self.links[l].raw.iter().copied());
                 }
+                k = next;
             }
         }
         // Tear down the old profiles, remembering their members for redirects.
         let mut old: Vec<(ProfileId, Vec<usize>)> = Vec::new();
         for &i in &seen_idents {
             if let Some(p) = self.idents[i].profile
-                && let Some(node) = self.profiles.get_mut(p).and_then(Option::take)
+                && self.node(p).is_some()
             {
+                self.forget_profile_index(p);
+                let Some(node) = self.profiles.get_mut(p).and_then(Option::take) else {
+                    continue;
+                };
                 self.free.push(p);
-                self.by_id.remove(&node.id);
                 old.push((node.id, node.idents));
             }
         }
@@ -924,7 +1015,7 @@ impl IdentityGraph {
         }
         let mut retired = Vec::new();
         for (id, members) in old {
-            if self.by_id.contains_key(&id) {
+            if self.profile_index(&id).is_some() {
                 continue;
             }
             retired.push(id.clone());

@@ -188,14 +188,26 @@ pub enum BlockedPattern {
 }
 
 impl BlockedPattern {
+    /// [`Self::matches`] for an ASCII value that may hold capitals.
+    fn matches_lowercase_ascii(&self, value: &str) -> bool {
+        match self {
+            Self::Glob(_) if value.bytes().any(|b| b.is_ascii_uppercase()) => {
+                self.matches(&value.to_ascii_lowercase())
+            }
+            _ => self.matches(value),
+        }
+    }
+
+    /// Whether the (lower-cased) value matches.
     fn matches(&self, value: &str) -> bool {
         match self {
-            Self::Glob(g) => glob(g.as_bytes(), value.to_ascii_lowercase().as_bytes()),
+            // `glob` folds the pattern's case; the text is lower-cased by the caller.
+            Self::Glob(g) => glob(g.as_bytes(), value.as_bytes()),
             Self::AllZeros => {
-                value.contains('0')
-                    && value
-                        .chars()
-                        .all(|c| matches!(c, '0' | '-' | '_' | ':' | '.' | ' '))
+                value
+                    .bytes()
+                    .all(|c| matches!(c, b'0' | b'-' | b'_' | b':' | b'.' | b' '))
+                    && value.contains('0')
             }
         }
     }
@@ -254,10 +266,21 @@ pub struct IdentityConfig {
     rules: Vec<IdentifierRule>,
     external_default: IdentifierRule,
     blocked_values: BTreeSet<String>,
+    /// Bit `n` set: some blocked value is `n` bytes long (bit 63: 63 or more).
+    /// Derived from `blocked_values`; lets most identifiers skip the lookup.
+    blocked_lengths: u64,
     blocked_patterns: Vec<BlockedPattern>,
     max_identifiers_per_profile: u32,
     max_merges_per_profile: u32,
     required_consent: Option<String>,
+}
+
+fn length_bit(len: usize) -> u64 {
+    1 << len.min(63)
+}
+
+fn length_mask(values: &BTreeSet<String>) -> u64 {
+    values.iter().fold(0, |m, v| m | length_bit(v.len()))
 }
 
 #[derive(Serialize, Deserialize)]
@@ -352,6 +375,9 @@ impl Default for IdentityConfig {
                 .iter()
                 .map(|s| (*s).to_owned())
                 .collect(),
+            blocked_lengths: DEFAULT_BLOCKED_VALUES
+                .iter()
+                .fold(0, |m, v| m | length_bit(v.len())),
             blocked_patterns: vec![BlockedPattern::AllZeros],
             max_identifiers_per_profile: 500,
             max_merges_per_profile: 1_000,
@@ -418,6 +444,7 @@ impl IdentityConfig {
     #[must_use]
     pub fn with_blocked_values<I: IntoIterator<Item = String>>(mut self, values: I) -> Self {
         self.blocked_values = values.into_iter().map(|v| v.to_lowercase()).collect();
+        self.blocked_lengths = length_mask(&self.blocked_values);
         self
     }
 
@@ -480,7 +507,12 @@ impl IdentityConfig {
     }
 
     pub(crate) fn rule_window(&self, kind: &IdentifierKind) -> (u32, u32, Option<TimeDelta>) {
-        let r = self.rule_for(kind);
+        // `rule_for` without building (and cloning the kind into) a rule.
+        let r = match self.rules.iter().find(|r| &r.kind == kind) {
+            Some(r) => r,
+            None if matches!(kind, IdentifierKind::External(_)) => &self.external_default,
+            None => return (u32::MAX, u32::MAX, None),
+        };
         (
             r.priority,
             r.limit,
@@ -512,10 +544,16 @@ impl IdentityConfig {
         if v.is_empty() || v == "+" {
             return true;
         }
+        if v.is_ascii() && self.blocked_lengths & length_bit(v.len()) == 0 {
+            return self
+                .blocked_patterns
+                .iter()
+                .any(|p| p.matches_lowercase_ascii(v));
+        }
         buf.clear();
         buf.extend(v.chars().flat_map(char::to_lowercase));
         self.blocked_values.contains(buf.as_str())
-            || self.blocked_patterns.iter().any(|p| p.matches(v))
+            || self.blocked_patterns.iter().any(|p| p.matches(buf))
     }
 
     /// Whether `value` (already normalised) is blocked, and why.
@@ -525,13 +563,33 @@ impl IdentityConfig {
         if v.is_empty() || v == "+" {
             return Some(BlockReason::Empty);
         }
-        let lower = v.to_lowercase();
-        if self.blocked_values.contains(&lower) {
-            return Some(BlockReason::Value { value: lower });
+        let ascii = v.is_ascii();
+        // ASCII lower-casing keeps the length: most values cannot be blocked values.
+        if ascii && self.blocked_lengths & length_bit(v.len()) == 0 {
+            return self
+                .blocked_patterns
+                .iter()
+                .find(|p| p.matches_lowercase_ascii(v))
+                .map(|p| BlockReason::Pattern { pattern: p.clone() });
+        }
+        // Most values are already lower case: no allocation for them.
+        let lower: std::borrow::Cow<'_, str> = if ascii {
+            if v.bytes().any(|b| b.is_ascii_uppercase()) {
+                std::borrow::Cow::Owned(v.to_ascii_lowercase())
+            } else {
+                std::borrow::Cow::Borrowed(v)
+            }
+        } else {
+            std::borrow::Cow::Owned(v.to_lowercase())
+        };
+        if self.blocked_values.contains(lower.as_ref()) {
+            return Some(BlockReason::Value {
+                value: lower.into_owned(),
+            });
         }
         self.blocked_patterns
             .iter()
-            .find(|p| p.matches(v))
+            .find(|p| p.matches(&lower))
             .map(|p| BlockReason::Pattern { pattern: p.clone() })
     }
 }
@@ -549,6 +607,38 @@ mod tests {
         assert!(!glob(b"a?c", b"abbc"));
         assert!(glob(b"*", b""));
         assert!(glob(b"**a", b"ba"));
+    }
+
+    #[test]
+    fn blocked_values_and_patterns_ignore_case_on_every_path() {
+        let c = IdentityConfig::default()
+            .with_blocked_values(["Test@Example.com".to_owned(), "x".to_owned()])
+            .with_blocked_patterns(vec![BlockedPattern::Glob("*@MAILINATOR.com".into())]);
+        let mut buf = String::new();
+        for (value, blocked) in [
+            ("test@example.com", true),
+            ("TEST@EXAMPLE.COM", true),
+            ("X", true),
+            ("y", false),
+            ("test@example.co", false),
+            ("Someone@Mailinator.COM", true),
+            ("someone@mailinator.com", true),
+            ("someone@mailinator.org", false),
+            ("0000-0000", false),
+            ("ÄBC@MAILINATOR.COM", true),
+        ] {
+            let id = Identifier {
+                kind: IdentifierKind::Email,
+                value: value.to_owned(),
+            };
+            assert_eq!(c.blocked(&id).is_some(), blocked, "{value}");
+            assert_eq!(c.blocked_str(value, &mut buf), blocked, "{value}");
+        }
+        // The default config blocks all-zero ids through its pattern.
+        let d = IdentityConfig::default();
+        assert!(d.blocked_str("0000-0000", &mut buf));
+        assert!(d.blocked_str("NULL", &mut buf));
+        assert!(!d.blocked_str("nulls", &mut buf));
     }
 
     #[test]
