@@ -1,0 +1,120 @@
+//! End-to-end bulk resolution of a tab-separated link file, the Stratum side of
+//! `benches/compare_identity.py`: read the file, resolve every `a<TAB>b` line to
+//! a component label per identifier, and report the wall time, the CPU time of
+//! this thread and the peak resident set, as one JSON object on stdout.
+//!
+//! ```text
+//! cargo run --release -p stratum-benches --bin resolve_tsv -- LINKS.tsv [LABELS.tsv]
+//! ```
+//!
+//! With `LABELS.tsv`, also writes `identifier<TAB>label` lines (after the timing)
+//! so that the partition can be compared with other tools'.
+#![allow(clippy::print_stdout)]
+
+use std::io::Write as _;
+use std::process::ExitCode;
+use std::time::Instant;
+
+use stratum_cdp::bulk::BulkResolver;
+
+/// A `kB` field of `/proc/self/status`, in bytes.
+fn status_kb(field: &str) -> Option<u64> {
+    let s = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = s.lines().find(|l| l.starts_with(field))?;
+    let kb: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kb * 1024)
+}
+
+/// Nanoseconds this thread has spent on a CPU.
+fn cpu_ns() -> Option<u64> {
+    let s = std::fs::read_to_string("/proc/thread-self/schedstat").ok()?;
+    s.split_whitespace().next()?.parse().ok()
+}
+
+/// The `(a, b)` pairs of a TSV file's lines; a line without exactly one tab, or
+/// that is not UTF-8, is an error naming its line number.
+fn pairs(data: &[u8]) -> impl Iterator<Item = Result<(&str, &str), String>> + '_ {
+    data.split(|&b| b == b'\n')
+        .enumerate()
+        .filter(|(_, line)| !line.is_empty())
+        .map(|(n, line)| {
+            let line = line.strip_suffix(b"\r").unwrap_or(line);
+            let line = std::str::from_utf8(line).map_err(|e| format!("line {}: {e}", n + 1))?;
+            let (a, b) = line
+                .split_once('\t')
+                .ok_or_else(|| format!("line {}: expected two tab-separated fields", n + 1))?;
+            if b.contains('\t') {
+                return Err(format!("line {}: more than two fields", n + 1));
+            }
+            Ok((a, b))
+        })
+}
+
+fn run(input: &str, labels: Option<&str>) -> Result<(), String> {
+    let cpu0 = cpu_ns();
+    let t = Instant::now();
+    let data = std::fs::read(input).map_err(|e| format!("reading {input}: {e}"))?;
+    let read_s = t.elapsed().as_secs_f64();
+    let mut r = BulkResolver::new();
+    let mut links = 0u64;
+    let mut error = None;
+    r.add_links(pairs(&data).map_while(|p| match p {
+        Ok(p) => {
+            links += 1;
+            Some(p)
+        }
+        Err(e) => {
+            error = Some(e);
+            None
+        }
+    }))
+    .map_err(|e| e.to_string())?;
+    if let Some(e) = error {
+        return Err(format!("{input}: {e}"));
+    }
+    let components = r.finish();
+    let total_s = t.elapsed().as_secs_f64();
+    let cpu_s = cpu0
+        .zip(cpu_ns())
+        .map(|(a, b)| b.saturating_sub(a) as f64 / 1e9);
+    let peak = status_kb("VmHWM:").unwrap_or(0);
+    println!(
+        "{{\"tool\": \"stratum\", \"links\": {links}, \"identifiers\": {}, \"components\": {}, \"read_s\": {read_s:.3}, \"seconds\": {total_s:.3}, \"cpu_seconds\": {}, \"peak_rss_bytes\": {peak}}}",
+        components.len(),
+        components.component_count(),
+        cpu_s.map_or("null".to_owned(), |c| format!("{c:.3}")),
+    );
+    if let Some(path) = labels {
+        let write = || -> std::io::Result<()> {
+            let mut f = std::io::BufWriter::new(std::fs::File::create(path)?);
+            for (id, label) in components.iter() {
+                match label {
+                    Some(l) => writeln!(f, "{id}\t{l}")?,
+                    None => writeln!(f, "{id}\t")?,
+                }
+            }
+            f.flush()
+        };
+        write().map_err(|e| format!("writing {path}: {e}"))?;
+    }
+    Ok(())
+}
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let (input, labels) = match args.as_slice() {
+        [input] => (input.as_str(), None),
+        [input, labels] => (input.as_str(), Some(labels.as_str())),
+        _ => {
+            eprintln!("usage: resolve_tsv LINKS.tsv [LABELS.tsv]");
+            return ExitCode::from(2);
+        }
+    };
+    match run(input, labels) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("{e}");
+            ExitCode::FAILURE
+        }
+    }
+}
