@@ -377,6 +377,27 @@ audience = {
         "skipped": [1, 2],
         "warnings": [[1, "foreign_hash_format"], [2, "invalid_email"]],
     },
+    # TikTok segment mapping: advertiser "7000000000000000001", audience "1234567",
+    # action add, mobile ad ids as IDFA; `{}` where a member lacks an identifier.
+    "tiktok": {
+        "requests": [
+            {
+                "advertiser_ids": ["7000000000000000001"],
+                "action": "add",
+                "id_schema": ["EMAIL_SHA256", "PHONE_SHA256", "IDFA_SHA256"],
+                "batch_data": [
+                    [
+                        {"id": h(META_EM), "audience_ids": ["1234567"]},
+                        {"id": h("+16505551212"), "audience_ids": ["1234567"]},  # D7
+                        {},
+                    ],
+                    [{}, {}, {"id": h(MADID.lower()), "audience_ids": ["1234567"]}],
+                ],
+            }
+        ],
+        "skipped": [1, 2],
+        "warnings": [[1, "foreign_hash_format"], [2, "invalid_email"]],
+    },
 }
 (HERE / "audience.input.json").write_text(json.dumps({"batch_size": 2, "members": MEMBERS}, indent=2) + "\n")
 for name, expected in audience.items():
