@@ -7,6 +7,7 @@ are written here by hand from PLATFORMS.md §2; every digest is computed with
 Python's hashlib, independently of the Rust implementation. The request layouts are
 PLATFORMS.md §3. Run: python3 testdata/payloads/payloads.py
 """
+import copy
 import hashlib
 import json
 import pathlib
@@ -325,6 +326,24 @@ cases["snapchat"] = (
         "warnings": [[1, "missing_event_id"]],
     },
 )
+
+# Meta Limited Data Use: the meta case with LDU for California on every event.
+meta_in, meta_out = copy.deepcopy(cases["meta"])
+meta_in["data_processing"] = {"options": ["LDU"], "country": 1, "state": 1000}
+for r in meta_out["requests"]:
+    for e in r["data"]:
+        e.update({"data_processing_options": ["LDU"], "data_processing_options_country": 1,
+                  "data_processing_options_state": 1000})
+cases["meta_ldu"] = (meta_in, meta_out)
+
+# Google consent: the google case with request-level consent (user data granted,
+# personalisation denied) and the second event overriding it with user data denied.
+google_in, google_out = copy.deepcopy(cases["google"])
+google_in["consent"] = {"ad_user_data": True, "ad_personalization": False}
+google_in["events"][1]["consent"] = {"ad_user_data": False}
+google_out["requests"][0]["consent"] = {"adUserData": "CONSENT_GRANTED", "adPersonalization": "CONSENT_DENIED"}
+google_out["requests"][0]["events"][1]["consent"] = {"adUserData": "CONSENT_DENIED"}
+cases["google_consent"] = (google_in, google_out)
 
 # Audience uploads (PLATFORMS.md §4): members in, call bodies out, batch size 2.
 MEMBERS = [
