@@ -60,6 +60,35 @@ pub struct ConversionEvent {
     /// The items of the conversion.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub contents: Vec<Content>,
+    /// The person's advertising consent, where it was collected. Google sends it
+    /// as the event's `consent` (overriding the request's); the other platforms
+    /// have no per-event consent field and ignore it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub consent: Option<Consent>,
+}
+
+/// Advertising consent as collected from the person (e.g. a consent banner);
+/// `None` where a purpose was not asked.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Consent {
+    /// Consent to their data being sent for advertising (Google `adUserData`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ad_user_data: Option<bool>,
+    /// Consent to personalised advertising (Google `adPersonalization`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ad_personalization: Option<bool>,
+}
+
+impl Consent {
+    /// Both purposes granted (`true`) or denied (`false`).
+    #[must_use]
+    pub fn all(granted: bool) -> Self {
+        Self {
+            ad_user_data: Some(granted),
+            ad_personalization: Some(granted),
+        }
+    }
 }
 
 impl ConversionEvent {
@@ -80,7 +109,15 @@ impl ConversionEvent {
             value: None,
             currency: None,
             contents: Vec::new(),
+            consent: None,
         }
+    }
+
+    /// Sets the person's advertising consent.
+    #[must_use]
+    pub fn with_consent(mut self, consent: Consent) -> Self {
+        self.consent = Some(consent);
+        self
     }
 
     /// Sets the deduplication id.

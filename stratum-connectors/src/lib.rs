@@ -75,7 +75,7 @@ mod snapchat;
 mod tiktok;
 
 pub use error::{Error, Result, from_json};
-pub use event::{ActionSource, Content, ConversionEvent};
+pub use event::{ActionSource, Consent, Content, ConversionEvent};
 pub use normalize::{
     Context, ExternalIdMode, FieldValue, FieldWarning, HashEncoding, Hashed, Normalized,
     Normalizer, NormalizerConfig, NormalizerConfigBuilder, Origin, PhoneRegion, WarningCode,

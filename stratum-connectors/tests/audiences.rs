@@ -106,3 +106,81 @@ fn golden_google_audience() {
     assert!(audience::google::build(&n, &dest, &many, 10_001).is_err());
     assert!(audience::google::build(&n, &[], &many, 10).is_err());
 }
+
+fn tiktok_target() -> audience::tiktok::Target {
+    audience::tiktok::Target {
+        advertiser_ids: vec!["7000000000000000001".into()],
+        audience_ids: vec!["1234567".into()],
+        ad_id: audience::tiktok::AdIdKind::Idfa,
+    }
+}
+
+#[test]
+fn golden_tiktok_audience() {
+    use audience::tiktok::{Action, AdIdKind, Target};
+    let n = common::normalizer(PhoneRegion::Default("US".into()));
+    let (members, size) = input();
+    let built = audience::tiktok::build(&n, &tiktok_target(), Action::Add, &members, size).unwrap();
+    check(&built, &read("tiktok.audience.expected.json"));
+
+    // Removal and Android ids change only `action` and the schema name.
+    let aaid = Target {
+        ad_id: AdIdKind::Aaid,
+        ..tiktok_target()
+    };
+    let built = audience::tiktok::build(&n, &aaid, Action::Delete, &members, size).unwrap();
+    let body = serde_json::to_value(&built.requests).unwrap();
+    assert_eq!(body[0]["action"], "delete");
+    assert_eq!(
+        body[0]["id_schema"],
+        serde_json::json!(["EMAIL_SHA256", "PHONE_SHA256", "AAID_SHA256"])
+    );
+}
+
+#[test]
+fn tiktok_limits_and_target() {
+    use audience::tiktok::{Action, MAX_RECORDS, Target};
+    let n = common::normalizer(PhoneRegion::Default("US".into()));
+    let members: Vec<Member> = (0..2_001)
+        .map(|i| Member::default().with(Field::Email, FieldValue::raw(format!("u{i}@example.com"))))
+        .collect();
+    let built =
+        audience::tiktok::build(&n, &tiktok_target(), Action::Add, &members, MAX_RECORDS).unwrap();
+    let sizes: Vec<usize> = built.requests.iter().map(|r| r.batch_data.len()).collect();
+    assert_eq!(sizes, [1_000, 1_000, 1]);
+    // Only the email column is used: no `{}` placeholders.
+    assert_eq!(built.requests[2].id_schema, ["EMAIL_SHA256"]);
+    for bad in [0, 1_001] {
+        let e =
+            audience::tiktok::build(&n, &tiktok_target(), Action::Add, &members, bad).unwrap_err();
+        assert_eq!(e.code(), "invalid_config");
+    }
+    let no_advertiser = Target {
+        advertiser_ids: vec![],
+        ..tiktok_target()
+    };
+    let blank_audience = Target {
+        audience_ids: vec![" ".into()],
+        ..tiktok_target()
+    };
+    for t in [no_advertiser, blank_audience] {
+        let e = audience::tiktok::build(&n, &t, Action::Add, &members, 10).unwrap_err();
+        assert_eq!(e.code(), "invalid_config");
+    }
+}
+
+#[test]
+fn tiktok_prehashed_ad_id_passes_through() {
+    use audience::tiktok::Action;
+    let n = common::normalizer(PhoneRegion::Default("US".into()));
+    // sha256("password") in upper case: lowercased, never hashed again.
+    let pre = "5E884898DA28047151D0E56F8DC6292773603D0D6AABBDD62A11EF721D1542D8";
+    let members = [Member::default().with(Field::MobileAdId, FieldValue::auto(pre))];
+    let built = audience::tiktok::build(&n, &tiktok_target(), Action::Add, &members, 10).unwrap();
+    let r = &built.requests[0];
+    assert_eq!(r.id_schema, ["IDFA_SHA256"]);
+    assert_eq!(
+        r.batch_data[0][0].id.as_deref(),
+        Some(pre.to_lowercase().as_str())
+    );
+}

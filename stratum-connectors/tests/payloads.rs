@@ -9,12 +9,12 @@ use chrono::{DateTime, TimeDelta, TimeZone, Utc};
 use rust_decimal::Decimal;
 use serde_json::Value;
 use stratum_connectors::payload::google::{Destination, GoogleBuilder, OperatingAccount};
-use stratum_connectors::payload::meta::MetaBuilder;
+use stratum_connectors::payload::meta::{DataProcessing, LduLocation, MetaBuilder};
 use stratum_connectors::payload::snapchat::SnapBuilder;
 use stratum_connectors::payload::tiktok::{EventSourceIds, TikTokBuilder};
 use stratum_connectors::payload::{Built, EventWarning};
 use stratum_connectors::{
-    ActionSource, Content, ConversionEvent, Field, FieldValue, PhoneRegion, from_json,
+    ActionSource, Consent, Content, ConversionEvent, Field, FieldValue, PhoneRegion, from_json,
 };
 
 fn load(name: &str) -> (Value, Value) {
@@ -101,6 +101,109 @@ fn golden_snapchat() {
     check(
         &SnapBuilder::new(&n).build(&events(&input), now(&input)),
         &expected,
+    );
+}
+
+#[test]
+fn golden_meta_limited_data_use() {
+    let (input, expected) = load("meta_ldu");
+    let n = n();
+    let d = &input["data_processing"];
+    let options: Vec<&str> = d["options"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|o| o.as_str().unwrap())
+        .collect();
+    let dp = DataProcessing::from_parts(
+        &options,
+        d["country"].as_u64().map(|c| c as u32),
+        d["state"].as_u64().map(|s| s as u32),
+    )
+    .unwrap();
+    assert_eq!(dp, DataProcessing::Ldu(LduLocation::California));
+    let b = MetaBuilder::new(&n)
+        .batch_size(input["batch_size"].as_u64().unwrap() as usize)
+        .unwrap()
+        .data_processing(dp);
+    check(&b.build(&events(&input), now(&input)), &expected);
+}
+
+#[test]
+fn meta_data_processing_options() {
+    let n = n();
+    let e = [web(0, t0())];
+    let body =
+        |b: MetaBuilder<'_>| serde_json::to_value(&b.build(&e, t0()).requests[0].data[0]).unwrap();
+    // No setting: the three fields are left out.
+    let v = body(MetaBuilder::new(&n));
+    for k in [
+        "data_processing_options",
+        "data_processing_options_country",
+        "data_processing_options_state",
+    ] {
+        assert!(v.get(k).is_none(), "{k}");
+    }
+    // Explicitly off: an empty list, no location.
+    let v = body(MetaBuilder::new(&n).data_processing(DataProcessing::Off));
+    assert_eq!(v["data_processing_options"], serde_json::json!([]));
+    assert!(v.get("data_processing_options_country").is_none());
+    assert!(v.get("data_processing_options_state").is_none());
+    // LDU, geolocated by Meta: 0 and 0.
+    let v = body(MetaBuilder::new(&n).data_processing(DataProcessing::Ldu(LduLocation::Geolocate)));
+    assert_eq!(v["data_processing_options"], serde_json::json!(["LDU"]));
+    assert_eq!(v["data_processing_options_country"], 0);
+    assert_eq!(v["data_processing_options_state"], 0);
+
+    // Reading Meta's fields: documented pairs only, location only with LDU.
+    assert_eq!(
+        DataProcessing::from_parts(&[], None, None).unwrap(),
+        DataProcessing::Off
+    );
+    for (c, s) in [(None, None), (Some(0), Some(0))] {
+        assert_eq!(
+            DataProcessing::from_parts(&["LDU"], c, s).unwrap(),
+            DataProcessing::Ldu(LduLocation::Geolocate)
+        );
+    }
+    let bad: [(&[&str], Option<u32>, Option<u32>); 6] = [
+        (&[], Some(1), Some(1000)),
+        (&[], Some(0), None),
+        (&["LDU"], Some(1), Some(0)),
+        (&["LDU"], Some(2), Some(1000)),
+        (&["LDU"], Some(1), None),
+        (&["CCPA"], None, None),
+    ];
+    for (o, c, s) in bad {
+        let e = DataProcessing::from_parts(o, c, s).unwrap_err();
+        assert_eq!(e.code(), "invalid_config", "{o:?} {c:?} {s:?}");
+    }
+}
+
+#[test]
+fn golden_google_consent() {
+    let (input, expected) = load("google_consent");
+    let n = n();
+    let dest: Vec<Destination> = serde_json::from_value(input["destinations"].clone()).unwrap();
+    let consent: Consent = serde_json::from_value(input["consent"].clone()).unwrap();
+    let b = GoogleBuilder::new(&n, dest).unwrap().consent(consent);
+    check(&b.build(&events(&input), now(&input)), &expected);
+}
+
+#[test]
+fn google_consent_is_left_out_when_unknown() {
+    let n = n();
+    let e = [web(0, t0()).with_consent(Consent::default())];
+    let b = google(&n).consent(Consent::default());
+    let v = serde_json::to_value(&b.build(&e, t0()).requests[0]).unwrap();
+    assert!(v.get("consent").is_none());
+    assert!(v["events"][0].get("consent").is_none());
+    let e = [web(0, t0()).with_consent(Consent::all(false))];
+    let v = serde_json::to_value(&google(&n).build(&e, t0()).requests[0]).unwrap();
+    assert!(v.get("consent").is_none());
+    assert_eq!(
+        v["events"][0]["consent"],
+        serde_json::json!({"adUserData": "CONSENT_DENIED", "adPersonalization": "CONSENT_DENIED"})
     );
 }
 

@@ -7,6 +7,7 @@ are written here by hand from PLATFORMS.md §2; every digest is computed with
 Python's hashlib, independently of the Rust implementation. The request layouts are
 PLATFORMS.md §3. Run: python3 testdata/payloads/payloads.py
 """
+import copy
 import hashlib
 import json
 import pathlib
@@ -326,6 +327,24 @@ cases["snapchat"] = (
     },
 )
 
+# Meta Limited Data Use: the meta case with LDU for California on every event.
+meta_in, meta_out = copy.deepcopy(cases["meta"])
+meta_in["data_processing"] = {"options": ["LDU"], "country": 1, "state": 1000}
+for r in meta_out["requests"]:
+    for e in r["data"]:
+        e.update({"data_processing_options": ["LDU"], "data_processing_options_country": 1,
+                  "data_processing_options_state": 1000})
+cases["meta_ldu"] = (meta_in, meta_out)
+
+# Google consent: the google case with request-level consent (user data granted,
+# personalisation denied) and the second event overriding it with user data denied.
+google_in, google_out = copy.deepcopy(cases["google"])
+google_in["consent"] = {"ad_user_data": True, "ad_personalization": False}
+google_in["events"][1]["consent"] = {"ad_user_data": False}
+google_out["requests"][0]["consent"] = {"adUserData": "CONSENT_GRANTED", "adPersonalization": "CONSENT_DENIED"}
+google_out["requests"][0]["events"][1]["consent"] = {"adUserData": "CONSENT_DENIED"}
+cases["google_consent"] = (google_in, google_out)
+
 # Audience uploads (PLATFORMS.md §4): members in, call bodies out, batch size 2.
 MEMBERS = [
     {"user": {"email": {"raw": "John.Smith+promo@Gmail.com"}, "phone": {"raw": "+1 (650) 555-1212"},
@@ -373,6 +392,27 @@ audience = {
             {"users": [{"schema": ["EMAIL_SHA256"], "data": [[h(META_EM)]]}]},
             {"users": [{"schema": ["PHONE_SHA256"], "data": [[h(META_PH)]]}]},
             {"users": [{"schema": ["MOBILE_AD_ID_SHA256"], "data": [[h(MADID.lower())]]}]},
+        ],
+        "skipped": [1, 2],
+        "warnings": [[1, "foreign_hash_format"], [2, "invalid_email"]],
+    },
+    # TikTok segment mapping: advertiser "7000000000000000001", audience "1234567",
+    # action add, mobile ad ids as IDFA; `{}` where a member lacks an identifier.
+    "tiktok": {
+        "requests": [
+            {
+                "advertiser_ids": ["7000000000000000001"],
+                "action": "add",
+                "id_schema": ["EMAIL_SHA256", "PHONE_SHA256", "IDFA_SHA256"],
+                "batch_data": [
+                    [
+                        {"id": h(META_EM), "audience_ids": ["1234567"]},
+                        {"id": h("+16505551212"), "audience_ids": ["1234567"]},  # D7
+                        {},
+                    ],
+                    [{}, {}, {"id": h(MADID.lower()), "audience_ids": ["1234567"]}],
+                ],
+            }
         ],
         "skipped": [1, 2],
         "warnings": [[1, "foreign_hash_format"], [2, "invalid_email"]],

@@ -427,6 +427,25 @@ impl Normalizer {
                 format!("{platform} does not accept {field}"),
             ));
         };
+        self.normalize_spec(platform, field, spec, value, ctx)
+    }
+
+    /// [`Normalizer::normalize_in`] with an explicit treatment, for keys a platform
+    /// takes outside its event table (e.g. hashed mobile ad ids in audiences).
+    #[cfg_attr(not(feature = "tiktok"), allow(dead_code))]
+    pub(crate) fn normalize_spec(
+        &self,
+        platform: Platform,
+        field: Field,
+        spec: crate::platform::FieldSpec,
+        value: &FieldValue,
+        ctx: Context<'_>,
+    ) -> Result<Normalized, FieldWarning> {
+        let warn = |code: WarningCode, message: String| FieldWarning {
+            field,
+            code,
+            message,
+        };
         let meta = is_meta(platform);
         let mut hashed = spec.hashed;
         if field == Field::ExternalId && self.config.external_id_mode == ExternalIdMode::Unhashed {

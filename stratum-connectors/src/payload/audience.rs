@@ -1,6 +1,6 @@
 //! Audience-upload payloads (PLATFORMS.md §4) from a list of members: Meta custom
-//! audience users, Google Customer Match (Data Manager) and Snapchat customer-list
-//! segments.
+//! audience users, Google Customer Match (Data Manager), TikTok segment mappings and
+//! Snapchat customer-list segments.
 //!
 //! Members are hashed per platform rules by the [`Normalizer`]; invalid fields are
 //! dropped with a [`FieldWarning`], members left without any identifier are
@@ -43,7 +43,12 @@ pub struct AudienceBuilt<R> {
 
 /// Hashed (or, for raw keys, normalised) values of `fields` for one member.
 #[cfg_attr(
-    not(any(feature = "meta", feature = "google", feature = "snapchat")),
+    not(any(
+        feature = "meta",
+        feature = "google",
+        feature = "tiktok",
+        feature = "snapchat"
+    )),
     allow(dead_code)
 )]
 fn keys(
@@ -366,5 +371,210 @@ pub mod google {
             skipped,
             warnings,
         })
+    }
+}
+
+/// TikTok custom audiences: `POST open_api/v1.3/segment/mapping/`.
+#[cfg(feature = "tiktok")]
+pub mod tiktok {
+    use super::{AudienceBuilt, Member, keys};
+    use crate::error::{Error, Result};
+    use crate::normalize::{Context, FieldWarning, Normalizer};
+    use crate::payload::{check_batch_size, chunked};
+    use crate::platform::{Field, FieldSpec, Platform, Rule};
+    use serde::Serialize;
+
+    /// At most 1,000 members per call: TikTok publishes no limit (D24).
+    pub const MAX_RECORDS: usize = 1_000;
+
+    /// `action`: whether the members join or leave the audiences.
+    #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+    pub enum Action {
+        /// `add`.
+        Add,
+        /// `delete`.
+        Delete,
+    }
+
+    impl Action {
+        /// TikTok's name: `add` or `delete`.
+        #[must_use]
+        pub fn as_str(self) -> &'static str {
+            match self {
+                Self::Add => "add",
+                Self::Delete => "delete",
+            }
+        }
+    }
+
+    /// Which kind of mobile advertising id the members' `mobile_ad_id` is.
+    #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+    pub enum AdIdKind {
+        /// Apple's IDFA: `IDFA_SHA256`.
+        #[default]
+        Idfa,
+        /// Google's advertising id: `AAID_SHA256`.
+        Aaid,
+    }
+
+    /// Where the members go.
+    #[derive(Clone, Debug, PartialEq, Eq)]
+    pub struct Target {
+        /// The advertiser accounts (`advertiser_ids`), at least one.
+        pub advertiser_ids: Vec<String>,
+        /// The audiences each identifier is added to or removed from, at least one.
+        pub audience_ids: Vec<String>,
+        /// The kind of the members' mobile ad ids.
+        pub ad_id: AdIdKind,
+    }
+
+    /// The body of one `segment/mapping/` call.
+    #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+    pub struct SegmentMappingRequest {
+        /// The advertiser accounts.
+        pub advertiser_ids: Vec<String>,
+        /// `add` or `delete`.
+        pub action: &'static str,
+        /// The identifier types, in this order: `EMAIL_SHA256`, `PHONE_SHA256`, then
+        /// `IDFA_SHA256` or `AAID_SHA256`; types no member of the request has are
+        /// left out.
+        pub id_schema: Vec<&'static str>,
+        /// One entry per member, at most [`MAX_RECORDS`]; each lists one
+        /// identifier per `id_schema` type, in that order.
+        pub batch_data: Vec<Vec<SegmentId>>,
+    }
+
+    /// One identifier of a member; serialised as `{}` when the member lacks it.
+    #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+    pub struct SegmentId {
+        /// The SHA-256 of the normalised identifier, lowercase hex.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        pub id: Option<String>,
+        /// The target audiences (empty when `id` is `None`).
+        #[serde(skip_serializing_if = "Vec::is_empty")]
+        pub audience_ids: Vec<String>,
+    }
+
+    /// Builds the calls for `members`, `batch_size` (1..=[`MAX_RECORDS`]) each.
+    /// Emails and phones are hashed by TikTok's rules (lowercased emails, `+`
+    /// E.164 phones); mobile ad ids are lowercased and hashed (D17).
+    ///
+    /// # Errors
+    ///
+    /// [`Error::InvalidConfig`] for a batch size outside 1..=1,000, or an empty
+    /// or blank advertiser or audience id list.
+    pub fn build(
+        n: &Normalizer,
+        target: &Target,
+        action: Action,
+        members: &[Member],
+        batch_size: usize,
+    ) -> Result<AudienceBuilt<SegmentMappingRequest>> {
+        let size = check_batch_size(batch_size, MAX_RECORDS)?;
+        for (name, ids) in [
+            ("advertiser_ids", &target.advertiser_ids),
+            ("audience_ids", &target.audience_ids),
+        ] {
+            if ids.is_empty() || ids.iter().any(|i| i.trim().is_empty()) {
+                return Err(Error::config(
+                    name,
+                    "needs at least one id and no blank ids",
+                ));
+            }
+        }
+        let schema = [
+            "EMAIL_SHA256",
+            "PHONE_SHA256",
+            match target.ad_id {
+                AdIdKind::Idfa => "IDFA_SHA256",
+                AdIdKind::Aaid => "AAID_SHA256",
+            },
+        ];
+        let mut warnings = Vec::new();
+        let mut skipped = Vec::new();
+        let mut rows = Vec::with_capacity(members.len());
+        for (i, m) in members.iter().enumerate() {
+            let mut row = keys(
+                n,
+                Platform::TikTok,
+                &[Field::Email, Field::Phone],
+                m,
+                i,
+                &mut warnings,
+            );
+            row.push(ad_id(n, m, i, &mut warnings));
+            if row.iter().all(Option::is_none) {
+                skipped.push(i);
+            } else {
+                rows.push(row);
+            }
+        }
+        let audience_ids: Vec<String> = target
+            .audience_ids
+            .iter()
+            .map(|a| a.trim().to_owned())
+            .collect();
+        let advertiser_ids: Vec<String> = target
+            .advertiser_ids
+            .iter()
+            .map(|a| a.trim().to_owned())
+            .collect();
+        let requests = chunked(rows, size, |chunk| {
+            let used: Vec<usize> = (0..schema.len())
+                .filter(|c| chunk.iter().any(|r| r[*c].is_some()))
+                .collect();
+            SegmentMappingRequest {
+                advertiser_ids: advertiser_ids.clone(),
+                action: action.as_str(),
+                id_schema: used.iter().map(|c| schema[*c]).collect(),
+                batch_data: chunk
+                    .into_iter()
+                    .map(|mut r| {
+                        used.iter()
+                            .map(|c| match r[*c].take() {
+                                Some(id) => SegmentId {
+                                    id: Some(id),
+                                    audience_ids: audience_ids.clone(),
+                                },
+                                None => SegmentId {
+                                    id: None,
+                                    audience_ids: Vec::new(),
+                                },
+                            })
+                            .collect()
+                    })
+                    .collect(),
+            }
+        });
+        Ok(AudienceBuilt {
+            requests,
+            skipped,
+            warnings,
+        })
+    }
+
+    /// The hashed mobile ad id: TikTok's event table leaves it out, audiences take
+    /// its SHA-256 after lowercasing (D17).
+    fn ad_id(
+        n: &Normalizer,
+        member: &Member,
+        index: usize,
+        warnings: &mut Vec<(usize, FieldWarning)>,
+    ) -> Option<String> {
+        let v = member.user.get(&Field::MobileAdId)?;
+        let spec = FieldSpec::hashed("mobile_ad_id", Rule::MobileAdIdLower);
+        match n.normalize_spec(
+            Platform::TikTok,
+            Field::MobileAdId,
+            spec,
+            v,
+            Context::default(),
+        ) {
+            Ok(k) => Some(k.value),
+            Err(w) => {
+                warnings.push((index, w));
+                None
+            }
+        }
     }
 }

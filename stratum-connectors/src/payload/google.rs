@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 
 use super::{Built, EventWarning, Prepared, Rejected, check_batch_size, chunked, prepare};
 use crate::error::{Error, Result};
-use crate::event::{ActionSource, ConversionEvent};
+use crate::event::{ActionSource, Consent, ConversionEvent};
 use crate::normalize::{FieldWarning, HashEncoding, Normalizer, WarningCode};
 use crate::platform::{Field, Platform};
 
@@ -31,6 +31,52 @@ pub struct IngestEventsRequest {
     /// Validate without ingesting.
     #[serde(skip_serializing_if = "std::ops::Not::not")]
     pub validate_only: bool,
+    /// Consent for every event of the request, unless an event has its own.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub consent: Option<GoogleConsent>,
+}
+
+/// `consent`: the Digital Markets Act consent of the request or of one event.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct GoogleConsent {
+    /// Consent to ad user data.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub ad_user_data: Option<ConsentStatus>,
+    /// Consent to ad personalisation.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub ad_personalization: Option<ConsentStatus>,
+}
+
+/// `ConsentStatus`; an unspecified purpose is left out.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+pub enum ConsentStatus {
+    /// `CONSENT_GRANTED`.
+    #[serde(rename = "CONSENT_GRANTED")]
+    Granted,
+    /// `CONSENT_DENIED`.
+    #[serde(rename = "CONSENT_DENIED")]
+    Denied,
+}
+
+impl GoogleConsent {
+    /// Google's form of a neutral [`Consent`], or `None` when neither purpose is
+    /// given (an empty `consent` says nothing).
+    #[must_use]
+    pub fn from_neutral(consent: Consent) -> Option<Self> {
+        let status = |b: bool| {
+            if b {
+                ConsentStatus::Granted
+            } else {
+                ConsentStatus::Denied
+            }
+        };
+        let c = Self {
+            ad_user_data: consent.ad_user_data.map(status),
+            ad_personalization: consent.ad_personalization.map(status),
+        };
+        (c.ad_user_data.is_some() || c.ad_personalization.is_some()).then_some(c)
+    }
 }
 
 /// A conversion destination (`destinations[]`).
@@ -85,6 +131,9 @@ pub struct GoogleEvent {
     /// The items.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub cart_data: Option<CartData>,
+    /// This event's consent, overriding the request's.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub consent: Option<GoogleConsent>,
 }
 
 /// `userData`.
@@ -188,6 +237,7 @@ pub struct GoogleBuilder<'n> {
     destinations: Vec<Destination>,
     batch_size: usize,
     validate_only: bool,
+    consent: Option<GoogleConsent>,
 }
 
 impl<'n> GoogleBuilder<'n> {
@@ -218,6 +268,7 @@ impl<'n> GoogleBuilder<'n> {
             destinations,
             batch_size: MAX_BATCH,
             validate_only: false,
+            consent: None,
         })
     }
 
@@ -235,6 +286,15 @@ impl<'n> GoogleBuilder<'n> {
     #[must_use]
     pub fn validate_only(mut self, yes: bool) -> Self {
         self.validate_only = yes;
+        self
+    }
+
+    /// Sends `consent` on every request; events with their own
+    /// [`ConversionEvent::consent`] override it. A consent with neither purpose
+    /// given is not sent.
+    #[must_use]
+    pub fn consent(mut self, consent: Consent) -> Self {
+        self.consent = GoogleConsent::from_neutral(consent);
         self
     }
 
@@ -313,6 +373,7 @@ impl<'n> GoogleBuilder<'n> {
                     })
                     .collect(),
             }),
+            consent: event.consent.and_then(GoogleConsent::from_neutral),
         })
     }
 
@@ -340,6 +401,7 @@ impl<'n> GoogleBuilder<'n> {
             events,
             encoding,
             validate_only: self.validate_only,
+            consent: self.consent,
         });
         out
     }

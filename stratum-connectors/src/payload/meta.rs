@@ -52,6 +52,83 @@ pub struct MetaEvent {
     /// Value, currency and contents, when any is given.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub custom_data: Option<MetaCustomData>,
+    /// `["LDU"]` or `[]`, when the builder has a [`DataProcessing`] setting.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub data_processing_options: Option<Vec<&'static str>>,
+    /// With LDU only: `0` (Meta geolocates) or `1` (United States).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub data_processing_options_country: Option<u32>,
+    /// With LDU only: `0` (Meta geolocates) or `1000` (California).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub data_processing_options_state: Option<u32>,
+}
+
+/// Meta's data processing options for US state privacy laws, sent on every event
+/// of a builder: Limited Data Use (LDU) on, with its location, or explicitly off.
+/// Without a setting the three fields are left out.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum DataProcessing {
+    /// `data_processing_options: []`: LDU explicitly off.
+    Off,
+    /// `data_processing_options: ["LDU"]` with this location.
+    Ldu(LduLocation),
+}
+
+/// Where an LDU event's person is (the only two pairs Meta documents).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum LduLocation {
+    /// Country `0`, state `0`: Meta geolocates the event.
+    #[default]
+    Geolocate,
+    /// Country `1` (United States), state `1000` (California).
+    California,
+}
+
+impl DataProcessing {
+    /// Reads the setting from Meta's own three fields, e.g. from configuration:
+    /// `[]` with no location, or `["LDU"]` with country/state `0`/`0` or
+    /// `1`/`1000` (or none, meaning `0`/`0`).
+    ///
+    /// # Errors
+    ///
+    /// [`Error::InvalidConfig`] for an option other than `LDU`, a location
+    /// without LDU, or another location pair.
+    pub fn from_parts(options: &[&str], country: Option<u32>, state: Option<u32>) -> Result<Self> {
+        match options {
+            [] => match (country, state) {
+                (None, None) => Ok(Self::Off),
+                _ => Err(Error::config(
+                    "data_processing_options_country",
+                    "a country or state needs data_processing_options [\"LDU\"]",
+                )),
+            },
+            [o] if o.trim() == "LDU" => match (country, state) {
+                (None, None) | (Some(0), Some(0)) => Ok(Self::Ldu(LduLocation::Geolocate)),
+                (Some(1), Some(1000)) => Ok(Self::Ldu(LduLocation::California)),
+                (c, s) => Err(Error::config(
+                    "data_processing_options_country",
+                    format!(
+                        "country {c:?} with state {s:?} is not documented; use 0 and 0 \
+                         (geolocate) or 1 and 1000 (California)"
+                    ),
+                )),
+            },
+            _ => Err(Error::config(
+                "data_processing_options",
+                format!("is {options:?}; it must be [] or [\"LDU\"]"),
+            )),
+        }
+    }
+
+    /// The three event fields: options, country and state.
+    #[must_use]
+    pub fn fields(self) -> (Vec<&'static str>, Option<u32>, Option<u32>) {
+        match self {
+            Self::Off => (Vec::new(), None, None),
+            Self::Ldu(LduLocation::Geolocate) => (vec!["LDU"], Some(0), Some(0)),
+            Self::Ldu(LduLocation::California) => (vec!["LDU"], Some(1), Some(1000)),
+        }
+    }
 }
 
 /// A `user_data` value: hashed keys are sent as arrays (Meta accepts several
@@ -120,6 +197,7 @@ pub struct MetaBuilder<'n> {
     normalizer: &'n Normalizer,
     batch_size: usize,
     test_event_code: Option<String>,
+    data_processing: Option<DataProcessing>,
 }
 
 impl<'n> MetaBuilder<'n> {
@@ -130,6 +208,7 @@ impl<'n> MetaBuilder<'n> {
             normalizer,
             batch_size: MAX_BATCH,
             test_event_code: None,
+            data_processing: None,
         }
     }
 
@@ -147,6 +226,14 @@ impl<'n> MetaBuilder<'n> {
     #[must_use]
     pub fn test_event_code(mut self, code: impl Into<String>) -> Self {
         self.test_event_code = Some(code.into());
+        self
+    }
+
+    /// Sends `data_processing_options` (with country and state for LDU) on every
+    /// event.
+    #[must_use]
+    pub fn data_processing(mut self, options: DataProcessing) -> Self {
+        self.data_processing = Some(options);
         self
     }
 
@@ -205,6 +292,10 @@ impl<'n> MetaBuilder<'n> {
             }
         }
         check_customer_info(&p)?;
+        let (dpo, dpo_country, dpo_state) = match self.data_processing.map(DataProcessing::fields) {
+            Some((o, c, s)) => (Some(o), c, s),
+            None => (None, None, None),
+        };
         Ok(MetaEvent {
             event_name: p.event_name.to_owned(),
             event_time: event.event_time.timestamp(),
@@ -218,6 +309,9 @@ impl<'n> MetaBuilder<'n> {
             event_source_url: url.map(str::to_owned),
             user_data: user_data(p.keys),
             custom_data: custom_data(event, p.currency),
+            data_processing_options: dpo,
+            data_processing_options_country: dpo_country,
+            data_processing_options_state: dpo_state,
         })
     }
 
