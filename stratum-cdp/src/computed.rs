@@ -30,7 +30,10 @@
 //!   [`TraitState::prune`]`(before)` drops what cannot count at any
 //!   `now ≥ before` (values stay exact for those times), so memory is bounded by
 //!   the matching events after `before − window`; without pruning, every matching
-//!   event is kept. Nothing prunes automatically.
+//!   event is kept. With `allowed_lateness_seconds` a windowed trait prunes
+//!   itself (amortised O(1) per event): it stays exact for every
+//!   `now ≥ latest event − lateness`, and its memory is bounded by the matching
+//!   events of the last `window + lateness`.
 //! * Merging two states is exact for every kind (events belong to one profile
 //!   only, so counts and sums add, extremes and first / last compare, frequencies
 //!   add and unique sets unite); no kind needs a recomputation on merge.
@@ -385,6 +388,7 @@ pub struct TraitDefinition {
     event: Option<String>,
     filters: Vec<PropertyFilter>,
     window: Option<TimeDelta>,
+    allowed_lateness: Option<i64>,
 }
 
 #[derive(Serialize, Deserialize)]
@@ -400,13 +404,16 @@ struct RawDefinition {
     filters: Vec<PropertyFilter>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     window_seconds: Option<i64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    allowed_lateness_seconds: Option<i64>,
 }
 
 impl TryFrom<RawDefinition> for TraitDefinition {
     type Error = Error;
     fn try_from(r: RawDefinition) -> Result<Self> {
         let kind = TraitKind::from_parts(r.kind, r.property)?;
-        TraitDefinition::new(r.name, kind, r.event, r.filters, r.window_seconds)
+        TraitDefinition::new(r.name, kind, r.event, r.filters, r.window_seconds)?
+            .with_allowed_lateness(r.allowed_lateness_seconds)
     }
 }
 
@@ -419,6 +426,7 @@ impl From<TraitDefinition> for RawDefinition {
             event: d.event,
             filters: d.filters,
             window_seconds: d.window.map(|w| w.num_seconds()),
+            allowed_lateness_seconds: d.allowed_lateness,
         }
     }
 }
@@ -493,7 +501,43 @@ impl TraitDefinition {
             event,
             filters,
             window,
+            allowed_lateness: None,
         })
+    }
+
+    /// Prunes a windowed trait's state automatically, keeping what can count at
+    /// any evaluation time `now ≥ latest event − allowed_lateness_seconds` (values
+    /// are exact there; earlier `now` may miss pruned events). Memory is then
+    /// bounded by the matching events in the last `window + lateness`, instead of
+    /// every matching event. `None` (the default) never prunes.
+    ///
+    /// # Errors
+    /// [`Error::InvalidDefinition`] for a lateness on an all-time trait, or one
+    /// outside 0 to [`MAX_WINDOW_SECONDS`].
+    pub fn with_allowed_lateness(mut self, seconds: Option<i64>) -> Result<Self> {
+        if let Some(s) = seconds {
+            if self.window.is_none() {
+                return Err(definition_error(
+                    "allowed_lateness_seconds",
+                    "applies to windowed traits only: set `window_seconds` or leave it out",
+                ));
+            }
+            if !(0..=MAX_WINDOW_SECONDS).contains(&s) {
+                return Err(definition_error(
+                    "allowed_lateness_seconds",
+                    format!("is {s}: 0 to {MAX_WINDOW_SECONDS} seconds (ten years) are allowed"),
+                ));
+            }
+        }
+        self.allowed_lateness = seconds;
+        Ok(self)
+    }
+
+    /// The allowed lateness of automatic pruning, in seconds (see
+    /// [`TraitDefinition::with_allowed_lateness`]).
+    #[must_use]
+    pub fn allowed_lateness_seconds(&self) -> Option<i64> {
+        self.allowed_lateness
     }
 
     /// The trait's name.
@@ -517,7 +561,9 @@ impl TraitDefinition {
     /// An empty state for this trait.
     #[must_use]
     pub fn new_state(&self) -> TraitState {
-        TraitState::new(self.kind.op(), self.window)
+        let mut state = TraitState::new(self.kind.op(), self.window);
+        state.allowed_lateness = self.allowed_lateness;
+        state
     }
 
     /// What `event` contributes to this trait, if it matches (event name, filters
@@ -917,7 +963,24 @@ pub struct TraitState {
     op: Op,
     window_seconds: Option<i64>,
     body: Body,
+    /// Automatic pruning relative to the latest event (windowed traits).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    allowed_lateness: Option<i64>,
+    /// Latest contribution timestamp seen (for automatic pruning).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    latest: Option<DateTime<Utc>>,
+    /// Contributions kept after the last automatic prune: the next one runs when
+    /// the count has doubled, so pruning costs O(1) amortised per event.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    kept: usize,
 }
+
+fn is_zero(n: &usize) -> bool {
+    *n == 0
+}
+
+/// Below this many contributions, automatic pruning does not run.
+const AUTO_PRUNE_MIN: usize = 32;
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -938,7 +1001,30 @@ impl TraitState {
             op,
             window_seconds,
             body,
+            allowed_lateness: None,
+            latest: None,
+            kept: 0,
         }
+    }
+
+    /// After contributions were added: notes the latest timestamp and prunes
+    /// automatically when the state holds twice what it kept last time.
+    fn after_add(&mut self, latest: Option<DateTime<Utc>>) {
+        let Some(lateness) = self.allowed_lateness else {
+            return;
+        };
+        self.latest = self.latest.max(latest);
+        let held = self.retained();
+        if held < AUTO_PRUNE_MIN || held < self.kept.saturating_mul(2) {
+            return;
+        }
+        if let Some(before) = self
+            .latest
+            .and_then(|t| TimeDelta::try_seconds(lateness).and_then(|l| t.checked_sub_signed(l)))
+        {
+            self.prune(before);
+        }
+        self.kept = self.retained();
     }
 
     /// The aggregate.
@@ -951,18 +1037,25 @@ impl TraitState {
     pub fn apply(&mut self, c: Contribution) {
         match &mut self.body {
             Body::AllTime(agg) => agg.apply(self.op, c.view()),
-            Body::Windowed(cs) => cs.push(c),
+            Body::Windowed(cs) => {
+                let t = c.timestamp;
+                cs.push(c);
+                self.after_add(Some(t));
+            }
         }
     }
 
     fn apply_view(&mut self, c: View<'_>) {
         match &mut self.body {
             Body::AllTime(agg) => agg.apply(self.op, c),
-            Body::Windowed(cs) => cs.push(Contribution {
-                timestamp: c.timestamp,
-                message_id: c.message_id.to_owned(),
-                value: c.value.cloned(),
-            }),
+            Body::Windowed(cs) => {
+                cs.push(Contribution {
+                    timestamp: c.timestamp,
+                    message_id: c.message_id.to_owned(),
+                    value: c.value.cloned(),
+                });
+                self.after_add(Some(c.timestamp));
+            }
         }
     }
 
@@ -990,7 +1083,10 @@ impl TraitState {
     pub fn merge(&mut self, other: TraitState) {
         match (&mut self.body, other.body) {
             (Body::AllTime(a), Body::AllTime(b)) => a.merge(self.op, b),
-            (Body::Windowed(a), Body::Windowed(b)) => a.extend(b),
+            (Body::Windowed(a), Body::Windowed(b)) => {
+                a.extend(b);
+                self.after_add(other.latest);
+            }
             _ => {}
         }
     }

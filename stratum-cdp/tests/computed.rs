@@ -811,3 +811,81 @@ proptest! {
         }
     }
 }
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(200))]
+
+    /// A trait that prunes itself stays exact at every evaluation time from the
+    /// latest event minus the allowed lateness on, whatever the arrival order, and
+    /// holds only what the window and the lateness need.
+    #[test]
+    fn automatic_pruning_is_exact_from_the_latest_event_minus_the_lateness(
+        events in prop::collection::vec(
+            (0i64..600, any::<u16>(), prop::option::of(-50_000i64..50_000), prop::option::of(0u8..4))
+                .prop_map(|(minute, mid, cents, sku)| GenEvent { minute, mid, name: 0, cents, sku }),
+            0..300,
+        ).prop_map(|mut v| {
+            // Unique message ids (the order of ties).
+            for (i, e) in v.iter_mut().enumerate() {
+                e.mid = e.mid.wrapping_mul(512).wrapping_add(i as u16);
+            }
+            v
+        }),
+        kind in 0usize..KINDS.len(),
+        window in 1i64..120,
+        lateness in 0i64..60,
+        after in 0i64..200,
+        order in any::<u64>(),
+    ) {
+        let kind_name = KINDS[kind];
+        let mut v = json!({"name": "t", "kind": kind_name, "window_seconds": window * 60,
+            "allowed_lateness_seconds": lateness * 60});
+        if kind_name != "count" {
+            let numeric = matches!(kind_name, "sum" | "avg" | "min" | "max");
+            v.as_object_mut().unwrap()
+                .insert("property".into(), json!(if numeric { "amount" } else { "sku" }));
+        }
+        let d = def(v);
+        prop_assert_eq!(d.allowed_lateness_seconds(), Some(lateness * 60));
+        let mut shuffled: Vec<TraitEvent> = events.iter().map(to_event).collect();
+        let mut s = order | 1;
+        for i in (1..shuffled.len()).rev() {
+            s ^= s << 13; s ^= s >> 7; s ^= s << 17;
+            shuffled.swap(i, (s % (i as u64 + 1)) as usize);
+        }
+        let mut state = d.new_state();
+        let mut latest = None;
+        for e in &shuffled {
+            d.apply(&mut state, e);
+            latest = latest.max(Some(e.timestamp));
+            // Bounded: what the last `window + lateness` holds, doubled, or the floor.
+            let horizon = latest.unwrap() - TimeDelta::minutes(window + lateness);
+            let needed = shuffled.iter().filter(|x| x.timestamp > horizon).count();
+            prop_assert!(state.retained() <= (2 * needed).max(64) + 1,
+                "{} held, {} needed", state.retained(), needed);
+        }
+        if let Some(max) = events.iter().map(|e| e.minute).max() {
+            let now_minute = max - lateness + after;
+            let expected = oracle(kind_name, None, None, Some(window), &events, now_minute);
+            prop_assert_eq!(&state.value(at(now_minute)), &expected);
+        }
+    }
+}
+
+#[test]
+fn allowed_lateness_is_validated() {
+    let windowed = json!({"name": "t", "kind": "count", "window_seconds": 60,
+        "allowed_lateness_seconds": -1});
+    let err = serde_json::from_value::<TraitDefinition>(windowed).unwrap_err();
+    assert!(
+        err.to_string().contains("allowed_lateness_seconds"),
+        "{err}"
+    );
+    let all_time = json!({"name": "t", "kind": "count", "allowed_lateness_seconds": 60});
+    let err = serde_json::from_value::<TraitDefinition>(all_time).unwrap_err();
+    assert!(err.to_string().contains("windowed traits only"), "{err}");
+    let ok = def(json!({"name": "t", "kind": "count", "window_seconds": 60,
+        "allowed_lateness_seconds": 0}));
+    let back: TraitDefinition = serde_json::from_value(serde_json::to_value(&ok).unwrap()).unwrap();
+    assert_eq!(back, ok);
+}
