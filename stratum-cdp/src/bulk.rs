@@ -46,6 +46,8 @@ const BLOCKED: u32 = u32::MAX;
 const MAX_ARENA: usize = MARK as usize - 1;
 const SEED: u64 = 0x5354_5241_5455_4D43;
 const HEADER: usize = 6;
+/// Largest table reserved ahead of need (2^28 slots: 2 GiB).
+const MAX_SLOTS: usize = 1 << 28;
 
 #[derive(Debug, Clone)]
 struct Arena {
@@ -129,10 +131,23 @@ impl Arena {
         self.find_slot(tag, s).ok()
     }
 
+    /// Grows the table (once) so that `more` further identifiers fit without
+    /// growing again.
+    fn reserve(&mut self, more: usize) {
+        let want = self.len.saturating_add(more).saturating_mul(4) / 3;
+        let want = want.min(MAX_SLOTS).max(16).next_power_of_two();
+        if want > self.slots.len() {
+            self.resize(want);
+        }
+    }
+
     fn grow(&mut self) {
-        let n = self.slots.len() * 2;
+        self.resize(self.slots.len() * 2);
+    }
+
+    fn resize(&mut self, n: usize) {
         let old = std::mem::replace(&mut self.slots, vec![0; n]);
-        self.shift -= 1;
+        self.shift = 32 - n.trailing_zeros();
         let mask = n - 1;
         for e in old.into_iter().filter(|&e| e != 0) {
             let mut i = (((e >> 32) as u32) >> self.shift) as usize;
@@ -294,7 +309,9 @@ impl BulkResolver {
     }
 
     /// Links every pair of `links`, in order: the same result as calling
-    /// [`BulkResolver::add_link`] for each, faster on large tables. Links are
+    /// [`BulkResolver::add_link`] for each, faster on large tables. When the
+    /// iterator knows its length, the index is sized once for one new identifier
+    /// per link (8–16 bytes of table per link) instead of growing as it fills. Links are
     /// processed in chunks whose table slots and records are loaded together
     /// before use, so that their cache misses overlap instead of queueing.
     ///
@@ -306,6 +323,9 @@ impl BulkResolver {
     {
         const CHUNK: usize = 64;
         let mut it = links.into_iter();
+        // Most link tables bring about one new identifier per link: size the table
+        // once for that instead of doubling (and rehashing) as it fills.
+        self.arena.reserve(it.size_hint().0);
         let mut chunk: Vec<(&str, &str)> = Vec::with_capacity(CHUNK);
         let mut tags = [0u32; 2 * CHUNK];
         let mut nodes = [0u32; 2 * CHUNK];
