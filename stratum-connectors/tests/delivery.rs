@@ -622,3 +622,73 @@ fn invalid_endpoints_and_mismatched_platforms_are_config_errors() {
     assert_eq!(err.code(), "invalid_config");
     assert!(!err.to_string().contains("\"t\""));
 }
+
+/// An in-memory transport: answers 200 and records the clock's time of each call.
+struct Recording {
+    clock: Arc<FakeClock>,
+    at: Mutex<Vec<Duration>>,
+}
+
+impl stratum_connectors::delivery::Transport for Recording {
+    fn send(
+        &self,
+        request: &stratum_connectors::delivery::HttpRequest,
+    ) -> Result<stratum_connectors::delivery::HttpResponse, TransportError> {
+        assert_eq!(request.timeout, Duration::from_secs(10));
+        self.at.lock().unwrap().push(self.clock.elapsed());
+        Ok(stratum_connectors::delivery::HttpResponse {
+            status: 200,
+            headers: Vec::new(),
+            body: b"{}".to_vec(),
+        })
+    }
+}
+
+#[test]
+fn google_requests_are_limited_to_five_per_second() {
+    let clock = FakeClock::new();
+    let transport = Recording {
+        clock: Arc::clone(&clock),
+        at: Mutex::new(Vec::new()),
+    };
+    let n = common::us();
+    let events: Vec<ConversionEvent> = (0..12).map(event).collect();
+    let built = google_builder(&n)
+        .batch_size(1)
+        .unwrap()
+        .build(&events, common::now());
+    assert_eq!(built.requests.len(), 12);
+    let d = Deliverer::new(&transport, Endpoint::google("t").unwrap())
+        .with_clock(Shared(Arc::clone(&clock)));
+    let report = d.deliver(&built).unwrap();
+    assert!(report.all_accepted());
+    let at = transport.at.lock().unwrap().clone();
+    let secs: Vec<u64> = at.iter().map(Duration::as_secs).collect();
+    assert_eq!(secs, [0, 0, 0, 0, 0, 1, 1, 1, 1, 1, 2, 2]);
+    for t in &at {
+        let window = at
+            .iter()
+            .filter(|u| **u >= *t && **u < *t + Duration::from_secs(1));
+        assert!(window.count() <= 5);
+    }
+}
+
+#[test]
+fn other_platforms_are_not_limited_by_default() {
+    let clock = FakeClock::new();
+    let transport = Recording {
+        clock: Arc::clone(&clock),
+        at: Mutex::new(Vec::new()),
+    };
+    let n = common::us();
+    let events: Vec<ConversionEvent> = (0..12).map(event).collect();
+    let built = SnapBuilder::new(&n)
+        .batch_size(1)
+        .unwrap()
+        .build(&events, common::now());
+    let d = Deliverer::new(&transport, Endpoint::snapchat("p", "t").unwrap())
+        .with_clock(Shared(Arc::clone(&clock)));
+    assert!(d.deliver(&built).unwrap().all_accepted());
+    assert_eq!(transport.at.lock().unwrap().len(), 12);
+    assert!(clock.slept().is_empty());
+}
