@@ -95,6 +95,8 @@ impl fmt::Display for Secret {
 }
 
 /// How a platform takes its token.
+// Which variants are built depends on the platform features.
+#[allow(dead_code)]
 #[derive(Clone, Debug, PartialEq, Eq)]
 enum Auth {
     /// `?access_token=` (Meta, Snapchat).
@@ -125,6 +127,7 @@ pub struct Endpoint {
 }
 
 /// An id or version placed in a URL path: ASCII letters, digits, `.`, `_`, `-`.
+#[cfg(any(feature = "meta", feature = "snapchat"))]
 fn path_segment(field: &str, value: &str) -> Result<String> {
     let v = value.trim();
     if v.is_empty()

@@ -353,7 +353,8 @@ pub(crate) fn opt_decimal_number<S: Serializer>(
     }
 }
 
-/// Splits `items` into requests of at most `size`.
+/// Splits `items` into requests of at most `size` (audience uploads).
+#[cfg(any(feature = "meta", feature = "google", feature = "snapchat"))]
 pub(crate) fn chunked<T, R>(
     items: Vec<T>,
     size: usize,
