@@ -692,3 +692,25 @@ fn other_platforms_are_not_limited_by_default() {
     assert_eq!(transport.at.lock().unwrap().len(), 12);
     assert!(clock.slept().is_empty());
 }
+
+#[test]
+fn a_deliverer_is_shared_between_threads() {
+    fn shareable<T: Send + Sync>() {}
+    shareable::<Deliverer<UreqTransport>>();
+
+    let clock = FakeClock::new();
+    let transport = Recording {
+        clock: Arc::clone(&clock),
+        at: Mutex::new(Vec::new()),
+    };
+    let n = common::us();
+    let built = google_builder(&n).build(&[event(0)], common::now());
+    let d = Deliverer::new(&transport, Endpoint::google("t").unwrap())
+        .with_clock(Shared(Arc::clone(&clock)));
+    std::thread::scope(|s| {
+        for _ in 0..4 {
+            s.spawn(|| assert!(d.deliver(&built).unwrap().all_accepted()));
+        }
+    });
+    assert_eq!(transport.at.lock().unwrap().len(), 4);
+}
