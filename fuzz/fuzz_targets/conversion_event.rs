@@ -24,6 +24,15 @@ fn check<R: serde::Serialize>(
     assert_eq!(sent + built.rejected.len(), total);
     assert!(built.requests.iter().all(|r| (1..=max).contains(&len(r))));
     assert!(serde_json::to_string(&built.requests).is_ok());
+    // Every sent event maps back to one input index, and none to two.
+    assert_eq!(built.event_indices.len(), built.requests.len());
+    let mut seen: Vec<usize> = built.event_indices.iter().flatten().copied().collect();
+    seen.extend(built.rejected.iter().map(|r| r.index));
+    seen.sort_unstable();
+    assert!(seen.iter().copied().eq(0..total));
+    for (r, ix) in built.requests.iter().zip(&built.event_indices) {
+        assert_eq!(len(r), ix.len());
+    }
 }
 
 /// One normaliser for every input (building one loads the numbering plan).

@@ -44,9 +44,11 @@
 //! | `google` | yes | [`Platform::Google`] (Data Manager rules, base64 digests) |
 //! | `tiktok` | yes | [`Platform::TikTok`] (Events API `user` rules) |
 //! | `snapchat` | yes | [`Platform::Snapchat`] (Conversions API v3 `user_data` rules) |
+//! | `http` | no | the `delivery` module: sending the built requests with retries, rate limits and per-event reports (adds `ureq` with rustls) |
 //!
 //! Each platform feature compiles on its own (`--no-default-features --features
-//! tiktok`). The platform features add no dependencies.
+//! tiktok`). The platform features add no dependencies; `http` adds a blocking
+//! HTTP client over rustls (no OpenSSL).
 
 // Without any platform feature the platform enum is empty and most code unreachable.
 #![cfg_attr(
@@ -59,6 +61,8 @@
     allow(unused_variables, dead_code, unreachable_code)
 )]
 
+#[cfg(feature = "http")]
+pub mod delivery;
 pub mod emq;
 mod error;
 mod event;

@@ -5,7 +5,7 @@ use chrono::{DateTime, SecondsFormat, TimeDelta, Utc};
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 
-use super::{Built, EventWarning, Prepared, Rejected, check_batch_size, chunked, prepare};
+use super::{Built, EventWarning, Prepared, Rejected, check_batch_size, prepare};
 use crate::error::{Error, Result};
 use crate::event::{ActionSource, Consent, ConversionEvent};
 use crate::normalize::{FieldWarning, HashEncoding, Normalizer, WarningCode};
@@ -388,7 +388,7 @@ impl<'n> GoogleBuilder<'n> {
         let mut ok = Vec::with_capacity(events.len());
         for (index, e) in events.iter().enumerate() {
             match self.event(e, now, index, &mut out.warnings) {
-                Ok(m) => ok.push(m),
+                Ok(m) => ok.push((index, m)),
                 Err(error) => out.rejected.push(Rejected { index, error }),
             }
         }
@@ -396,7 +396,7 @@ impl<'n> GoogleBuilder<'n> {
             HashEncoding::Hex => "HEX",
             HashEncoding::Base64 => "BASE64",
         };
-        out.requests = chunked(ok, self.batch_size, |events| IngestEventsRequest {
+        out.push_chunks(ok, self.batch_size, |events| IngestEventsRequest {
             destinations: self.destinations.clone(),
             events,
             encoding,

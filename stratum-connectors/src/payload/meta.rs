@@ -7,7 +7,7 @@ use chrono::{DateTime, TimeDelta, Utc};
 use rust_decimal::Decimal;
 use serde::Serialize;
 
-use super::{Built, Prepared, Rejected, check_batch_size, chunked, missing, prepare};
+use super::{Built, Prepared, Rejected, check_batch_size, missing, prepare};
 use crate::error::{Error, Result};
 use crate::event::{ActionSource, ConversionEvent};
 use crate::normalize::{Normalized, Normalizer};
@@ -325,11 +325,11 @@ impl<'n> MetaBuilder<'n> {
         let mut ok = Vec::with_capacity(events.len());
         for (index, e) in events.iter().enumerate() {
             match self.event(e, now, index, &mut out.warnings) {
-                Ok(m) => ok.push(m),
+                Ok(m) => ok.push((index, m)),
                 Err(error) => out.rejected.push(Rejected { index, error }),
             }
         }
-        out.requests = chunked(ok, self.batch_size, |data| MetaRequest {
+        out.push_chunks(ok, self.batch_size, |data| MetaRequest {
             data,
             test_event_code: self.test_event_code.clone(),
         });

@@ -50,6 +50,9 @@ pub struct Built<R> {
     pub rejected: Vec<Rejected>,
     /// Non-fatal findings, by event index.
     pub warnings: Vec<EventWarning>,
+    /// For each request, the input index of each of its events, in order: a
+    /// platform's per-request outcome maps back to the caller's events through it.
+    pub event_indices: Vec<Vec<usize>>,
 }
 
 impl<R> Built<R> {
@@ -58,6 +61,24 @@ impl<R> Built<R> {
             requests: Vec::new(),
             rejected: Vec::new(),
             warnings: Vec::new(),
+            event_indices: Vec::new(),
+        }
+    }
+
+    /// Splits `items` (input index, event) into requests of at most `size`
+    /// events and appends them with their indices.
+    fn push_chunks<T>(
+        &mut self,
+        items: Vec<(usize, T)>,
+        size: usize,
+        mut make: impl FnMut(Vec<T>) -> R,
+    ) {
+        let size = size.max(1);
+        let mut it = items.into_iter().peekable();
+        while it.peek().is_some() {
+            let (indices, chunk): (Vec<usize>, Vec<T>) = it.by_ref().take(size).unzip();
+            self.requests.push(make(chunk));
+            self.event_indices.push(indices);
         }
     }
 }
@@ -332,7 +353,8 @@ pub(crate) fn opt_decimal_number<S: Serializer>(
     }
 }
 
-/// Splits `items` into requests of at most `size`.
+/// Splits `items` into requests of at most `size` (audience uploads).
+#[cfg(any(feature = "meta", feature = "google", feature = "snapchat"))]
 pub(crate) fn chunked<T, R>(
     items: Vec<T>,
     size: usize,

@@ -7,7 +7,7 @@ use chrono::{DateTime, TimeDelta, Utc};
 use rust_decimal::Decimal;
 use serde::Serialize;
 
-use super::{Built, EventWarning, Prepared, Rejected, check_batch_size, chunked, prepare};
+use super::{Built, EventWarning, Prepared, Rejected, check_batch_size, prepare};
 use crate::error::{Error, Result};
 use crate::event::{ActionSource, ConversionEvent};
 use crate::normalize::Normalizer;
@@ -208,11 +208,11 @@ impl<'n> SnapBuilder<'n> {
         let mut ok = Vec::with_capacity(events.len());
         for (index, e) in events.iter().enumerate() {
             match self.event(e, now, index, &mut out.warnings) {
-                Ok(s) => ok.push(s),
+                Ok(s) => ok.push((index, s)),
                 Err(error) => out.rejected.push(Rejected { index, error }),
             }
         }
-        out.requests = chunked(ok, self.batch_size, |data| SnapRequest { data });
+        out.push_chunks(ok, self.batch_size, |data| SnapRequest { data });
         out
     }
 }

@@ -6,7 +6,7 @@ use chrono::{DateTime, TimeDelta, Utc};
 use rust_decimal::Decimal;
 use serde::Serialize;
 
-use super::{Built, EventWarning, Rejected, check_batch_size, chunked, prepare};
+use super::{Built, EventWarning, Rejected, check_batch_size, prepare};
 use crate::error::{Error, Result};
 use crate::event::{ActionSource, ConversionEvent};
 use crate::normalize::Normalizer;
@@ -248,7 +248,7 @@ impl<'n> TikTokBuilder<'n> {
     #[must_use]
     pub fn build(&self, events: &[ConversionEvent], now: DateTime<Utc>) -> Built<TikTokRequest> {
         let mut out = Built::new();
-        let mut groups: [Vec<TikTokEvent>; 3] = [Vec::new(), Vec::new(), Vec::new()];
+        let mut groups: [Vec<(usize, TikTokEvent)>; 3] = [Vec::new(), Vec::new(), Vec::new()];
         for (index, e) in events.iter().enumerate() {
             match self.event(e, now, index, &mut out.warnings) {
                 Ok(t) => {
@@ -257,7 +257,7 @@ impl<'n> TikTokBuilder<'n> {
                         "app" => 1,
                         _ => 2,
                     };
-                    groups[g].push(t);
+                    groups[g].push((index, t));
                 }
                 Err(error) => out.rejected.push(Rejected { index, error }),
             }
@@ -266,12 +266,11 @@ impl<'n> TikTokBuilder<'n> {
             let Some(id) = self.source_id(source) else {
                 continue;
             };
-            out.requests
-                .extend(chunked(group, self.batch_size, |data| TikTokRequest {
-                    event_source: source,
-                    event_source_id: id.trim().to_owned(),
-                    data,
-                }));
+            out.push_chunks(group, self.batch_size, |data| TikTokRequest {
+                event_source: source,
+                event_source_id: id.trim().to_owned(),
+                data,
+            });
         }
         out
     }
