@@ -135,7 +135,7 @@ impl Arena {
     /// growing again.
     fn reserve(&mut self, more: usize) {
         let want = self.len.saturating_add(more).saturating_mul(4) / 3;
-        let want = want.min(MAX_SLOTS).max(16).next_power_of_two();
+        let want = want.clamp(16, MAX_SLOTS).next_power_of_two();
         if want > self.slots.len() {
             self.resize(want);
         }
