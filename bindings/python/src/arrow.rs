@@ -1,0 +1,149 @@
+//! The Arrow C data interface at the boundary (`__arrow_c_array__` PyCapsules): string
+//! columns in without copying, new string columns out.
+//!
+//! This is the one module that needs `unsafe`: reading the C structs a producer
+//! hands over in a capsule.
+#![allow(unsafe_code)]
+
+use std::sync::Arc;
+
+use arrow_array::ffi::{FFI_ArrowArray, FFI_ArrowSchema};
+use arrow_array::{Array, ArrayRef, LargeStringArray, StringArray, StringViewArray, make_array};
+use arrow_schema::{DataType, Field};
+use pyo3::prelude::*;
+use pyo3::types::{PyCapsule, PyCapsuleMethods, PyTuple};
+
+use crate::errors::input_err;
+
+const SCHEMA_NAME: &std::ffi::CStr = c"arrow_schema";
+const ARRAY_NAME: &std::ffi::CStr = c"arrow_array";
+
+/// Imports an object implementing `__arrow_c_array__` (pyarrow `Array`, nanoarrow,
+/// arro3, ...) without copying its buffers.
+pub(crate) fn import_array(obj: &Bound<'_, PyAny>) -> PyResult<ArrayRef> {
+    let tuple = obj.call_method0("__arrow_c_array__").map_err(|_| {
+        input_err(
+            "column",
+            format!(
+                "{} does not implement the Arrow PyCapsule interface (`__arrow_c_array__`)",
+                obj.get_type()
+                    .name()
+                    .map(|n| n.to_string())
+                    .unwrap_or_default()
+            ),
+        )
+    })?;
+    let tuple = tuple.cast::<PyTuple>()?;
+    let schema_capsule = tuple.get_item(0)?;
+    let schema_capsule = schema_capsule.cast::<PyCapsule>()?;
+    let array_capsule = tuple.get_item(1)?;
+    let array_capsule = array_capsule.cast::<PyCapsule>()?;
+    let schema_ptr = schema_capsule
+        .pointer_checked(Some(SCHEMA_NAME))?
+        .cast::<FFI_ArrowSchema>();
+    let array_ptr = array_capsule
+        .pointer_checked(Some(ARRAY_NAME))?
+        .cast::<FFI_ArrowArray>();
+    // SAFETY: the capsule names guarantee (by the PyCapsule interface's contract)
+    // that the pointers are an `ArrowSchema` and an `ArrowArray`; the schema is only
+    // borrowed, and `from_raw` moves the array out, leaving a released struct behind
+    // for the capsule's destructor.
+    let data = unsafe {
+        let schema = schema_ptr.as_ref();
+        let array = FFI_ArrowArray::from_raw(array_ptr.as_ptr());
+        arrow_array::ffi::from_ffi(array, schema)
+    }
+    .map_err(|e| input_err("Arrow array", e))?;
+    Ok(make_array(data))
+}
+
+/// Read access to the string values of any Arrow string layout.
+pub(crate) enum Strings<'a> {
+    /// `utf8`.
+    Small(&'a StringArray),
+    /// `large_utf8`.
+    Large(&'a LargeStringArray),
+    /// `utf8_view` (polars' layout).
+    View(&'a StringViewArray),
+    /// An all-null column.
+    Null(usize),
+}
+
+impl<'a> Strings<'a> {
+    /// Views `array` as strings, or explains which types are accepted.
+    pub(crate) fn of(array: &'a ArrayRef) -> PyResult<Self> {
+        let any = array.as_any();
+        match array.data_type() {
+            DataType::Utf8 => any.downcast_ref().map(Self::Small),
+            DataType::LargeUtf8 => any.downcast_ref().map(Self::Large),
+            DataType::Utf8View => any.downcast_ref().map(Self::View),
+            DataType::Null => Some(Self::Null(array.len())),
+            _ => None,
+        }
+        .ok_or_else(|| {
+            input_err(
+                "column",
+                format!(
+                    "the Arrow type is {}; a string column (utf8, large_utf8 or utf8_view) is required",
+                    array.data_type()
+                ),
+            )
+        })
+    }
+
+    /// Number of rows.
+    pub(crate) fn len(&self) -> usize {
+        match self {
+            Self::Small(a) => a.len(),
+            Self::Large(a) => a.len(),
+            Self::View(a) => a.len(),
+            Self::Null(n) => *n,
+        }
+    }
+
+    /// Row `i`, `None` when null.
+    pub(crate) fn get(&self, i: usize) -> Option<&'a str> {
+        match self {
+            Self::Small(a) => a.is_valid(i).then(|| a.value(i)),
+            Self::Large(a) => a.is_valid(i).then(|| a.value(i)),
+            Self::View(a) => a.is_valid(i).then(|| a.value(i)),
+            Self::Null(_) => None,
+        }
+    }
+}
+
+/// An Arrow array produced by Stratum, exported through `__arrow_c_array__`
+/// (`pyarrow.array(x)`, `polars.Series(x)` and other consumers accept it).
+#[pyclass(name = "ArrowArray", module = "stratum._native", frozen)]
+pub(crate) struct ArrowArray(pub(crate) ArrayRef);
+
+impl ArrowArray {
+    /// Wraps a string column.
+    pub(crate) fn strings(values: StringArray) -> Self {
+        Self(Arc::new(values))
+    }
+}
+
+#[pymethods]
+impl ArrowArray {
+    /// The Arrow PyCapsule interface: `(schema capsule, array capsule)`.
+    #[pyo3(signature = (requested_schema = None))]
+    fn __arrow_c_array__<'py>(
+        &self,
+        py: Python<'py>,
+        requested_schema: Option<Bound<'py, PyAny>>,
+    ) -> PyResult<Bound<'py, PyTuple>> {
+        // The requested schema is a hint; consumers cast when it differs.
+        let _ = requested_schema;
+        let field = Field::new("", self.0.data_type().clone(), true);
+        let schema = FFI_ArrowSchema::try_from(&field).map_err(|e| input_err("Arrow schema", e))?;
+        let array = FFI_ArrowArray::new(&self.0.to_data());
+        let schema = PyCapsule::new_with_value(py, schema, SCHEMA_NAME)?;
+        let array = PyCapsule::new_with_value(py, array, ARRAY_NAME)?;
+        PyTuple::new(py, [schema.into_any(), array.into_any()])
+    }
+
+    fn __len__(&self) -> usize {
+        self.0.len()
+    }
+}
