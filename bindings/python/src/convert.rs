@@ -34,7 +34,6 @@ pub(crate) fn json_text(obj: &Bound<'_, PyAny>) -> PyResult<String> {
         .bind(py)
         .call((obj,), Some(&kwargs))?
         .extract::<String>()
-        .map_err(Into::into)
 }
 
 /// A core type from a dict (or JSON text), with the core's own error kinds.

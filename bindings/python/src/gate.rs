@@ -280,6 +280,31 @@ impl TrustGate {
         })
     }
 
+    /// Engine time of one `evaluate`, in seconds, averaged over `n` runs inside
+    /// the native code (no conversion at the boundary). Subtract it from the time of
+    /// a Python-level `evaluate` call to get the binding's overhead.
+    #[pyo3(signature = (signals, action, now, n = 10_000))]
+    fn _engine_seconds(
+        &self,
+        py: Python<'_>,
+        signals: &Bound<'_, Signals>,
+        action: &Bound<'_, ProposedAction>,
+        now: &Bound<'_, PyAny>,
+        n: u32,
+    ) -> PyResult<f64> {
+        guard(|| {
+            let now = time(Some(now))?;
+            let (s, a) = (&signals.get().0, &action.get().0);
+            py.detach(|| {
+                let start = std::time::Instant::now();
+                for _ in 0..n {
+                    std::hint::black_box(self.0.preview(s, a, now).map_err(core_err)?);
+                }
+                Ok(start.elapsed().as_secs_f64() / f64::from(n.max(1)))
+            })
+        })
+    }
+
     /// Hex SHA-256 of the current config.
     #[getter]
     fn config_hash(&self) -> String {

@@ -253,7 +253,7 @@ pub(crate) fn resolve_links_arrow(
 }
 
 /// Bulk resolution of a link table given as a list of `(a, b)` string pairs;
-/// returns a dict identifier → component label (None for blocked values).
+/// returns `(identifier, component label)` pairs (label None for blocked values).
 #[pyfunction]
 #[pyo3(signature = (links, *, blocklist = true))]
 pub(crate) fn resolve_links(

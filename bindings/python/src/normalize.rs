@@ -12,6 +12,9 @@ use crate::arrow::{ArrowArray, Strings, import_array};
 use crate::convert::{connectors_from, serde_from, tag};
 use crate::errors::{connectors_err, guard, input_err};
 
+/// Values (None where dropped or null) and warning codes (None where kept or null).
+type ListOutcome = (Vec<Option<String>>, Vec<Option<&'static str>>);
+
 /// Rows between two calls of a `progress` callback.
 const PROGRESS_EVERY: usize = 65_536;
 
@@ -139,7 +142,7 @@ impl Normalizer {
         values: Vec<Option<String>>,
         raw: bool,
         progress: Option<Py<PyAny>>,
-    ) -> PyResult<(Vec<Option<String>>, Vec<Option<&'static str>>)> {
+    ) -> PyResult<ListOutcome> {
         guard(|| {
             let (p, f) = (self::platform(platform)?, self::field(field)?);
             py.detach(|| {

@@ -98,17 +98,15 @@ def _to_pyarrow_column(obj: Any, column: Optional[str]) -> Tuple[Any, Any]:
         name = _require_column(column)
         return obj.get_column(name).to_arrow(), lambda r: obj.with_columns(pl.Series(name, r))
     if kind == "pandas.Series":
-        import pandas as pd
-
-        return pa.array(obj, from_pandas=True), lambda r: pd.Series(
-            r.to_pandas(), index=obj.index, name=obj.name)
+        return pa.array(obj, from_pandas=True), lambda r: r.to_pandas().set_axis(
+            obj.index).rename(obj.name)
     if kind == "pandas.DataFrame":
         name = _require_column(column)
         col = pa.array(obj[name], from_pandas=True)
 
         def rebuild(r: Any) -> Any:
             out = obj.copy()
-            out[name] = r.to_pandas().to_numpy()
+            out[name] = r.to_pandas().set_axis(obj.index)
             return out
 
         return col, rebuild
