@@ -128,7 +128,7 @@ impl Decision {
 /// The trust gate (`stratum_core::gate::TrustGate`): config plus state (hysteresis,
 /// guardrail ledger, overrides).
 #[pyclass(name = "TrustGate", module = "stratum._native")]
-pub(crate) struct TrustGate(core::TrustGate);
+pub(crate) struct TrustGate(pub(crate) core::TrustGate);
 
 fn signals_of<'a>(
     obj: &'a Bound<'_, PyAny>,

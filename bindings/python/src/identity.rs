@@ -11,7 +11,7 @@ use crate::arrow::{ArrowArray, Strings, import_array};
 use crate::convert::{json_text, time, to_py};
 use crate::errors::{cdp_err, guard, input_err, stratum_err};
 
-fn identity_config(obj: Option<&Bound<'_, PyAny>>) -> PyResult<IdentityConfig> {
+pub(crate) fn identity_config(obj: Option<&Bound<'_, PyAny>>) -> PyResult<IdentityConfig> {
     match obj {
         None => Ok(IdentityConfig::default()),
         Some(o) => serde_json::from_str(&json_text(o)?).map_err(|e| {
@@ -25,7 +25,7 @@ fn identity_config(obj: Option<&Bound<'_, PyAny>>) -> PyResult<IdentityConfig> {
 }
 
 /// An identifier kind from its name (`user_id`, `email`, ..., or `external:<type>`).
-fn kind(name: &str) -> PyResult<IdentifierKind> {
+pub(crate) fn kind(name: &str) -> PyResult<IdentifierKind> {
     if let Some(t) = name.strip_prefix("external:") {
         return Ok(IdentifierKind::External(t.to_owned()));
     }

@@ -7,8 +7,10 @@
 //! Arrow columns (`arrow`), and run without the GIL. Crate errors become the
 //! `stratum.errors` exception of their stable code (`errors`).
 
+mod analytics;
 mod arrow;
 mod audit;
+mod autopilot;
 mod backtest;
 mod convert;
 mod emq;
@@ -19,6 +21,7 @@ mod health;
 mod identity;
 mod normalize;
 mod payload;
+mod profile;
 
 use pyo3::prelude::*;
 
@@ -49,6 +52,10 @@ fn native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<identity::IdentityGraph>()?;
     m.add_function(wrap_pyfunction!(identity::resolve_links, m)?)?;
     m.add_function(wrap_pyfunction!(identity::resolve_links_arrow, m)?)?;
+    m.add_class::<profile::Cdp>()?;
+    m.add_class::<autopilot::Autopilot>()?;
+    m.add_function(wrap_pyfunction!(analytics::attribute, m)?)?;
+    m.add_function(wrap_pyfunction!(analytics::detect_anomalies, m)?)?;
     let fields: Vec<&str> = stratum_connectors::Field::ALL
         .iter()
         .map(|f| f.as_str())

@@ -15,7 +15,8 @@ __all__ = [
     "ProposedAction", "Decision", "TrustGate", "Guardrails", "AuditLog", "verify_chain",
     "backtest", "compare_configs", "ArrowArray", "Normalizer", "sha256_hex", "emq_score",
     "emq_report_rows", "emq_report_arrow", "build_payloads", "IdentityGraph",
-    "resolve_links", "resolve_links_arrow", "FIELDS", "PLATFORMS",
+    "resolve_links", "resolve_links_arrow", "Cdp", "Autopilot", "attribute",
+    "detect_anomalies", "FIELDS", "PLATFORMS",
 ]
 
 __version__: str
@@ -235,3 +236,37 @@ def resolve_links(
 def resolve_links_arrow(
     left: object, right: object, *, blocklist: bool = True
 ) -> Tuple[ArrowArray, ArrowArray]: ...
+
+@final
+class Cdp:
+    def __new__(
+        cls,
+        computed_traits: Optional[_Json] = None,
+        identity: Optional[_Json] = None,
+        dedup_window_seconds: int = 86400,
+    ) -> Cdp: ...
+    def ingest(self, message: _Json, received_at: Optional[_Time] = None) -> Dict[str, Any]: ...
+    def profile(self, profile: str) -> Dict[str, Any]: ...
+    def computed_values(self, profile: str, now: Optional[_Time] = None) -> Dict[str, Any]: ...
+    def profile_of(self, kind: str, value: str) -> Optional[str]: ...
+    def profiles(self) -> List[str]: ...
+    def remove_identifier(self, kind: str, value: str) -> Dict[str, Any]: ...
+    def remove_link(self, message_id: str) -> Dict[str, Any]: ...
+
+@final
+class Autopilot:
+    def __new__(cls, rules: _Json) -> Autopilot: ...
+    def run(
+        self,
+        metrics: _Json,
+        signals: _Json,
+        gate: TrustGate,
+        audit: AuditLog,
+        now: Optional[_Time] = None,
+    ) -> Dict[str, Any]: ...
+    def preview(
+        self, metrics: _Json, signals: _Json, gate: TrustGate, now: Optional[_Time] = None
+    ) -> Dict[str, Any]: ...
+
+def attribute(paths: _Json, model: _Json) -> Dict[str, Any]: ...
+def detect_anomalies(series: _Json, config: Optional[_Json] = None) -> List[Dict[str, Any]]: ...
