@@ -39,6 +39,16 @@ def test_time_forms_agree(signals: Dict[str, Any]) -> None:
     assert a == b == c
 
 
+def test_offsets_and_microseconds_are_kept(signals: Dict[str, Any]) -> None:
+    import datetime as dt
+
+    cfg = stratum.HealthConfig()
+    plus2 = dt.timezone(dt.timedelta(hours=2))
+    local = NOW.astimezone(plus2).replace(microsecond=123456)
+    report = cfg.score(signals, local).to_dict()
+    assert report["computed_at"] == "2026-03-01T12:00:00.123456Z"
+
+
 def test_naive_datetime_is_refused(signals: Dict[str, Any]) -> None:
     with pytest.raises(stratum.InvalidJsonError):
         stratum.HealthConfig().score(signals, NOW.replace(tzinfo=None))
