@@ -10,7 +10,8 @@
 set -euo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
 root=$(cd "$here/../.." && pwd)
-target=${CARGO_TARGET_DIR:-$root/target}
+mkdir -p "${CARGO_TARGET_DIR:-$root/target}"
+target=$(cd "${CARGO_TARGET_DIR:-$root/target}" && pwd)
 python=${PYTHON:-python3}
 maturin_version=1.16.0
 

@@ -34,7 +34,7 @@ def _progress(progress: Progress, desc: str) -> Tuple[Optional[Callable[[int, in
     """A ``(done, total)`` callback, and a tqdm bar to close (``progress=True``)."""
     if progress is True:
         try:
-            from tqdm.auto import tqdm
+            from tqdm.auto import tqdm  # type: ignore[import-untyped,unused-ignore]
         except ImportError:
             return None, None
         bar = tqdm(desc=desc, unit="rows")
@@ -52,7 +52,7 @@ def _progress(progress: Progress, desc: str) -> Tuple[Optional[Callable[[int, in
 
 def _pa() -> Any:
     try:
-        import pyarrow
+        import pyarrow  # type: ignore[import-untyped,unused-ignore]
     except ImportError as e:  # pragma: no cover - exercised only without pyarrow
         raise ImportError("pyarrow is required for this input type (pip install pyarrow)") from e
     return pyarrow

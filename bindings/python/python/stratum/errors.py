@@ -8,7 +8,7 @@ subclass; input and configuration errors are also :class:`ValueError`.
 
 from __future__ import annotations
 
-from typing import Optional
+from typing import Optional, Tuple, Type
 
 __all__ = [
     "StratumError",
@@ -52,7 +52,8 @@ class StratumError(Exception):
             self.code = code
         self.field: Optional[str] = field
 
-    def __reduce__(self):  # keeps code and field through pickling (multiprocessing)
+    def __reduce__(self) -> Tuple[Type["StratumError"], Tuple[str, str, Optional[str]]]:
+        # keeps code and field through pickling (multiprocessing)
         return (type(self), (str(self), self.code, self.field))
 
 
