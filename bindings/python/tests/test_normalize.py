@@ -179,3 +179,29 @@ def test_hashed_value_passes_through_unchanged(email: str) -> None:
         again = n.normalize("meta", "email", first["value"])
         assert again["value"] == first["value"]
         assert again["origin"] == "pre_hashed"
+
+
+def test_record_batch_replaces_the_column() -> None:
+    pa = pytest.importorskip("pyarrow")
+    n = stratum.Normalizer(US)
+    batch = pa.RecordBatch.from_pydict({"email": EMAILS, "n": [1, 2, 3, 4]})
+    out = stratum.normalize_batch(n, "meta", "email", batch, column="email")
+    assert isinstance(out, pa.RecordBatch)
+    assert out.column(0).to_pylist() == EXPECTED
+    assert out.schema.names == ["email", "n"]
+
+
+def test_native_arrow_result_is_an_arrow_pycapsule_producer() -> None:
+    pa = pytest.importorskip("pyarrow")
+    pl = pytest.importorskip("polars")
+    n = stratum.Normalizer(US)
+    values, warnings = n.normalize_arrow("meta", "email", [pa.array(EMAILS[:2]), pa.array(EMAILS[2:])])
+    assert len(values) == 4
+    assert pl.Series(values).to_list() == EXPECTED
+    assert pa.array(warnings).to_pylist() == [None, None, "invalid_email", None]
+
+
+def test_table_without_column_is_a_type_error() -> None:
+    pa = pytest.importorskip("pyarrow")
+    with pytest.raises(TypeError):
+        stratum.normalize_batch(stratum.Normalizer(US), "meta", "email", pa.table({"email": EMAILS}))
