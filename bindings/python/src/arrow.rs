@@ -1,5 +1,6 @@
-//! The Arrow C data interface at the boundary (`__arrow_c_array__` PyCapsules): string
-//! columns in without copying, new string columns out.
+//! The Arrow C data interface at the boundary (`__arrow_c_array__` and
+//! `__arrow_c_stream__` PyCapsules): string columns in without copying, new string
+//! columns out.
 //!
 //! This is the one module that needs `unsafe`: reading the C structs a producer
 //! hands over in a capsule.
@@ -8,6 +9,7 @@
 use std::sync::Arc;
 
 use arrow_array::ffi::{FFI_ArrowArray, FFI_ArrowSchema};
+use arrow_array::ffi_stream::FFI_ArrowArrayStream;
 use arrow_array::{Array, ArrayRef, LargeStringArray, StringArray, StringViewArray, make_array};
 use arrow_schema::{DataType, Field};
 use pyo3::prelude::*;
@@ -17,6 +19,77 @@ use crate::errors::input_err;
 
 const SCHEMA_NAME: &std::ffi::CStr = c"arrow_schema";
 const ARRAY_NAME: &std::ffi::CStr = c"arrow_array";
+const STREAM_NAME: &std::ffi::CStr = c"arrow_array_stream";
+
+/// Imports an Arrow array (`__arrow_c_array__`) or every chunk of an Arrow stream
+/// (`__arrow_c_stream__`: a polars `Series`, a pyarrow `ChunkedArray`, ...) without
+/// copying their buffers.
+pub(crate) fn import_chunks(obj: &Bound<'_, PyAny>) -> PyResult<Vec<ArrayRef>> {
+    if obj.hasattr("__arrow_c_array__")? {
+        return Ok(vec![import_array(obj)?]);
+    }
+    if !obj.hasattr("__arrow_c_stream__")? {
+        return Err(input_err(
+            "column",
+            format!(
+                "{} implements neither `__arrow_c_array__` nor `__arrow_c_stream__`",
+                obj.get_type()
+                    .name()
+                    .map(|n| n.to_string())
+                    .unwrap_or_default()
+            ),
+        ));
+    }
+    let capsule = obj.call_method0("__arrow_c_stream__")?;
+    let capsule = capsule.cast::<PyCapsule>()?;
+    let ptr = capsule
+        .pointer_checked(Some(STREAM_NAME))?
+        .cast::<FFI_ArrowArrayStream>();
+    // SAFETY: the capsule name guarantees an `ArrowArrayStream`; `from_raw` moves it
+    // out (the capsule keeps a released struct) and releases it when dropped.
+    let mut stream = unsafe { FFI_ArrowArrayStream::from_raw(ptr.as_ptr()) };
+    let fail = |stream: &mut FFI_ArrowArrayStream, what: &str| {
+        let detail = stream
+            .get_last_error
+            // SAFETY: the producer's callback on its own live stream; a non-null
+            // result is a NUL-terminated string valid until the next call.
+            .map(|f| unsafe { f(stream) })
+            .filter(|p| !p.is_null())
+            .map(|p| {
+                unsafe { std::ffi::CStr::from_ptr(p) }
+                    .to_string_lossy()
+                    .into_owned()
+            })
+            .unwrap_or_default();
+        input_err("Arrow stream", format!("{what} failed: {detail}"))
+    };
+    let mut schema = FFI_ArrowSchema::empty();
+    let get_schema = stream
+        .get_schema
+        .ok_or_else(|| fail(&mut stream, "get_schema"))?;
+    // SAFETY: callbacks of a live stream, writing into structs we own.
+    if unsafe { get_schema(&mut stream, &mut schema) } != 0 {
+        return Err(fail(&mut stream, "get_schema"));
+    }
+    let get_next = stream
+        .get_next
+        .ok_or_else(|| fail(&mut stream, "get_next"))?;
+    let mut chunks = Vec::new();
+    loop {
+        let mut array = FFI_ArrowArray::empty();
+        // SAFETY: as above.
+        if unsafe { get_next(&mut stream, &mut array) } != 0 {
+            return Err(fail(&mut stream, "get_next"));
+        }
+        if array.is_released() {
+            return Ok(chunks);
+        }
+        // SAFETY: `array` was produced for `schema` by the stream.
+        let data = unsafe { arrow_array::ffi::from_ffi(array, &schema) }
+            .map_err(|e| input_err("Arrow stream", e))?;
+        chunks.push(make_array(data));
+    }
+}
 
 /// Imports an object implementing `__arrow_c_array__` (pyarrow `Array`, nanoarrow,
 /// arro3, ...) without copying its buffers.

@@ -8,7 +8,7 @@ use stratum_connectors::{
     Context, Field, FieldValue, FieldWarning, Normalized, NormalizerConfig, Platform,
 };
 
-use crate::arrow::{ArrowArray, Strings, import_array};
+use crate::arrow::{ArrowArray, Strings, import_chunks};
 use crate::convert::{connectors_from, serde_from, tag};
 use crate::errors::{connectors_err, guard, input_err};
 
@@ -163,7 +163,8 @@ impl Normalizer {
         })
     }
 
-    /// Arrow string chunks (objects with `__arrow_c_array__`) → `(values, warnings)`
+    /// Arrow string chunks (objects with `__arrow_c_array__` or `__arrow_c_stream__`,
+    /// such as pyarrow arrays or polars series) → `(values, warnings)`
     /// as two Arrow string arrays, one row per input row. The input is read without
     /// copying and the work runs without the GIL.
     #[pyo3(signature = (platform, field, chunks, *, raw = false, progress = None))]
@@ -178,10 +179,10 @@ impl Normalizer {
     ) -> PyResult<(ArrowArray, ArrowArray)> {
         guard(|| {
             let (p, f) = (self::platform(platform)?, self::field(field)?);
-            let arrays = chunks
-                .iter()
-                .map(import_array)
-                .collect::<PyResult<Vec<_>>>()?;
+            let mut arrays = Vec::with_capacity(chunks.len());
+            for c in &chunks {
+                arrays.extend(import_chunks(c)?);
+            }
             py.detach(|| {
                 let columns = arrays
                     .iter()

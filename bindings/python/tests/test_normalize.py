@@ -205,3 +205,16 @@ def test_table_without_column_is_a_type_error() -> None:
     pa = pytest.importorskip("pyarrow")
     with pytest.raises(TypeError):
         stratum.normalize_batch(stratum.Normalizer(US), "meta", "email", pa.table({"email": EMAILS}))
+
+
+def test_polars_series_goes_through_the_arrow_stream_interface() -> None:
+    pl = pytest.importorskip("polars")
+    n = stratum.Normalizer(US)
+    s = pl.Series("em", EMAILS)
+    assert hasattr(s, "__arrow_c_stream__")
+    values, warnings = n.normalize_arrow("meta", "email", [s])
+    assert pl.Series(values).to_list() == EXPECTED
+    chunked = pl.concat([pl.Series("em", EMAILS[:2]), pl.Series("em", EMAILS[2:])], rechunk=False)
+    assert stratum.normalize_batch(n, "meta", "email", chunked).to_list() == EXPECTED
+    ints = pl.Series("zip", [94105, None])
+    assert stratum.normalize_batch(n, "meta", "zip", ints).to_list() == [_sha("94105"), None]

@@ -71,53 +71,75 @@ def _string_chunks(pa: Any, column: Any) -> List[Any]:
     return out
 
 
-def _to_pyarrow_column(obj: Any, column: Optional[str]) -> Tuple[Any, Any]:
-    """``(pyarrow column, rebuild)`` for an Arrow-compatible input; ``rebuild`` turns
-    a pyarrow string array of results into the caller's kind."""
-    pa = _pa()
+def _polars_strings(pl: Any, series: Any) -> Any:
+    return series if series.dtype == pl.String else series.cast(pl.String)
+
+
+def _column(obj: Any, column: Optional[str]) -> Tuple[List[Any], Callable[[Any], Any]]:
+    """``(chunks, rebuild)`` for an Arrow-compatible input: the chunks go to the
+    native code (objects with ``__arrow_c_array__`` or ``__arrow_c_stream__``), and
+    ``rebuild`` turns the native result (an ``ArrowArray``) into the caller's kind."""
     kind = _kind(obj)
-    if kind in ("pyarrow.Array", "pyarrow.StringArray", "pyarrow.LargeStringArray",
-                "pyarrow.StringViewArray", "pyarrow.NullArray") or isinstance(obj, pa.Array):
-        return obj, lambda r: r
+    if kind == "polars.Series" and hasattr(obj, "__arrow_c_stream__"):
+        import polars as pl
+
+        return [_polars_strings(pl, obj)], lambda r: pl.Series(r).alias(obj.name)
+    if kind == "polars.DataFrame" and hasattr(obj, "__arrow_c_stream__"):
+        import polars as pl
+
+        name = _require_column(column)
+        col = _polars_strings(pl, obj.get_column(name))
+        return [col], lambda r: obj.with_columns(pl.Series(r).alias(name))
+    pa = _pa()
+    if isinstance(obj, pa.Array):
+        return _string_chunks(pa, obj), lambda r: pa.array(r)
     if isinstance(obj, pa.ChunkedArray):
-        return obj, lambda r: pa.chunked_array([r])
+        return _string_chunks(pa, obj), lambda r: pa.chunked_array([pa.array(r)])
     if isinstance(obj, (pa.Table, pa.RecordBatch)):
         name = _require_column(column)
         idx = obj.schema.get_field_index(name)
-        return obj.column(name), lambda r: obj.set_column(idx, name, r) if isinstance(obj, pa.Table) \
-            else pa.RecordBatch.from_arrays(
-                [r if i == idx else obj.column(i) for i in range(obj.num_columns)],
-                names=obj.schema.names)
-    if kind == "polars.Series":
+        if isinstance(obj, pa.Table):
+            return _string_chunks(pa, obj.column(name)), lambda r: obj.set_column(idx, name, pa.array(r))
+        return _string_chunks(pa, obj.column(name)), lambda r: pa.RecordBatch.from_arrays(
+            [pa.array(r) if i == idx else obj.column(i) for i in range(obj.num_columns)],
+            names=obj.schema.names)
+    if kind == "polars.Series":  # polars without the Arrow PyCapsule interface
         import polars as pl
 
-        return obj.to_arrow(), lambda r: pl.Series(obj.name, r)
+        return _string_chunks(pa, obj.to_arrow()), lambda r: pl.Series(obj.name, pa.array(r))
     if kind == "polars.DataFrame":
         import polars as pl
 
         name = _require_column(column)
-        return obj.get_column(name).to_arrow(), lambda r: obj.with_columns(pl.Series(name, r))
+        return _string_chunks(pa, obj.get_column(name).to_arrow()), lambda r: obj.with_columns(
+            pl.Series(name, pa.array(r)))
     if kind == "pandas.Series":
-        return pa.array(obj, from_pandas=True), lambda r: r.to_pandas().set_axis(
-            obj.index).rename(obj.name)
+        return _string_chunks(pa, pa.array(obj, from_pandas=True)), lambda r: pa.array(
+            r).to_pandas().set_axis(obj.index).rename(obj.name)
     if kind == "pandas.DataFrame":
         name = _require_column(column)
-        col = pa.array(obj[name], from_pandas=True)
 
         def rebuild(r: Any) -> Any:
             out = obj.copy()
-            out[name] = r.to_pandas().set_axis(obj.index)
+            out[name] = pa.array(r).to_pandas().set_axis(obj.index)
             return out
 
-        return col, rebuild
-    if hasattr(obj, "__arrow_c_array__"):
-        return obj, lambda r: r
-    if hasattr(obj, "__arrow_c_stream__"):
-        return pa.chunked_array(obj), lambda r: pa.chunked_array([r])
+        return _string_chunks(pa, pa.array(obj[name], from_pandas=True)), rebuild
+    if hasattr(obj, "__arrow_c_array__") or hasattr(obj, "__arrow_c_stream__"):
+        return [obj], lambda r: r
     raise TypeError(
         f"unsupported input {type(obj).__name__}: pass a list of str, a pyarrow Array/"
         "ChunkedArray/Table/RecordBatch, a polars Series/DataFrame or a pandas Series/DataFrame"
     )
+
+
+def _like_arrow(arr: Any) -> Any:
+    """A native warnings column as a pyarrow array when pyarrow is installed."""
+    try:
+        import pyarrow as pa  # type: ignore[import-untyped,unused-ignore]
+    except ImportError:
+        return arr
+    return pa.array(arr)
 
 
 def _require_column(column: Optional[str]) -> str:
@@ -144,8 +166,9 @@ def normalize_batch(
     table / data frame with ``column`` naming the column to hash (→ the same table
     with that column replaced). Dropped values (invalid data) become null. With
     ``with_warnings=True`` the result is ``(result, warnings)``, the warning codes as
-    a list or pyarrow array. ``progress`` is a ``(done, total)`` callback, or ``True``
-    for a tqdm bar when tqdm is installed.
+    a list, or a pyarrow array (the native ``ArrowArray`` without pyarrow).
+    ``progress`` is a ``(done, total)`` callback, or ``True`` for a tqdm bar when
+    tqdm is installed. Polars input needs no pyarrow (Arrow PyCapsule stream).
     """
     callback, bar = _progress(progress, f"{platform} {field}")
     try:
@@ -153,13 +176,11 @@ def normalize_batch(
             out, warnings = normalizer.normalize_list(
                 platform, field, list(values), raw=raw, progress=callback)
             return (out, warnings) if with_warnings else out
-        pa = _pa()
-        col, rebuild = _to_pyarrow_column(values, column)
-        chunks = _string_chunks(pa, col) if isinstance(col, (pa.Array, pa.ChunkedArray)) else [col]
+        chunks, rebuild = _column(values, column)
         out_arr, warn_arr = normalizer.normalize_arrow(
             platform, field, chunks, raw=raw, progress=callback)
-        result = rebuild(pa.array(out_arr))
-        return (result, pa.array(warn_arr)) if with_warnings else result
+        result = rebuild(out_arr)
+        return (result, _like_arrow(warn_arr)) if with_warnings else result
     finally:
         if bar is not None:
             bar.close()
