@@ -185,6 +185,32 @@ impl<'a> Strings<'a> {
     }
 }
 
+/// The string values of a column made of several chunks, in order.
+pub(crate) struct Chunked<'a> {
+    parts: Vec<Strings<'a>>,
+}
+
+impl<'a> Chunked<'a> {
+    /// Views every chunk as strings.
+    pub(crate) fn of(chunks: &'a [ArrayRef]) -> PyResult<Self> {
+        Ok(Self {
+            parts: chunks.iter().map(Strings::of).collect::<PyResult<_>>()?,
+        })
+    }
+
+    /// Number of rows over all chunks.
+    pub(crate) fn len(&self) -> usize {
+        self.parts.iter().map(Strings::len).sum()
+    }
+
+    /// The rows in order, `None` for nulls.
+    pub(crate) fn iter(&self) -> impl Iterator<Item = Option<&'a str>> + '_ {
+        self.parts
+            .iter()
+            .flat_map(|p| (0..p.len()).map(move |i| p.get(i)))
+    }
+}
+
 /// An Arrow array produced by Stratum, exported through `__arrow_c_array__`
 /// (`pyarrow.array(x)`, `polars.Series(x)` and other consumers accept it).
 #[pyclass(name = "ArrowArray", module = "stratum._native", frozen)]

@@ -9,7 +9,7 @@ use pyo3::prelude::*;
 use stratum_connectors::{Field, FieldValue, Platform, emq};
 use stratum_core::emq::{EmqEvent, ReportOptions};
 
-use crate::arrow::{Strings, import_array};
+use crate::arrow::{Chunked, import_chunks};
 use crate::convert::{core_from, to_py};
 use crate::errors::{core_err, guard, input_err};
 use crate::normalize::{Normalizer, field, platform, value};
@@ -87,9 +87,9 @@ pub(crate) fn emq_report_rows<'py>(
     })
 }
 
-/// A batch report over Arrow string columns: `columns` maps field names to one
-/// array each (objects with `__arrow_c_array__`, all of the same length);
-/// `event_id` is an optional array of event ids.
+/// A batch report over Arrow string columns: `columns` maps field names to columns
+/// (objects with `__arrow_c_array__` or `__arrow_c_stream__`, all of the same
+/// length); `event_id` is an optional column of event ids.
 #[pyfunction]
 #[pyo3(signature = (normalizer, platform, columns, event_id = None, options = None))]
 pub(crate) fn emq_report_arrow<'py>(
@@ -104,21 +104,21 @@ pub(crate) fn emq_report_arrow<'py>(
         let p = self::platform(platform)?;
         let opts = self::options(options)?;
         let n = &normalizer.get().0;
-        let mut arrays: Vec<(Field, ArrayRef)> = Vec::with_capacity(columns.len());
+        let mut arrays: Vec<(Field, Vec<ArrayRef>)> = Vec::with_capacity(columns.len());
         for (name, obj) in &columns {
-            arrays.push((field(name)?, import_array(obj)?));
+            arrays.push((field(name)?, import_chunks(obj)?));
         }
-        let ids = event_id.map(import_array).transpose()?;
+        let ids = event_id.map(import_chunks).transpose()?;
         let report = py.detach(|| {
             let cols = arrays
                 .iter()
-                .map(|(f, a)| Ok((*f, Strings::of(a)?)))
+                .map(|(f, a)| Ok((*f, Chunked::of(a)?)))
                 .collect::<PyResult<Vec<_>>>()?;
-            let ids = ids.as_ref().map(Strings::of).transpose()?;
+            let ids = ids.as_deref().map(Chunked::of).transpose()?;
             let rows = cols
                 .first()
                 .map(|(_, c)| c.len())
-                .or_else(|| ids.as_ref().map(Strings::len))
+                .or_else(|| ids.as_ref().map(Chunked::len))
                 .unwrap_or(0);
             if cols.iter().any(|(_, c)| c.len() != rows)
                 || ids.as_ref().is_some_and(|c| c.len() != rows)
@@ -128,16 +128,18 @@ pub(crate) fn emq_report_arrow<'py>(
                     "all columns must have the same length",
                 ));
             }
+            let mut iters: Vec<_> = cols.iter().map(|(f, c)| (*f, c.iter())).collect();
+            let mut id_iter = ids.as_ref().map(Chunked::iter);
             let mut events = Vec::with_capacity(rows);
             let mut fields = Vec::with_capacity(cols.len());
-            for i in 0..rows {
+            for _ in 0..rows {
                 fields.clear();
-                for (f, c) in &cols {
-                    if let Some(v) = c.get(i) {
+                for (f, it) in &mut iters {
+                    if let Some(Some(v)) = it.next() {
                         fields.push((*f, FieldValue::Auto(v.to_owned())));
                     }
                 }
-                let id = ids.as_ref().and_then(|c| c.get(i));
+                let id = id_iter.as_mut().and_then(|it| it.next().flatten());
                 events.push(event_of(n, p, &fields, id));
             }
             emq::model(p).report(&events, &opts).map_err(core_err)

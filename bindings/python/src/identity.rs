@@ -7,7 +7,7 @@ use stratum_cdp::bulk::BulkResolver;
 use stratum_cdp::identity::{Identifier, IdentifierKind, IdentityConfig, ProfileId};
 use stratum_cdp::message::{ParseConfig, parse_message};
 
-use crate::arrow::{ArrowArray, Strings, import_array};
+use crate::arrow::{ArrowArray, Chunked, import_chunks};
 use crate::convert::{json_text, time, to_py};
 use crate::errors::{cdp_err, guard, input_err, stratum_err};
 
@@ -206,7 +206,7 @@ fn resolver(blocklist: bool) -> BulkResolver {
 }
 
 /// Bulk resolution of a link table given as two Arrow string columns (objects with
-/// `__arrow_c_array__`, same length; a null end adds the other end alone). Returns
+/// `__arrow_c_array__` or `__arrow_c_stream__`, same length; a null end adds the other end alone). Returns
 /// `(identifiers, labels)`: every distinct identifier in order of first
 /// appearance and its component label (null for blocked values such as
 /// `"undefined"`).
@@ -219,9 +219,9 @@ pub(crate) fn resolve_links_arrow(
     blocklist: bool,
 ) -> PyResult<(ArrowArray, ArrowArray)> {
     guard(|| {
-        let (a, b) = (import_array(left)?, import_array(right)?);
+        let (a, b) = (import_chunks(left)?, import_chunks(right)?);
         py.detach(|| {
-            let (l, r) = (Strings::of(&a)?, Strings::of(&b)?);
+            let (l, r) = (Chunked::of(&a)?, Chunked::of(&b)?);
             if l.len() != r.len() {
                 return Err(input_err(
                     "columns",
@@ -229,8 +229,8 @@ pub(crate) fn resolve_links_arrow(
                 ));
             }
             let mut res = resolver(blocklist);
-            for i in 0..l.len() {
-                match (l.get(i), r.get(i)) {
+            for (x, y) in l.iter().zip(r.iter()) {
+                match (x, y) {
                     (Some(x), Some(y)) => res.add_link(x, y),
                     (Some(x), None) | (None, Some(x)) => res.add_identifier(x),
                     (None, None) => Ok(()),

@@ -47,3 +47,13 @@ def test_tables_give_the_same_report_as_rows(kind: str) -> None:
     table = mod.table(cols) if kind == "pyarrow" else mod.DataFrame(cols)
     n = stratum.Normalizer(US)
     assert stratum.emq_report(n, "meta", table) == stratum.emq_report(n, "meta", _rows())
+
+
+def test_multi_chunk_polars_frame() -> None:
+    pl = pytest.importorskip("polars")
+    cols = {k: [r.get(k) for r in _rows()] for k in ["email", "phone", "client_ip", "user_agent", "event_id"]}
+    df = pl.DataFrame(cols)
+    chunked = pl.concat([df[:1], df[1:]], rechunk=False)
+    assert chunked.n_chunks() == 2
+    n = stratum.Normalizer(US)
+    assert stratum.emq_report(n, "meta", chunked) == stratum.emq_report(n, "meta", _rows())

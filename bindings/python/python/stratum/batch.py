@@ -239,6 +239,14 @@ def emq_report(
                 if event_id in row:
                     row["event_id"] = row.pop(event_id)
         return _native.emq_report_rows(normalizer, platform, rows, options)
+    if _kind(events) == "polars.DataFrame" and hasattr(events, "__arrow_c_stream__"):
+        import polars as pl
+
+        pcols = [(name, _polars_strings(pl, events.get_column(name)))
+                 for name in events.columns if name in _native.FIELDS]
+        pids = (_polars_strings(pl, events.get_column(event_id))
+                if event_id in events.columns else None)
+        return _native.emq_report_arrow(normalizer, platform, pcols, pids, options)
     pa = _pa()
     table = _table(pa, events)
     columns = [(name, _single_array(pa, table.column(name)))
@@ -264,17 +272,20 @@ def resolve_identities(
     """
     if isinstance(links, (list, tuple)):
         return dict(_native.resolve_links(list(links), blocklist=blocklist))
-    pa = _pa()
     kind = _kind(links)
+    if kind == "polars.DataFrame" and hasattr(links, "__arrow_c_stream__"):
+        import polars as pl
+
+        ids, labels = _native.resolve_links_arrow(
+            _polars_strings(pl, links.get_column(left)), _polars_strings(pl, links.get_column(right)),
+            blocklist=blocklist)
+        return pl.DataFrame([pl.Series(ids).alias("identifier"), pl.Series(labels).alias("component")])
+    pa = _pa()
     table = _table(pa, links)
     ids, labels = _native.resolve_links_arrow(
         _single_array(pa, table.column(left)), _single_array(pa, table.column(right)),
         blocklist=blocklist)
     out = pa.table({"identifier": pa.array(ids), "component": pa.array(labels)})
-    if kind == "polars.DataFrame":
-        import polars as pl
-
-        return pl.from_arrow(out)
     if kind == "pandas.DataFrame":
         return out.to_pandas()
     return out
