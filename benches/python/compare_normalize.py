@@ -1,0 +1,63 @@
+#!/usr/bin/env python3
+"""Normalise + SHA-256 1 M emails and 1 M phone numbers for Meta: `stratum`'s Arrow
+batch API against Meta's `facebook-business` SDK on the same values. Prints the
+rate of each, the ratio, and how many digests agree.
+
+The SDK's `Normalize.normalize_field(field, value)` already returns the SHA-256 hex
+digest (it is `Normalize.normalize(field, value, True)`, hashing with `hashlib`), so
+it is timed alone; hashing its result again would double-hash.
+
+Run through `benches/python/compare_normalize.sh`, which builds the wheel and
+installs both into a virtual environment under benches/.compare/. Not run by
+scripts/test.
+"""
+
+from __future__ import annotations
+
+import argparse
+import random
+import time
+
+import pyarrow as pa
+from facebook_business.adobjects.serverside.normalize import Normalize
+
+import stratum
+
+
+def sdk(field: str, values: list) -> list:
+    out = []
+    for v in values:
+        try:
+            n = Normalize.normalize_field(field, v)
+        except Exception:  # the SDK raises on invalid values
+            out.append(None)
+            continue
+        out.append(n or None)
+    return out
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--rows", type=int, default=1_000_000)
+    args = ap.parse_args()
+    rng = random.Random(42)
+    emails = [f" User.{rng.randrange(10**9)}@Example.COM " for _ in range(args.rows)]
+    # International form: the SDK only strips non-digits, it knows no regions.
+    phones = [f"+1 (650) {rng.randrange(200, 999)}-{rng.randrange(10000):04d}" for _ in range(args.rows)]
+    n = stratum.Normalizer({"phone_region": {"default": "US"}})
+    for name, field, sdk_field, values in [("email", "email", "em", emails), ("phone", "phone", "ph", phones)]:
+        arr = pa.array(values)
+        t = time.perf_counter()
+        ours = stratum.normalize_batch(n, "meta", field, arr).to_pylist()
+        t_ours = time.perf_counter() - t
+        t = time.perf_counter()
+        theirs = sdk(sdk_field, values)
+        t_sdk = time.perf_counter() - t
+        agree = sum(a == b for a, b in zip(ours, theirs))
+        print(f"{name}: stratum {args.rows / t_ours / 1e6:.2f} M/s, facebook-business "
+              f"{args.rows / t_sdk / 1e6:.2f} M/s, ratio {t_sdk / t_ours:.1f}x, "
+              f"digests agree on {agree} of {args.rows}")
+
+
+if __name__ == "__main__":
+    main()

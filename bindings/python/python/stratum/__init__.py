@@ -1,0 +1,88 @@
+"""Stratum: automation executes only when the signals it acts on are healthy.
+
+Signal health scoring, the trust gate, guardrails, the hash-chained audit log and
+backtests (``stratum-core``); conversion-API normalisation, hashing, EMQ reports and
+payloads (``stratum-connectors``); identity resolution (``stratum-cdp``).
+
+Configuration and single documents are dicts in the JSON form documented for the
+Rust crates. Batches cross into the native code once: lists, or Arrow-compatible
+columns and tables (pyarrow, polars, pandas), returned as the kind passed in.
+"""
+
+from __future__ import annotations
+
+from . import errors
+from ._native import (
+    FIELDS,
+    PLATFORMS,
+    ArrowArray,
+    AuditLog,
+    Autopilot,
+    Cdp,
+    Decision,
+    Guardrails,
+    HealthConfig,
+    HealthReport,
+    IdentityGraph,
+    Normalizer,
+    ProposedAction,
+    Signals,
+    TrustGate,
+    __version__,
+    attribute,
+    backtest,
+    build_payloads,
+    compare_configs,
+    detect_anomalies,
+    emq_score,
+    sha256_hex,
+    verify_chain,
+)
+from .batch import emq_report, normalize_batch, resolve_identities
+from .errors import (
+    AuditIntegrityError,
+    InternalError,
+    InvalidActionError,
+    InvalidConfigError,
+    InvalidJsonError,
+    InvalidObservationError,
+    StratumError,
+)
+
+__all__ = [
+    "FIELDS",
+    "PLATFORMS",
+    "ArrowArray",
+    "AuditIntegrityError",
+    "AuditLog",
+    "Autopilot",
+    "Cdp",
+    "Decision",
+    "Guardrails",
+    "HealthConfig",
+    "HealthReport",
+    "IdentityGraph",
+    "InternalError",
+    "InvalidActionError",
+    "InvalidConfigError",
+    "InvalidJsonError",
+    "InvalidObservationError",
+    "Normalizer",
+    "ProposedAction",
+    "Signals",
+    "StratumError",
+    "TrustGate",
+    "__version__",
+    "attribute",
+    "backtest",
+    "build_payloads",
+    "compare_configs",
+    "detect_anomalies",
+    "emq_report",
+    "emq_score",
+    "errors",
+    "normalize_batch",
+    "resolve_identities",
+    "sha256_hex",
+    "verify_chain",
+]

@@ -1,0 +1,225 @@
+"""Exceptions raised by Stratum.
+
+Every error is a :class:`StratumError` with a stable machine-readable ``code`` (the
+same string the Rust crates return from ``Error::code``) and, where the error is
+about one field, the dotted path of that field in ``field``. Each kind has its own
+subclass; input and configuration errors are also :class:`ValueError`.
+"""
+
+from __future__ import annotations
+
+from typing import Optional, Tuple, Type
+
+__all__ = [
+    "StratumError",
+    "InvalidConfigError",
+    "InvalidJsonError",
+    "InvalidObservationError",
+    "InvalidActionError",
+    "OverrideRefusedError",
+    "AuditIntegrityError",
+    "AuditIoError",
+    "MissingRequiredFieldError",
+    "EventTooOldError",
+    "EventInFutureError",
+    "InsufficientCustomerInfoError",
+    "InvalidCurrencyError",
+    "InvalidValueError",
+    "InvalidMessageError",
+    "MissingIdentityError",
+    "InvalidTimestampError",
+    "TooLargeError",
+    "InvalidDefinitionError",
+    "NotFoundError",
+    "CapacityExceededError",
+    "InternalError",
+    "ERRORS_BY_CODE",
+]
+
+
+class StratumError(Exception):
+    """Base class of every Stratum error.
+
+    ``code`` is stable across releases; ``field`` names the offending field, or is
+    ``None`` when the error is not about one field.
+    """
+
+    code: str = "stratum_error"
+
+    def __init__(self, message: str, code: Optional[str] = None, field: Optional[str] = None) -> None:
+        super().__init__(message)
+        if code is not None:
+            self.code = code
+        self.field: Optional[str] = field
+
+    def __reduce__(self) -> Tuple[Type["StratumError"], Tuple[str, str, Optional[str]]]:
+        # keeps code and field through pickling (multiprocessing)
+        return (type(self), (str(self), self.code, self.field))
+
+
+class InvalidConfigError(StratumError, ValueError):
+    """A configuration value is out of range or inconsistent (``invalid_config``)."""
+
+    code = "invalid_config"
+
+
+class InvalidJsonError(StratumError, ValueError):
+    """A document does not have the expected shape (``invalid_json``)."""
+
+    code = "invalid_json"
+
+
+class InvalidObservationError(StratumError, ValueError):
+    """A signal observation is malformed (``invalid_observation``)."""
+
+    code = "invalid_observation"
+
+
+class InvalidActionError(StratumError, ValueError):
+    """A proposed action is malformed (``invalid_action``)."""
+
+    code = "invalid_action"
+
+
+class OverrideRefusedError(StratumError):
+    """An override request was refused (``override_refused``)."""
+
+    code = "override_refused"
+
+
+class AuditIntegrityError(StratumError):
+    """The audit chain does not verify (``audit_integrity``); ``index`` is the first bad record."""
+
+    code = "audit_integrity"
+
+
+class AuditIoError(StratumError, OSError):
+    """Reading or writing the audit log failed (``audit_io``)."""
+
+    code = "audit_io"
+
+
+class MissingRequiredFieldError(StratumError, ValueError):
+    """An event lacks a field the platform requires (``missing_required_field``)."""
+
+    code = "missing_required_field"
+
+
+class EventTooOldError(StratumError, ValueError):
+    """An event is older than the platform accepts (``event_too_old``)."""
+
+    code = "event_too_old"
+
+
+class EventInFutureError(StratumError, ValueError):
+    """An event lies in the future (``event_in_future``)."""
+
+    code = "event_in_future"
+
+
+class InsufficientCustomerInfoError(StratumError, ValueError):
+    """Too little customer information to match (``insufficient_customer_info``)."""
+
+    code = "insufficient_customer_info"
+
+
+class InvalidCurrencyError(StratumError, ValueError):
+    """Not an active ISO 4217 currency code (``invalid_currency``)."""
+
+    code = "invalid_currency"
+
+
+class InvalidValueError(StratumError, ValueError):
+    """A value is out of range (``invalid_value``)."""
+
+    code = "invalid_value"
+
+
+class InvalidMessageError(StratumError, ValueError):
+    """A CDP message is malformed (``invalid_message``)."""
+
+    code = "invalid_message"
+
+
+class MissingIdentityError(StratumError, ValueError):
+    """A CDP message has neither ``userId`` nor ``anonymousId`` (``missing_identity``)."""
+
+    code = "missing_identity"
+
+
+class InvalidTimestampError(StratumError, ValueError):
+    """A timestamp cannot be parsed (``invalid_timestamp``)."""
+
+    code = "invalid_timestamp"
+
+
+class TooLargeError(StratumError, ValueError):
+    """An input exceeds a size limit (``too_large``)."""
+
+    code = "too_large"
+
+
+class InvalidDefinitionError(StratumError, ValueError):
+    """A computed-trait definition is invalid (``invalid_definition``)."""
+
+    code = "invalid_definition"
+
+
+class NotFoundError(StratumError, LookupError):
+    """A referenced item does not exist (``not_found``)."""
+
+    code = "not_found"
+
+
+class CapacityExceededError(StratumError):
+    """A configured capacity was exceeded (``capacity_exceeded``)."""
+
+    code = "capacity_exceeded"
+
+
+class InternalError(StratumError):
+    """An internal failure (a bug): please report it with the input (``internal``)."""
+
+    code = "internal"
+
+
+ERRORS_BY_CODE = {
+    cls.code: cls
+    for cls in (
+        InvalidConfigError,
+        InvalidJsonError,
+        InvalidObservationError,
+        InvalidActionError,
+        OverrideRefusedError,
+        AuditIntegrityError,
+        AuditIoError,
+        MissingRequiredFieldError,
+        EventTooOldError,
+        EventInFutureError,
+        InsufficientCustomerInfoError,
+        InvalidCurrencyError,
+        InvalidValueError,
+        InvalidMessageError,
+        MissingIdentityError,
+        InvalidTimestampError,
+        TooLargeError,
+        InvalidDefinitionError,
+        NotFoundError,
+        CapacityExceededError,
+        InternalError,
+    )
+}
+
+
+def _make(code: str, message: str, field: Optional[str]) -> StratumError:
+    """Builds the exception for ``code`` (used by the native module)."""
+    cls = ERRORS_BY_CODE.get(code, StratumError)
+    return cls(message, code, field)
+
+
+def _json_default(value: object) -> object:
+    """``json.dumps`` fallback: dates and datetimes as ISO 8601, anything else as ``str``."""
+    iso = getattr(value, "isoformat", None)
+    if callable(iso):
+        return iso()
+    return str(value)

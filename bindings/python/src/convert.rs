@@ -1,0 +1,114 @@
+//! Conversions at the boundary: Python objects ⇄ serde types through JSON (for
+//! configuration and single documents), and time values.
+
+use chrono::{DateTime, TimeZone, Utc};
+use pyo3::intern;
+use pyo3::prelude::*;
+use pyo3::sync::PyOnceLock;
+use pyo3::types::{PyFloat, PyInt, PyString};
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+
+use crate::errors::input_err;
+
+static DUMPS: PyOnceLock<(Py<PyAny>, Py<PyAny>)> = PyOnceLock::new();
+static LOADS: PyOnceLock<Py<PyAny>> = PyOnceLock::new();
+
+/// JSON text of a Python object: a `str` is taken as JSON already, anything else is
+/// dumped with `json.dumps` (dates as ISO 8601, decimals as strings).
+pub(crate) fn json_text(obj: &Bound<'_, PyAny>) -> PyResult<String> {
+    if let Ok(s) = obj.cast::<PyString>() {
+        return Ok(s.to_cow()?.into_owned());
+    }
+    let py = obj.py();
+    let (dumps, default) = DUMPS.get_or_try_init(py, || -> PyResult<_> {
+        Ok((
+            py.import("json")?.getattr("dumps")?.unbind(),
+            py.import("stratum.errors")?
+                .getattr("_json_default")?
+                .unbind(),
+        ))
+    })?;
+    let kwargs = pyo3::types::PyDict::new(py);
+    kwargs.set_item("default", default.bind(py))?;
+    dumps
+        .bind(py)
+        .call((obj,), Some(&kwargs))?
+        .extract::<String>()
+}
+
+/// A core type from a dict (or JSON text), with the core's own error kinds.
+pub(crate) fn core_from<T: DeserializeOwned>(obj: &Bound<'_, PyAny>) -> PyResult<T> {
+    stratum_core::from_json(&json_text(obj)?).map_err(crate::errors::core_err)
+}
+
+/// A connectors type from a dict (or JSON text).
+pub(crate) fn connectors_from<T: DeserializeOwned>(obj: &Bound<'_, PyAny>) -> PyResult<T> {
+    stratum_connectors::from_json(&json_text(obj)?).map_err(crate::errors::connectors_err)
+}
+
+/// Plain serde from a dict (or JSON text), for types without a crate `from_json`.
+pub(crate) fn serde_from<T: DeserializeOwned>(obj: &Bound<'_, PyAny>, what: &str) -> PyResult<T> {
+    serde_json::from_str(&json_text(obj)?).map_err(|e| input_err(what, e))
+}
+
+/// A serialisable value as Python objects (dicts, lists, str, float, int, None).
+pub(crate) fn to_py<'py, T: Serialize>(py: Python<'py>, value: &T) -> PyResult<Bound<'py, PyAny>> {
+    let text = serde_json::to_string(value)
+        .map_err(|e| crate::errors::stratum_err("internal", e.to_string(), None))?;
+    let loads = LOADS.get_or_try_init(py, || -> PyResult<_> {
+        Ok(py.import("json")?.getattr("loads")?.unbind())
+    })?;
+    loads.bind(py).call1((text,))
+}
+
+/// The snake_case name serde gives a unit enum variant (e.g. `Outcome::AlertOnly` →
+/// `"alert_only"`).
+pub(crate) fn tag<T: Serialize>(value: &T) -> String {
+    match serde_json::to_value(value) {
+        Ok(serde_json::Value::String(s)) => s,
+        Ok(other) => other.to_string(),
+        Err(e) => e.to_string(),
+    }
+}
+
+/// A point in time from a timezone-aware `datetime`, an RFC 3339 string or POSIX
+/// seconds; `None` means now.
+pub(crate) fn time(obj: Option<&Bound<'_, PyAny>>) -> PyResult<DateTime<Utc>> {
+    let Some(obj) = obj else {
+        return Ok(Utc::now());
+    };
+    if obj.is_instance_of::<PyFloat>() || obj.is_instance_of::<PyInt>() {
+        let secs: f64 = obj.extract()?;
+        let whole = secs.floor();
+        let nanos = ((secs - whole) * 1e9).round() as u32;
+        return Utc
+            .timestamp_opt(whole as i64, nanos.min(999_999_999))
+            .single()
+            .ok_or_else(|| input_err("time", format!("{secs} s is out of range")));
+    }
+    if let Ok(s) = obj.cast::<PyString>() {
+        return DateTime::parse_from_rfc3339(&s.to_cow()?)
+            .map(|t| t.with_timezone(&Utc))
+            .map_err(|e| {
+                input_err(
+                    "time",
+                    format!("{s}: {e} (expected e.g. 2026-01-31T12:00:00Z)"),
+                )
+            });
+    }
+    if obj.getattr(intern!(obj.py(), "tzinfo"))?.is_none() {
+        return Err(input_err(
+            "time",
+            "a naive datetime is ambiguous; pass a timezone-aware datetime (e.g. tzinfo=timezone.utc)",
+        ));
+    }
+    // One call instead of pyo3's field-by-field conversion (slow under the stable
+    // ABI); a datetime has microsecond resolution, which an f64 of POSIX seconds
+    // holds exactly (rounded to µs) for dates within about 285 years of 1970.
+    let secs: f64 = obj
+        .call_method0(intern!(obj.py(), "timestamp"))?
+        .extract()?;
+    DateTime::from_timestamp_micros((secs * 1e6).round() as i64)
+        .ok_or_else(|| input_err("time", format!("{secs} s is out of range")))
+}

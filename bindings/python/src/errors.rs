@@ -1,0 +1,81 @@
+//! Crate errors → Python exceptions of `stratum.errors`.
+//!
+//! Every crate error becomes the `StratumError` subclass of its stable code, with
+//! `.code` and `.field` set; a panic becomes `InternalError` instead of pyo3's
+//! `PanicException`.
+
+use std::panic::{AssertUnwindSafe, catch_unwind};
+
+use pyo3::prelude::*;
+use pyo3::sync::PyOnceLock;
+
+static MAKE: PyOnceLock<Py<PyAny>> = PyOnceLock::new();
+
+/// Builds the `stratum.errors` exception of `code`.
+pub(crate) fn stratum_err(code: &str, message: String, field: Option<&str>) -> PyErr {
+    Python::attach(|py| {
+        let make = MAKE.get_or_try_init(py, || -> PyResult<Py<PyAny>> {
+            Ok(py.import("stratum.errors")?.getattr("_make")?.unbind())
+        });
+        match make.and_then(|m| m.bind(py).call1((code, message, field))) {
+            Ok(exc) => PyErr::from_value(exc),
+            Err(e) => e,
+        }
+    })
+}
+
+/// `stratum_core::Error` → Python.
+pub(crate) fn core_err(e: stratum_core::Error) -> PyErr {
+    let err = stratum_err(e.code(), e.to_string(), e.field());
+    if let stratum_core::Error::AuditIntegrity { index, .. } = &e {
+        Python::attach(|py| {
+            // Best effort: the exception is already complete without `index`.
+            let _ = err.value(py).setattr("index", *index);
+        });
+    }
+    err
+}
+
+/// `stratum_connectors::Error` → Python.
+pub(crate) fn connectors_err(e: stratum_connectors::Error) -> PyErr {
+    stratum_err(e.code(), e.to_string(), e.field())
+}
+
+/// `stratum_cdp::Error` → Python.
+pub(crate) fn cdp_err(e: stratum_cdp::Error) -> PyErr {
+    stratum_err(e.code(), e.to_string(), e.field())
+}
+
+/// An input that cannot be converted at the boundary (`invalid_json`).
+pub(crate) fn input_err(what: &str, message: impl std::fmt::Display) -> PyErr {
+    stratum_err("invalid_json", format!("invalid {what}: {message}"), None)
+}
+
+/// Runs `f`, turning a panic into `InternalError`.
+pub(crate) fn guard<T>(f: impl FnOnce() -> PyResult<T>) -> PyResult<T> {
+    catch_unwind(AssertUnwindSafe(f)).unwrap_or_else(|payload| {
+        let detail = payload
+            .downcast_ref::<&str>()
+            .map(|s| (*s).to_owned())
+            .or_else(|| payload.downcast_ref::<String>().cloned())
+            .unwrap_or_else(|| "unknown panic".to_owned());
+        Err(stratum_err(
+            "internal",
+            format!("internal error (please report it with the input): {detail}"),
+            None,
+        ))
+    })
+}
+
+/// Raises a panic inside the native code; lets tests check that panics surface as
+/// `InternalError`.
+#[pyfunction]
+#[pyo3(name = "_panic_for_test")]
+pub(crate) fn panic_for_test() -> PyResult<()> {
+    guard(|| {
+        #[allow(clippy::panic)]
+        {
+            panic!("deliberate panic")
+        }
+    })
+}

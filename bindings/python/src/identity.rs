@@ -1,0 +1,273 @@
+//! `stratum_cdp::identity` and `stratum_cdp::bulk`: incremental identity resolution
+//! (an explainable, reversible graph) and bulk resolution of link tables.
+
+use arrow_array::builder::{StringBuilder, UInt32Builder};
+use pyo3::prelude::*;
+use stratum_cdp::bulk::BulkResolver;
+use stratum_cdp::identity::{Identifier, IdentifierKind, IdentityConfig, ProfileId};
+use stratum_cdp::message::{ParseConfig, parse_message};
+
+use crate::arrow::{ArrowArray, Chunked, import_chunks};
+use crate::convert::{json_text, time, to_py};
+use crate::errors::{cdp_err, guard, input_err, stratum_err};
+
+pub(crate) fn identity_config(obj: Option<&Bound<'_, PyAny>>) -> PyResult<IdentityConfig> {
+    match obj {
+        None => Ok(IdentityConfig::default()),
+        Some(o) => serde_json::from_str(&json_text(o)?).map_err(|e| {
+            stratum_err(
+                "invalid_config",
+                format!("invalid identity config: {e}"),
+                None,
+            )
+        }),
+    }
+}
+
+/// An identifier kind from its name (`user_id`, `email`, ..., or `external:<type>`).
+pub(crate) fn kind(name: &str) -> PyResult<IdentifierKind> {
+    if let Some(t) = name.strip_prefix("external:") {
+        return Ok(IdentifierKind::External(t.to_owned()));
+    }
+    serde_json::from_value(serde_json::Value::String(name.to_owned())).map_err(|_| {
+        input_err(
+            "identifier kind",
+            format!(
+                "{name:?}; expected user_id, anonymous_id, email, phone, device_id, \
+                 advertising_id, click_id or external:<type>"
+            ),
+        )
+    })
+}
+
+/// The incremental identity graph (`stratum_cdp::identity::IdentityGraph`):
+/// order-independent, explainable and reversible.
+#[pyclass(name = "IdentityGraph", module = "stratum._native")]
+pub(crate) struct IdentityGraph {
+    graph: stratum_cdp::identity::IdentityGraph,
+    parse: ParseConfig,
+}
+
+#[pymethods]
+impl IdentityGraph {
+    /// `config` as a dict (identifier rules, blocked values, caps); default rules
+    /// when omitted.
+    #[new]
+    #[pyo3(signature = (config = None))]
+    fn new(config: Option<&Bound<'_, PyAny>>) -> PyResult<Self> {
+        guard(|| {
+            Ok(Self {
+                graph: stratum_cdp::identity::IdentityGraph::new(identity_config(config)?),
+                parse: ParseConfig::default(),
+            })
+        })
+    }
+
+    /// Resolves one Segment-spec message (a dict or JSON text) received at
+    /// `received_at`; returns the resolution (profile, accepted, dropped, blocked,
+    /// merges) as a dict.
+    #[pyo3(signature = (message, received_at = None))]
+    fn identify<'py>(
+        &mut self,
+        py: Python<'py>,
+        message: &Bound<'py, PyAny>,
+        received_at: Option<&Bound<'py, PyAny>>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        guard(|| {
+            let now = time(received_at)?;
+            let text = json_text(message)?;
+            let msg = parse_message(text.as_bytes(), now, &self.parse).map_err(cdp_err)?;
+            to_py(py, &self.graph.resolve(&msg))
+        })
+    }
+
+    /// Links identifiers (`[(kind, value), ...]`, values normalised per kind) seen
+    /// together in one event `message_id` at `timestamp`; returns the resolution.
+    #[pyo3(signature = (message_id, identifiers, timestamp = None))]
+    fn link<'py>(
+        &mut self,
+        py: Python<'py>,
+        message_id: &str,
+        identifiers: Vec<(String, String)>,
+        timestamp: Option<&Bound<'py, PyAny>>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        guard(|| {
+            let at = time(timestamp)?;
+            let ids = identifiers
+                .iter()
+                .map(|(k, v)| Ok(Identifier::new(kind(k)?, v)))
+                .collect::<PyResult<Vec<_>>>()?;
+            to_py(py, &self.graph.link(message_id, at, ids))
+        })
+    }
+
+    /// The live profile id of an identifier, or None.
+    fn profile_of(&self, kind: &str, value: &str) -> PyResult<Option<String>> {
+        Ok(self
+            .graph
+            .profile_of(&Identifier::new(self::kind(kind)?, value))
+            .map(|p| p.0))
+    }
+
+    /// A profile's identifiers as `{"kind", "value"}` dicts.
+    fn identifiers<'py>(&self, py: Python<'py>, profile: &str) -> PyResult<Bound<'py, PyAny>> {
+        guard(|| {
+            let ids = self
+                .graph
+                .identifiers(&ProfileId(profile.to_owned()))
+                .map_err(cdp_err)?;
+            to_py(py, &ids)
+        })
+    }
+
+    /// Why a profile's identifiers are together (links and merges), as a dict.
+    fn explain<'py>(&self, py: Python<'py>, profile: &str) -> PyResult<Bound<'py, PyAny>> {
+        guard(|| {
+            let e = self
+                .graph
+                .explain(&ProfileId(profile.to_owned()))
+                .map_err(cdp_err)?;
+            to_py(py, &e)
+        })
+    }
+
+    /// The explanation as human-readable text.
+    fn explain_text(&self, profile: &str) -> PyResult<String> {
+        guard(|| {
+            self.graph
+                .explain(&ProfileId(profile.to_owned()))
+                .map(|e| e.explain())
+                .map_err(cdp_err)
+        })
+    }
+
+    /// Unmerges: removes an identifier (e.g. a shared device id) and recomputes the
+    /// profiles it joined; returns what changed as a dict.
+    fn remove_identifier<'py>(
+        &mut self,
+        py: Python<'py>,
+        kind: &str,
+        value: &str,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        guard(|| {
+            let id = Identifier::new(self::kind(kind)?, value);
+            to_py(py, &self.graph.remove_identifier(&id).map_err(cdp_err)?)
+        })
+    }
+
+    /// Undoes `remove_identifier`.
+    fn restore_identifier<'py>(
+        &mut self,
+        py: Python<'py>,
+        kind: &str,
+        value: &str,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        guard(|| {
+            let id = Identifier::new(self::kind(kind)?, value);
+            to_py(py, &self.graph.restore_identifier(&id).map_err(cdp_err)?)
+        })
+    }
+
+    /// Unmerges: removes the links of one event and recomputes; returns what changed.
+    fn remove_link<'py>(
+        &mut self,
+        py: Python<'py>,
+        message_id: &str,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        guard(|| to_py(py, &self.graph.remove_link(message_id).map_err(cdp_err)?))
+    }
+
+    /// Undoes `remove_link`.
+    fn restore_link<'py>(
+        &mut self,
+        py: Python<'py>,
+        message_id: &str,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        guard(|| to_py(py, &self.graph.restore_link(message_id).map_err(cdp_err)?))
+    }
+
+    /// Live profile ids.
+    fn profiles(&self) -> Vec<String> {
+        self.graph.profiles().into_iter().map(|p| p.0).collect()
+    }
+
+    fn __len__(&self) -> usize {
+        self.graph.profile_count()
+    }
+}
+
+fn resolver(blocklist: bool) -> BulkResolver {
+    let r = BulkResolver::new();
+    if blocklist {
+        r.with_blocklist(IdentityConfig::default())
+    } else {
+        r
+    }
+}
+
+/// Bulk resolution of a link table given as two Arrow string columns (objects with
+/// `__arrow_c_array__` or `__arrow_c_stream__`, same length; a null end adds the other end alone). Returns
+/// `(identifiers, labels)`: every distinct identifier in order of first
+/// appearance and its component label (null for blocked values such as
+/// `"undefined"`).
+#[pyfunction]
+#[pyo3(signature = (left, right, *, blocklist = true))]
+pub(crate) fn resolve_links_arrow(
+    py: Python<'_>,
+    left: &Bound<'_, PyAny>,
+    right: &Bound<'_, PyAny>,
+    blocklist: bool,
+) -> PyResult<(ArrowArray, ArrowArray)> {
+    guard(|| {
+        let (a, b) = (import_chunks(left)?, import_chunks(right)?);
+        py.detach(|| {
+            let (l, r) = (Chunked::of(&a)?, Chunked::of(&b)?);
+            if l.len() != r.len() {
+                return Err(input_err(
+                    "columns",
+                    "both columns must have the same length",
+                ));
+            }
+            let mut res = resolver(blocklist);
+            for (x, y) in l.iter().zip(r.iter()) {
+                match (x, y) {
+                    (Some(x), Some(y)) => res.add_link(x, y),
+                    (Some(x), None) | (None, Some(x)) => res.add_identifier(x),
+                    (None, None) => Ok(()),
+                }
+                .map_err(cdp_err)?;
+            }
+            let c = res.finish();
+            let mut ids = StringBuilder::with_capacity(c.len(), c.len() * 16);
+            let mut labels = UInt32Builder::with_capacity(c.len());
+            for (id, label) in c.iter() {
+                ids.append_value(id);
+                labels.append_option(label);
+            }
+            Ok((
+                ArrowArray::strings(ids.finish()),
+                ArrowArray(std::sync::Arc::new(labels.finish())),
+            ))
+        })
+    })
+}
+
+/// Bulk resolution of a link table given as a list of `(a, b)` string pairs;
+/// returns `(identifier, component label)` pairs (label None for blocked values).
+#[pyfunction]
+#[pyo3(signature = (links, *, blocklist = true))]
+pub(crate) fn resolve_links(
+    py: Python<'_>,
+    links: Vec<(String, String)>,
+    blocklist: bool,
+) -> PyResult<Vec<(String, Option<u32>)>> {
+    guard(|| {
+        py.detach(|| {
+            let mut res = resolver(blocklist);
+            res.add_links(links.iter().map(|(a, b)| (a.as_str(), b.as_str())))
+                .map_err(cdp_err)?;
+            let c = res.finish();
+            Ok(c.iter().map(|(id, l)| (id.to_owned(), l)).collect())
+        })
+    })
+}

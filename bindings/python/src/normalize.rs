@@ -1,0 +1,246 @@
+//! `stratum_connectors` normalisation: one value, a list, or an Arrow string column
+//! per platform and field.
+
+use arrow_array::builder::StringBuilder;
+use pyo3::prelude::*;
+use pyo3::types::{PyDict, PyString};
+use stratum_connectors::{
+    Context, Field, FieldValue, FieldWarning, Normalized, NormalizerConfig, Platform,
+};
+
+use crate::arrow::{ArrowArray, Strings, import_chunks};
+use crate::convert::{connectors_from, serde_from, tag};
+use crate::errors::{connectors_err, guard, input_err};
+
+/// Values (None where dropped or null) and warning codes (None where kept or null).
+type ListOutcome = (Vec<Option<String>>, Vec<Option<&'static str>>);
+
+/// Rows between two calls of a `progress` callback.
+const PROGRESS_EVERY: usize = 65_536;
+
+/// A platform from its name (`meta`, `google`, `tiktok`, `snapchat`).
+pub(crate) fn platform(name: &str) -> PyResult<Platform> {
+    serde_json::from_value(serde_json::Value::String(name.to_owned())).map_err(|_| {
+        input_err(
+            "platform",
+            format!("{name:?}; expected one of meta, google, tiktok, snapchat"),
+        )
+    })
+}
+
+/// A field from its name (`email`, `phone`, ...).
+pub(crate) fn field(name: &str) -> PyResult<Field> {
+    serde_json::from_value(serde_json::Value::String(name.to_owned())).map_err(|_| {
+        let all: Vec<_> = Field::ALL.iter().map(|f| f.as_str()).collect();
+        input_err(
+            "field",
+            format!("{name:?}; expected one of {}", all.join(", ")),
+        )
+    })
+}
+
+/// A value: a `str` is auto-detected (or raw with `raw=True`); a dict is the JSON form
+/// (`{"raw": ...}`, `{"hashed": {"hex": ...}}`, `{"date": "1990-02-01"}`).
+pub(crate) fn value(obj: &Bound<'_, PyAny>, raw: bool) -> PyResult<FieldValue> {
+    if let Ok(s) = obj.cast::<PyString>() {
+        let s = s.to_cow()?.into_owned();
+        return Ok(if raw {
+            FieldValue::Raw(s)
+        } else {
+            FieldValue::Auto(s)
+        });
+    }
+    serde_from(obj, "field value")
+}
+
+fn outcome_dict<'py>(
+    py: Python<'py>,
+    out: &Result<Normalized, FieldWarning>,
+) -> PyResult<Bound<'py, PyDict>> {
+    let d = PyDict::new(py);
+    match out {
+        Ok(n) => {
+            d.set_item("field", n.field.as_str())?;
+            d.set_item("key", n.key)?;
+            d.set_item("value", &n.value)?;
+            d.set_item("normalized", n.normalized.as_deref())?;
+            d.set_item("origin", tag(&n.origin))?;
+            d.set_item("warning", py.None())?;
+            d.set_item("message", py.None())?;
+        }
+        Err(w) => {
+            d.set_item("field", w.field.as_str())?;
+            d.set_item("key", py.None())?;
+            d.set_item("value", py.None())?;
+            d.set_item("normalized", py.None())?;
+            d.set_item("origin", py.None())?;
+            d.set_item("warning", w.code.as_str())?;
+            d.set_item("message", &w.message)?;
+        }
+    }
+    Ok(d)
+}
+
+fn call_progress(progress: Option<&Py<PyAny>>, done: usize, total: usize) -> PyResult<()> {
+    match progress {
+        Some(cb) => Python::attach(|py| cb.call1(py, (done, total)).map(drop)),
+        None => Ok(()),
+    }
+}
+
+/// Normalises and hashes customer information per platform
+/// (`stratum_connectors::Normalizer`).
+#[pyclass(name = "Normalizer", module = "stratum._native", frozen)]
+pub(crate) struct Normalizer(pub(crate) stratum_connectors::Normalizer);
+
+#[pymethods]
+impl Normalizer {
+    /// `config` as a dict: `phone_region` (`{"default": "US"}` or
+    /// `"require_international"`, required), `external_id_mode`, `google_encoding`,
+    /// `today`.
+    #[new]
+    fn new(config: &Bound<'_, PyAny>) -> PyResult<Self> {
+        guard(|| {
+            let config: NormalizerConfig = connectors_from(config)?;
+            stratum_connectors::Normalizer::new(config)
+                .map(Self)
+                .map_err(connectors_err)
+        })
+    }
+
+    /// One value → a dict `{field, key, value, normalized, origin, warning, message}`;
+    /// a dropped value has `value` None and a `warning` code.
+    #[pyo3(signature = (platform, field, value, *, raw = false, country = None))]
+    fn normalize<'py>(
+        &self,
+        py: Python<'py>,
+        platform: &str,
+        field: &str,
+        value: &Bound<'py, PyAny>,
+        raw: bool,
+        country: Option<&str>,
+    ) -> PyResult<Bound<'py, PyDict>> {
+        guard(|| {
+            let (p, f, v) = (
+                self::platform(platform)?,
+                self::field(field)?,
+                self::value(value, raw)?,
+            );
+            let out = self.0.normalize_in(p, f, &v, Context { country });
+            outcome_dict(py, &out)
+        })
+    }
+
+    /// A list of `str | None` → `(values, warnings)`: the platform values (None where
+    /// dropped or null) and the warning codes (None where kept or null).
+    #[pyo3(signature = (platform, field, values, *, raw = false, progress = None))]
+    fn normalize_list(
+        &self,
+        py: Python<'_>,
+        platform: &str,
+        field: &str,
+        values: Vec<Option<String>>,
+        raw: bool,
+        progress: Option<Py<PyAny>>,
+    ) -> PyResult<ListOutcome> {
+        guard(|| {
+            let (p, f) = (self::platform(platform)?, self::field(field)?);
+            py.detach(|| {
+                let total = values.len();
+                let mut out = Vec::with_capacity(total);
+                let mut warnings = Vec::with_capacity(total);
+                for (i, v) in values.into_iter().enumerate() {
+                    if i > 0 && i % PROGRESS_EVERY == 0 {
+                        call_progress(progress.as_ref(), i, total)?;
+                    }
+                    let (value, warning) = self.one(p, f, v, raw);
+                    out.push(value);
+                    warnings.push(warning);
+                }
+                call_progress(progress.as_ref(), total, total)?;
+                Ok((out, warnings))
+            })
+        })
+    }
+
+    /// Arrow string chunks (objects with `__arrow_c_array__` or `__arrow_c_stream__`,
+    /// such as pyarrow arrays or polars series) → `(values, warnings)`
+    /// as two Arrow string arrays, one row per input row. The input is read without
+    /// copying and the work runs without the GIL.
+    #[pyo3(signature = (platform, field, chunks, *, raw = false, progress = None))]
+    fn normalize_arrow(
+        &self,
+        py: Python<'_>,
+        platform: &str,
+        field: &str,
+        chunks: Vec<Bound<'_, PyAny>>,
+        raw: bool,
+        progress: Option<Py<PyAny>>,
+    ) -> PyResult<(ArrowArray, ArrowArray)> {
+        guard(|| {
+            let (p, f) = (self::platform(platform)?, self::field(field)?);
+            let mut arrays = Vec::with_capacity(chunks.len());
+            for c in &chunks {
+                arrays.extend(import_chunks(c)?);
+            }
+            py.detach(|| {
+                let columns = arrays
+                    .iter()
+                    .map(Strings::of)
+                    .collect::<PyResult<Vec<_>>>()?;
+                let total: usize = columns.iter().map(Strings::len).sum();
+                let mut values = StringBuilder::with_capacity(total, total * 64);
+                let mut warnings = StringBuilder::new();
+                let mut done = 0;
+                for col in &columns {
+                    for i in 0..col.len() {
+                        if done > 0 && done % PROGRESS_EVERY == 0 {
+                            call_progress(progress.as_ref(), done, total)?;
+                        }
+                        done += 1;
+                        let (value, warning) = match col.get(i) {
+                            Some(s) => self.one(p, f, Some(s.to_owned()), raw),
+                            None => (None, None),
+                        };
+                        values.append_option(value);
+                        warnings.append_option(warning);
+                    }
+                }
+                call_progress(progress.as_ref(), total, total)?;
+                Ok((
+                    ArrowArray::strings(values.finish()),
+                    ArrowArray::strings(warnings.finish()),
+                ))
+            })
+        })
+    }
+}
+
+impl Normalizer {
+    fn one(
+        &self,
+        p: Platform,
+        f: Field,
+        v: Option<String>,
+        raw: bool,
+    ) -> (Option<String>, Option<&'static str>) {
+        let Some(v) = v else {
+            return (None, None);
+        };
+        let v = if raw {
+            FieldValue::Raw(v)
+        } else {
+            FieldValue::Auto(v)
+        };
+        match self.0.normalize(p, f, &v) {
+            Ok(n) => (Some(n.value), None),
+            Err(w) => (None, Some(w.code.as_str())),
+        }
+    }
+}
+
+/// Lowercase hex SHA-256 of a string, as the platforms expect it.
+#[pyfunction]
+pub(crate) fn sha256_hex(text: &str) -> String {
+    stratum_connectors::sha256_hex(text)
+}

@@ -1,0 +1,146 @@
+//! `stratum_connectors::payload`: conversion-API request bodies for Meta, Google,
+//! TikTok and Snapchat from neutral conversion events.
+
+use pyo3::prelude::*;
+use pyo3::types::{PyDict, PyList};
+use serde::Serialize;
+use stratum_connectors::payload::{self as core, Built, EventWarning};
+use stratum_connectors::{ConversionEvent, Platform};
+
+use crate::convert::{connectors_from, serde_from, time, to_py};
+use crate::errors::{connectors_err, guard, stratum_err};
+use crate::normalize::{Normalizer, platform};
+
+fn warning_message(w: &EventWarning) -> String {
+    match w {
+        EventWarning::Field { warning, .. } => warning.to_string(),
+        EventWarning::MissingEventId { .. } => {
+            "no event_id: the platform cannot deduplicate this event against the Pixel".to_owned()
+        }
+        EventWarning::OldEvent { age_days, .. } => format!("the event is {age_days} days old"),
+        other => other.code().to_owned(),
+    }
+}
+
+fn built<'py, R: Serialize>(
+    py: Python<'py>,
+    b: &Built<R>,
+    as_json: bool,
+) -> PyResult<Bound<'py, PyDict>> {
+    let out = PyDict::new(py);
+    let requests = PyList::empty(py);
+    for r in &b.requests {
+        if as_json {
+            let text = serde_json::to_string(r)
+                .map_err(|e| stratum_err("internal", e.to_string(), None))?;
+            requests.append(text)?;
+        } else {
+            requests.append(to_py(py, r)?)?;
+        }
+    }
+    out.set_item("requests", requests)?;
+    let rejected = PyList::empty(py);
+    for r in &b.rejected {
+        let d = PyDict::new(py);
+        d.set_item("index", r.index)?;
+        d.set_item("code", r.error.code())?;
+        d.set_item("field", r.error.field())?;
+        d.set_item("message", r.error.to_string())?;
+        rejected.append(d)?;
+    }
+    out.set_item("rejected", rejected)?;
+    let warnings = PyList::empty(py);
+    for w in &b.warnings {
+        let d = PyDict::new(py);
+        d.set_item("index", w.index())?;
+        d.set_item("code", w.code())?;
+        d.set_item("message", warning_message(w))?;
+        warnings.append(d)?;
+    }
+    out.set_item("warnings", warnings)?;
+    Ok(out)
+}
+
+/// Builds the request bodies of `platform` from `events` (a list of
+/// `ConversionEvent` dicts) as of `now`. Returns `{"requests", "rejected",
+/// "warnings"}`: requests as dicts (or JSON strings with `as_json=True`), rejected
+/// events with their error `code`, `field` and `message`, and non-fatal warnings.
+///
+/// Google needs `destinations` (a list of `{"operatingAccount": {...},
+/// "productDestinationId": ...}`); TikTok needs `event_source_ids` (`{"web": pixel
+/// code, "app": app id, "offline": event set id}`, at least one).
+#[pyfunction]
+#[pyo3(signature = (
+    normalizer, platform, events, now = None, *,
+    destinations = None, event_source_ids = None, test_event_code = None,
+    batch_size = None, as_json = false
+))]
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn build_payloads<'py>(
+    py: Python<'py>,
+    normalizer: &Bound<'py, Normalizer>,
+    platform: &str,
+    events: &Bound<'py, PyAny>,
+    now: Option<&Bound<'py, PyAny>>,
+    destinations: Option<&Bound<'py, PyAny>>,
+    event_source_ids: Option<std::collections::HashMap<String, String>>,
+    test_event_code: Option<String>,
+    batch_size: Option<usize>,
+    as_json: bool,
+) -> PyResult<Bound<'py, PyDict>> {
+    guard(|| {
+        let n = &normalizer.get().0;
+        let now = time(now)?;
+        let events: Vec<ConversionEvent> = connectors_from(events)?;
+        match self::platform(platform)? {
+            Platform::Meta => {
+                let mut b = core::meta::MetaBuilder::new(n);
+                if let Some(code) = test_event_code {
+                    b = b.test_event_code(code);
+                }
+                if let Some(size) = batch_size {
+                    b = b.batch_size(size).map_err(connectors_err)?;
+                }
+                built(py, &b.build(&events, now), as_json)
+            }
+            Platform::Google => {
+                let dest: Vec<core::google::Destination> = match destinations {
+                    Some(d) => serde_from(d, "destinations")?,
+                    None => Vec::new(),
+                };
+                let mut b = core::google::GoogleBuilder::new(n, dest).map_err(connectors_err)?;
+                if let Some(size) = batch_size {
+                    b = b.batch_size(size).map_err(connectors_err)?;
+                }
+                let out = b.build(&events, now);
+                built(py, &out, as_json)
+            }
+            Platform::TikTok => {
+                let ids = event_source_ids.unwrap_or_default();
+                let ids = core::tiktok::EventSourceIds {
+                    web: ids.get("web").cloned(),
+                    app: ids.get("app").cloned(),
+                    offline: ids.get("offline").cloned(),
+                };
+                let mut b = core::tiktok::TikTokBuilder::new(n, ids).map_err(connectors_err)?;
+                if let Some(size) = batch_size {
+                    b = b.batch_size(size).map_err(connectors_err)?;
+                }
+                built(py, &b.build(&events, now), as_json)
+            }
+            Platform::Snapchat => {
+                let mut b = core::snapchat::SnapBuilder::new(n);
+                if let Some(size) = batch_size {
+                    b = b.batch_size(size).map_err(connectors_err)?;
+                }
+                built(py, &b.build(&events, now), as_json)
+            }
+            #[allow(unreachable_patterns)]
+            other => Err(stratum_err(
+                "invalid_config",
+                format!("no payload builder for {other}"),
+                Some("platform"),
+            )),
+        }
+    })
+}

@@ -1,0 +1,220 @@
+"""Normalisation and hashing: the shared vectors, and batches of every kind."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from typing import Any, Dict, List, Optional
+
+import pytest
+from conftest import REPO
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import stratum
+
+VECTORS = json.loads((REPO / "testdata" / "normalization.json").read_text())
+US = {"phone_region": {"default": "US"}}
+
+
+def _normalizer(overrides: Optional[Dict[str, Any]] = None) -> stratum.Normalizer:
+    return stratum.Normalizer({**VECTORS["defaults"], **(overrides or {})})
+
+
+def _sha(s: str) -> str:
+    return hashlib.sha256(s.encode()).hexdigest()
+
+
+@pytest.mark.parametrize("case", VECTORS["cases"], ids=[c["id"] for c in VECTORS["cases"]])
+def test_shared_vector(case: Dict[str, Any]) -> None:
+    n = _normalizer(case.get("config"))
+    country = case.get("context", {}).get("country")
+    got = n.normalize(case["platform"], case["field"], case["input"], country=country)
+    want = case["expected"]
+    if "warning" in want:
+        assert got["warning"] == want["warning"]
+        assert got["value"] is None
+        return
+    assert got["warning"] is None
+    assert got["origin"] == want["origin"]
+    assert got["value"] == want["value"]
+    if want["origin"] == "hashed":
+        assert got["normalized"] == want["normalized"]
+        assert stratum.sha256_hex(got["normalized"]) == want["sha256"]
+    elif want["origin"] == "raw":
+        assert got["value"] == want["normalized"]
+    else:
+        assert got["normalized"] is None
+
+
+@pytest.mark.parametrize("case", VECTORS["config_errors"], ids=[c["id"] for c in VECTORS["config_errors"]])
+def test_shared_config_error(case: Dict[str, Any]) -> None:
+    with pytest.raises(stratum.StratumError) as info:
+        stratum.Normalizer(case["config"])
+    assert info.value.code == case["code"]
+    assert info.value.field == case["field"]
+
+
+EMAILS = ["Alice@Example.com ", None, "not an email", "bob@example.org"]
+EXPECTED = [_sha("alice@example.com"), None, None, _sha("bob@example.org")]
+
+
+def test_list_batch_matches_single_values() -> None:
+    n = stratum.Normalizer(US)
+    values, warnings = stratum.normalize_batch(n, "meta", "email", EMAILS, with_warnings=True)
+    assert values == EXPECTED
+    assert warnings == [None, None, "invalid_email", None]
+
+
+def test_pyarrow_array_and_chunked_array() -> None:
+    pa = pytest.importorskip("pyarrow")
+    n = stratum.Normalizer(US)
+    out = stratum.normalize_batch(n, "meta", "email", pa.array(EMAILS))
+    assert isinstance(out, pa.Array)
+    assert out.to_pylist() == EXPECTED
+    chunked = pa.chunked_array([EMAILS[:2], EMAILS[2:]])
+    out = stratum.normalize_batch(n, "meta", "email", chunked)
+    assert isinstance(out, pa.ChunkedArray)
+    assert out.to_pylist() == EXPECTED
+    large = pa.array(EMAILS, type=pa.large_string())
+    assert stratum.normalize_batch(n, "meta", "email", large).to_pylist() == EXPECTED
+
+
+def test_pyarrow_table_replaces_the_column() -> None:
+    pa = pytest.importorskip("pyarrow")
+    n = stratum.Normalizer(US)
+    table = pa.table({"id": [1, 2, 3, 4], "email": EMAILS})
+    out = stratum.normalize_batch(n, "meta", "email", table, column="email")
+    assert isinstance(out, pa.Table)
+    assert out.column_names == ["id", "email"]
+    assert out.column("email").to_pylist() == EXPECTED
+    assert out.column("id").to_pylist() == [1, 2, 3, 4]
+
+
+def test_polars_in_polars_out() -> None:
+    pl = pytest.importorskip("polars")
+    n = stratum.Normalizer(US)
+    out = stratum.normalize_batch(n, "meta", "email", pl.Series("em", EMAILS))
+    assert isinstance(out, pl.Series)
+    assert out.name == "em"
+    assert out.to_list() == EXPECTED
+    df = pl.DataFrame({"email": EMAILS, "n": [1, 2, 3, 4]})
+    out = stratum.normalize_batch(n, "meta", "email", df, column="email")
+    assert isinstance(out, pl.DataFrame)
+    assert out["email"].to_list() == EXPECTED
+    assert out["n"].to_list() == [1, 2, 3, 4]
+
+
+def test_pandas_in_pandas_out() -> None:
+    pd = pytest.importorskip("pandas")
+    n = stratum.Normalizer(US)
+    s = pd.Series(EMAILS, name="em", index=[10, 11, 12, 13])
+    out = stratum.normalize_batch(n, "meta", "email", s)
+    assert isinstance(out, pd.Series)
+    assert out.name == "em"
+    assert list(out.index) == [10, 11, 12, 13]
+    assert [None if pd.isna(v) else v for v in out] == EXPECTED
+    df = pd.DataFrame({"email": EMAILS})
+    out = stratum.normalize_batch(n, "meta", "email", df, column="email")
+    assert isinstance(out, pd.DataFrame)
+    assert [None if pd.isna(v) else v for v in out["email"]] == EXPECTED
+
+
+def test_progress_callback_reaches_the_total() -> None:
+    n = stratum.Normalizer(US)
+    seen: List[tuple] = []
+    values = ["a@example.com"] * 70_000
+    stratum.normalize_batch(n, "meta", "email", values, progress=lambda d, t: seen.append((d, t)))
+    assert seen[-1] == (70_000, 70_000)
+    assert all(t == 70_000 for _, t in seen)
+
+
+def test_progress_true_does_not_fail() -> None:
+    n = stratum.Normalizer(US)
+    assert stratum.normalize_batch(n, "meta", "email", ["a@example.com"], progress=True) == [
+        _sha("a@example.com")
+    ]
+
+
+def test_progress_callback_error_stops_the_batch() -> None:
+    n = stratum.Normalizer(US)
+
+    def stop(done: int, total: int) -> None:
+        raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        stratum.normalize_batch(n, "meta", "email", ["a@example.com"] * 100_000, progress=stop)
+
+
+def test_non_string_column_is_refused_natively() -> None:
+    pa = pytest.importorskip("pyarrow")
+    n = stratum.Normalizer(US)
+    with pytest.raises(stratum.InvalidJsonError):
+        n.normalize_arrow("meta", "email", [pa.array([1, 2])])
+
+
+def test_unknown_platform_and_field() -> None:
+    n = stratum.Normalizer(US)
+    with pytest.raises(stratum.InvalidJsonError):
+        n.normalize("myspace", "email", "a@b.com")
+    with pytest.raises(stratum.InvalidJsonError):
+        n.normalize("meta", "shoe_size", "42")
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.one_of(st.none(), st.text(max_size=40)), max_size=30))
+def test_batch_equals_single_values(values: List[Optional[str]]) -> None:
+    n = stratum.Normalizer(US)
+    batch = stratum.normalize_batch(n, "meta", "email", values)
+    single = [None if v is None else n.normalize("meta", "email", v)["value"] for v in values]
+    assert batch == single
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.emails())
+def test_hashed_value_passes_through_unchanged(email: str) -> None:
+    n = stratum.Normalizer(US)
+    first = n.normalize("meta", "email", email)
+    if first["value"] is not None:
+        again = n.normalize("meta", "email", first["value"])
+        assert again["value"] == first["value"]
+        assert again["origin"] == "pre_hashed"
+
+
+def test_record_batch_replaces_the_column() -> None:
+    pa = pytest.importorskip("pyarrow")
+    n = stratum.Normalizer(US)
+    batch = pa.RecordBatch.from_pydict({"email": EMAILS, "n": [1, 2, 3, 4]})
+    out = stratum.normalize_batch(n, "meta", "email", batch, column="email")
+    assert isinstance(out, pa.RecordBatch)
+    assert out.column(0).to_pylist() == EXPECTED
+    assert out.schema.names == ["email", "n"]
+
+
+def test_native_arrow_result_is_an_arrow_pycapsule_producer() -> None:
+    pa = pytest.importorskip("pyarrow")
+    pl = pytest.importorskip("polars")
+    n = stratum.Normalizer(US)
+    values, warnings = n.normalize_arrow("meta", "email", [pa.array(EMAILS[:2]), pa.array(EMAILS[2:])])
+    assert len(values) == 4
+    assert pl.Series(values).to_list() == EXPECTED
+    assert pa.array(warnings).to_pylist() == [None, None, "invalid_email", None]
+
+
+def test_table_without_column_is_a_type_error() -> None:
+    pa = pytest.importorskip("pyarrow")
+    with pytest.raises(TypeError):
+        stratum.normalize_batch(stratum.Normalizer(US), "meta", "email", pa.table({"email": EMAILS}))
+
+
+def test_polars_series_goes_through_the_arrow_stream_interface() -> None:
+    pl = pytest.importorskip("polars")
+    n = stratum.Normalizer(US)
+    s = pl.Series("em", EMAILS)
+    assert hasattr(s, "__arrow_c_stream__")
+    values, warnings = n.normalize_arrow("meta", "email", [s])
+    assert pl.Series(values).to_list() == EXPECTED
+    chunked = pl.concat([pl.Series("em", EMAILS[:2]), pl.Series("em", EMAILS[2:])], rechunk=False)
+    assert stratum.normalize_batch(n, "meta", "email", chunked).to_list() == EXPECTED
+    ints = pl.Series("zip", [94105, None])
+    assert stratum.normalize_batch(n, "meta", "zip", ints).to_list() == [_sha("94105"), None]
