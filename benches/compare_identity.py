@@ -2,7 +2,8 @@
 identifier out, end to end (reading the same TSV file), each tool in its own
 process so that its peak memory is its own.
 
-Tools: Stratum (`resolve_tsv`), pandas factorize + scipy.sparse.csgraph
+Tools: Stratum (`resolve_tsv`, and `stratum-python`: the Python package from a
+Polars DataFrame), pandas factorize + scipy.sparse.csgraph
 `connected_components`, python-igraph and networkx. Every partition is checked
 against scipy's: two labelings over the same identifiers describe the same
 partition exactly when the number of distinct (label_a, label_b) pairs equals the
@@ -101,7 +102,31 @@ def tool_networkx(path: str):
     return seconds, len(a), g.number_of_nodes(), count, labels
 
 
-TOOLS = {"scipy": tool_scipy, "igraph": tool_igraph, "networkx": tool_networkx}
+def tool_stratum_python(path: str):
+    """The Python package, from a Polars DataFrame (what a notebook would do)."""
+    import polars as pl
+    import stratum
+
+    t = time.perf_counter()
+    df = pl.read_csv(
+        path, separator="\t", has_header=False, new_columns=["a", "b"],
+        schema_overrides={"a": pl.String, "b": pl.String}, quote_char=None,
+    )
+    out = stratum.resolve_identities(df, left="a", right="b", blocklist=False)
+    seconds = time.perf_counter() - t
+    a, b = df["a"].to_numpy(), df["b"].to_numpy()
+    index = canonical_index(a, b)
+    labels = np.empty(len(index), dtype=np.int64)
+    labels[index.get_indexer(out["identifier"].to_numpy())] = out["component"].to_numpy()
+    return seconds, len(df), out.height, int(out["component"].max()) + 1, labels
+
+
+TOOLS = {
+    "scipy": tool_scipy,
+    "igraph": tool_igraph,
+    "networkx": tool_networkx,
+    "stratum-python": tool_stratum_python,
+}
 
 
 def worker(tool: str, path: str, out: str) -> None:
@@ -159,7 +184,7 @@ def main() -> None:
     p.add_argument(
         "--tools",
         default="stratum,scipy,igraph,networkx",
-        help="comma-separated subset of stratum,scipy,igraph,networkx",
+        help="comma-separated subset of stratum,stratum-python,scipy,igraph,networkx",
     )
     p.add_argument("--worker", nargs=2, metavar=("TOOL", "OUT"), help=argparse.SUPPRESS)
     args = p.parse_args()

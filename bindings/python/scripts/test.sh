@@ -37,7 +37,15 @@ cd "$here"
 echo "stubtest"
 "$venv/bin/python" -m mypy.stubtest stratum._native --allowlist "$here/stubtest-allowlist.txt"
 echo "pytest"
-"$venv/bin/python" -m pytest -q -p no:cacheprovider tests
+log=$(mktemp)
+"$venv/bin/python" -m pytest -q -p no:cacheprovider -rs tests | tee "$log"
+# Every optional dependency is installed above: a skipped test here is a failure.
+if grep -qi "skipped" "$log"; then
+  echo "pytest skipped tests; every dependency is installed, so none may skip" >&2
+  rm -f "$log"
+  exit 1
+fi
+rm -f "$log"
 echo "walkthrough example"
 out=$(mktemp -d)
 trap 'rm -rf "$out"' EXIT

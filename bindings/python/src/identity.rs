@@ -196,8 +196,9 @@ impl IdentityGraph {
     }
 }
 
-fn resolver(blocklist: bool) -> BulkResolver {
-    let r = BulkResolver::new();
+/// A resolver sized for about one new identifier per link.
+fn resolver(blocklist: bool, links: usize) -> BulkResolver {
+    let r = BulkResolver::with_capacity(links, 0);
     if blocklist {
         r.with_blocklist(IdentityConfig::default())
     } else {
@@ -228,14 +229,22 @@ pub(crate) fn resolve_links_arrow(
                     "both columns must have the same length",
                 ));
             }
-            let mut res = resolver(blocklist);
-            for (x, y) in l.iter().zip(r.iter()) {
-                match (x, y) {
-                    (Some(x), Some(y)) => res.add_link(x, y),
-                    (Some(x), None) | (None, Some(x)) => res.add_identifier(x),
-                    (None, None) => Ok(()),
-                }
+            let mut res = resolver(blocklist, l.len());
+            let mut rows = l.iter().zip(r.iter()).peekable();
+            loop {
+                // Runs of complete pairs go through the batched path.
+                res.add_links(std::iter::from_fn(|| {
+                    rows.next_if(|(x, y)| x.is_some() && y.is_some())
+                        .and_then(|(x, y)| x.zip(y))
+                }))
                 .map_err(cdp_err)?;
+                match rows.next() {
+                    None => break,
+                    Some((Some(x), None) | (None, Some(x))) => {
+                        res.add_identifier(x).map_err(cdp_err)?;
+                    }
+                    Some(_) => {}
+                }
             }
             let c = res.finish();
             let mut ids = StringBuilder::with_capacity(c.len(), c.len() * 16);
@@ -263,7 +272,7 @@ pub(crate) fn resolve_links(
 ) -> PyResult<Vec<(String, Option<u32>)>> {
     guard(|| {
         py.detach(|| {
-            let mut res = resolver(blocklist);
+            let mut res = resolver(blocklist, links.len());
             res.add_links(links.iter().map(|(a, b)| (a.as_str(), b.as_str())))
                 .map_err(cdp_err)?;
             let c = res.finish();

@@ -149,13 +149,14 @@ impl Normalizer {
                 let total = values.len();
                 let mut out = Vec::with_capacity(total);
                 let mut warnings = Vec::with_capacity(total);
-                for (i, v) in values.into_iter().enumerate() {
-                    if i > 0 && i % PROGRESS_EVERY == 0 {
-                        call_progress(progress.as_ref(), i, total)?;
+                for (k, block) in values.chunks(PROGRESS_EVERY).enumerate() {
+                    if k > 0 {
+                        call_progress(progress.as_ref(), k * PROGRESS_EVERY, total)?;
                     }
-                    let (value, warning) = self.one(p, f, v, raw);
-                    out.push(value);
-                    warnings.push(warning);
+                    self.block(p, f, block.iter().map(Option::as_deref), raw, |v, w| {
+                        out.push(v);
+                        warnings.push(w);
+                    });
                 }
                 call_progress(progress.as_ref(), total, total)?;
                 Ok((out, warnings))
@@ -193,17 +194,18 @@ impl Normalizer {
                 let mut warnings = StringBuilder::new();
                 let mut done = 0;
                 for col in &columns {
-                    for i in 0..col.len() {
-                        if done > 0 && done % PROGRESS_EVERY == 0 {
+                    let mut start = 0;
+                    while start < col.len() {
+                        let end = (start + PROGRESS_EVERY).min(col.len());
+                        if done > 0 {
                             call_progress(progress.as_ref(), done, total)?;
                         }
-                        done += 1;
-                        let (value, warning) = match col.get(i) {
-                            Some(s) => self.one(p, f, Some(s.to_owned()), raw),
-                            None => (None, None),
-                        };
-                        values.append_option(value);
-                        warnings.append_option(warning);
+                        self.block(p, f, (start..end).map(|i| col.get(i)), raw, |v, w| {
+                            values.append_option(v);
+                            warnings.append_option(w);
+                        });
+                        done += end - start;
+                        start = end;
                     }
                 }
                 call_progress(progress.as_ref(), total, total)?;
@@ -217,24 +219,38 @@ impl Normalizer {
 }
 
 impl Normalizer {
-    fn one(
+    /// Normalises one block of optional values on every core
+    /// ([`stratum_connectors::Normalizer::normalize_batch`]) and hands each row's
+    /// `(value, warning code)` to `emit`, in order; `None` rows stay `None`.
+    fn block<'a>(
         &self,
         p: Platform,
         f: Field,
-        v: Option<String>,
+        rows: impl Iterator<Item = Option<&'a str>>,
         raw: bool,
-    ) -> (Option<String>, Option<&'static str>) {
-        let Some(v) = v else {
-            return (None, None);
-        };
-        let v = if raw {
-            FieldValue::Raw(v)
-        } else {
-            FieldValue::Auto(v)
-        };
-        match self.0.normalize(p, f, &v) {
-            Ok(n) => (Some(n.value), None),
-            Err(w) => (None, Some(w.code.as_str())),
+        mut emit: impl FnMut(Option<String>, Option<&'static str>),
+    ) {
+        let rows: Vec<Option<&str>> = rows.collect();
+        let present: Vec<FieldValue> = rows
+            .iter()
+            .flatten()
+            .map(|s| {
+                if raw {
+                    FieldValue::Raw((*s).to_owned())
+                } else {
+                    FieldValue::Auto((*s).to_owned())
+                }
+            })
+            .collect();
+        let threads = std::thread::available_parallelism().map_or(1, usize::from);
+        let mut results = self.0.normalize_batch(p, f, &present, threads).into_iter();
+        for row in &rows {
+            let result = if row.is_some() { results.next() } else { None };
+            match result {
+                Some(Ok(n)) => emit(Some(n.value), None),
+                Some(Err(w)) => emit(None, Some(w.code.as_str())),
+                None => emit(None, None),
+            }
         }
     }
 }

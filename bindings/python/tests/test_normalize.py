@@ -67,7 +67,7 @@ def test_list_batch_matches_single_values() -> None:
 
 
 def test_pyarrow_array_and_chunked_array() -> None:
-    pa = pytest.importorskip("pyarrow")
+    import pyarrow as pa
     n = stratum.Normalizer(US)
     out = stratum.normalize_batch(n, "meta", "email", pa.array(EMAILS))
     assert isinstance(out, pa.Array)
@@ -81,7 +81,7 @@ def test_pyarrow_array_and_chunked_array() -> None:
 
 
 def test_pyarrow_table_replaces_the_column() -> None:
-    pa = pytest.importorskip("pyarrow")
+    import pyarrow as pa
     n = stratum.Normalizer(US)
     table = pa.table({"id": [1, 2, 3, 4], "email": EMAILS})
     out = stratum.normalize_batch(n, "meta", "email", table, column="email")
@@ -147,7 +147,7 @@ def test_progress_callback_error_stops_the_batch() -> None:
 
 
 def test_non_string_column_is_refused_natively() -> None:
-    pa = pytest.importorskip("pyarrow")
+    import pyarrow as pa
     n = stratum.Normalizer(US)
     with pytest.raises(stratum.InvalidJsonError):
         n.normalize_arrow("meta", "email", [pa.array([1, 2])])
@@ -182,7 +182,7 @@ def test_hashed_value_passes_through_unchanged(email: str) -> None:
 
 
 def test_record_batch_replaces_the_column() -> None:
-    pa = pytest.importorskip("pyarrow")
+    import pyarrow as pa
     n = stratum.Normalizer(US)
     batch = pa.RecordBatch.from_pydict({"email": EMAILS, "n": [1, 2, 3, 4]})
     out = stratum.normalize_batch(n, "meta", "email", batch, column="email")
@@ -192,7 +192,7 @@ def test_record_batch_replaces_the_column() -> None:
 
 
 def test_native_arrow_result_is_an_arrow_pycapsule_producer() -> None:
-    pa = pytest.importorskip("pyarrow")
+    import pyarrow as pa
     pl = pytest.importorskip("polars")
     n = stratum.Normalizer(US)
     values, warnings = n.normalize_arrow("meta", "email", [pa.array(EMAILS[:2]), pa.array(EMAILS[2:])])
@@ -202,7 +202,7 @@ def test_native_arrow_result_is_an_arrow_pycapsule_producer() -> None:
 
 
 def test_table_without_column_is_a_type_error() -> None:
-    pa = pytest.importorskip("pyarrow")
+    import pyarrow as pa
     with pytest.raises(TypeError):
         stratum.normalize_batch(stratum.Normalizer(US), "meta", "email", pa.table({"email": EMAILS}))
 
@@ -218,3 +218,22 @@ def test_polars_series_goes_through_the_arrow_stream_interface() -> None:
     assert stratum.normalize_batch(n, "meta", "email", chunked).to_list() == EXPECTED
     ints = pl.Series("zip", [94105, None])
     assert stratum.normalize_batch(n, "meta", "zip", ints).to_list() == [_sha("94105"), None]
+
+
+def test_large_batches_keep_rows_aligned_across_blocks_and_threads() -> None:
+    import pyarrow as pa
+    # More rows than one block (65,536), with nulls and invalid values mixed in:
+    # every row's result must be that row's own.
+    n = stratum.Normalizer({"phone_region": {"default": "US"}})
+    values = [None if i % 7 == 0 else (f"User{i}@Example.com" if i % 5 else "bad")
+              for i in range(150_000)]
+    out, warnings = stratum.normalize_batch(n, "meta", "email", values, with_warnings=True)
+    for v, o, w in zip(values, out, warnings):
+        if v is None:
+            assert o is None and w is None
+        elif v == "bad":
+            assert o is None and w == "invalid_email"
+        else:
+            assert o == hashlib.sha256(v.lower().encode()).hexdigest() and w is None
+    arrow = stratum.normalize_batch(n, "meta", "email", pa.array(values))
+    assert arrow.to_pylist() == out
