@@ -41,11 +41,12 @@ fn lower(s: &str) -> String {
 /// remove `.` and `+suffix` from the local part of gmail.com/googlemail.com (D22).
 pub(crate) fn email(text: &str, gmail: bool) -> Outcome {
     let mut s: String = if text.is_ascii() {
-        let bytes: Vec<u8> = text
-            .bytes()
-            .filter(|b| !b.is_ascii_whitespace())
-            .map(|b| b.to_ascii_lowercase())
-            .collect();
+        let mut bytes = Vec::with_capacity(text.len());
+        bytes.extend(
+            text.bytes()
+                .filter(|b| !b.is_ascii_whitespace())
+                .map(|b| b.to_ascii_lowercase()),
+        );
         // ASCII in, ASCII out.
         String::from_utf8(bytes).unwrap_or_default()
     } else {
