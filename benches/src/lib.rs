@@ -1005,3 +1005,23 @@ impl LinkTable {
             .sum()
     }
 }
+
+/// Readings of this process from `/proc` (Linux), for the benchmark binaries.
+pub mod procfs {
+    /// A `kB` field of `/proc/self/status` (e.g. `VmHWM:`), in bytes.
+    #[must_use]
+    pub fn status_kb(field: &str) -> Option<u64> {
+        let s = std::fs::read_to_string("/proc/self/status").ok()?;
+        let line = s.lines().find(|l| l.starts_with(field))?;
+        let kb: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
+        Some(kb * 1024)
+    }
+
+    /// Nanoseconds this thread has spent on a CPU (`/proc/thread-self/schedstat`):
+    /// on a shared machine, the time the work itself took.
+    #[must_use]
+    pub fn cpu_ns() -> Option<u64> {
+        let s = std::fs::read_to_string("/proc/thread-self/schedstat").ok()?;
+        s.split_whitespace().next()?.parse().ok()
+    }
+}

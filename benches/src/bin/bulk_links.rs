@@ -19,6 +19,7 @@ use std::io::Write as _;
 use std::process::ExitCode;
 use std::time::Instant;
 
+use stratum_benches::procfs::{cpu_ns, status_kb};
 use stratum_benches::{LinkTable, SEED};
 use stratum_cdp::bulk::BulkResolver;
 use stratum_cdp::identity::IdentityConfig;
@@ -57,21 +58,6 @@ fn parse_args() -> Result<Args, String> {
         }
     }
     Ok(args)
-}
-
-/// A `kB` field of `/proc/self/status`, in bytes.
-fn status_kb(field: &str) -> Option<u64> {
-    let s = std::fs::read_to_string("/proc/self/status").ok()?;
-    let line = s.lines().find(|l| l.starts_with(field))?;
-    let kb: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
-    Some(kb * 1024)
-}
-
-/// Nanoseconds this thread has spent on a CPU (`/proc/thread-self/schedstat`):
-/// on a shared machine, the time the work itself took.
-fn cpu_ns() -> Option<u64> {
-    let s = std::fs::read_to_string("/proc/thread-self/schedstat").ok()?;
-    s.split_whitespace().next()?.parse().ok()
 }
 
 fn mib(b: u64) -> f64 {

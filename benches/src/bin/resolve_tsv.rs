@@ -15,21 +15,8 @@ use std::io::Write as _;
 use std::process::ExitCode;
 use std::time::Instant;
 
+use stratum_benches::procfs::{cpu_ns, status_kb};
 use stratum_cdp::bulk::BulkResolver;
-
-/// A `kB` field of `/proc/self/status`, in bytes.
-fn status_kb(field: &str) -> Option<u64> {
-    let s = std::fs::read_to_string("/proc/self/status").ok()?;
-    let line = s.lines().find(|l| l.starts_with(field))?;
-    let kb: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
-    Some(kb * 1024)
-}
-
-/// Nanoseconds this thread has spent on a CPU.
-fn cpu_ns() -> Option<u64> {
-    let s = std::fs::read_to_string("/proc/thread-self/schedstat").ok()?;
-    s.split_whitespace().next()?.parse().ok()
-}
 
 /// The `(a, b)` pairs of a TSV file's lines; a line without exactly one tab, or
 /// that is not UTF-8, is an error naming its line number.

@@ -5,7 +5,7 @@ use arrow_array::builder::{StringBuilder, UInt32Builder};
 use pyo3::prelude::*;
 use stratum_cdp::bulk::BulkResolver;
 use stratum_cdp::identity::{Identifier, IdentifierKind, IdentityConfig, ProfileId};
-use stratum_cdp::message::{ParseConfig, parse_message};
+use stratum_cdp::message::{Message, ParseConfig, parse_message};
 
 use crate::arrow::{ArrowArray, Chunked, import_chunks};
 use crate::convert::{json_text, time, to_py};
@@ -74,9 +74,7 @@ impl IdentityGraph {
         received_at: Option<&Bound<'py, PyAny>>,
     ) -> PyResult<Bound<'py, PyAny>> {
         guard(|| {
-            let now = time(received_at)?;
-            let text = json_text(message)?;
-            let msg = parse_message(text.as_bytes(), now, &self.parse).map_err(cdp_err)?;
+            let msg = message_from_py(message, received_at, &self.parse)?;
             to_py(py, &self.graph.resolve(&msg))
         })
     }
@@ -194,6 +192,18 @@ impl IdentityGraph {
     fn __len__(&self) -> usize {
         self.graph.profile_count()
     }
+}
+
+/// A Segment-spec message from a dict or JSON text, received at `received_at`
+/// (now when `None`).
+pub(crate) fn message_from_py(
+    message: &Bound<'_, PyAny>,
+    received_at: Option<&Bound<'_, PyAny>>,
+    config: &ParseConfig,
+) -> PyResult<Message> {
+    let now = time(received_at)?;
+    let text = json_text(message)?;
+    parse_message(text.as_bytes(), now, config).map_err(cdp_err)
 }
 
 /// A resolver sized for about one new identifier per link.

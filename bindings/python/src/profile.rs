@@ -5,12 +5,12 @@ use chrono::TimeDelta;
 use pyo3::prelude::*;
 use stratum_cdp::computed::ComputedTraits;
 use stratum_cdp::identity::{Identifier, ProfileId};
-use stratum_cdp::message::{ParseConfig, parse_message};
+use stratum_cdp::message::ParseConfig;
 use stratum_cdp::profile::InMemoryProfileStore;
 
 use crate::convert::{json_text, time, to_py};
 use crate::errors::{cdp_err, guard, stratum_err};
-use crate::identity::kind;
+use crate::identity::{kind, message_from_py};
 
 /// Events in, profiles with traits and computed traits out
 /// (`stratum_cdp::profile::Cdp` with the in-memory store).
@@ -70,9 +70,7 @@ impl Cdp {
         received_at: Option<&Bound<'py, PyAny>>,
     ) -> PyResult<Bound<'py, PyAny>> {
         guard(|| {
-            let now = time(received_at)?;
-            let text = json_text(message)?;
-            let msg = parse_message(text.as_bytes(), now, &self.parse).map_err(cdp_err)?;
+            let msg = message_from_py(message, received_at, &self.parse)?;
             to_py(py, &self.cdp.ingest(&msg).map_err(cdp_err)?)
         })
     }
