@@ -139,20 +139,34 @@ impl<'de> Deserialize<'de> for Digest {
     }
 }
 
-/// One-shot SHA-256 (ring's assembly on native targets, RustCrypto on wasm32).
+/// One-shot SHA-256.
+///
+/// On x86-64 CPUs with the SHA extensions, RustCrypto's `sha2` (which uses them)
+/// hashes short inputs about 1.7 times as fast as ring; elsewhere ring's assembly
+/// is the faster one. The feature check is a cached load.
 #[cfg(not(target_arch = "wasm32"))]
 pub(crate) fn sha256(bytes: &[u8]) -> Digest {
+    #[cfg(target_arch = "x86_64")]
+    if std::arch::is_x86_feature_detected!("sha") {
+        return sha256_rustcrypto(bytes);
+    }
     let d = ring::digest::digest(&ring::digest::SHA256, bytes);
     let mut out = [0u8; 32];
     out.copy_from_slice(d.as_ref());
     Digest(out)
 }
 
-/// One-shot SHA-256 (ring's assembly on native targets, RustCrypto on wasm32).
-#[cfg(target_arch = "wasm32")]
-pub(crate) fn sha256(bytes: &[u8]) -> Digest {
+/// One-shot SHA-256 with RustCrypto's `sha2` (hardware SHA where the CPU has it).
+#[cfg(any(target_arch = "wasm32", target_arch = "x86_64"))]
+fn sha256_rustcrypto(bytes: &[u8]) -> Digest {
     use sha2::Digest as _;
     Digest(sha2::Sha256::digest(bytes).into())
+}
+
+/// One-shot SHA-256 (RustCrypto on wasm32).
+#[cfg(target_arch = "wasm32")]
+pub(crate) fn sha256(bytes: &[u8]) -> Digest {
+    sha256_rustcrypto(bytes)
 }
 
 /// Appends the canonical encoding of `value` to `out`.
@@ -657,6 +671,17 @@ mod tests {
             Digest::of_bytes(b"").to_hex(),
             "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
         );
+    }
+
+    #[cfg(target_arch = "x86_64")]
+    proptest::proptest! {
+        #[test]
+        fn both_backends_agree(bytes in proptest::collection::vec(proptest::num::u8::ANY, 0..300)) {
+            let ring = ring::digest::digest(&ring::digest::SHA256, &bytes);
+            let (rustcrypto, chosen) = (sha256_rustcrypto(&bytes), sha256(&bytes));
+            proptest::prop_assert_eq!(rustcrypto.0.as_slice(), ring.as_ref());
+            proptest::prop_assert_eq!(chosen.0.as_slice(), ring.as_ref());
+        }
     }
 
     #[test]

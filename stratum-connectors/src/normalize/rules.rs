@@ -40,18 +40,7 @@ fn lower(s: &str) -> String {
 /// Lowercase, strip all whitespace (D6), require `local@domain.tld`; with `gmail`,
 /// remove `.` and `+suffix` from the local part of gmail.com/googlemail.com (D22).
 pub(crate) fn email(text: &str, gmail: bool) -> Outcome {
-    let mut s: String = if text.is_ascii() {
-        let mut bytes = Vec::with_capacity(text.len());
-        bytes.extend(
-            text.bytes()
-                .filter(|b| !b.is_ascii_whitespace())
-                .map(|b| b.to_ascii_lowercase()),
-        );
-        // ASCII in, ASCII out.
-        String::from_utf8(bytes).unwrap_or_default()
-    } else {
-        lower(text).chars().filter(|c| !c.is_whitespace()).collect()
-    };
+    let mut s = lower_filtered(text, |c| !c.is_whitespace());
     if s.is_empty() {
         return fail(WarningCode::Empty, "empty after normalisation");
     }
@@ -98,11 +87,30 @@ fn valid_domain(domain: &str) -> bool {
 /// Lowercase; remove Unicode punctuation (general category P*) and whitespace; any
 /// script kept (D8, D10).
 pub(crate) fn name(text: &str) -> Outcome {
-    let s: String = lower(text)
-        .chars()
-        .filter(|c| !c.is_whitespace() && !is_punctuation(*c))
-        .collect();
-    non_empty(s)
+    non_empty(lower_filtered(text, |c| {
+        !c.is_whitespace() && !is_punctuation(c)
+    }))
+}
+
+/// `text` lowercased, keeping the characters `keep` accepts; ASCII text takes one
+/// pass and one allocation.
+fn lower_filtered(text: &str, keep: impl Fn(char) -> bool) -> String {
+    if !text.is_ascii() {
+        return lower_filtered_unicode(text, keep);
+    }
+    let mut out = String::with_capacity(text.len());
+    for b in text.bytes() {
+        let c = char::from(b.to_ascii_lowercase());
+        if keep(c) {
+            out.push(c);
+        }
+    }
+    out
+}
+
+/// [`lower_filtered`] for any text.
+fn lower_filtered_unicode(text: &str, keep: impl Fn(char) -> bool) -> String {
+    lower(text).chars().filter(|c| keep(*c)).collect()
 }
 
 /// The ASCII characters of the Unicode punctuation categories (Pc, Pd, Ps, Pe,
@@ -143,11 +151,9 @@ pub(crate) fn name_google(text: &str) -> Outcome {
 
 /// Lowercase, keep ASCII `a-z0-9` only (D11).
 pub(crate) fn city(text: &str) -> Outcome {
-    let s: String = lower(text)
-        .chars()
-        .filter(|c| c.is_ascii_lowercase() || c.is_ascii_digit())
-        .collect();
-    non_empty(s)
+    non_empty(lower_filtered(text, |c| {
+        c.is_ascii_lowercase() || c.is_ascii_digit()
+    }))
 }
 
 /// Lowercase with whitespace runs collapsed: the key of the lookup tables.
@@ -163,9 +169,45 @@ fn table_key(text: &str) -> String {
     out
 }
 
+/// Longest ASCII text whose table key is built on the stack.
+const SHORT_KEY: usize = 48;
+
+/// Looks `text` up by its [`table_key`]; short ASCII text (codes, most names) is
+/// keyed in a stack buffer without allocating.
+fn lookup_text(table: &'static [(&'static str, &'static str)], text: &str) -> Option<&'static str> {
+    let bytes = text.as_bytes();
+    if bytes.len() > SHORT_KEY || !text.is_ascii() {
+        return lookup(table, &table_key(text));
+    }
+    let mut buf = [0u8; SHORT_KEY];
+    let mut len = 0;
+    let mut space = false;
+    for &b in bytes {
+        if char::from(b).is_whitespace() {
+            space = len > 0;
+        } else {
+            if space {
+                buf[len] = b' ';
+                len += 1;
+                space = false;
+            }
+            buf[len] = b.to_ascii_lowercase();
+            len += 1;
+        }
+    }
+    lookup_bytes(table, &buf[..len])
+}
+
 fn lookup(table: &'static [(&'static str, &'static str)], key: &str) -> Option<&'static str> {
+    lookup_bytes(table, key.as_bytes())
+}
+
+fn lookup_bytes(
+    table: &'static [(&'static str, &'static str)],
+    key: &[u8],
+) -> Option<&'static str> {
     table
-        .binary_search_by(|(k, _)| k.as_bytes().cmp(key.as_bytes()))
+        .binary_search_by(|(k, _)| k.as_bytes().cmp(key))
         .ok()
         .and_then(|i| table.get(i))
         .map(|(_, v)| *v)
@@ -173,13 +215,13 @@ fn lookup(table: &'static [(&'static str, &'static str)], key: &str) -> Option<&
 
 /// The alpha-2 code (lowercase) of a context country given as code or name.
 fn context_country(country: Option<&str>) -> Option<&'static str> {
-    country.and_then(|c| lookup(COUNTRIES, &table_key(c)))
+    country.and_then(|c| lookup_text(COUNTRIES, c))
 }
 
 /// US/DC/territory/Canadian name or code → 2 letters; else lowercase `a-z0-9`,
 /// never truncated; not in the table while the country is `us`/`ca` → dropped (D13).
 pub(crate) fn state(text: &str, country: Option<&str>) -> Outcome {
-    if let Some(code) = lookup(STATES, &table_key(text)) {
+    if let Some(code) = lookup_text(STATES, text) {
         return Ok(code.to_owned());
     }
     if let Some(c @ ("us" | "ca")) = context_country(country) {
@@ -198,10 +240,7 @@ pub(crate) fn state(text: &str, country: Option<&str>) -> Outcome {
 /// spaces and `-` are gone, which covers `^\d{5}([ -]?\d{4})?$`) → 5 digits (D14).
 /// Testing the stripped form keeps the rule idempotent.
 pub(crate) fn zip(text: &str, country: Option<&str>) -> Outcome {
-    let s: String = lower(text)
-        .chars()
-        .filter(|c| !c.is_whitespace() && *c != '-')
-        .collect();
+    let s = lower_filtered(text, |c| !c.is_whitespace() && c != '-');
     let us_shape = (s.len() == 5 || s.len() == 9) && s.bytes().all(|b| b.is_ascii_digit());
     if us_shape {
         return Ok(s[..5].to_owned());
@@ -236,7 +275,7 @@ pub(crate) fn zip_google(text: &str, country: Option<&str>) -> Outcome {
 
 /// ISO 3166-1 alpha-2 from a code (alpha-2 or alpha-3), English name or alias (D13).
 pub(crate) fn country(text: &str, upper: bool) -> Outcome {
-    match lookup(COUNTRIES, &table_key(text)) {
+    match lookup_text(COUNTRIES, text) {
         Some(code) if upper => Ok(code.to_ascii_uppercase()),
         Some(code) => Ok(code.to_owned()),
         None if text.is_empty() => fail(WarningCode::Empty, "empty after normalisation"),
@@ -338,7 +377,7 @@ pub(crate) fn birth_date(text: &str, today: NaiveDate) -> Outcome {
 
 /// Strip all whitespace, lowercase (D16).
 pub(crate) fn external_id(text: &str) -> Outcome {
-    let s: String = lower(text).chars().filter(|c| !c.is_whitespace()).collect();
+    let s = lower_filtered(text, |c| !c.is_whitespace());
     non_empty(s)
 }
 
@@ -378,6 +417,27 @@ pub(crate) fn fbc(text: &str) -> Outcome {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    proptest::proptest! {
+        #[test]
+        fn ascii_fast_paths_agree_with_the_unicode_ones(t in "[ -~\t\n\x0b\x0c\r]{0,40}") {
+            let keep = |c: char| !c.is_whitespace() && !is_punctuation(c);
+            proptest::prop_assert_eq!(lower_filtered(&t, keep), lower_filtered_unicode(&t, keep));
+            for table in [COUNTRIES, STATES] {
+                proptest::prop_assert_eq!(lookup_text(table, &t), lookup(table, &table_key(&t)));
+            }
+        }
+    }
+
+    #[test]
+    fn table_keys_collapse_all_whitespace_on_the_stack() {
+        assert_eq!(
+            lookup_text(COUNTRIES, " \x0bUnited\t\x0b  KINGDOM\n"),
+            Some("gb")
+        );
+        assert_eq!(lookup_text(STATES, "new  york"), Some("ny"));
+        assert_eq!(lookup_text(COUNTRIES, &"x".repeat(SHORT_KEY + 1)), None);
+    }
 
     #[test]
     fn the_ascii_punctuation_table_is_the_unicode_category() {
