@@ -374,6 +374,9 @@ impl DeliveryConfig {
 }
 
 /// The final outcome of one request.
+// One per request, next to a network round trip: boxing the error would only
+// make matching on it clumsier.
+#[allow(clippy::large_enum_variant)]
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Outcome {
     /// The platform accepted it.
