@@ -714,3 +714,178 @@ fn a_deliverer_is_shared_between_threads() {
     });
     assert_eq!(transport.at.lock().unwrap().len(), 4);
 }
+
+/// A Data Manager `google.rpc.Status` refusing a request for the fields named.
+fn google_invalid(fields: &[(&str, &str)]) -> String {
+    let violations: Vec<serde_json::Value> = fields
+        .iter()
+        .map(|(f, d)| serde_json::json!({ "field": f, "description": d }))
+        .collect();
+    serde_json::json!({
+        "error": {
+            "code": 400,
+            "message": "Request contains an invalid argument.",
+            "status": "INVALID_ARGUMENT",
+            "details": [
+                { "@type": "type.googleapis.com/google.rpc.RequestInfo", "requestId": "req-42" },
+                { "@type": "type.googleapis.com/google.rpc.BadRequest", "fieldViolations": violations }
+            ]
+        }
+    })
+    .to_string()
+}
+
+#[test]
+fn google_field_violations_refuse_exactly_the_named_events() {
+    // Input 1 fails the builder; batches of 2 give requests [0, 2] and [3, 4].
+    let server = Server::start(vec![
+        reply(200, r#"{"requestId":"req-41"}"#),
+        reply(
+            400,
+            &google_invalid(&[(
+                "events[1].conversionValue",
+                "Conversion value must not be negative.",
+            )]),
+        ),
+    ]);
+    let clock = FakeClock::new();
+    let n = common::us();
+    let events = [event(0), invalid(), event(2), event(3), event(4)];
+    let built = google_builder(&n)
+        .batch_size(2)
+        .unwrap()
+        .build(&events, common::now());
+    assert_eq!(built.event_indices, [vec![0, 2], vec![3, 4]]);
+    let endpoint = Endpoint::google("ya29.oauth")
+        .unwrap()
+        .with_base_url(&server.base)
+        .unwrap();
+    let d = Deliverer::new(UreqTransport::new(), endpoint).with_clock(Shared(Arc::clone(&clock)));
+    let report = d.deliver(&built).unwrap();
+    assert_eq!(server.finish().len(), 2);
+    assert!(clock.slept().is_empty(), "INVALID_ARGUMENT is not retried");
+
+    let first = report.requests[0].receipt.as_ref().unwrap();
+    assert_eq!(first.trace_id.as_deref(), Some("req-41"));
+    assert_eq!(report.requests[1].receipt, None);
+    let Outcome::Refused(request_error) = &report.requests[1].outcome else {
+        panic!("{:?}", report.requests[1].outcome)
+    };
+    assert_eq!(request_error.trace_id.as_deref(), Some("req-42"));
+
+    let codes: Vec<(usize, &str)> = report
+        .events
+        .iter()
+        .map(|e| (e.index, e.outcome.code()))
+        .collect();
+    assert_eq!(
+        codes,
+        [
+            (0, "accepted"),
+            (1, "missing_required_field"),
+            (2, "accepted"),
+            (3, "unprocessed"),
+            (4, "refused"),
+        ]
+    );
+    // Position 1 of the second request is input event 4, not input event 1.
+    let EventOutcome::Refused(own) = &report.events[4].outcome else {
+        panic!()
+    };
+    assert_eq!(own.message, "Conversion value must not be negative.");
+    assert_eq!(own.violations.len(), 1);
+    assert_eq!(own.violations[0].field, "events[1].conversionValue");
+    assert_eq!(own.trace_id.as_deref(), Some("req-42"));
+    assert_eq!(
+        report.events[3].outcome,
+        EventOutcome::Unprocessed(request_error.clone())
+    );
+    assert_eq!(report.events[3].request, Some(1));
+    assert_eq!(report.accepted(), 2);
+}
+
+#[test]
+fn google_refusal_naming_no_event_refuses_every_event() {
+    let body = google_invalid(&[(
+        "destinations[0].productDestinationId",
+        "Unknown destination.",
+    )]);
+    let server = Server::start(vec![reply(400, &body)]);
+    let n = common::us();
+    let built = google_builder(&n).build(&[event(0), event(1)], common::now());
+    let endpoint = Endpoint::google("t")
+        .unwrap()
+        .with_base_url(&server.base)
+        .unwrap();
+    let d = Deliverer::new(UreqTransport::new(), endpoint).with_clock(Shared(FakeClock::new()));
+    let report = d.deliver(&built).unwrap();
+    assert_eq!(server.finish().len(), 1);
+    let Outcome::Refused(e) = &report.requests[0].outcome else {
+        panic!()
+    };
+    assert_eq!(e.violations.len(), 1);
+    for ev in &report.events {
+        assert_eq!(ev.outcome, EventOutcome::Refused(e.clone()));
+    }
+}
+
+#[test]
+fn meta_fewer_events_received_than_sent_is_not_reported_accepted() {
+    let server = Server::start(vec![reply(
+        200,
+        r#"{"events_received":1,"messages":["one event was not received"],"fbtrace_id":"AbC"}"#,
+    )]);
+    let n = common::us();
+    let built = MetaBuilder::new(&n).build(&[event(0), event(1)], common::now());
+    let d = Deliverer::new(UreqTransport::new(), meta_endpoint(&server))
+        .with_clock(Shared(FakeClock::new()));
+    let report = d.deliver(&built).unwrap();
+    assert_eq!(server.finish().len(), 1);
+
+    let r = &report.requests[0];
+    assert_eq!(r.outcome, Outcome::Accepted);
+    let receipt = r.receipt.as_ref().unwrap();
+    assert_eq!(receipt.events_received, Some(1));
+    assert_eq!(receipt.messages, ["one event was not received"]);
+    assert_eq!(receipt.trace_id.as_deref(), Some("AbC"));
+    for e in &report.events {
+        assert_eq!(
+            e.outcome,
+            EventOutcome::Unconfirmed {
+                received: 1,
+                sent: 2
+            }
+        );
+        assert_eq!(e.outcome.code(), "unconfirmed");
+    }
+    assert_eq!(report.accepted(), 0);
+    assert!(!report.all_accepted());
+}
+
+#[test]
+fn meta_400_carries_the_whole_graph_error_to_every_event() {
+    let body = r#"{"error":{"message":"Invalid parameter","type":"OAuthException","code":100,"error_subcode":2804003,"error_user_title":"Invalid time","error_user_msg":"Send events within 7 days.","error_data":"{\"blame\":\"event_time\"}","fbtrace_id":"AXyz"}}"#;
+    let server = Server::start(vec![reply(400, body)]);
+    let n = common::us();
+    let built = MetaBuilder::new(&n).build(&[event(0), event(1)], common::now());
+    let d = Deliverer::new(UreqTransport::new(), meta_endpoint(&server))
+        .with_clock(Shared(FakeClock::new()));
+    let report = d.deliver(&built).unwrap();
+    assert_eq!(server.finish().len(), 1);
+    let Outcome::Refused(e) = &report.requests[0].outcome else {
+        panic!()
+    };
+    assert_eq!(e.kind.as_deref(), Some("OAuthException"));
+    assert_eq!(e.user_title.as_deref(), Some("Invalid time"));
+    assert_eq!(
+        e.user_message.as_deref(),
+        Some("Send events within 7 days.")
+    );
+    assert_eq!(e.data.as_deref(), Some(r#"{"blame":"event_time"}"#));
+    // Meta names no event: the whole batch is refused with the same reason.
+    for ev in &report.events {
+        assert_eq!(ev.outcome, EventOutcome::Refused(e.clone()));
+    }
+    let shown = format!("{report:?}");
+    assert!(!shown.contains("secret"), "{shown}");
+}

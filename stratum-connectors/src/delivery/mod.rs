@@ -12,7 +12,13 @@
 //!
 //! The outcome is a [`DeliveryReport`]: one [`RequestReport`] per request and one
 //! [`EventReport`] per input event, including the events the builder rejected
-//! before sending, so that every event is accounted for.
+//! before sending, so that every event is accounted for. Where the platform's
+//! documented response names events, the report follows it event by event
+//! ([`RequestReport::event_outcomes`]): Google Data Manager field violations
+//! (`events[3].conversionValue`) mark exactly the events named as refused, with
+//! their own reasons, and the rest of that request as
+//! [`EventOutcome::Unprocessed`]; a Meta `events_received` below the number sent
+//! marks the request's events [`EventOutcome::Unconfirmed`].
 //!
 //! Access tokens are [`Secret`]s: never in `Debug` output, reports or error
 //! messages.
@@ -38,6 +44,7 @@
 //! # Ok::<(), stratum_connectors::Error>(())
 //! ```
 
+mod attribute;
 mod http;
 mod limiter;
 mod response;
@@ -56,7 +63,7 @@ use crate::platform::Platform;
 
 pub use http::{MAX_RESPONSE_BYTES, UreqTransport};
 pub use limiter::RateLimit;
-pub use response::{PlatformError, TIKTOK_THROTTLED};
+pub use response::{FieldViolation, PlatformError, Receipt, TIKTOK_THROTTLED};
 pub use retry::{Clock, RetryPolicy, SystemClock, parse_retry_after};
 pub use transport::{HttpRequest, HttpResponse, Method, Transport, TransportError};
 
@@ -367,6 +374,9 @@ impl DeliveryConfig {
 }
 
 /// The final outcome of one request.
+// One per request, next to a network round trip: boxing the error would only
+// make matching on it clumsier.
+#[allow(clippy::large_enum_variant)]
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Outcome {
     /// The platform accepted it.
@@ -402,6 +412,8 @@ pub struct RequestReport {
     pub attempts: u32,
     /// The last HTTP status received, if any.
     pub status: Option<u16>,
+    /// What the platform's success body said (`None` unless accepted).
+    pub receipt: Option<Receipt>,
 }
 
 impl RequestReport {
@@ -415,11 +427,31 @@ impl RequestReport {
 /// The final outcome of one event.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum EventOutcome {
-    /// Sent in a request the platform accepted.
+    /// Sent in a request the platform accepted, and nothing in its answer
+    /// suggests this event was left out.
     Accepted,
-    /// Sent in a request the platform refused (Meta and TikTok refuse a whole
-    /// batch for one bad event).
+    /// The platform refused this event. Either it named the event (Google field
+    /// violations: the error then holds this event's own violations and their
+    /// descriptions as its message), or it refused the whole request without
+    /// saying which event was at fault (Meta and TikTok refuse a whole batch for
+    /// one bad event; any platform for a request-level problem such as a bad
+    /// token): the error is then the request's.
     Refused(PlatformError),
+    /// Sent in a request the platform refused because of *other* events it
+    /// named (Google's fast-fail model: nothing of the request was processed).
+    /// This event was not delivered, was not found at fault, and can be sent
+    /// again once the named events are fixed or removed. Holds the request's
+    /// error.
+    Unprocessed(PlatformError),
+    /// Sent in a request the platform accepted, but the platform reported
+    /// receiving fewer events than were sent (Meta `events_received`) without
+    /// saying which: this event may or may not have been taken.
+    Unconfirmed {
+        /// Events the platform reported receiving.
+        received: u64,
+        /// Events in the request.
+        sent: usize,
+    },
     /// Its request got no response.
     Failed(TransportError),
     /// Not sent: it failed validation in the builder.
@@ -427,13 +459,15 @@ pub enum EventOutcome {
 }
 
 impl EventOutcome {
-    /// `accepted`, `refused`, the transport error's code, or the validation
-    /// error's code.
+    /// `accepted`, `refused`, `unprocessed`, `unconfirmed`, the transport
+    /// error's code, or the validation error's code.
     #[must_use]
     pub fn code(&self) -> &'static str {
         match self {
             Self::Accepted => "accepted",
             Self::Refused(_) => "refused",
+            Self::Unprocessed(_) => "unprocessed",
+            Self::Unconfirmed { .. } => "unconfirmed",
             Self::Failed(e) => e.code(),
             Self::Invalid(e) => e.code(),
         }
@@ -578,17 +612,15 @@ impl<T: Transport, C: Clock> Deliverer<T, C> {
         for (i, r) in built.requests.iter().enumerate() {
             let indices = built.event_indices.get(i).cloned().unwrap_or_default();
             let report = self.send_one(i, r, indices)?;
-            let outcome = match &report.outcome {
-                Outcome::Accepted => EventOutcome::Accepted,
-                Outcome::Refused(e) => EventOutcome::Refused(e.clone()),
-                Outcome::Failed(e) => EventOutcome::Failed(e.clone()),
-            };
-            events.extend(report.events.iter().map(|&index| EventReport {
-                index,
-                request: Some(i),
-                outcome: outcome.clone(),
-                retries: report.retries(),
-                status: report.status,
+            let outcomes = report.event_outcomes();
+            events.extend(report.events.iter().zip(outcomes).map(|(&index, outcome)| {
+                EventReport {
+                    index,
+                    request: Some(i),
+                    outcome,
+                    retries: report.retries(),
+                    status: report.status,
+                }
             }));
             requests.push(report);
         }
@@ -639,18 +671,19 @@ impl<T: Transport, C: Clock> Deliverer<T, C> {
             message: e.to_string(),
         })?;
         let http = self.endpoint.request(body, self.config.timeout);
-        let (outcome, attempts, status) = self.exchange(&http);
+        let (outcome, attempts, status, receipt) = self.exchange(&http);
         Ok(RequestReport {
             request: index,
             events,
             outcome,
             attempts,
             status,
+            receipt,
         })
     }
 
     /// Sends `http` until it is accepted, refused, or the retries run out.
-    fn exchange(&self, http: &HttpRequest) -> (Outcome, u32, Option<u16>) {
+    fn exchange(&self, http: &HttpRequest) -> (Outcome, u32, Option<u16>, Option<Receipt>) {
         let policy = self.config.retry;
         let mut attempts = 0u32;
         loop {
@@ -660,9 +693,16 @@ impl<T: Transport, C: Clock> Deliverer<T, C> {
             drop(permit);
             let (last, status, retry_after) = match result {
                 Ok(resp) => match classify(self.endpoint.platform, resp.status, &resp.body) {
-                    Verdict::Accepted => return (Outcome::Accepted, attempts, Some(resp.status)),
+                    Verdict::Accepted(receipt) => {
+                        return (
+                            Outcome::Accepted,
+                            attempts,
+                            Some(resp.status),
+                            Some(receipt),
+                        );
+                    }
                     Verdict::Refused(e) => {
-                        return (Outcome::Refused(e), attempts, Some(resp.status));
+                        return (Outcome::Refused(e), attempts, Some(resp.status), None);
                     }
                     Verdict::Retry(e) => {
                         let after = resp
@@ -675,10 +715,10 @@ impl<T: Transport, C: Clock> Deliverer<T, C> {
             };
             let retry = attempts - 1;
             if retry >= policy.max_retries {
-                return (last, attempts, status);
+                return (last, attempts, status, None);
             }
             let delay = match retry_after {
-                Some(d) if d > policy.max_retry_after => return (last, attempts, status),
+                Some(d) if d > policy.max_retry_after => return (last, attempts, status, None),
                 Some(d) => d,
                 None => {
                     let random = self
