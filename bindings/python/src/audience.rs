@@ -119,6 +119,7 @@ fn ad_id_kind(name: &str) -> PyResult<core::tiktok::AdIdKind> {
 /// needs `advertiser_ids` and `audience_ids`, with `ad_id` (`"idfa"` or `"aaid"`)
 /// naming the kind of the members' mobile ad ids.
 ///
+/// ```python
 /// >>> import hashlib, stratum
 /// >>> n = stratum.Normalizer({"phone_region": {"default": "US"}})
 /// >>> out = stratum.build_audience(n, "meta", [{"email": "Ann@Example.com"}, {"email": "nope"}])
@@ -126,6 +127,8 @@ fn ad_id_kind(name: &str) -> PyResult<core::tiktok::AdIdKind> {
 /// True
 /// >>> out["skipped"], [w["code"] for w in out["warnings"]]
 /// ([1], ['invalid_email'])
+///
+/// ```
 #[pyfunction]
 #[pyo3(signature = (
     normalizer, platform, members, *, operation = "add", destinations = None,

@@ -10,7 +10,7 @@ use stratum_cdp::dedup;
 use stratum_cdp::message::{self as core, ParseConfig};
 
 use crate::convert::{json_bytes, py_time, serde_from, tag, time, to_py};
-use crate::errors::{cdp_err, guard, stratum_err};
+use crate::errors::{cdp_err, guard, input_err};
 
 /// Parser limits as the caller gives them; each one set goes through the crate's
 /// validating setter, so an error names its field.
@@ -209,6 +209,7 @@ impl Message {
 /// `InvalidTimestampError` or `TooLargeError`, with `.field` naming the offending
 /// field.
 ///
+/// ```python
 /// >>> import stratum
 /// >>> m = stratum.parse_message(
 /// ...     {"type": "track", "messageId": "m1", "userId": "u1", "event": "Signed Up",
@@ -216,6 +217,8 @@ impl Message {
 /// ...     received_at="2026-03-01T12:00:05Z")
 /// >>> m.type, m.event, m.timestamp.isoformat(), m.timestamp_source
 /// ('track', 'Signed Up', '2026-03-01T11:59:05+00:00', 'skew_corrected')
+///
+/// ```
 #[pyfunction]
 #[pyo3(signature = (message, received_at = None, *, config = None))]
 pub(crate) fn parse_message(
@@ -239,6 +242,7 @@ pub(crate) fn parse_message(
 /// never affects its neighbours). Raises only when the batch as a whole is unusable
 /// (too large, not an object, no `batch` list).
 ///
+/// ```python
 /// >>> import stratum
 /// >>> out = stratum.parse_batch({"batch": [
 /// ...     {"type": "page", "messageId": "m1", "anonymousId": "a1"},
@@ -248,6 +252,8 @@ pub(crate) fn parse_message(
 /// ['m1']
 /// >>> [(e["index"], e["code"], e["field"]) for e in out["errors"]]
 /// [(1, 'missing_identity', 'batch[1].userId')]
+///
+/// ```
 #[pyfunction]
 #[pyo3(signature = (batch, received_at = None, *, config = None))]
 pub(crate) fn parse_batch<'py>(
@@ -290,10 +296,13 @@ pub(crate) fn parse_batch<'py>(
 /// duplicate. Ids older than the window, relative to the latest time seen, are
 /// forgotten, so memory is bounded by one window of traffic.
 ///
+/// ```python
 /// >>> import stratum
 /// >>> d = stratum.Deduplicator(window_seconds=60)
 /// >>> d.check("m1", 0), d.check("m1", 30), d.check("m1", 91)
 /// (True, False, True)
+///
+/// ```
 #[pyclass(name = "Deduplicator", module = "stratum._native")]
 pub(crate) struct Deduplicator(dedup::Deduplicator);
 
@@ -329,13 +338,9 @@ impl Deduplicator {
                 };
                 return Ok(self.0.check(&m.message_id, at));
             }
-            let id = message.cast::<PyString>().map_err(|_| {
-                stratum_err(
-                    "invalid_json",
-                    "message must be a messageId (str) or a Message".to_owned(),
-                    None,
-                )
-            })?;
+            let id = message
+                .cast::<PyString>()
+                .map_err(|_| input_err("message", "expected a messageId (str) or a Message"))?;
             Ok(self.0.check(&id.to_cow()?, time(at)?))
         })
     }
