@@ -5,7 +5,7 @@ use chrono::{DateTime, TimeZone, Utc};
 use pyo3::intern;
 use pyo3::prelude::*;
 use pyo3::sync::PyOnceLock;
-use pyo3::types::{PyFloat, PyInt, PyString};
+use pyo3::types::{PyBytes, PyFloat, PyInt, PyString};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
@@ -13,6 +13,7 @@ use crate::errors::input_err;
 
 static DUMPS: PyOnceLock<(Py<PyAny>, Py<PyAny>)> = PyOnceLock::new();
 static LOADS: PyOnceLock<Py<PyAny>> = PyOnceLock::new();
+static EPOCH: PyOnceLock<(Py<PyAny>, Py<PyAny>)> = PyOnceLock::new();
 
 /// JSON text of a Python object: a `str` is taken as JSON already, anything else is
 /// dumped with `json.dumps` (dates as ISO 8601, decimals as strings).
@@ -35,6 +36,37 @@ pub(crate) fn json_text(obj: &Bound<'_, PyAny>) -> PyResult<String> {
         .bind(py)
         .call((obj,), Some(&kwargs))?
         .extract::<String>()
+}
+
+/// JSON bytes of a Python object: `bytes` as they are (no copy into a `str`), a
+/// `str` as its UTF-8, anything else through [`json_text`].
+pub(crate) fn json_bytes(obj: &Bound<'_, PyAny>) -> PyResult<Vec<u8>> {
+    if let Ok(b) = obj.cast::<PyBytes>() {
+        return Ok(b.as_bytes().to_vec());
+    }
+    json_text(obj).map(String::into_bytes)
+}
+
+/// A point in time as a timezone-aware (UTC) `datetime`, to the microsecond
+/// (Python's resolution; finer digits are truncated).
+pub(crate) fn py_time<'py>(py: Python<'py>, t: &DateTime<Utc>) -> PyResult<Bound<'py, PyAny>> {
+    let (epoch, delta) = EPOCH.get_or_try_init(py, || -> PyResult<_> {
+        let m = py.import("datetime")?;
+        let utc = m.getattr("timezone")?.getattr("utc")?;
+        let epoch = m
+            .getattr("datetime")?
+            .call1((1970, 1, 1, 0, 0, 0, 0, utc))?;
+        Ok((epoch.unbind(), m.getattr("timedelta")?.unbind()))
+    })?;
+    // Whole microseconds as an integer: exact for every `DateTime` Python can hold.
+    let micros = t
+        .timestamp()
+        .saturating_mul(1_000_000)
+        .saturating_add(i64::from(t.timestamp_subsec_micros()));
+    let kwargs = pyo3::types::PyDict::new(py);
+    kwargs.set_item(intern!(py, "microseconds"), micros)?;
+    let delta = delta.bind(py).call((), Some(&kwargs))?;
+    epoch.bind(py).add(delta)
 }
 
 /// A core type from a dict (or JSON text), with the core's own error kinds.

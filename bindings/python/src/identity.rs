@@ -5,11 +5,12 @@ use arrow_array::builder::{StringBuilder, UInt32Builder};
 use pyo3::prelude::*;
 use stratum_cdp::bulk::BulkResolver;
 use stratum_cdp::identity::{Identifier, IdentifierKind, IdentityConfig, ProfileId};
-use stratum_cdp::message::{Message, ParseConfig, parse_message};
+use stratum_cdp::message::ParseConfig;
 
 use crate::arrow::{ArrowArray, Chunked, import_chunks};
 use crate::convert::{json_text, time, to_py};
 use crate::errors::{cdp_err, guard, input_err, stratum_err};
+use crate::message::message_from_py;
 
 pub(crate) fn identity_config(obj: Option<&Bound<'_, PyAny>>) -> PyResult<IdentityConfig> {
     match obj {
@@ -63,7 +64,8 @@ impl IdentityGraph {
         })
     }
 
-    /// Resolves one Segment-spec message (a dict or JSON text) received at
+    /// Resolves one Segment-spec message (a parsed `Message`, a dict, or JSON as
+    /// `str` or `bytes`) received at
     /// `received_at`; returns the resolution (profile, accepted, dropped, blocked,
     /// merges) as a dict.
     #[pyo3(signature = (message, received_at = None))]
@@ -192,18 +194,6 @@ impl IdentityGraph {
     fn __len__(&self) -> usize {
         self.graph.profile_count()
     }
-}
-
-/// A Segment-spec message from a dict or JSON text, received at `received_at`
-/// (now when `None`).
-pub(crate) fn message_from_py(
-    message: &Bound<'_, PyAny>,
-    received_at: Option<&Bound<'_, PyAny>>,
-    config: &ParseConfig,
-) -> PyResult<Message> {
-    let now = time(received_at)?;
-    let text = json_text(message)?;
-    parse_message(text.as_bytes(), now, config).map_err(cdp_err)
 }
 
 /// A resolver sized for about one new identifier per link.

@@ -9,6 +9,7 @@
 
 mod analytics;
 mod arrow;
+mod audience;
 mod audit;
 mod autopilot;
 mod backtest;
@@ -19,6 +20,7 @@ mod gate;
 mod guardrails;
 mod health;
 mod identity;
+mod message;
 mod normalize;
 mod payload;
 mod profile;
@@ -49,6 +51,11 @@ fn native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(emq::emq_report_rows, m)?)?;
     m.add_function(wrap_pyfunction!(emq::emq_report_arrow, m)?)?;
     m.add_function(wrap_pyfunction!(payload::build_payloads, m)?)?;
+    m.add_function(wrap_pyfunction!(audience::build_audience, m)?)?;
+    m.add_class::<message::Message>()?;
+    m.add_function(wrap_pyfunction!(message::parse_message, m)?)?;
+    m.add_function(wrap_pyfunction!(message::parse_batch, m)?)?;
+    m.add_class::<message::Deduplicator>()?;
     m.add_class::<identity::IdentityGraph>()?;
     m.add_function(wrap_pyfunction!(identity::resolve_links, m)?)?;
     m.add_function(wrap_pyfunction!(identity::resolve_links_arrow, m)?)?;

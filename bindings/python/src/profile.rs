@@ -10,7 +10,8 @@ use stratum_cdp::profile::InMemoryProfileStore;
 
 use crate::convert::{json_text, time, to_py};
 use crate::errors::{cdp_err, guard, stratum_err};
-use crate::identity::{kind, message_from_py};
+use crate::identity::kind;
+use crate::message::message_from_py;
 
 /// Events in, profiles with traits and computed traits out
 /// (`stratum_cdp::profile::Cdp` with the in-memory store).
@@ -59,7 +60,8 @@ impl Cdp {
         })
     }
 
-    /// Ingests one Segment-spec message (a dict or JSON text) received at
+    /// Ingests one Segment-spec message (a parsed `Message`, a dict, or JSON as
+    /// `str` or `bytes`) received at
     /// `received_at`; returns what happened (`outcome` `duplicate` or `resolved`
     /// with the resolution) as a dict.
     #[pyo3(signature = (message, received_at = None))]

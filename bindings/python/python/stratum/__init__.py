@@ -2,7 +2,8 @@
 
 Signal health scoring, the trust gate, guardrails, the hash-chained audit log and
 backtests (``stratum-core``); conversion-API normalisation, hashing, EMQ reports and
-payloads (``stratum-connectors``); identity resolution (``stratum-cdp``).
+payloads for conversions and audience uploads (``stratum-connectors``); Segment
+messages, de-duplication and identity resolution (``stratum-cdp``).
 
 Configuration and single documents are dicts in the JSON form documented for the
 Rust crates. Batches cross into the native code once: lists, or Arrow-compatible
@@ -20,10 +21,12 @@ from ._native import (
     Autopilot,
     Cdp,
     Decision,
+    Deduplicator,
     Guardrails,
     HealthConfig,
     HealthReport,
     IdentityGraph,
+    Message,
     Normalizer,
     ProposedAction,
     Signals,
@@ -31,10 +34,13 @@ from ._native import (
     __version__,
     attribute,
     backtest,
+    build_audience,
     build_payloads,
     compare_configs,
     detect_anomalies,
     emq_score,
+    parse_batch,
+    parse_message,
     sha256_hex,
     verify_chain,
 )
@@ -58,6 +64,7 @@ __all__ = [
     "Autopilot",
     "Cdp",
     "Decision",
+    "Deduplicator",
     "Guardrails",
     "HealthConfig",
     "HealthReport",
@@ -67,6 +74,7 @@ __all__ = [
     "InvalidConfigError",
     "InvalidJsonError",
     "InvalidObservationError",
+    "Message",
     "Normalizer",
     "ProposedAction",
     "Signals",
@@ -75,6 +83,7 @@ __all__ = [
     "__version__",
     "attribute",
     "backtest",
+    "build_audience",
     "build_payloads",
     "compare_configs",
     "detect_anomalies",
@@ -82,6 +91,8 @@ __all__ = [
     "emq_score",
     "errors",
     "normalize_batch",
+    "parse_batch",
+    "parse_message",
     "resolve_identities",
     "sha256_hex",
     "verify_chain",

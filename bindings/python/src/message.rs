@@ -1,0 +1,370 @@
+//! `stratum_cdp::message` and `stratum_cdp::dedup`: Segment-spec messages (one or a
+//! batch, with clock-skew correction and per-element results) and de-duplication by
+//! `messageId` within a window.
+
+use chrono::{DateTime, TimeDelta, Utc};
+use pyo3::prelude::*;
+use pyo3::types::{PyDict, PyList, PyString};
+use serde::Deserialize;
+use stratum_cdp::dedup;
+use stratum_cdp::message::{self as core, ParseConfig};
+
+use crate::convert::{json_bytes, py_time, serde_from, tag, time, to_py};
+use crate::errors::{cdp_err, guard, input_err};
+
+/// Parser limits as the caller gives them; each one set goes through the crate's
+/// validating setter, so an error names its field.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ParseOptions {
+    max_message_bytes: Option<usize>,
+    max_batch_bytes: Option<usize>,
+    max_future_seconds: Option<i64>,
+    min_timestamp: Option<DateTime<Utc>>,
+}
+
+/// A parser configuration from a dict (`max_message_bytes`, `max_batch_bytes`,
+/// `max_future_seconds`, `min_timestamp`); the defaults when `None`.
+pub(crate) fn parse_config(obj: Option<&Bound<'_, PyAny>>) -> PyResult<ParseConfig> {
+    let mut c = ParseConfig::default();
+    let Some(obj) = obj else {
+        return Ok(c);
+    };
+    let o: ParseOptions = serde_from(obj, "parser config")?;
+    if let Some(b) = o.max_message_bytes {
+        c = c.with_max_message_bytes(b).map_err(cdp_err)?;
+    }
+    if let Some(b) = o.max_batch_bytes {
+        c = c.with_max_batch_bytes(b).map_err(cdp_err)?;
+    }
+    if let Some(s) = o.max_future_seconds {
+        // Out of `TimeDelta`'s range is out of the setter's range too.
+        let d = TimeDelta::try_seconds(s).unwrap_or(TimeDelta::MAX);
+        c = c.with_max_future(d).map_err(cdp_err)?;
+    }
+    if let Some(t) = o.min_timestamp {
+        c = c.with_min_timestamp(t).map_err(cdp_err)?;
+    }
+    Ok(c)
+}
+
+/// A Segment-spec message from a parsed `Message` (taken as it is), a dict, or JSON
+/// text (`str` or `bytes`) received at `received_at` (now when `None`).
+pub(crate) fn message_from_py(
+    message: &Bound<'_, PyAny>,
+    received_at: Option<&Bound<'_, PyAny>>,
+    config: &ParseConfig,
+) -> PyResult<core::Message> {
+    if let Ok(m) = message.cast::<Message>() {
+        return Ok(m.get().0.clone());
+    }
+    let now = time(received_at)?;
+    let json = json_bytes(message)?;
+    core::parse_message(&json, now, config).map_err(cdp_err)
+}
+
+/// One parsed, validated Segment message (`stratum_cdp::message::Message`).
+///
+/// Times are timezone-aware UTC `datetime`s; `timestamp` is the event time after
+/// clock-skew correction, `timestamp_source` says how it was obtained.
+#[pyclass(name = "Message", module = "stratum._native", frozen)]
+pub(crate) struct Message(pub(crate) core::Message);
+
+#[pymethods]
+impl Message {
+    /// `identify`, `track`, `page`, `screen`, `group` or `alias`.
+    #[getter(r#type)]
+    fn kind(&self) -> &'static str {
+        self.0.kind.as_str()
+    }
+
+    /// The client-generated unique id (`messageId`).
+    #[getter]
+    fn message_id(&self) -> &str {
+        &self.0.message_id
+    }
+
+    /// `anonymousId`, if any.
+    #[getter]
+    fn anonymous_id(&self) -> Option<&str> {
+        self.0.anonymous_id.as_deref()
+    }
+
+    /// `userId`, if any.
+    #[getter]
+    fn user_id(&self) -> Option<&str> {
+        self.0.user_id.as_deref()
+    }
+
+    /// When the event happened, corrected for client clock skew.
+    #[getter]
+    fn timestamp<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        py_time(py, &self.0.timestamp)
+    }
+
+    /// `client`, `skew_corrected`, `original_timestamp` or `received_at`.
+    #[getter]
+    fn timestamp_source(&self) -> String {
+        tag(&self.0.timestamp_source)
+    }
+
+    /// The client's clock at the time of the event (`originalTimestamp`), if sent.
+    #[getter]
+    fn original_timestamp<'py>(&self, py: Python<'py>) -> PyResult<Option<Bound<'py, PyAny>>> {
+        self.0
+            .original_timestamp
+            .as_ref()
+            .map(|t| py_time(py, t))
+            .transpose()
+    }
+
+    /// The client's clock when the message was sent (`sentAt`), if sent.
+    #[getter]
+    fn sent_at<'py>(&self, py: Python<'py>) -> PyResult<Option<Bound<'py, PyAny>>> {
+        self.0.sent_at.as_ref().map(|t| py_time(py, t)).transpose()
+    }
+
+    /// When the server received the message.
+    #[getter]
+    fn received_at<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        py_time(py, &self.0.received_at)
+    }
+
+    /// The event name (`track`).
+    #[getter]
+    fn event(&self) -> Option<&str> {
+        self.0.event.as_deref()
+    }
+
+    /// The page or screen name (`page`, `screen`).
+    #[getter]
+    fn name(&self) -> Option<&str> {
+        self.0.name.as_deref()
+    }
+
+    /// The group id (`group`).
+    #[getter]
+    fn group_id(&self) -> Option<&str> {
+        self.0.group_id.as_deref()
+    }
+
+    /// The previous id (`alias`).
+    #[getter]
+    fn previous_id(&self) -> Option<&str> {
+        self.0.previous_id.as_deref()
+    }
+
+    /// The `context` object, as a dict.
+    #[getter]
+    fn context<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        to_py(py, &self.0.context)
+    }
+
+    /// The `integrations` object, as a dict.
+    #[getter]
+    fn integrations<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        to_py(py, &self.0.integrations)
+    }
+
+    /// The `traits` (`identify`, `group`), or `context.traits` for other types.
+    #[getter]
+    fn traits<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        to_py(py, &self.0.traits)
+    }
+
+    /// The `properties` (`track`, `page`, `screen`).
+    #[getter]
+    fn properties<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        to_py(py, &self.0.properties)
+    }
+
+    /// Consent per category (`context.consent.categoryPreferences`): name → allowed.
+    #[getter]
+    fn consent<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        to_py(py, &self.0.consent.categories)
+    }
+
+    /// The whole message in the crate's JSON form (snake_case names, RFC 3339 times
+    /// at full precision).
+    fn to_dict<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        to_py(py, &self.0)
+    }
+
+    fn __repr__(&self) -> String {
+        format!(
+            "Message(type={:?}, message_id={:?}, timestamp={:?})",
+            self.0.kind.as_str(),
+            self.0.message_id,
+            self.0.timestamp.to_rfc3339()
+        )
+    }
+}
+
+/// Parses one Segment message (a dict, or JSON as `str` or `bytes`; not a batch)
+/// received at `received_at` (now when omitted; a `receivedAt` in the message
+/// wins). `config` may set `max_message_bytes` (32 KB), `max_batch_bytes`
+/// (500 KB), `max_future_seconds` (one day) and `min_timestamp` (2000-01-01).
+///
+/// Raises `InvalidJsonError`, `InvalidMessageError`, `MissingIdentityError`,
+/// `InvalidTimestampError` or `TooLargeError`, with `.field` naming the offending
+/// field.
+///
+/// ```python
+/// >>> import stratum
+/// >>> m = stratum.parse_message(
+/// ...     {"type": "track", "messageId": "m1", "userId": "u1", "event": "Signed Up",
+/// ...      "originalTimestamp": "2026-03-01T11:59:00Z", "sentAt": "2026-03-01T12:00:00Z"},
+/// ...     received_at="2026-03-01T12:00:05Z")
+/// >>> m.type, m.event, m.timestamp.isoformat(), m.timestamp_source
+/// ('track', 'Signed Up', '2026-03-01T11:59:05+00:00', 'skew_corrected')
+///
+/// ```
+#[pyfunction]
+#[pyo3(signature = (message, received_at = None, *, config = None))]
+pub(crate) fn parse_message(
+    message: &Bound<'_, PyAny>,
+    received_at: Option<&Bound<'_, PyAny>>,
+    config: Option<&Bound<'_, PyAny>>,
+) -> PyResult<Message> {
+    guard(|| {
+        let config = parse_config(config)?;
+        message_from_py(message, received_at, &config).map(Message)
+    })
+}
+
+/// Parses a Segment batch (`{"batch": [...], "sentAt": ..., "context": ...}` as a
+/// dict, or JSON as `str` or `bytes`) received at `received_at`; `config` as for
+/// `parse_message`. The batch-level `sentAt`, `context` and `integrations` apply to
+/// elements that lack them.
+///
+/// Returns `{"messages", "errors"}`: the valid messages in order, and one
+/// `{"index", "code", "field", "message"}` per invalid element (an invalid element
+/// never affects its neighbours). Raises only when the batch as a whole is unusable
+/// (too large, not an object, no `batch` list).
+///
+/// ```python
+/// >>> import stratum
+/// >>> out = stratum.parse_batch({"batch": [
+/// ...     {"type": "page", "messageId": "m1", "anonymousId": "a1"},
+/// ...     {"type": "track", "messageId": "m2", "event": "Click"},
+/// ... ]}, received_at="2026-03-01T12:00:00Z")
+/// >>> [m.message_id for m in out["messages"]]
+/// ['m1']
+/// >>> [(e["index"], e["code"], e["field"]) for e in out["errors"]]
+/// [(1, 'missing_identity', 'batch[1].userId')]
+///
+/// ```
+#[pyfunction]
+#[pyo3(signature = (batch, received_at = None, *, config = None))]
+pub(crate) fn parse_batch<'py>(
+    py: Python<'py>,
+    batch: &Bound<'py, PyAny>,
+    received_at: Option<&Bound<'py, PyAny>>,
+    config: Option<&Bound<'py, PyAny>>,
+) -> PyResult<Bound<'py, PyDict>> {
+    guard(|| {
+        let config = parse_config(config)?;
+        let now = time(received_at)?;
+        let json = json_bytes(batch)?;
+        let parsed = py
+            .detach(|| core::parse_batch(&json, now, &config))
+            .map_err(cdp_err)?;
+        let messages = PyList::empty(py);
+        let errors = PyList::empty(py);
+        for (index, result) in parsed.results.into_iter().enumerate() {
+            match result {
+                Ok(m) => messages.append(Message(m))?,
+                Err(e) => {
+                    let d = PyDict::new(py);
+                    d.set_item("index", index)?;
+                    d.set_item("code", e.code())?;
+                    d.set_item("field", e.field())?;
+                    d.set_item("message", e.to_string())?;
+                    errors.append(d)?;
+                }
+            }
+        }
+        let out = PyDict::new(py);
+        out.set_item("messages", messages)?;
+        out.set_item("errors", errors)?;
+        Ok(out)
+    })
+}
+
+/// De-duplication by `messageId` (`stratum_cdp::dedup::Deduplicator`): an id seen
+/// again within `window_seconds` (default one day) of its first acceptance is a
+/// duplicate. Ids older than the window, relative to the latest time seen, are
+/// forgotten, so memory is bounded by one window of traffic.
+///
+/// ```python
+/// >>> import stratum
+/// >>> d = stratum.Deduplicator(window_seconds=60)
+/// >>> d.check("m1", 0), d.check("m1", 30), d.check("m1", 91)
+/// (True, False, True)
+///
+/// ```
+#[pyclass(name = "Deduplicator", module = "stratum._native")]
+pub(crate) struct Deduplicator(dedup::Deduplicator);
+
+#[pymethods]
+impl Deduplicator {
+    /// Remembers ids for `window_seconds` (positive, at most ten years).
+    #[new]
+    #[pyo3(signature = (window_seconds = 86_400))]
+    fn new(window_seconds: i64) -> PyResult<Self> {
+        guard(|| {
+            // Out of `TimeDelta`'s range is out of the constructor's range too.
+            let window = TimeDelta::try_seconds(window_seconds).unwrap_or(TimeDelta::MAX);
+            dedup::Deduplicator::new(window).map(Self).map_err(cdp_err)
+        })
+    }
+
+    /// Records a message seen at `at` and returns True the first time within the
+    /// window (keep it) or False for a duplicate (drop it). `message` is a
+    /// `messageId` or a parsed `Message` (whose `received_at` is the default `at`);
+    /// `at` defaults to now for an id.
+    #[pyo3(signature = (message, at = None))]
+    fn check(
+        &mut self,
+        message: &Bound<'_, PyAny>,
+        at: Option<&Bound<'_, PyAny>>,
+    ) -> PyResult<bool> {
+        guard(|| {
+            if let Ok(m) = message.cast::<Message>() {
+                let m = &m.get().0;
+                let at = match at {
+                    Some(t) => time(Some(t))?,
+                    None => m.received_at,
+                };
+                return Ok(self.0.check(&m.message_id, at));
+            }
+            let id = message
+                .cast::<PyString>()
+                .map_err(|_| input_err("message", "expected a messageId (str) or a Message"))?;
+            Ok(self.0.check(&id.to_cow()?, time(at)?))
+        })
+    }
+
+    /// `check` for each message of a list, in order, each at its `received_at`;
+    /// one bool per message (True: keep).
+    fn check_messages(&mut self, messages: Vec<Bound<'_, Message>>) -> Vec<bool> {
+        messages
+            .iter()
+            .map(|m| {
+                let m = &m.get().0;
+                self.0.check(&m.message_id, m.received_at)
+            })
+            .collect()
+    }
+
+    /// The configured window, in seconds.
+    #[getter]
+    fn window_seconds(&self) -> i64 {
+        self.0.window().num_seconds()
+    }
+
+    /// Number of ids currently remembered.
+    fn __len__(&self) -> usize {
+        self.0.len()
+    }
+}
