@@ -48,15 +48,17 @@ pub fn to_vec<T: Serialize + ?Sized>(value: &T) -> Result<Vec<u8>, Error> {
 const ONES: u64 = u64::from_ne_bytes([0x01; 8]);
 const HIGHS: u64 = u64::from_ne_bytes([0x80; 8]);
 
-/// Whether a word holds a zero byte (exact, bithacks' `haszero`).
-const fn has_zero(x: u64) -> bool {
-    x.wrapping_sub(ONES) & !x & HIGHS != 0
+/// The bytes of a word that are zero get their high bit set, others not (exact
+/// as an any-test, bithacks' `haszero`).
+const fn zero_bytes(x: u64) -> u64 {
+    x.wrapping_sub(ONES) & !x & HIGHS
 }
 
-/// Whether a word holds a byte below 0x20 (exact for any bytes, bithacks'
-/// `hasless(x, 0x20)`).
-const fn has_control(x: u64) -> bool {
-    x.wrapping_sub(ONES * 0x20) & !x & HIGHS != 0
+/// Whether a word holds a byte that JSON escapes: below 0x20 (bithacks'
+/// `hasless(x, 0x20)`), `"` or `\`.
+const fn has_escape(x: u64) -> bool {
+    let control = x.wrapping_sub(ONES * 0x20) & !x & HIGHS;
+    control | zero_bytes(x ^ (ONES * b'"' as u64)) | zero_bytes(x ^ (ONES * b'\\' as u64)) != 0
 }
 
 /// Whether JSON needs an escape in `bytes`: a control character, `"` or `\`.
@@ -65,15 +67,14 @@ fn needs_escape(bytes: &[u8]) -> bool {
     for w in words.by_ref() {
         let mut buf = [0u8; 8];
         buf.copy_from_slice(w);
-        let x = u64::from_ne_bytes(buf);
-        if has_control(x) || has_zero(x ^ (ONES * u64::from(b'"'))) || has_zero(x ^ (ONES * 0x5c)) {
+        if has_escape(u64::from_ne_bytes(buf)) {
             return true;
         }
     }
-    words
-        .remainder()
-        .iter()
-        .any(|&b| b < 0x20 || b == b'"' || b == b'\\')
+    let rest = words.remainder();
+    let mut buf = [b'a'; 8];
+    buf[..rest.len()].copy_from_slice(rest);
+    has_escape(u64::from_ne_bytes(buf))
 }
 
 fn write_str(out: &mut Vec<u8>, s: &str) -> Result<(), Error> {

@@ -761,10 +761,18 @@ fn is_google(platform: Platform) -> bool {
 /// NFC (skipped for text already in NFC, e.g. all ASCII) then trim.
 pub(crate) fn nfc_trim(s: &str) -> Cow<'_, str> {
     if s.is_ascii() || is_nfc_quick(s.chars()) == IsNormalized::Yes {
-        Cow::Borrowed(s.trim())
+        Cow::Borrowed(trim(s))
     } else {
         let n: String = s.nfc().collect();
         Cow::Owned(n.trim().to_owned())
+    }
+}
+
+/// `str::trim`, returning at once when both ends are visible ASCII (most values).
+fn trim(s: &str) -> &str {
+    match (s.as_bytes().first(), s.as_bytes().last()) {
+        (Some(first), Some(last)) if first.is_ascii_graphic() && last.is_ascii_graphic() => s,
+        _ => s.trim(),
     }
 }
 
@@ -832,6 +840,16 @@ pub fn sha256_hex(text: &str) -> String {
 
 /// The lowercase ISO 3166-1 alpha-2 code of a country code, name or alias, if known
 /// (the event context for state and zip rules).
-pub(crate) fn country_code(text: &str) -> Option<String> {
-    rules::country(&nfc_trim(text), false).ok()
+pub(crate) fn country_code(text: &str) -> Option<&'static str> {
+    rules::country_alpha2(&nfc_trim(text))
+}
+
+#[cfg(test)]
+mod tests {
+    proptest::proptest! {
+        #[test]
+        fn the_quick_trim_is_str_trim(s in "\\PC{0,12}|[ \\t\\n\\u{a0}\\u{2003}a-z!~]{0,12}") {
+            proptest::prop_assert_eq!(super::trim(&s), s.trim());
+        }
+    }
 }

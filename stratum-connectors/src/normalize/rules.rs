@@ -1,12 +1,46 @@
 //! The field rules of PLATFORMS.md §2, applied to NFC-normalised, trimmed text.
 //! Each returns the normalised string or the warning that drops the field.
 
+use std::collections::HashMap;
+use std::sync::OnceLock;
+
 use chrono::{Datelike as _, NaiveDate};
+use foldhash::fast::FixedState;
 use unicode_properties::{GeneralCategoryGroup, UnicodeGeneralCategory as _};
 
 use super::WarningCode;
 use super::countries::COUNTRIES;
 use super::states::STATES;
+
+/// A static name → code table, looked up through a hash index built on first use.
+struct Table {
+    entries: &'static [(&'static str, &'static str)],
+    index: OnceLock<HashMap<&'static [u8], &'static str, FixedState>>,
+}
+
+impl Table {
+    const fn new(entries: &'static [(&'static str, &'static str)]) -> Self {
+        Self {
+            entries,
+            index: OnceLock::new(),
+        }
+    }
+
+    fn get(&self, key: &[u8]) -> Option<&'static str> {
+        self.index
+            .get_or_init(|| {
+                let mut m =
+                    HashMap::with_capacity_and_hasher(self.entries.len(), FixedState::with_seed(0));
+                m.extend(self.entries.iter().map(|(k, v)| (k.as_bytes(), *v)));
+                m
+            })
+            .get(key)
+            .copied()
+    }
+}
+
+static COUNTRY_TABLE: Table = Table::new(COUNTRIES);
+static STATE_TABLE: Table = Table::new(STATES);
 
 pub(crate) type Outcome = Result<String, (WarningCode, String)>;
 
@@ -174,7 +208,7 @@ const SHORT_KEY: usize = 48;
 
 /// Looks `text` up by its [`table_key`]; short ASCII text (codes, most names) is
 /// keyed in a stack buffer without allocating.
-fn lookup_text(table: &'static [(&'static str, &'static str)], text: &str) -> Option<&'static str> {
+fn lookup_text(table: &Table, text: &str) -> Option<&'static str> {
     let bytes = text.as_bytes();
     if bytes.len() > SHORT_KEY || !text.is_ascii() {
         return lookup(table, &table_key(text));
@@ -195,33 +229,22 @@ fn lookup_text(table: &'static [(&'static str, &'static str)], text: &str) -> Op
             len += 1;
         }
     }
-    lookup_bytes(table, &buf[..len])
+    table.get(&buf[..len])
 }
 
-fn lookup(table: &'static [(&'static str, &'static str)], key: &str) -> Option<&'static str> {
-    lookup_bytes(table, key.as_bytes())
-}
-
-fn lookup_bytes(
-    table: &'static [(&'static str, &'static str)],
-    key: &[u8],
-) -> Option<&'static str> {
-    table
-        .binary_search_by(|(k, _)| k.as_bytes().cmp(key))
-        .ok()
-        .and_then(|i| table.get(i))
-        .map(|(_, v)| *v)
+fn lookup(table: &Table, key: &str) -> Option<&'static str> {
+    table.get(key.as_bytes())
 }
 
 /// The alpha-2 code (lowercase) of a context country given as code or name.
 fn context_country(country: Option<&str>) -> Option<&'static str> {
-    country.and_then(|c| lookup_text(COUNTRIES, c))
+    country.and_then(country_alpha2)
 }
 
 /// US/DC/territory/Canadian name or code → 2 letters; else lowercase `a-z0-9`,
 /// never truncated; not in the table while the country is `us`/`ca` → dropped (D13).
 pub(crate) fn state(text: &str, country: Option<&str>) -> Outcome {
-    if let Some(code) = lookup_text(STATES, text) {
+    if let Some(code) = lookup_text(&STATE_TABLE, text) {
         return Ok(code.to_owned());
     }
     if let Some(c @ ("us" | "ca")) = context_country(country) {
@@ -233,7 +256,7 @@ pub(crate) fn state(text: &str, country: Option<&str>) -> Outcome {
     // The squashed form may itself be a table name ("Cal ifornia" → "california");
     // mapping it keeps the rule idempotent.
     let squashed = city(text)?;
-    Ok(lookup(STATES, &squashed).map_or(squashed, str::to_owned))
+    Ok(lookup(&STATE_TABLE, &squashed).map_or(squashed, str::to_owned))
 }
 
 /// Lowercase, no spaces or `-`; US-shaped (country `us`, or 5 or 9 digits once
@@ -273,9 +296,14 @@ pub(crate) fn zip_google(text: &str, country: Option<&str>) -> Outcome {
     non_empty(text.to_owned())
 }
 
+/// The lowercase alpha-2 code of a country code, name or alias.
+pub(crate) fn country_alpha2(text: &str) -> Option<&'static str> {
+    lookup_text(&COUNTRY_TABLE, text)
+}
+
 /// ISO 3166-1 alpha-2 from a code (alpha-2 or alpha-3), English name or alias (D13).
 pub(crate) fn country(text: &str, upper: bool) -> Outcome {
-    match lookup_text(COUNTRIES, text) {
+    match country_alpha2(text) {
         Some(code) if upper => Ok(code.to_ascii_uppercase()),
         Some(code) => Ok(code.to_owned()),
         None if text.is_empty() => fail(WarningCode::Empty, "empty after normalisation"),
@@ -423,20 +451,40 @@ mod tests {
         fn ascii_fast_paths_agree_with_the_unicode_ones(t in "[ -~\t\n\x0b\x0c\r]{0,40}") {
             let keep = |c: char| !c.is_whitespace() && !is_punctuation(c);
             proptest::prop_assert_eq!(lower_filtered(&t, keep), lower_filtered_unicode(&t, keep));
-            for table in [COUNTRIES, STATES] {
+            for table in [&COUNTRY_TABLE, &STATE_TABLE] {
                 proptest::prop_assert_eq!(lookup_text(table, &t), lookup(table, &table_key(&t)));
             }
         }
     }
 
     #[test]
+    fn the_index_finds_every_entry_and_nothing_else() {
+        for table in [&COUNTRY_TABLE, &STATE_TABLE] {
+            for (k, v) in table.entries {
+                assert_eq!(table.get(k.as_bytes()), Some(*v), "{k}");
+                let longer = format!("{k}x");
+                let expected = table
+                    .entries
+                    .iter()
+                    .find(|(e, _)| *e == longer)
+                    .map(|(_, v)| *v);
+                assert_eq!(table.get(longer.as_bytes()), expected, "{longer}");
+            }
+            assert_eq!(table.get(b""), None);
+        }
+    }
+
+    #[test]
     fn table_keys_collapse_all_whitespace_on_the_stack() {
         assert_eq!(
-            lookup_text(COUNTRIES, " \x0bUnited\t\x0b  KINGDOM\n"),
+            lookup_text(&COUNTRY_TABLE, " \x0bUnited\t\x0b  KINGDOM\n"),
             Some("gb")
         );
-        assert_eq!(lookup_text(STATES, "new  york"), Some("ny"));
-        assert_eq!(lookup_text(COUNTRIES, &"x".repeat(SHORT_KEY + 1)), None);
+        assert_eq!(lookup_text(&STATE_TABLE, "new  york"), Some("ny"));
+        assert_eq!(
+            lookup_text(&COUNTRY_TABLE, &"x".repeat(SHORT_KEY + 1)),
+            None
+        );
     }
 
     #[test]

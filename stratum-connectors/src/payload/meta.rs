@@ -2,6 +2,7 @@
 //! (PLATFORMS.md §3).
 
 use std::collections::BTreeMap;
+use std::sync::OnceLock;
 
 use chrono::{DateTime, TimeDelta, Utc};
 use rust_decimal::Decimal;
@@ -337,7 +338,9 @@ impl<'n> MetaBuilder<'n> {
     }
 }
 
-fn user_data(keys: Vec<Normalized>) -> BTreeMap<&'static str, UserValue> {
+fn user_data(mut keys: Vec<Normalized>) -> BTreeMap<&'static str, UserValue> {
+    // In key order the map is built without sorting (one comparison per key).
+    keys.sort_unstable_by_key(|k| key_rank(k.field));
     keys.into_iter()
         .map(|k| {
             let v = if k.origin == crate::Origin::Raw {
@@ -348,6 +351,27 @@ fn user_data(keys: Vec<Normalized>) -> BTreeMap<&'static str, UserValue> {
             (k.key, v)
         })
         .collect()
+}
+
+/// The position of a field's Meta key in the alphabetical order of all keys.
+fn key_rank(field: Field) -> usize {
+    static RANKS: OnceLock<[usize; Field::ALL.len()]> = OnceLock::new();
+    let ranks = RANKS.get_or_init(|| {
+        let mut by_key = Field::ALL;
+        by_key.sort_by_key(|f| Platform::Meta.spec(*f).map(|s| s.key));
+        let mut ranks = [0; Field::ALL.len()];
+        for (rank, f) in by_key.iter().enumerate() {
+            if let Some(i) = Field::ALL.iter().position(|g| g == f) {
+                ranks[i] = rank;
+            }
+        }
+        ranks
+    });
+    Field::ALL
+        .iter()
+        .position(|g| *g == field)
+        .and_then(|i| ranks.get(i).copied())
+        .unwrap_or(usize::MAX)
 }
 
 fn custom_data(event: &ConversionEvent, currency: Option<String>) -> Option<MetaCustomData> {

@@ -207,9 +207,7 @@ pub(crate) fn prepare<'e>(
         _ => None,
     });
     let country = country.and_then(crate::normalize::country_code);
-    let ctx = Context {
-        country: country.as_deref(),
-    };
+    let ctx = Context { country };
     let mut keys = Vec::with_capacity(event.user.len());
     for (field, value) in &event.user {
         if platform.spec(*field).is_none() {
