@@ -8,8 +8,8 @@
 //! touch the same cache line. The index is an open-addressing table of `u64`
 //! slots `(32-bit hash tag, offset)` with linear probing, grown from the tags
 //! alone (strings are never re-read). Union is by smaller node id with path
-//! halving. Memory per identifier: its length + 6 bytes of record + 8–16 bytes
-//! of table. A link costs two table look-ups and one union.
+//! halving. Memory per identifier: its length + 6 bytes of record + 8–32 bytes
+//! of table (a table sized ahead from a link count is at most half full). A link costs two table look-ups and one union.
 //!
 //! Bulk mode is plain linking: every link joins its two identifiers unless one of
 //! them is blocked (the [`IdentityConfig`] blocklist, checked once per distinct
@@ -131,10 +131,11 @@ impl Arena {
         self.find_slot(tag, s).ok()
     }
 
-    /// Grows the table (once) so that `more` further identifiers fit without
-    /// growing again.
+    /// Grows the table (once) so that `more` further identifiers fit with the
+    /// table at most half full: most look-ups then end at their first slot (at
+    /// three quarters, the growth threshold, a miss probes about eight).
     fn reserve(&mut self, more: usize) {
-        let want = self.len.saturating_add(more).saturating_mul(4) / 3;
+        let want = self.len.saturating_add(more).saturating_mul(2);
         let want = want.clamp(16, MAX_SLOTS).next_power_of_two();
         if want > self.slots.len() {
             self.resize(want);
@@ -311,7 +312,7 @@ impl BulkResolver {
     /// Links every pair of `links`, in order: the same result as calling
     /// [`BulkResolver::add_link`] for each, faster on large tables. When the
     /// iterator knows its length, the index is sized once for one new identifier
-    /// per link (8–16 bytes of table per link) instead of growing as it fills. Links are
+    /// per link (16–32 bytes of table per link) instead of growing as it fills. Links are
     /// processed in chunks whose table slots and records are loaded together
     /// before use, so that their cache misses overlap instead of queueing.
     ///
