@@ -9,7 +9,8 @@
 //! slots `(32-bit hash tag, offset)` with linear probing, grown from the tags
 //! alone (strings are never re-read). Union is by smaller node id with path
 //! halving. Memory per identifier: its length + 6 bytes of record + 8–32 bytes
-//! of table (a table sized ahead from a link count is at most half full). A link costs two table look-ups and one union.
+//! of table (a table sized ahead from a link count is at most half full). A
+//! link costs two table look-ups and one union.
 //!
 //! Bulk mode is plain linking: every link joins its two identifiers unless one of
 //! them is blocked (the [`IdentityConfig`] blocklist, checked once per distinct
@@ -312,8 +313,8 @@ impl BulkResolver {
     /// Links every pair of `links`, in order: the same result as calling
     /// [`BulkResolver::add_link`] for each, faster on large tables. When the
     /// iterator knows its length, the index is sized once for one new identifier
-    /// per link (16–32 bytes of table per link) instead of growing as it fills. Links are
-    /// processed in chunks whose table slots and records are loaded together
+    /// per link (16–32 bytes of table per link) instead of growing as it fills.
+    /// Links are processed in chunks whose table slots and records are loaded together
     /// before use, so that their cache misses overlap instead of queueing.
     ///
     /// # Errors
