@@ -63,7 +63,10 @@ struct Arena {
 
 impl Arena {
     fn with_capacity(ids: usize, bytes: usize) -> Self {
-        let want = (ids.saturating_mul(4) / 3).max(16).next_power_of_two();
+        let want = ids
+            .saturating_mul(2)
+            .clamp(16, MAX_SLOTS)
+            .next_power_of_two();
         Arena {
             bytes: Vec::with_capacity(bytes),
             slots: vec![0; want],

@@ -1,6 +1,7 @@
 //! `stratum_connectors` normalisation: one value, a list, or an Arrow string column
 //! per platform and field.
 
+use arrow_array::{Array as _, StringArray};
 use arrow_array::builder::StringBuilder;
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyString};
@@ -153,10 +154,22 @@ impl Normalizer {
                     if k > 0 {
                         call_progress(progress.as_ref(), k * PROGRESS_EVERY, total)?;
                     }
-                    self.block(p, f, block.iter().map(Option::as_deref), raw, |v, w| {
-                        out.push(v);
-                        warnings.push(w);
-                    });
+                    let rows: Vec<Option<&str>> = block.iter().map(Option::as_deref).collect();
+                    let parts = self.block(
+                        p,
+                        f,
+                        &rows,
+                        raw,
+                        |n| (Vec::with_capacity(n), Vec::with_capacity(n)),
+                        |(vs, ws), v, w| {
+                            vs.push(v);
+                            ws.push(w);
+                        },
+                    );
+                    for (vs, ws) in parts {
+                        out.extend(vs);
+                        warnings.extend(ws);
+                    }
                 }
                 call_progress(progress.as_ref(), total, total)?;
                 Ok((out, warnings))
@@ -190,8 +203,7 @@ impl Normalizer {
                     .map(Strings::of)
                     .collect::<PyResult<Vec<_>>>()?;
                 let total: usize = columns.iter().map(Strings::len).sum();
-                let mut values = StringBuilder::with_capacity(total, total * 64);
-                let mut warnings = StringBuilder::new();
+                let mut parts = Vec::new();
                 let mut done = 0;
                 for col in &columns {
                     let mut start = 0;
@@ -200,18 +212,32 @@ impl Normalizer {
                         if done > 0 {
                             call_progress(progress.as_ref(), done, total)?;
                         }
-                        self.block(p, f, (start..end).map(|i| col.get(i)), raw, |v, w| {
-                            values.append_option(v);
-                            warnings.append_option(w);
-                        });
+                        let rows: Vec<Option<&str>> = (start..end).map(|i| col.get(i)).collect();
+                        parts.extend(self.block(
+                            p,
+                            f,
+                            &rows,
+                            raw,
+                            |n| {
+                                (
+                                    StringBuilder::with_capacity(n, n * 64),
+                                    StringBuilder::new(),
+                                )
+                            },
+                            |(vs, ws), v, w| {
+                                vs.append_option(v);
+                                ws.append_option(w);
+                            },
+                        ));
                         done += end - start;
                         start = end;
                     }
                 }
                 call_progress(progress.as_ref(), total, total)?;
+                let (mut values, mut warnings): (Vec<_>, Vec<_>) = parts.into_iter().unzip();
                 Ok((
-                    ArrowArray::strings(values.finish()),
-                    ArrowArray::strings(warnings.finish()),
+                    ArrowArray::strings(concat_strings(&mut values)),
+                    ArrowArray::strings(concat_strings(&mut warnings)),
                 ))
             })
         })
@@ -219,40 +245,48 @@ impl Normalizer {
 }
 
 impl Normalizer {
-    /// Normalises one block of optional values on every core
-    /// ([`stratum_connectors::Normalizer::normalize_batch`]) and hands each row's
-    /// `(value, warning code)` to `emit`, in order; `None` rows stay `None`.
-    fn block<'a>(
+    /// Normalises one block of optional rows on every core
+    /// ([`stratum_connectors::Normalizer::normalize_chunked`]): each thread takes a
+    /// contiguous part, makes its sink with `sink(rows)` and hands it each row's
+    /// `(value, warning code)` through `emit`, in order (`None` rows give `None`
+    /// twice); the sinks come back in input order.
+    fn block<S: Send>(
         &self,
         p: Platform,
         f: Field,
-        rows: impl Iterator<Item = Option<&'a str>>,
+        rows: &[Option<&str>],
         raw: bool,
-        mut emit: impl FnMut(Option<String>, Option<&'static str>),
-    ) {
-        let rows: Vec<Option<&str>> = rows.collect();
-        let present: Vec<FieldValue> = rows
-            .iter()
-            .flatten()
-            .map(|s| {
-                if raw {
-                    FieldValue::Raw((*s).to_owned())
-                } else {
-                    FieldValue::Auto((*s).to_owned())
-                }
-            })
-            .collect();
+        sink: impl Fn(usize) -> S + Sync,
+        emit: impl Fn(&mut S, Option<String>, Option<&'static str>) + Sync,
+    ) -> Vec<S> {
         let threads = std::thread::available_parallelism().map_or(1, usize::from);
-        let mut results = self.0.normalize_batch(p, f, &present, threads).into_iter();
-        for row in &rows {
-            let result = if row.is_some() { results.next() } else { None };
-            match result {
-                Some(Ok(n)) => emit(Some(n.value), None),
-                Some(Err(w)) => emit(None, Some(w.code.as_str())),
-                None => emit(None, None),
+        self.0.normalize_chunked(rows, threads, |n, chunk| {
+            let mut s = sink(chunk.len());
+            for row in chunk {
+                match row.map(|text| n.normalize_str(p, f, text, !raw)) {
+                    Some(Ok(k)) => emit(&mut s, Some(k.value), None),
+                    Some(Err(w)) => emit(&mut s, None, Some(w.code.as_str())),
+                    None => emit(&mut s, None, None),
+                }
             }
-        }
+            s
+        })
     }
+}
+
+/// The string builders of consecutive parts as one array.
+fn concat_strings(parts: &mut [StringBuilder]) -> StringArray {
+    let arrays: Vec<StringArray> = parts.iter_mut().map(StringBuilder::finish).collect();
+    if let [one] = arrays.as_slice() {
+        return one.clone();
+    }
+    let len = arrays.iter().map(|a| a.len()).sum();
+    let bytes = arrays.iter().map(|a| a.values().len()).sum();
+    let mut out = StringBuilder::with_capacity(len, bytes);
+    for a in &arrays {
+        out.extend(a.iter());
+    }
+    out.finish()
 }
 
 /// Lowercase hex SHA-256 of a string, as the platforms expect it.

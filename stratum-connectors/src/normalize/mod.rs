@@ -419,38 +419,69 @@ impl Normalizer {
         values: &[FieldValue],
         threads: usize,
     ) -> Vec<Result<Normalized, FieldWarning>> {
+        self.normalize_chunked(values, threads, |n, chunk| {
+            chunk
+                .iter()
+                .map(|v| n.normalize(platform, field, v))
+                .collect::<Vec<_>>()
+        })
+        .into_iter()
+        .flatten()
+        .collect()
+    }
+
+    /// Runs `work` over contiguous chunks of `items` on up to `threads` threads
+    /// (one chunk per thread, at least 4,096 items each) and returns the chunks'
+    /// results in input order: the building block of
+    /// [`Normalizer::normalize_batch`] for callers that write results straight
+    /// into their own buffers (e.g. Arrow builders), one per chunk.
+    ///
+    /// ```
+    /// use stratum_connectors::{Field, Normalizer, NormalizerConfig, Platform};
+    ///
+    /// let n = Normalizer::new(NormalizerConfig::default())?;
+    /// let emails: Vec<String> = (0..10_000).map(|i| format!("user{i}@example.com")).collect();
+    /// let counts = n.normalize_chunked(&emails, 2, |n, chunk| {
+    ///     chunk
+    ///         .iter()
+    ///         .filter(|e| n.normalize_str(Platform::Meta, Field::Email, e, true).is_ok())
+    ///         .count()
+    /// });
+    /// assert_eq!(counts.iter().sum::<usize>(), 10_000);
+    /// # Ok::<(), stratum_connectors::Error>(())
+    /// ```
+    pub fn normalize_chunked<T, R>(
+        &self,
+        items: &[T],
+        threads: usize,
+        work: impl Fn(&Self, &[T]) -> R + Sync,
+    ) -> Vec<R>
+    where
+        T: Sync,
+        R: Send,
+    {
         /// Below this many values per thread, threads cost more than they save.
         const MIN_PER_THREAD: usize = 4096;
-        let threads = threads.clamp(1, values.len().div_ceil(MIN_PER_THREAD).max(1));
+        let threads = threads.clamp(1, items.len().div_ceil(MIN_PER_THREAD).max(1));
         if threads == 1 {
-            return values
-                .iter()
-                .map(|v| self.normalize(platform, field, v))
-                .collect();
+            return vec![work(self, items)];
         }
-        let per = values.len().div_ceil(threads);
+        let per = items.len().div_ceil(threads);
+        let work = &work;
         std::thread::scope(|scope| {
-            let handles: Vec<_> = values
+            let handles: Vec<_> = items
                 .chunks(per)
-                .map(|chunk| {
-                    scope.spawn(move || {
-                        chunk
-                            .iter()
-                            .map(|v| self.normalize(platform, field, v))
-                            .collect::<Vec<_>>()
-                    })
-                })
+                .map(|chunk| scope.spawn(move || work(self, chunk)))
                 .collect();
-            let mut out = Vec::with_capacity(values.len());
-            for h in handles {
-                match h.join() {
-                    Ok(part) => out.extend(part),
+            handles
+                .into_iter()
+                .map(|h| match h.join() {
+                    Ok(part) => part,
                     // Every input gives a typed outcome; a panic here is a bug and
                     // travels on to the caller as it would on one thread.
                     Err(panic) => std::panic::resume_unwind(panic),
-                }
-            }
-            out
+                })
+                .collect()
         })
     }
 
@@ -468,6 +499,42 @@ impl Normalizer {
         self.normalize_in(platform, field, value, Context::default())
     }
 
+    /// [`Normalizer::normalize`] for a string slice, without building a
+    /// [`FieldValue`]: with `detect_hashed` the text is read as
+    /// [`FieldValue::Auto`] (a SHA-256 hex digest passes through), otherwise as
+    /// [`FieldValue::Raw`].
+    ///
+    /// ```
+    /// use stratum_connectors::{Field, FieldValue, Normalizer, NormalizerConfig, Platform};
+    ///
+    /// let n = Normalizer::new(NormalizerConfig::default())?;
+    /// let a = n.normalize_str(Platform::Meta, Field::Email, " Ann@Example.com ", true);
+    /// let b = n.normalize(Platform::Meta, Field::Email, &FieldValue::auto(" Ann@Example.com "));
+    /// assert_eq!(a, b);
+    /// # Ok::<(), stratum_connectors::Error>(())
+    /// ```
+    ///
+    /// # Errors
+    ///
+    /// As [`Normalizer::normalize`].
+    pub fn normalize_str(
+        &self,
+        platform: Platform,
+        field: Field,
+        text: &str,
+        detect_hashed: bool,
+    ) -> Result<Normalized, FieldWarning> {
+        let spec = spec_of(platform, field)?;
+        self.normalize_spec_str(
+            platform,
+            field,
+            spec,
+            text,
+            detect_hashed,
+            Context::default(),
+        )
+    }
+
     /// Normalises one field for one platform, with per-event context.
     ///
     /// # Errors
@@ -480,17 +547,7 @@ impl Normalizer {
         value: &FieldValue,
         ctx: Context<'_>,
     ) -> Result<Normalized, FieldWarning> {
-        let warn = |code: WarningCode, message: String| FieldWarning {
-            field,
-            code,
-            message,
-        };
-        let Some(spec) = platform.spec(field) else {
-            return Err(warn(
-                WarningCode::UnsupportedField,
-                format!("{platform} does not accept {field}"),
-            ));
-        };
+        let spec = spec_of(platform, field)?;
         self.normalize_spec(platform, field, spec, value, ctx)
     }
 
@@ -510,12 +567,8 @@ impl Normalizer {
             code,
             message,
         };
-        let meta = is_meta(platform);
-        let mut hashed = spec.hashed;
-        if field == Field::ExternalId && self.config.external_id_mode == ExternalIdMode::Unhashed {
-            hashed = !meta;
-        }
-        let text: &str = match value {
+        let hashed = self.hashed(field, spec, is_meta(platform));
+        let (text, detect_hashed): (&str, bool) = match value {
             FieldValue::Hashed(h) => {
                 return self.pass_through(platform, field, spec.key, hashed, h);
             }
@@ -529,31 +582,55 @@ impl Normalizer {
                 let s = rules::birth_date_typed(*d, self.today()).map_err(|(c, m)| warn(c, m))?;
                 return Ok(self.finish(platform, field, spec.key, hashed, s));
             }
-            FieldValue::Auto(s) => {
-                let t = nfc_trim(s);
-                if let Some(kind) = detect_hash(&t) {
-                    if kind == HashKind::MetaAppendix && !meta {
-                        return Err(warn(
-                            WarningCode::ForeignHashFormat,
-                            "a hash with Meta's appendix was hashed under Meta's rules; \
-                             it is dropped elsewhere (D4)"
-                                .into(),
-                        ));
-                    }
-                    return self.pass_through(
-                        platform,
-                        field,
-                        spec.key,
-                        hashed,
-                        &Hashed::Hex(t.into_owned()),
-                    );
-                }
-                return self.normalize_text(platform, field, spec.rule, spec.key, hashed, &t, ctx);
-            }
-            FieldValue::Raw(s) => s,
+            FieldValue::Auto(s) => (s, true),
+            FieldValue::Raw(s) => (s, false),
         };
+        self.normalize_spec_str(platform, field, spec, text, detect_hashed, ctx)
+    }
+
+    /// The text branch of [`Normalizer::normalize_spec`]: `detect_hashed` is
+    /// [`FieldValue::Auto`], otherwise [`FieldValue::Raw`].
+    fn normalize_spec_str(
+        &self,
+        platform: Platform,
+        field: Field,
+        spec: crate::platform::FieldSpec,
+        text: &str,
+        detect_hashed: bool,
+        ctx: Context<'_>,
+    ) -> Result<Normalized, FieldWarning> {
+        let meta = is_meta(platform);
+        let hashed = self.hashed(field, spec, meta);
         let t = nfc_trim(text);
+        if detect_hashed && let Some(kind) = detect_hash(&t) {
+            if kind == HashKind::MetaAppendix && !meta {
+                return Err(FieldWarning {
+                    field,
+                    code: WarningCode::ForeignHashFormat,
+                    message: "a hash with Meta's appendix was hashed under Meta's rules; \
+                              it is dropped elsewhere (D4)"
+                        .into(),
+                });
+            }
+            return self.pass_through(
+                platform,
+                field,
+                spec.key,
+                hashed,
+                &Hashed::Hex(t.into_owned()),
+            );
+        }
         self.normalize_text(platform, field, spec.rule, spec.key, hashed, &t, ctx)
+    }
+
+    /// Whether the platform takes this field hashed (unhashed external ids are a
+    /// setting).
+    fn hashed(&self, field: Field, spec: crate::platform::FieldSpec, meta: bool) -> bool {
+        if field == Field::ExternalId && self.config.external_id_mode == ExternalIdMode::Unhashed {
+            !meta
+        } else {
+            spec.hashed
+        }
     }
 
     #[allow(clippy::too_many_arguments)]
@@ -766,6 +843,15 @@ pub(crate) fn nfc_trim(s: &str) -> Cow<'_, str> {
         let n: String = s.nfc().collect();
         Cow::Owned(n.trim().to_owned())
     }
+}
+
+/// The platform's rule for `field`, or the warning that it takes no such field.
+fn spec_of(platform: Platform, field: Field) -> Result<crate::platform::FieldSpec, FieldWarning> {
+    platform.spec(field).ok_or_else(|| FieldWarning {
+        field,
+        code: WarningCode::UnsupportedField,
+        message: format!("{platform} does not accept {field}"),
+    })
 }
 
 /// `str::trim`, returning at once when both ends are visible ASCII (most values).
