@@ -1,8 +1,8 @@
 //! `stratum_connectors` normalisation: one value, a list, or an Arrow string column
 //! per platform and field.
 
-use arrow_array::{Array as _, StringArray};
 use arrow_array::builder::StringBuilder;
+use arrow_array::{Array as _, StringArray};
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyString};
 use stratum_connectors::{

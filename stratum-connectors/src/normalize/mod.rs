@@ -437,9 +437,10 @@ impl Normalizer {
     /// into their own buffers (e.g. Arrow builders), one per chunk.
     ///
     /// ```
-    /// use stratum_connectors::{Field, Normalizer, NormalizerConfig, Platform};
+    /// use stratum_connectors::{Field, Normalizer, NormalizerConfig, PhoneRegion, Platform};
     ///
-    /// let n = Normalizer::new(NormalizerConfig::default())?;
+    /// let config = NormalizerConfig::builder().phone_region(PhoneRegion::Default("US".into()));
+    /// let n = Normalizer::new(config.build()?)?;
     /// let emails: Vec<String> = (0..10_000).map(|i| format!("user{i}@example.com")).collect();
     /// let counts = n.normalize_chunked(&emails, 2, |n, chunk| {
     ///     chunk
@@ -505,9 +506,12 @@ impl Normalizer {
     /// [`FieldValue::Raw`].
     ///
     /// ```
-    /// use stratum_connectors::{Field, FieldValue, Normalizer, NormalizerConfig, Platform};
+    /// use stratum_connectors::{
+    ///     Field, FieldValue, Normalizer, NormalizerConfig, PhoneRegion, Platform,
+    /// };
     ///
-    /// let n = Normalizer::new(NormalizerConfig::default())?;
+    /// let config = NormalizerConfig::builder().phone_region(PhoneRegion::Default("US".into()));
+    /// let n = Normalizer::new(config.build()?)?;
     /// let a = n.normalize_str(Platform::Meta, Field::Email, " Ann@Example.com ", true);
     /// let b = n.normalize(Platform::Meta, Field::Email, &FieldValue::auto(" Ann@Example.com "));
     /// assert_eq!(a, b);
