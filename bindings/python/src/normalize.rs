@@ -2,6 +2,7 @@
 //! per platform and field.
 
 use arrow_array::builder::StringBuilder;
+use arrow_buffer::{NullBufferBuilder, OffsetBuffer};
 use arrow_array::{Array as _, StringArray};
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyString};
@@ -236,8 +237,8 @@ impl Normalizer {
                 call_progress(progress.as_ref(), total, total)?;
                 let (mut values, mut warnings): (Vec<_>, Vec<_>) = parts.into_iter().unzip();
                 Ok((
-                    ArrowArray::strings(concat_strings(&mut values)),
-                    ArrowArray::strings(concat_strings(&mut warnings)),
+                    ArrowArray::strings(concat_strings(&mut values)?),
+                    ArrowArray::strings(concat_strings(&mut warnings)?),
                 ))
             })
         })
@@ -274,19 +275,45 @@ impl Normalizer {
     }
 }
 
-/// The string builders of consecutive parts as one array.
-fn concat_strings(parts: &mut [StringBuilder]) -> StringArray {
+/// The string builders of consecutive parts as one array: the parts' bytes are
+/// copied whole and their offsets shifted (no per-row work beyond that).
+fn concat_strings(parts: &mut [StringBuilder]) -> PyResult<StringArray> {
     let arrays: Vec<StringArray> = parts.iter_mut().map(StringBuilder::finish).collect();
     if let [one] = arrays.as_slice() {
-        return one.clone();
+        return Ok(one.clone());
     }
+    let too_large = || input_err("result", "more than 2 GiB of strings in one column");
     let len = arrays.iter().map(|a| a.len()).sum();
-    let bytes = arrays.iter().map(|a| a.values().len()).sum();
-    let mut out = StringBuilder::with_capacity(len, bytes);
+    let bytes: usize = arrays.iter().map(|a| a.value_data().len()).sum();
+    i32::try_from(bytes).map_err(|_| too_large())?;
+    let mut values: Vec<u8> = Vec::with_capacity(bytes);
+    let mut offsets: Vec<i32> = Vec::with_capacity(len + 1);
+    offsets.push(0);
+    let mut nulls = NullBufferBuilder::new(len);
     for a in &arrays {
-        out.extend(a.iter());
+        let base = i32::try_from(values.len()).map_err(|_| too_large())?;
+        let offs = a.value_offsets();
+        let (Some(&first), Some(&last)) = (offs.first(), offs.last()) else {
+            continue;
+        };
+        let used = usize::try_from(first)
+            .ok()
+            .zip(usize::try_from(last).ok())
+            .and_then(|(f, l)| a.value_data().get(f..l))
+            .ok_or_else(too_large)?;
+        values.extend_from_slice(used);
+        offsets.extend(offs.iter().skip(1).map(|o| o - first + base));
+        match a.nulls() {
+            Some(n) => nulls.append_buffer(n),
+            None => nulls.append_n_non_nulls(a.len()),
+        }
     }
-    out.finish()
+    StringArray::try_new(
+        OffsetBuffer::new(offsets.into()),
+        values.into(),
+        nulls.finish(),
+    )
+    .map_err(|e| input_err("result", e))
 }
 
 /// Lowercase hex SHA-256 of a string, as the platforms expect it.

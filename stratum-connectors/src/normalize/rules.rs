@@ -78,13 +78,14 @@ pub(crate) fn email(text: &str, gmail: bool) -> Outcome {
     if s.is_empty() {
         return fail(WarningCode::Empty, "empty after normalisation");
     }
-    let Some((local, domain)) = s.split_once('@') else {
+    let Some(at) = s.bytes().position(|b| b == b'@') else {
         return fail(
             WarningCode::InvalidEmail,
             "no `@`; expected local@domain.tld",
         );
     };
-    if local.is_empty() || domain.contains('@') || !valid_domain(domain) {
+    let (local, domain) = (&s[..at], &s[at + 1..]);
+    if local.is_empty() || !valid_domain(domain) {
         return fail(
             WarningCode::InvalidEmail,
             "expected local@domain.tld with one `@`, a non-empty local part and a dotted domain",
@@ -104,18 +105,30 @@ pub(crate) fn email(text: &str, gmail: bool) -> Outcome {
     Ok(s)
 }
 
+/// Two or more non-empty labels separated by `.`, no `@`, and a last label of at
+/// least two characters that is not all digits (one pass over the bytes: `.` and
+/// `@` are ASCII, so every label starts on a character boundary).
 fn valid_domain(domain: &str) -> bool {
-    let mut labels = domain.split('.');
-    let mut count = 0;
-    let mut last = "";
-    for l in labels.by_ref() {
-        if l.is_empty() {
-            return false;
+    let mut labels = 0;
+    let mut start = 0;
+    for (i, b) in domain.bytes().enumerate() {
+        match b {
+            b'@' => return false,
+            b'.' if i == start => return false,
+            b'.' => {
+                labels += 1;
+                start = i + 1;
+            }
+            _ => {}
         }
-        count += 1;
-        last = l;
     }
-    count >= 2 && last.chars().count() >= 2 && !last.chars().all(|c| c.is_ascii_digit())
+    let last = &domain[start..];
+    let chars = if last.is_ascii() {
+        last.len()
+    } else {
+        last.chars().count()
+    };
+    labels >= 1 && chars >= 2 && !last.bytes().all(|b| b.is_ascii_digit())
 }
 
 /// Lowercase; remove Unicode punctuation (general category P*) and whitespace; any
@@ -446,7 +459,23 @@ pub(crate) fn fbc(text: &str) -> Outcome {
 mod tests {
     use super::*;
 
+    /// The rule as first written with `str` splitting, to check the byte scan.
+    fn valid_domain_by_splitting(domain: &str) -> bool {
+        let labels: Vec<&str> = domain.split('.').collect();
+        let last = labels.last().copied().unwrap_or_default();
+        !domain.contains('@')
+            && labels.len() >= 2
+            && labels.iter().all(|l| !l.is_empty())
+            && last.chars().count() >= 2
+            && !last.chars().all(|c| c.is_ascii_digit())
+    }
+
     proptest::proptest! {
+        #[test]
+        fn the_domain_scan_agrees_with_splitting(d in "[a-z0-9.@é]{0,12}|\\PC{0,12}") {
+            proptest::prop_assert_eq!(valid_domain(&d), valid_domain_by_splitting(&d), "{:?}", d);
+        }
+
         #[test]
         fn ascii_fast_paths_agree_with_the_unicode_ones(t in "[ -~\t\n\x0b\x0c\r]{0,40}") {
             let keep = |c: char| !c.is_whitespace() && !is_punctuation(c);
