@@ -82,9 +82,9 @@ mod tiktok;
 pub use error::{Error, Result, from_json};
 pub use event::{ActionSource, Consent, Content, ConversionEvent};
 pub use normalize::{
-    Context, ExternalIdMode, FieldValue, FieldWarning, HashEncoding, Hashed, Normalized,
-    Normalizer, NormalizerConfig, NormalizerConfigBuilder, Origin, PhoneRegion, WarningCode,
-    sha256_hex,
+    Context, ExternalIdMode, FieldValue, FieldWarning, HashEncoding, Hashed, HashedColumn,
+    Normalized, Normalizer, NormalizerConfig, NormalizerConfigBuilder, Origin, PhoneRegion,
+    WarningCode, sha256_hex,
 };
 pub use platform::{Field, FieldSpec, Platform, Rule};
 

@@ -62,7 +62,7 @@ proptest! {
         );
         prop_assert_eq!(
             n.normalize_str(platform, field, &text, false),
-            n.normalize(platform, field, &FieldValue::raw(text.clone()))
+            n.normalize(platform, field, &FieldValue::raw(text))
         );
     }
 
@@ -74,4 +74,82 @@ proptest! {
         prop_assert!(parts.len() <= threads.max(1));
         prop_assert_eq!(parts.concat(), items);
     }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(24))]
+
+    #[test]
+    fn a_hashed_column_holds_each_rows_own_digest(
+        rows in prop::collection::vec(
+            prop::option::of(prop_oneof![
+                "[a-zA-Z0-9._+ ]{1,12}@[a-z]{1,8}\\.(com|co\\.uk)",
+                "(\\+44 ?|0)[1-9][0-9 ]{8,11}",
+                "[0-9a-f]{64}",
+                "[ -~]{0,20}",
+            ]),
+            0..12_000,
+        ),
+        field in prop::sample::select(Field::ALL.to_vec()),
+        platform in prop::sample::select(Platform::ALL.to_vec()),
+        detect in any::<bool>(),
+        threads in 0usize..4,
+    ) {
+        let n = normalizer();
+        let rows: Vec<Option<&str>> = rows.iter().map(Option::as_deref).collect();
+        let Some(c) = n.hash_column(platform, field, &rows, detect, threads) else {
+            prop_assert_eq!(n.hashed_width(platform, field), None);
+            return Ok(());
+        };
+        prop_assert_eq!(c.len(), rows.len());
+        prop_assert_eq!(c.clone().into_parts().0.len(), rows.len() * c.width());
+        for (i, row) in rows.iter().enumerate() {
+            let one = row.map(|t| n.normalize_str(platform, field, t, detect));
+            match one {
+                Some(Ok(k)) => prop_assert_eq!(c.get(i), Some(k.value.as_str())),
+                Some(Err(w)) => {
+                    prop_assert_eq!(c.get(i), None);
+                    prop_assert_eq!(c.warnings()[i], Some(w.code));
+                }
+                None => prop_assert_eq!((c.get(i), c.warnings()[i]), (None, None)),
+            }
+        }
+    }
+}
+
+#[test]
+fn a_hash_with_meta_appendix_does_not_fit_a_column() {
+    let n = normalizer();
+    let appendix = format!("{}.abc", "a".repeat(64));
+    let rows = [Some("ann@example.com"), Some(appendix.as_str())];
+    assert_eq!(
+        n.hash_column(Platform::Meta, Field::Email, &rows, true, 1),
+        None
+    );
+    assert!(
+        n.hash_column(Platform::Meta, Field::Email, &rows[..1], true, 1)
+            .is_some()
+    );
+    assert_eq!(n.hashed_width(Platform::Meta, Field::ClientIp), None);
+}
+
+#[test]
+fn a_column_is_filled_block_by_block_and_grows_past_its_announced_rows() {
+    let n = normalizer();
+    let rows = [
+        Some("a@example.com"),
+        None,
+        Some("b@example.com"),
+        Some("x"),
+    ];
+    let whole = n
+        .hash_column(Platform::Meta, Field::Email, &rows, true, 1)
+        .unwrap();
+    let mut c = HashedColumn::new(64, 1);
+    assert!(n.hash_column_into(Platform::Meta, Field::Email, &rows[..1], true, 1, &mut c));
+    assert!(n.hash_column_into(Platform::Meta, Field::Email, &rows[1..], true, 2, &mut c));
+    assert_eq!(c, whole);
+    assert_eq!(c.get(2), Some(sha256_hex("b@example.com").as_str()));
+    let mut wrong = HashedColumn::new(44, 4);
+    assert!(!n.hash_column_into(Platform::Meta, Field::Email, &rows, true, 1, &mut wrong));
 }

@@ -2,12 +2,12 @@
 //! per platform and field.
 
 use arrow_array::builder::StringBuilder;
-use arrow_buffer::{NullBufferBuilder, OffsetBuffer};
 use arrow_array::{Array as _, StringArray};
+use arrow_buffer::{NullBuffer, NullBufferBuilder, OffsetBuffer};
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyString};
 use stratum_connectors::{
-    Context, Field, FieldValue, FieldWarning, Normalized, NormalizerConfig, Platform,
+    Context, Field, FieldValue, FieldWarning, HashedColumn, Normalized, NormalizerConfig, Platform,
 };
 
 use crate::arrow::{ArrowArray, Strings, import_chunks};
@@ -204,37 +204,41 @@ impl Normalizer {
                     .map(Strings::of)
                     .collect::<PyResult<Vec<_>>>()?;
                 let total: usize = columns.iter().map(Strings::len).sum();
-                let mut parts = Vec::new();
-                let mut done = 0;
-                for col in &columns {
-                    let mut start = 0;
-                    while start < col.len() {
-                        let end = (start + PROGRESS_EVERY).min(col.len());
-                        if done > 0 {
-                            call_progress(progress.as_ref(), done, total)?;
-                        }
-                        let rows: Vec<Option<&str>> = (start..end).map(|i| col.get(i)).collect();
-                        parts.extend(self.block(
-                            p,
-                            f,
-                            &rows,
-                            raw,
-                            |n| {
-                                (
-                                    StringBuilder::with_capacity(n, n * 64),
-                                    StringBuilder::new(),
-                                )
-                            },
-                            |(vs, ws), v, w| {
-                                vs.append_option(v);
-                                ws.append_option(w);
-                            },
-                        ));
-                        done += end - start;
-                        start = end;
+                let threads = std::thread::available_parallelism().map_or(1, usize::from);
+                // Hashed fields have one width: every thread writes its rows' digests
+                // in place into one buffer that becomes the result column.
+                if let Some(width) = self.0.hashed_width(p, f) {
+                    let mut column = HashedColumn::new(width, total);
+                    let fits = blocks(&columns, total, progress.as_ref(), |rows| {
+                        Ok(self
+                            .0
+                            .hash_column_into(p, f, rows, !raw, threads, &mut column))
+                    })?;
+                    if fits {
+                        let (values, warnings) = hashed_arrays(column)?;
+                        return Ok((ArrowArray::strings(values), ArrowArray::strings(warnings)));
                     }
                 }
-                call_progress(progress.as_ref(), total, total)?;
+                let mut parts = Vec::new();
+                blocks(&columns, total, progress.as_ref(), |rows| {
+                    parts.extend(self.block(
+                        p,
+                        f,
+                        rows,
+                        raw,
+                        |n| {
+                            (
+                                StringBuilder::with_capacity(n, n * 64),
+                                StringBuilder::new(),
+                            )
+                        },
+                        |(vs, ws), v, w| {
+                            vs.append_option(v);
+                            ws.append_option(w);
+                        },
+                    ));
+                    Ok(true)
+                })?;
                 let (mut values, mut warnings): (Vec<_>, Vec<_>) = parts.into_iter().unzip();
                 Ok((
                     ArrowArray::strings(concat_strings(&mut values)?),
@@ -243,6 +247,63 @@ impl Normalizer {
             })
         })
     }
+}
+
+/// Hands the rows of `columns` to `each` in blocks of [`PROGRESS_EVERY`], calling
+/// `progress` between blocks and at the end; stops early (returning `false`) when
+/// `each` does.
+fn blocks(
+    columns: &[Strings<'_>],
+    total: usize,
+    progress: Option<&Py<PyAny>>,
+    mut each: impl FnMut(&[Option<&str>]) -> PyResult<bool>,
+) -> PyResult<bool> {
+    let mut done = 0;
+    for col in columns {
+        let mut start = 0;
+        while start < col.len() {
+            let end = (start + PROGRESS_EVERY).min(col.len());
+            if done > 0 {
+                call_progress(progress, done, total)?;
+            }
+            let rows: Vec<Option<&str>> = (start..end).map(|i| col.get(i)).collect();
+            if !each(&rows)? {
+                return Ok(false);
+            }
+            done += end - start;
+            start = end;
+        }
+    }
+    call_progress(progress, total, total)?;
+    Ok(true)
+}
+
+/// A hashed column as Arrow arrays without copying its digests: offsets step by
+/// the width, dropped rows are null (their slots hold zeros, which Arrow allows
+/// under a null).
+fn hashed_arrays(column: HashedColumn) -> PyResult<(StringArray, StringArray)> {
+    let width = column.width();
+    let (values, kept, warnings) = column.into_parts();
+    let too_large = || input_err("result", "more than 2 GiB of digests in one column");
+    let step = i32::try_from(width).map_err(|_| too_large())?;
+    i32::try_from(values.len()).map_err(|_| too_large())?;
+    let offsets: Vec<i32> = (0..=kept.len())
+        .scan(0i32, |at, i| {
+            let o = *at;
+            if i < kept.len() {
+                *at += step;
+            }
+            Some(o)
+        })
+        .collect();
+    let nulls = (!kept.iter().all(|k| *k)).then(|| NullBuffer::from(kept));
+    let values = StringArray::try_new(OffsetBuffer::new(offsets.into()), values.into(), nulls)
+        .map_err(|e| input_err("result", e))?;
+    let mut codes = StringBuilder::with_capacity(warnings.len(), 0);
+    for w in warnings {
+        codes.append_option(w.map(|c| c.as_str()));
+    }
+    Ok((values, codes.finish()))
 }
 
 impl Normalizer {

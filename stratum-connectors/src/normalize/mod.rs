@@ -461,29 +461,125 @@ impl Normalizer {
         T: Sync,
         R: Send,
     {
-        /// Below this many values per thread, threads cost more than they save.
-        const MIN_PER_THREAD: usize = 4096;
-        let threads = threads.clamp(1, items.len().div_ceil(MIN_PER_THREAD).max(1));
-        if threads == 1 {
-            return vec![work(self, items)];
-        }
-        let per = items.len().div_ceil(threads);
-        let work = &work;
-        std::thread::scope(|scope| {
-            let handles: Vec<_> = items
-                .chunks(per)
-                .map(|chunk| scope.spawn(move || work(self, chunk)))
-                .collect();
-            handles
-                .into_iter()
-                .map(|h| match h.join() {
-                    Ok(part) => part,
-                    // Every input gives a typed outcome; a panic here is a bug and
-                    // travels on to the caller as it would on one thread.
-                    Err(panic) => std::panic::resume_unwind(panic),
-                })
-                .collect()
+        run_parts(items, &mut [] as &mut [()], 0, threads, |chunk, _| {
+            work(self, chunk)
         })
+    }
+
+    /// The width of every kept value when `platform` takes `field` hashed: 64
+    /// (lowercase hex) or 44 (base64, Google when so configured); `None` when it
+    /// takes the field unhashed.
+    #[must_use]
+    pub fn hashed_width(&self, platform: Platform, field: Field) -> Option<usize> {
+        let spec = platform.spec(field)?;
+        if !self.hashed(field, spec, is_meta(platform)) {
+            return None;
+        }
+        Some(
+            if is_google(platform) && self.config.google_encoding == HashEncoding::Base64 {
+                44
+            } else {
+                64
+            },
+        )
+    }
+
+    /// Hashes a column into fixed-width slots, on up to `threads` threads: row `i`
+    /// of [`HashedColumn::values`] is bytes `i * width .. (i + 1) * width`, zeros
+    /// where the row was `None` or dropped. Each thread writes its rows' slots in
+    /// place, so the column is assembled without a copy (the Python package's
+    /// Arrow path builds its result on this buffer).
+    ///
+    /// `None` when `platform` takes `field` unhashed ([`Normalizer::hashed_width`])
+    /// or when a kept value does not fit the width (a Meta hash passed through with
+    /// its appendix): use [`Normalizer::normalize_chunked`] then.
+    ///
+    /// ```
+    /// use stratum_connectors::{Field, Normalizer, NormalizerConfig, PhoneRegion, Platform};
+    /// use stratum_connectors::{WarningCode, sha256_hex};
+    ///
+    /// let config = NormalizerConfig::builder().phone_region(PhoneRegion::Default("US".into()));
+    /// let n = Normalizer::new(config.build()?)?;
+    /// let rows = [Some(" Ann@Example.com"), None, Some("not an email")];
+    /// let c = n.hash_column(Platform::Meta, Field::Email, &rows, true, 2).unwrap();
+    /// assert_eq!(c.get(0), Some(sha256_hex("ann@example.com").as_str()));
+    /// assert_eq!((c.get(1), c.warnings()[1]), (None, None));
+    /// assert_eq!((c.get(2), c.warnings()[2]), (None, Some(WarningCode::InvalidEmail)));
+    /// # Ok::<(), stratum_connectors::Error>(())
+    /// ```
+    #[must_use]
+    pub fn hash_column(
+        &self,
+        platform: Platform,
+        field: Field,
+        rows: &[Option<&str>],
+        detect_hashed: bool,
+        threads: usize,
+    ) -> Option<HashedColumn> {
+        let mut column = HashedColumn::new(self.hashed_width(platform, field)?, rows.len());
+        self.hash_column_into(platform, field, rows, detect_hashed, threads, &mut column)
+            .then_some(column)
+    }
+
+    /// [`Normalizer::hash_column`] appending to `column` (made with
+    /// [`HashedColumn::new`] and this platform's [`Normalizer::hashed_width`]), so
+    /// that a long column can be hashed block by block into one buffer. `false`
+    /// (with `column` partly appended) when the width is not the platform's for
+    /// this field or a kept value does not fit it.
+    pub fn hash_column_into(
+        &self,
+        platform: Platform,
+        field: Field,
+        rows: &[Option<&str>],
+        detect_hashed: bool,
+        threads: usize,
+        column: &mut HashedColumn,
+    ) -> bool {
+        let width = column.width;
+        if self.hashed_width(platform, field) != Some(width) {
+            return false;
+        }
+        let start = column.kept.len() * width;
+        let Some(end) = rows
+            .len()
+            .checked_mul(width)
+            .and_then(|n| n.checked_add(start))
+        else {
+            return false;
+        };
+        if column.values.len() < end {
+            column.values.resize(end, 0);
+        }
+        let Some(out) = column.values.get_mut(start..end) else {
+            return false;
+        };
+        let parts = run_parts(rows, out, width, threads, |rows, out| {
+            let mut kept = Vec::with_capacity(rows.len());
+            let mut warnings = Vec::with_capacity(rows.len());
+            for (row, slot) in rows.iter().zip(out.chunks_exact_mut(width)) {
+                let (k, w) =
+                    match row.map(|t| self.normalize_str(platform, field, t, detect_hashed)) {
+                        Some(Ok(n)) if n.value.len() == width => {
+                            slot.copy_from_slice(n.value.as_bytes());
+                            (true, None)
+                        }
+                        Some(Ok(_)) => return None,
+                        Some(Err(w)) => (false, Some(w.code)),
+                        None => (false, None),
+                    };
+                kept.push(k);
+                warnings.push(w);
+            }
+            Some((kept, warnings))
+        });
+        for part in parts {
+            let Some((kept, warnings)) = part else {
+                return false;
+            };
+            column.kept.extend(kept);
+            column.warnings.extend(warnings);
+        }
+        true
     }
 
     /// Normalises one field for one platform without event context.
@@ -847,6 +943,124 @@ pub(crate) fn nfc_trim(s: &str) -> Cow<'_, str> {
         let n: String = s.nfc().collect();
         Cow::Owned(n.trim().to_owned())
     }
+}
+
+/// A column hashed into fixed-width slots ([`Normalizer::hash_column`]).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct HashedColumn {
+    width: usize,
+    /// Zeroed ahead for the rows announced (the pages are only touched, in
+    /// parallel, by the threads that fill them).
+    values: Vec<u8>,
+    kept: Vec<bool>,
+    warnings: Vec<Option<WarningCode>>,
+}
+
+impl HashedColumn {
+    /// An empty column of `width`-byte slots with room for `rows` rows.
+    #[must_use]
+    pub fn new(width: usize, rows: usize) -> Self {
+        Self {
+            width,
+            values: vec![0; rows.saturating_mul(width)],
+            kept: Vec::with_capacity(rows),
+            warnings: Vec::with_capacity(rows),
+        }
+    }
+
+    /// Bytes per row: 64 (hex) or 44 (base64).
+    #[must_use]
+    pub fn width(&self) -> usize {
+        self.width
+    }
+
+    /// Row `i`'s digest, if it has one.
+    #[must_use]
+    pub fn get(&self, i: usize) -> Option<&str> {
+        if !self.kept.get(i).copied().unwrap_or(false) {
+            return None;
+        }
+        let bytes = self.values.get(i * self.width..(i + 1) * self.width)?;
+        std::str::from_utf8(bytes).ok()
+    }
+
+    /// Whether row `i` has a digest.
+    #[must_use]
+    pub fn kept(&self) -> &[bool] {
+        &self.kept
+    }
+
+    /// Why each row was dropped (`None` when kept or when the row was `None`).
+    #[must_use]
+    pub fn warnings(&self) -> &[Option<WarningCode>] {
+        &self.warnings
+    }
+
+    /// Rows.
+    #[must_use]
+    pub fn len(&self) -> usize {
+        self.kept.len()
+    }
+
+    /// Whether there are no rows.
+    #[must_use]
+    pub fn is_empty(&self) -> bool {
+        self.kept.is_empty()
+    }
+
+    /// `(values, kept, warnings)`: `len() × width` bytes of ASCII (row `i`'s digest
+    /// at `i × width`, zeros where it has none), and the per-row flags and
+    /// warnings.
+    #[must_use]
+    pub fn into_parts(mut self) -> (Vec<u8>, Vec<bool>, Vec<Option<WarningCode>>) {
+        self.values.truncate(self.kept.len() * self.width);
+        (self.values, self.kept, self.warnings)
+    }
+}
+
+/// Runs `work` over contiguous parts of `items` on up to `threads` threads (at
+/// least 4,096 items each), giving each part its own slice of `out`
+/// (`per_item` elements of `out` per item), and returns the parts' results in
+/// input order.
+fn run_parts<T, O, R>(
+    items: &[T],
+    out: &mut [O],
+    per_item: usize,
+    threads: usize,
+    work: impl Fn(&[T], &mut [O]) -> R + Sync,
+) -> Vec<R>
+where
+    T: Sync,
+    O: Send,
+    R: Send,
+{
+    /// Below this many values per thread, threads cost more than they save.
+    const MIN_PER_THREAD: usize = 4096;
+    let threads = threads.clamp(1, items.len().div_ceil(MIN_PER_THREAD).max(1));
+    let per = items.len().div_ceil(threads).max(1);
+    if threads == 1 {
+        return vec![work(items, out)];
+    }
+    let work = &work;
+    std::thread::scope(|scope| {
+        let mut handles = Vec::with_capacity(threads);
+        let mut rest = out;
+        for chunk in items.chunks(per) {
+            let take = (chunk.len() * per_item).min(rest.len());
+            let (mine, tail) = std::mem::take(&mut rest).split_at_mut(take);
+            rest = tail;
+            handles.push(scope.spawn(move || work(chunk, mine)));
+        }
+        handles
+            .into_iter()
+            .map(|h| match h.join() {
+                Ok(part) => part,
+                // Every input gives a typed outcome; a panic here is a bug and
+                // travels on to the caller as it would on one thread.
+                Err(panic) => std::panic::resume_unwind(panic),
+            })
+            .collect()
+    })
 }
 
 /// The platform's rule for `field`, or the warning that it takes no such field.

@@ -108,9 +108,9 @@ pub(crate) fn email(text: &str, gmail: bool) -> Outcome {
 /// Lowercase without whitespace. Most emails are ASCII without inner whitespace:
 /// one vectorisable check and a bulk lowercase copy do for them.
 fn lower_without_whitespace(text: &str) -> String {
-    let needs_filter = text
-        .bytes()
-        .fold(false, |any, b| any | matches!(b, b'\t'..=b'\r' | b' ' | 0x80..));
+    let needs_filter = text.bytes().fold(false, |any, b| {
+        any | matches!(b, b'\t'..=b'\r' | b' ' | 0x80..)
+    });
     if needs_filter {
         lower_filtered(text, |c| !c.is_whitespace())
     } else {
