@@ -9,7 +9,7 @@ use stratum_connectors::payload::audience::{self as core, AudienceBuilt, Member}
 use stratum_connectors::payload::google::Destination;
 use stratum_connectors::{FieldWarning, Platform};
 
-use crate::convert::{serde_from, to_py};
+use crate::convert::serde_from;
 use crate::errors::{connectors_err, guard, input_err, stratum_err};
 use crate::normalize::{Normalizer, field, platform, value};
 
@@ -52,17 +52,10 @@ fn built<'py, R: Serialize>(
     as_json: bool,
 ) -> PyResult<Bound<'py, PyDict>> {
     let out = PyDict::new(py);
-    let requests = PyList::empty(py);
-    for r in &b.requests {
-        if as_json {
-            let text = serde_json::to_string(r)
-                .map_err(|e| stratum_err("internal", e.to_string(), None))?;
-            requests.append(text)?;
-        } else {
-            requests.append(to_py(py, r)?)?;
-        }
-    }
-    out.set_item("requests", requests)?;
+    out.set_item(
+        "requests",
+        crate::payload::requests(py, &b.requests, as_json)?,
+    )?;
     out.set_item("skipped", &b.skipped)?;
     let warnings = PyList::empty(py);
     for (i, w) in &b.warnings {

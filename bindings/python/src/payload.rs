@@ -22,23 +22,36 @@ fn warning_message(w: &EventWarning) -> String {
     }
 }
 
+/// Request bodies as dicts, or as compact JSON strings with `as_json`.
+pub(crate) fn requests<'py, R: Serialize>(
+    py: Python<'py>,
+    requests: &[R],
+    as_json: bool,
+) -> PyResult<Bound<'py, PyList>> {
+    let out = PyList::empty(py);
+    for r in requests {
+        if as_json {
+            let text = stratum_connectors::json::to_vec(r)
+                .ok()
+                .and_then(|bytes| String::from_utf8(bytes).ok())
+                .ok_or_else(|| {
+                    stratum_err("internal", "a request is not serialisable".into(), None)
+                })?;
+            out.append(text)?;
+        } else {
+            out.append(to_py(py, r)?)?;
+        }
+    }
+    Ok(out)
+}
+
 fn built<'py, R: Serialize>(
     py: Python<'py>,
     b: &Built<R>,
     as_json: bool,
 ) -> PyResult<Bound<'py, PyDict>> {
     let out = PyDict::new(py);
-    let requests = PyList::empty(py);
-    for r in &b.requests {
-        if as_json {
-            let text = serde_json::to_string(r)
-                .map_err(|e| stratum_err("internal", e.to_string(), None))?;
-            requests.append(text)?;
-        } else {
-            requests.append(to_py(py, r)?)?;
-        }
-    }
-    out.set_item("requests", requests)?;
+    out.set_item("requests", requests(py, &b.requests, as_json)?)?;
     let rejected = PyList::empty(py);
     for r in &b.rejected {
         let d = PyDict::new(py);
