@@ -484,9 +484,9 @@ impl Normalizer {
         )
     }
 
-    /// Hashes a column into fixed-width slots, on up to `threads` threads: row `i`
-    /// of [`HashedColumn::values`] is bytes `i * width .. (i + 1) * width`, zeros
-    /// where the row was `None` or dropped. Each thread writes its rows' slots in
+    /// Hashes a column into fixed-width slots, on up to `threads` threads: in the
+    /// values of [`HashedColumn::into_parts`], row `i` is bytes
+    /// `i * width .. (i + 1) * width`, zeros where the row was `None` or dropped. Each thread writes its rows' slots in
     /// place, so the column is assembled without a copy (the Python package's
     /// Arrow path builds its result on this buffer).
     ///
