@@ -101,8 +101,7 @@ struct Writer<'a> {
 
 /// A sequence, map or struct in progress; `close` is written at the end (`]`,
 /// `}`, or two of them for enum variants).
-#[doc(hidden)]
-pub struct Compound<'w, 'a> {
+struct Compound<'w, 'a> {
     w: &'w mut Writer<'a>,
     first: bool,
     close: &'static [u8],
