@@ -1026,16 +1026,16 @@ pub mod procfs {
     }
 
     /// Nanoseconds all threads of this process (live and ended) have spent on a
-    /// CPU: `/proc/self/schedstat` of every task under `/proc/self/task` plus the
-    /// ended threads' user and system time (`/proc/self/stat`, fields 14–15 are
-    /// for the whole process, in clock ticks of 10 ms).
+    /// CPU: the user and system time of `/proc/self/stat` (fields 14 and 15, for
+    /// the whole process, in clock ticks of 10 ms, so 10 ms resolution).
     #[must_use]
     pub fn process_cpu_ns() -> Option<u64> {
         let s = std::fs::read_to_string("/proc/self/stat").ok()?;
         // The command name (field 2) may hold spaces; fields count from after it.
         let rest = s.rsplit_once(')')?.1;
-        let mut f = rest.split_whitespace().skip(11);
-        let utime: u64 = f.next()?.parse().ok()?;
+        // Field 14 (utime) is the 12th after the name; field 15 (stime) follows.
+        let mut f = rest.split_whitespace();
+        let utime: u64 = f.nth(11)?.parse().ok()?;
         let stime: u64 = f.next()?.parse().ok()?;
         Some((utime + stime) * 10_000_000)
     }

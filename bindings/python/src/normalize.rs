@@ -363,7 +363,12 @@ fn concat_strings(parts: &mut [StringBuilder]) -> PyResult<StringArray> {
             .and_then(|(f, l)| a.value_data().get(f..l))
             .ok_or_else(too_large)?;
         values.extend_from_slice(used);
-        offsets.extend(offs.iter().skip(1).map(|o| o - first + base));
+        offsets.extend(
+            offs.get(1..)
+                .unwrap_or_default()
+                .iter()
+                .map(|o| o - first + base),
+        );
         match a.nulls() {
             Some(n) => nulls.append_buffer(n),
             None => nulls.append_n_non_nulls(a.len()),

@@ -237,3 +237,24 @@ def test_large_batches_keep_rows_aligned_across_blocks_and_threads() -> None:
             assert o == hashlib.sha256(v.lower().encode()).hexdigest() and w is None
     arrow = stratum.normalize_batch(n, "meta", "email", pa.array(values))
     assert arrow.to_pylist() == out
+
+
+def test_unhashed_fields_keep_rows_aligned_across_blocks_and_threads() -> None:
+    import pyarrow as pa
+    # Meta takes IP addresses raw: the Arrow result is joined from per-thread
+    # builders rather than written into fixed-width slots.
+    n = stratum.Normalizer({"phone_region": {"default": "US"}})
+    values = [None if i % 7 == 0 else (f"10.0.{i // 256 % 256}.{i % 256}" if i % 5 else "bad")
+              for i in range(150_000)]
+    out, warnings = stratum.normalize_batch(n, "meta", "client_ip", values, with_warnings=True)
+    for v, o, w in zip(values, out, warnings):
+        if v is None:
+            assert o is None and w is None
+        elif v == "bad":
+            assert o is None and w is not None
+        else:
+            assert o == v and w is None
+    arrow, arrow_warnings = stratum.normalize_batch(
+        n, "meta", "client_ip", pa.array(values), with_warnings=True)
+    assert arrow.to_pylist() == out
+    assert arrow_warnings.to_pylist() == warnings
