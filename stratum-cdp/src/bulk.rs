@@ -14,17 +14,22 @@
 //!    its own through one small open-addressing table that is reused from
 //!    partition to partition and stays in cache. Distinct records are compacted
 //!    in place, so interning needs no memory for strings beyond what collecting
-//!    took. The blocklist is checked once per distinct identifier.
+//!    took. Every distinct identifier gets a dense id (partition by partition),
+//!    and every occurrence the id of its identifier. The blocklist is checked
+//!    once per distinct identifier.
 //! 3. **Link**: the occurrences are replayed in input order, with one read cursor
-//!    per partition. Each identifier is numbered at its first appearance, and
-//!    every link joins its two numbers in a union-find over a dense `u32` parent
-//!    array (union by smaller number, path halving; the parents of 64 links are
-//!    prefetched together).
+//!    per partition, and every link joins its two ids in a union-find over a
+//!    dense `u32` parent array (union by smaller id, path halving; the parents of
+//!    64 links, and their parents, are prefetched together). The replay also
+//!    notes each identifier's first appearance.
 //! 4. **Label**: identifiers are labelled in order of first appearance, so labels
 //!    are dense and numbered by each component's first identifier.
 //!
+//! The partition found therefore does not depend on how ids were assigned, and
+//! labels and the order of [`Components::iter`] depend only on the input order.
 //! The look-up index behind [`Components::label`] is built on its first call;
-//! [`Components::iter`] needs none.
+//! `iter` needs only where each identifier's record is (8 bytes each, also built
+//! on first use).
 //!
 //! Bulk mode is plain linking: every link joins its two identifiers unless one of
 //! them is blocked (the [`IdentityConfig`] blocklist). Per-type limits need event
@@ -218,7 +223,8 @@ impl BulkResolver {
         };
         self.bits = Some(b);
         self.parts = vec![Vec::new(); 1 << b];
-        self.keys.reserve(self.hint.min(MAX_OCCURRENCES));
+        // Hints only: a reservation that cannot be had is skipped.
+        let _ = self.keys.try_reserve(self.hint.min(MAX_OCCURRENCES));
         // Reserving is cheap (pages are only touched when written), and spares
         // the partitions' reallocations.
         if self.bytes_hint > 0 {
@@ -330,8 +336,9 @@ impl BulkResolver {
             self.hint = self.hint.max(n.saturating_mul(2));
         }
         self.bits();
-        self.keys
-            .reserve(n.saturating_mul(2).min(MAX_OCCURRENCES - self.keys.len()));
+        let _ = self
+            .keys
+            .try_reserve(n.saturating_mul(2).min(MAX_OCCURRENCES - self.keys.len()));
         let mut it = it.peekable();
         // Occurrences still expected, from this iterator or the capacity hint.
         let expected = n
@@ -368,7 +375,10 @@ impl BulkResolver {
         let bits = self.bits();
         let each = ((bytes >> bits) + (bytes >> (bits + 3))).min(MAX_PART_BYTES);
         for buf in &mut self.parts {
-            buf.reserve(each);
+            // A hint: if the memory cannot be had, the partitions grow as needed.
+            if buf.try_reserve(each).is_err() {
+                break;
+            }
         }
     }
 
@@ -405,7 +415,6 @@ impl BulkResolver {
         let Interned {
             ids,
             starts,
-            bases,
             mut parent,
         } = self.intern();
         let (firsts, skipped) = replay(
@@ -417,10 +426,11 @@ impl BulkResolver {
             &mut parent,
         );
         drop(ids);
+        self.keys = Vec::new();
+        self.singles = Vec::new();
         let count = label(&firsts, &mut parent);
         Components {
             parts: self.parts,
-            bases,
             firsts,
             labels: parent,
             bits,
@@ -428,18 +438,16 @@ impl BulkResolver {
             links: self.links,
             skipped,
             hasher: self.hasher,
-            offsets: OnceLock::new(),
+            locations: OnceLock::new(),
             index: OnceLock::new(),
         }
     }
 
     /// Pass 2: de-duplicates each partition, compacting its distinct records in
-    /// place. Ids are dense and partition-major: partition `p`'s identifiers are
-    /// `bases[p]..bases[p + 1]`, in the order of their records.
+    /// place. Ids are dense and partition-major, in the order of the records.
     fn intern(&mut self) -> Interned {
         let mut ids: Vec<u32> = Vec::with_capacity(self.keys.len());
         let mut starts = Vec::with_capacity(self.parts.len());
-        let mut bases = Vec::with_capacity(self.parts.len() + 1);
         let mut parent: Vec<u32> = Vec::new();
         let mut counts = vec![0usize; self.parts.len()];
         let shift = 16 - self.bits.unwrap_or(DEFAULT_PART_BITS);
@@ -454,7 +462,6 @@ impl BulkResolver {
         let mut scratch = String::new();
         for (buf, &n) in self.parts.iter_mut().zip(&counts) {
             starts.push(ids.len());
-            bases.push(parent.len() as u32);
             if n == 0 {
                 continue;
             }
@@ -498,13 +505,14 @@ impl BulkResolver {
                 }
                 r = end;
             }
+            // Give back what the repeats took (the tail was written, so it is
+            // resident).
             buf.truncate(w);
+            buf.shrink_to_fit();
         }
-        bases.push(parent.len() as u32);
         Interned {
             ids,
             starts,
-            bases,
             parent,
         }
     }
@@ -517,8 +525,6 @@ struct Interned {
     ids: Vec<u32>,
     /// Where each partition's occurrences start in `ids`.
     starts: Vec<usize>,
-    /// First id of each partition, and the number of ids at the end.
-    bases: Vec<u32>,
     /// Union-find parent per id: itself, or [`BLOCKED`].
     parent: Vec<u32>,
 }
@@ -638,8 +644,6 @@ struct Index {
 pub struct Components {
     /// Records `[hash][length][bytes]`, per partition, in id order.
     parts: Vec<Vec<u8>>,
-    /// First id of each partition, and the number of ids at the end.
-    bases: Vec<u32>,
     /// Ids in order of first appearance.
     firsts: Vec<u32>,
     /// `MARK | label` (or [`BLOCKED`]) per id.
@@ -649,8 +653,8 @@ pub struct Components {
     links: u64,
     skipped: u64,
     hasher: foldhash::fast::FixedState,
-    /// Each id's record offset in its partition (built on first use).
-    offsets: OnceLock<Vec<u32>>,
+    /// Each id's record: `partition << 32 | offset` (built on first use).
+    locations: OnceLock<Vec<u64>>,
     index: OnceLock<Index>,
 }
 
@@ -658,7 +662,6 @@ impl Components {
     fn empty(links: u64) -> Self {
         Components {
             parts: Vec::new(),
-            bases: Vec::new(),
             firsts: Vec::new(),
             labels: Vec::new(),
             bits: DEFAULT_PART_BITS,
@@ -666,32 +669,35 @@ impl Components {
             links,
             skipped: 0,
             hasher: hasher(),
-            offsets: OnceLock::new(),
+            locations: OnceLock::new(),
             index: OnceLock::new(),
         }
     }
 
-    fn offsets(&self) -> &[u32] {
-        self.offsets.get_or_init(|| {
-            let mut offsets = Vec::with_capacity(self.labels.len());
-            for buf in &self.parts {
+    /// Ids are dense and partition-major, in record order: one walk over the
+    /// partitions finds every id's record.
+    fn locations(&self) -> &[u64] {
+        self.locations.get_or_init(|| {
+            let mut locations = Vec::with_capacity(self.labels.len());
+            for (p, buf) in self.parts.iter().enumerate() {
                 let mut at = 0;
                 while at + HEADER <= buf.len() {
-                    offsets.push(at as u32);
+                    locations.push(((p as u64) << 32) | at as u64);
                     at += HEADER + read_u16(buf, at + 4);
                 }
             }
-            offsets
+            locations
         })
     }
 
     /// The text of identifier `id`.
-    fn text(&self, offsets: &[u32], id: u32) -> &[u8] {
-        let p = self.bases.partition_point(|&b| b <= id).saturating_sub(1);
-        match (self.parts.get(p), offsets.get(id as usize)) {
-            (Some(buf), Some(&at)) => record_text(buf, at as usize),
-            _ => &[],
-        }
+    fn text(&self, locations: &[u64], id: u32) -> &[u8] {
+        let Some(&loc) = locations.get(id as usize) else {
+            return &[];
+        };
+        self.parts
+            .get((loc >> 32) as usize)
+            .map_or(&[], |buf| record_text(buf, (loc as u32) as usize))
     }
 
     fn label_of(&self, id: u32) -> Option<u32> {
@@ -763,7 +769,7 @@ impl Components {
     /// call builds the look-up index (8–16 bytes per identifier).
     #[must_use]
     pub fn label(&self, identifier: &str) -> Option<u32> {
-        let offsets = self.offsets();
+        let locations = self.locations();
         let index = self.index.get_or_init(|| self.build_index());
         let s = identifier.as_bytes();
         let h = self.hasher.hash_one(s);
@@ -777,7 +783,7 @@ impl Components {
             if e == 0 {
                 return None;
             }
-            if self.text(offsets, e - 1) == s {
+            if self.text(locations, e - 1) == s {
                 return self.label_of(e - 1);
             }
             i = (i + 1) & mask;
@@ -788,10 +794,10 @@ impl Components {
     /// Every identifier with its component (`None` for blocked ones), in order of
     /// first appearance.
     pub fn iter(&self) -> impl Iterator<Item = (&str, Option<u32>)> + '_ {
-        let offsets = self.offsets();
+        let locations = self.locations();
         self.firsts.iter().map(move |&id| {
             (
-                std::str::from_utf8(self.text(offsets, id)).unwrap_or_default(),
+                std::str::from_utf8(self.text(locations, id)).unwrap_or_default(),
                 self.label_of(id),
             )
         })
@@ -803,8 +809,8 @@ impl Components {
     pub fn heap_bytes(&self) -> usize {
         self.parts.iter().map(Vec::capacity).sum::<usize>()
             + self.parts.capacity() * std::mem::size_of::<Vec<u8>>()
-            + (self.bases.capacity() + self.firsts.capacity() + self.labels.capacity()) * 4
-            + self.offsets.get().map_or(0, |o| o.capacity() * 4)
+            + (self.firsts.capacity() + self.labels.capacity()) * 4
+            + self.locations.get().map_or(0, |o| o.capacity() * 8)
             + self.index.get().map_or(0, |i| {
                 i.slots.capacity() * 4 + i.tables.capacity() * std::mem::size_of::<(usize, usize)>()
             })

@@ -143,7 +143,7 @@ fn main() -> ExitCode {
         components.link_counts().1
     );
     println!(
-        "time: {:.3} s linking + {:.3} s labelling = {:.3} s; {:.2} M links/s end to end ({:.0} ns/link)",
+        "time: {:.3} s adding links + {:.3} s finishing = {:.3} s; {:.2} M links/s end to end ({:.0} ns/link)",
         link_s,
         total_s - link_s,
         total_s,
