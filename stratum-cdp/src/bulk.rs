@@ -66,10 +66,11 @@ const MARK: u32 = 0x8000_0000;
 const BLOCKED: u32 = u32::MAX;
 /// In an occurrence's interned id: this is the identifier's first occurrence.
 const FIRST: u32 = 0x8000_0000;
-const ID_MASK: u32 = 0x3FFF_FFFF;
+const ID_MASK: u32 = 0x7FFF_FFFF;
 /// Occurrences (two per link, one per single identifier) stay at or below this,
-/// so interned ids, numbers and labels fit beside the flag bits.
-const MAX_OCCURRENCES: usize = ID_MASK as usize;
+/// so that ids and labels (at most one per occurrence) stay below [`MARK`] and
+/// no label reads as [`BLOCKED`].
+const MAX_OCCURRENCES: usize = ID_MASK as usize - 1;
 /// A partition's records stay below this, so their offsets fit in 32 bits.
 const MAX_PART_BYTES: usize = u32::MAX as usize - 1;
 /// A record: `[hash (collected) or number (linked): u32][length: u16][bytes]`.
@@ -286,7 +287,7 @@ impl BulkResolver {
     /// Adds one identifier (a component of its own until linked).
     ///
     /// # Errors
-    /// [`Error::Capacity`] for an identifier over 65,535 bytes, past 2^30 − 1
+    /// [`Error::Capacity`] for an identifier over 65,535 bytes, past 2^31 − 2
     /// identifier occurrences (two per link) or past 4 GiB of identifiers in one
     /// partition (of at least 16); nothing is added then.
     pub fn add_identifier(&mut self, a: &str) -> Result<()> {
