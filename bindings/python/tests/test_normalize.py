@@ -220,41 +220,43 @@ def test_polars_series_goes_through_the_arrow_stream_interface() -> None:
     assert stratum.normalize_batch(n, "meta", "zip", ints).to_list() == [_sha("94105"), None]
 
 
-def test_large_batches_keep_rows_aligned_across_blocks_and_threads() -> None:
+def _check_rows_aligned(field: str, valid, expected, bad_warning) -> None:
+    """Normalises 150,000 values (more than one block of 65,536), a seventh null
+    and a fifth invalid ("bad"), through a list and through Arrow: every row's
+    result must be that row's own, and both paths must agree."""
     import pyarrow as pa
-    # More rows than one block (65,536), with nulls and invalid values mixed in:
-    # every row's result must be that row's own.
     n = stratum.Normalizer({"phone_region": {"default": "US"}})
-    values = [None if i % 7 == 0 else (f"User{i}@Example.com" if i % 5 else "bad")
-              for i in range(150_000)]
-    out, warnings = stratum.normalize_batch(n, "meta", "email", values, with_warnings=True)
+    values = [None if i % 7 == 0 else (valid(i) if i % 5 else "bad") for i in range(150_000)]
+    out, warnings = stratum.normalize_batch(n, "meta", field, values, with_warnings=True)
     for v, o, w in zip(values, out, warnings):
         if v is None:
             assert o is None and w is None
         elif v == "bad":
-            assert o is None and w == "invalid_email"
+            assert o is None and bad_warning(w)
         else:
-            assert o == hashlib.sha256(v.lower().encode()).hexdigest() and w is None
-    arrow = stratum.normalize_batch(n, "meta", "email", pa.array(values))
+            assert o == expected(v) and w is None
+    arrow, arrow_warnings = stratum.normalize_batch(
+        n, "meta", field, pa.array(values), with_warnings=True)
     assert arrow.to_pylist() == out
+    assert arrow_warnings.to_pylist() == warnings
+
+
+def test_large_batches_keep_rows_aligned_across_blocks_and_threads() -> None:
+    # A hashed field: every thread writes digests into fixed-width slots.
+    _check_rows_aligned(
+        "email",
+        lambda i: f"User{i}@Example.com",
+        lambda v: hashlib.sha256(v.lower().encode()).hexdigest(),
+        lambda w: w == "invalid_email",
+    )
 
 
 def test_unhashed_fields_keep_rows_aligned_across_blocks_and_threads() -> None:
-    import pyarrow as pa
     # Meta takes IP addresses raw: the Arrow result is joined from per-thread
     # builders rather than written into fixed-width slots.
-    n = stratum.Normalizer({"phone_region": {"default": "US"}})
-    values = [None if i % 7 == 0 else (f"10.0.{i // 256 % 256}.{i % 256}" if i % 5 else "bad")
-              for i in range(150_000)]
-    out, warnings = stratum.normalize_batch(n, "meta", "client_ip", values, with_warnings=True)
-    for v, o, w in zip(values, out, warnings):
-        if v is None:
-            assert o is None and w is None
-        elif v == "bad":
-            assert o is None and w is not None
-        else:
-            assert o == v and w is None
-    arrow, arrow_warnings = stratum.normalize_batch(
-        n, "meta", "client_ip", pa.array(values), with_warnings=True)
-    assert arrow.to_pylist() == out
-    assert arrow_warnings.to_pylist() == warnings
+    _check_rows_aligned(
+        "client_ip",
+        lambda i: f"10.0.{i // 256 % 256}.{i % 256}",
+        lambda v: v,
+        lambda w: w is not None,
+    )
