@@ -641,3 +641,124 @@ fn blank_lines_bom_and_a_missing_final_newline_are_accepted() -> Result<()> {
     }
     Ok(())
 }
+
+// ------------------------------------------------------- compatibility (golden)
+
+fn testdata(name: &str) -> std::path::PathBuf {
+    std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../testdata/audit")
+        .join(name)
+}
+
+/// `testdata/audit/golden-v1.jsonl` was written once by the first release of record
+/// format 1 and is only ever read: every later version must verify it and compute
+/// the same hashes. `golden-v1.digests.json` holds those hashes as computed by the
+/// independent encoder `testdata/audit/canonical.py` (Python, `hashlib`).
+#[test]
+fn golden_log_verifies_and_matches_independent_digests() -> Result<()> {
+    let bytes = std::fs::read(testdata("golden-v1.jsonl")).map_err(io)?;
+    // The file itself is frozen.
+    assert_eq!(
+        Digest::of_bytes(&bytes).to_hex(),
+        "bdeb0bee859c1af0936013a8c07f05ed0ad2a07c9d4daa45ad13c265eb54f563",
+        "the golden log must never be rewritten"
+    );
+    let expected: Vec<String> =
+        serde_json::from_slice(&std::fs::read(testdata("golden-v1.digests.json")).map_err(io)?)
+            .map_err(json_err)?;
+    let records = stratum_core::audit::records_from_jsonl(&bytes)?;
+    assert_eq!(records.len(), 26);
+    assert_eq!(expected.len(), records.len());
+    let anchor = verify_chain(&records)?;
+    assert_eq!(anchor.len, 26);
+    assert_eq!(anchor.head.to_hex(), expected[25]);
+    let text = std::str::from_utf8(&bytes).expect("UTF-8");
+    for ((record, digest), line) in records.iter().zip(&expected).zip(text.lines()) {
+        assert_eq!(
+            &record.compute_hash()?.to_hex(),
+            digest,
+            "seq {}",
+            record.seq
+        );
+        assert_eq!(&record.hash.to_hex(), digest);
+        // The JSON form is stable too: writing the record back gives the same JSON.
+        let stored: serde_json::Value = serde_json::from_str(line).map_err(json_err)?;
+        assert_eq!(serde_json::to_value(record).map_err(json_err)?, stored);
+    }
+    // Every kind of event is in the golden log.
+    let kinds: std::collections::BTreeSet<String> = text
+        .lines()
+        .filter_map(|l| {
+            let v: serde_json::Value = serde_json::from_str(l).ok()?;
+            v["event"].as_object()?.keys().next().cloned()
+        })
+        .collect();
+    let all = [
+        "action_transition",
+        "config_changed",
+        "decision",
+        "incident",
+        "override_granted",
+        "override_revoked",
+        "torn_tail_removed",
+    ];
+    assert_eq!(kinds.iter().map(String::as_str).collect::<Vec<_>>(), all);
+    // Opening it as a log (a copy: the file sink appends) works too.
+    let dir = tempfile::tempdir().map_err(io)?;
+    let copy = dir.path().join("golden.jsonl");
+    std::fs::write(&copy, &bytes).map_err(io)?;
+    assert_eq!(open_file(&copy)?.anchor(), anchor);
+    Ok(())
+}
+
+fn check_unit_enum<T>(names: &[serde_json::Value]) -> Result<()>
+where
+    T: serde::Serialize + serde::de::DeserializeOwned + std::fmt::Debug,
+{
+    for (index, name) in names.iter().enumerate() {
+        let value: T = serde_json::from_value(name.clone()).map_err(json_err)?;
+        // A unit variant's canonical encoding is its index as a varint (one byte
+        // below 128): reordering variants changes every hash that holds them.
+        assert_eq!(
+            Digest::of(&value)?,
+            Digest::of_bytes(&[u8::try_from(index).expect("small")]),
+            "{value:?} must keep index {index}"
+        );
+        assert_eq!(&serde_json::to_value(&value).map_err(json_err)?, name);
+    }
+    Ok(())
+}
+
+/// `testdata/audit/enums-v1.json` fixes the index and name of every variant of every
+/// unit enum a record can hold.
+#[test]
+fn unit_enums_keep_their_indices_and_names() -> Result<()> {
+    use stratum_core::autopilot::ActionState;
+    use stratum_core::health::{Component, HealthStatus};
+    let table: serde_json::Map<String, serde_json::Value> =
+        serde_json::from_slice(&std::fs::read(testdata("enums-v1.json")).map_err(io)?)
+            .map_err(json_err)?;
+    let mut checked = 0;
+    for (name, variants) in &table {
+        let Some(variants) = variants.as_array() else {
+            continue;
+        };
+        match name.as_str() {
+            "GateResult" => check_unit_enum::<GateResult>(variants)?,
+            "Outcome" => check_unit_enum::<Outcome>(variants)?,
+            "Severity" => check_unit_enum::<Severity>(variants)?,
+            "ViolationEffect" => check_unit_enum::<ViolationEffect>(variants)?,
+            "EnforcementMode" => check_unit_enum::<EnforcementMode>(variants)?,
+            "HealthStatus" => check_unit_enum::<HealthStatus>(variants)?,
+            "Component" => check_unit_enum::<Component>(variants)?,
+            "ActionKindTag" => check_unit_enum::<ActionKindTag>(variants)?,
+            "ActionState" => check_unit_enum::<ActionState>(variants)?,
+            other => panic!("no check for {other}"),
+        }
+        checked += 1;
+    }
+    assert_eq!(checked, 9);
+    // Variants past the table would be new ones: the list must be complete.
+    assert!(serde_json::from_value::<Outcome>(serde_json::json!("unknown")).is_err());
+    Ok(())
+}

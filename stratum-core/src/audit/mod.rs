@@ -423,6 +423,21 @@ pub fn records_from_json(json: &str) -> Result<Vec<AuditRecord>> {
         .collect()
 }
 
+/// Decodes records from JSON-lines bytes (the file sink's format: a UTF-8 byte order
+/// mark, blank lines and a missing final newline are accepted), e.g. a log copied
+/// elsewhere to be verified without opening it for writing.
+///
+/// # Errors
+/// [`Error::AuditIntegrity`] with [`IntegrityProblem::Unreadable`] at the index of
+/// the first record that cannot be decoded, an incomplete last line included.
+pub fn records_from_jsonl(bytes: &[u8]) -> Result<Vec<AuditRecord>> {
+    let scan = sink::scan_bytes(bytes)?;
+    if scan.torn.is_some() {
+        return Err(sink::torn_error(scan.records.len()));
+    }
+    Ok(scan.records)
+}
+
 /// Verifies a chain from its first record and returns its anchor.
 ///
 /// # Errors

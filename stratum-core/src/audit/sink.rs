@@ -223,6 +223,19 @@ pub(super) fn scan_bytes(data: &[u8]) -> Result<Scan> {
     })
 }
 
+/// The error for an incomplete last line at record `index`.
+pub(super) fn torn_error(index: usize) -> Error {
+    Error::AuditIntegrity {
+        index: index as u64,
+        problem: IntegrityProblem::Unreadable {
+            message:
+                "incomplete last line (interrupted write); the record was never acknowledged; \
+                      open the log with AuditLog::open_recovering to remove it"
+                    .to_owned(),
+        },
+    }
+}
+
 impl TornTail {
     pub(super) fn new(offset: u64, bytes: Vec<u8>) -> Self {
         let digest = sha256(&bytes);
@@ -265,14 +278,7 @@ impl AuditSink for JsonlFileSink {
     fn read_all(&self) -> Result<Vec<AuditRecord>> {
         let scan = self.scan()?;
         if scan.torn.is_some() {
-            return Err(Error::AuditIntegrity {
-                index: scan.records.len() as u64,
-                problem: IntegrityProblem::Unreadable {
-                    message: "incomplete last line (interrupted write); the record was never acknowledged; \
-                              open the log with AuditLog::open_recovering to remove it"
-                        .to_owned(),
-                },
-            });
+            return Err(torn_error(scan.records.len()));
         }
         Ok(scan.records)
     }
