@@ -48,6 +48,7 @@ def test_file_log_reopens_and_detects_edits(tmp_path: Path) -> None:
     del log
     reopened = stratum.AuditLog(str(path))
     assert len(reopened) == 2
+    del reopened  # one writer per file: release it before reopening below
     lines = path.read_text().splitlines()
     rec = json.loads(lines[0])
     rec["at"] = "2026-03-01T13:00:00Z"
