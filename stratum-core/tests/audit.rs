@@ -762,3 +762,15 @@ fn unit_enums_keep_their_indices_and_names() -> Result<()> {
     assert!(serde_json::from_value::<Outcome>(serde_json::json!("unknown")).is_err());
     Ok(())
 }
+
+#[test]
+fn plain_deserialisation_of_a_record_is_as_strict() -> Result<()> {
+    let lines = varied_lines()?;
+    let mut edited = lines[1].clone();
+    edited["event"]["decision"]["health"]["approved_by"] = serde_json::json!("u_9");
+    let err = stratum_core::from_json::<AuditRecord>(&edited.to_string()).unwrap_err();
+    assert!(err.to_string().contains("approved_by"), "{err}");
+    let back: AuditRecord = stratum_core::from_json(&lines[1].to_string())?;
+    assert_eq!(serde_json::to_value(&back).map_err(json_err)?, lines[1]);
+    Ok(())
+}

@@ -95,8 +95,11 @@ pub enum AuditEvent {
 }
 
 /// One record of the chain.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+///
+/// Deserialising a record (from JSON) refuses any field the format does not have,
+/// at any depth: the hash covers the record as decoded, so a field the decoder
+/// would drop must not pass as part of a verified record.
+#[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct AuditRecord {
     /// Record format version ([`RECORD_VERSION`]).
     pub v: u32,
@@ -115,6 +118,29 @@ pub struct AuditRecord {
     pub prev_hash: Digest,
     /// SHA-256 of this record's canonical encoding, all fields but this one.
     pub hash: Digest,
+}
+
+/// The stored form of a record, decoded field by field before the check that
+/// nothing was dropped (see [`decode_value`]).
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct StoredRecord {
+    v: u32,
+    seq: u64,
+    #[serde(with = "crate::digest::ts")]
+    at: DateTime<Utc>,
+    actor: Actor,
+    event: AuditEvent,
+    inputs_digest: Digest,
+    prev_hash: Digest,
+    hash: Digest,
+}
+
+impl<'de> Deserialize<'de> for AuditRecord {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
+        let stored = serde_json::Value::deserialize(d)?;
+        decode_value(&stored).map_err(serde::de::Error::custom)
+    }
 }
 
 /// The fields a record's hash covers, in order.
@@ -352,7 +378,26 @@ pub(crate) fn decode_record(bytes: &[u8]) -> std::result::Result<AuditRecord, St
 }
 
 fn decode_value(stored: &serde_json::Value) -> std::result::Result<AuditRecord, String> {
-    let record = AuditRecord::deserialize(stored).map_err(|e| e.to_string())?;
+    let StoredRecord {
+        v,
+        seq,
+        at,
+        actor,
+        event,
+        inputs_digest,
+        prev_hash,
+        hash,
+    } = StoredRecord::deserialize(stored).map_err(|e| e.to_string())?;
+    let record = AuditRecord {
+        v,
+        seq,
+        at,
+        actor,
+        event,
+        inputs_digest,
+        prev_hash,
+        hash,
+    };
     let decoded = serde_json::to_value(&record).map_err(|e| e.to_string())?;
     let mut path = String::new();
     if uncovered(stored, &decoded, &mut path) {
