@@ -18,7 +18,7 @@
 //! | struct | for each field present: varint field position, value; then `0xFF` |
 //! | enum variant | varint variant index, then the content as above |
 //! | timestamp | zig-zag varint seconds since the Unix epoch, varint nanoseconds |
-//! | digest | the 32 raw bytes |
+//! | digest | varint length (32), then the 32 raw bytes |
 //!
 //! Field positions count fields skipped because they are empty, so adding a new
 //! optional field at the end of a struct keeps every earlier hash valid.

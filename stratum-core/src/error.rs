@@ -67,6 +67,14 @@ pub enum Error {
         #[source]
         source: std::io::Error,
     },
+    /// Another writer holds the audit log file's lock: one writer per log.
+    #[error(
+        "audit log {path} is locked by another writer; only one AuditLog may append to a file at a time (close the other one, or wait for it to finish)"
+    )]
+    AuditLocked {
+        /// The locked file.
+        path: PathBuf,
+    },
     /// A JSON document could not be parsed into the expected type.
     #[error("invalid JSON for {what}: {message}")]
     InvalidJson {
@@ -173,6 +181,7 @@ impl Error {
             Self::OverrideRefused { .. } => "override_refused",
             Self::AuditIntegrity { .. } => "audit_integrity",
             Self::AuditIo { .. } => "audit_io",
+            Self::AuditLocked { .. } => "audit_locked",
             Self::InvalidJson { .. } => "invalid_json",
             Self::Backtest { source, .. } => source.code(),
         }

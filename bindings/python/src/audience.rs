@@ -11,6 +11,7 @@ use stratum_connectors::{FieldWarning, Platform};
 
 use crate::convert::serde_from;
 use crate::errors::{connectors_err, guard, input_err, stratum_err};
+use crate::locks::{Int, Text};
 use crate::normalize::{Normalizer, field, platform, value};
 
 /// A member from a dict of field name → value (`str` auto-detected, a dict in the
@@ -124,27 +125,30 @@ fn ad_id_kind(name: &str) -> PyResult<core::tiktok::AdIdKind> {
 /// ```
 #[pyfunction]
 #[pyo3(signature = (
-    normalizer, platform, members, *, operation = "add", destinations = None,
-    advertiser_ids = None, audience_ids = None, ad_id = "idfa", batch_size = None,
+    normalizer, platform, members, *, operation = Text("add".to_owned()), destinations = None,
+    advertiser_ids = None, audience_ids = None, ad_id = Text("idfa".to_owned()), batch_size = None,
     as_json = false
-))]
+), text_signature = "(normalizer, platform, members, *, operation='add', destinations=None, \
+    advertiser_ids=None, audience_ids=None, ad_id='idfa', batch_size=None, as_json=False)")]
 #[allow(clippy::too_many_arguments)]
 pub(crate) fn build_audience<'py>(
     py: Python<'py>,
     normalizer: &Bound<'py, Normalizer>,
-    platform: &str,
+    platform: Text,
     members: &Bound<'py, PyAny>,
-    operation: &str,
+    operation: Text,
     destinations: Option<&Bound<'py, PyAny>>,
-    advertiser_ids: Option<Vec<String>>,
-    audience_ids: Option<Vec<String>>,
-    ad_id: &str,
-    batch_size: Option<usize>,
+    advertiser_ids: Option<Vec<Text>>,
+    audience_ids: Option<Vec<Text>>,
+    ad_id: Text,
+    batch_size: Option<Int>,
     as_json: bool,
 ) -> PyResult<Bound<'py, PyDict>> {
     guard(|| {
-        let p = self::platform(platform)?;
-        let remove = removes(operation)?;
+        let p = self::platform(&platform)?;
+        let remove = removes(&operation)?;
+        // Out-of-range sizes are clamped so that the builders' own check refuses them.
+        let batch_size = batch_size.map(Int::clamped_usize);
         let members = members
             .try_iter()?
             .enumerate()
@@ -168,9 +172,17 @@ pub(crate) fn build_audience<'py>(
             }
             Platform::TikTok => {
                 let target = core::tiktok::Target {
-                    advertiser_ids: advertiser_ids.unwrap_or_default(),
-                    audience_ids: audience_ids.unwrap_or_default(),
-                    ad_id: ad_id_kind(ad_id)?,
+                    advertiser_ids: advertiser_ids
+                        .unwrap_or_default()
+                        .into_iter()
+                        .map(|t| t.0)
+                        .collect(),
+                    audience_ids: audience_ids
+                        .unwrap_or_default()
+                        .into_iter()
+                        .map(|t| t.0)
+                        .collect(),
+                    ad_id: ad_id_kind(&ad_id)?,
                 };
                 let action = if remove {
                     core::tiktok::Action::Delete

@@ -1,41 +1,91 @@
 //! `stratum_core::audit`: the hash-chained audit log.
 
+use std::sync::Mutex;
+
 use pyo3::prelude::*;
+use pyo3::types::{PyBytes, PyDict};
 use stratum_core::audit as core;
 
-use crate::convert::{core_from, time, to_py};
+use crate::convert::{core_from, json_text, time, to_py};
 use crate::errors::{core_err, guard};
+use crate::locks::{Text, detached, lock};
 
 /// The append-only, hash-chained audit log, in memory or in a JSON Lines file.
-#[pyclass(name = "AuditLog", module = "stratum._native", unsendable)]
-pub(crate) struct AuditLog(pub(crate) core::AuditLog);
+/// Safe to share between threads: appends are serialised.
+#[pyclass(name = "AuditLog", module = "stratum._native", frozen)]
+pub(crate) struct AuditLog(pub(crate) Mutex<core::AuditLog>);
+
+fn fsync_policy(fsync: &str) -> PyResult<core::FsyncPolicy> {
+    match fsync {
+        "always" => Ok(core::FsyncPolicy::EveryAppend),
+        "never" => Ok(core::FsyncPolicy::Never),
+        other => Err(crate::errors::stratum_err(
+            "invalid_config",
+            format!("invalid config: `fsync` is {other:?}; use \"always\" or \"never\""),
+            Some("fsync"),
+        )),
+    }
+}
 
 #[pymethods]
 impl AuditLog {
     /// An in-memory log, or with `path` a JSON Lines file (opened, verified and
-    /// appended to; `fsync` is `"always"` or `"never"`).
+    /// appended to; `fsync` is `"always"` or `"never"`). The file is locked while the
+    /// log is open: a second writer gets `AuditLockedError`.
     #[new]
-    #[pyo3(signature = (path = None, fsync = "always"))]
-    fn new(path: Option<std::path::PathBuf>, fsync: &str) -> PyResult<Self> {
+    #[pyo3(
+        signature = (path = None, fsync = Text("always".to_owned())),
+        text_signature = "(path=None, fsync='always')"
+    )]
+    fn new(py: Python<'_>, path: Option<std::path::PathBuf>, fsync: Text) -> PyResult<Self> {
         guard(|| {
             let Some(path) = path else {
-                return Ok(Self(core::AuditLog::in_memory()));
+                return Ok(Self(Mutex::new(core::AuditLog::in_memory())));
             };
-            let policy = match fsync {
-                "always" => core::FsyncPolicy::EveryAppend,
-                "never" => core::FsyncPolicy::Never,
-                other => {
-                    return Err(crate::errors::stratum_err(
-                        "invalid_config",
-                        format!(
-                            "invalid config: `fsync` is {other:?}; use \"always\" or \"never\""
-                        ),
-                        Some("fsync"),
-                    ));
+            let policy = fsync_policy(&fsync)?;
+            py.detach(|| core::AuditLog::open(core::JsonlFileSink::open(path, policy)?))
+                .map(|log| Self(Mutex::new(log)))
+                .map_err(core_err)
+        })
+    }
+
+    /// Opens a file log, first removing an incomplete last line left by an
+    /// interrupted write (a record never acknowledged) and recording the removal as
+    /// a `torn_tail_removed` event by `actor` at `now`. Returns the log and `None`,
+    /// or what was removed: `{"offset", "bytes", "digest"}`.
+    #[staticmethod]
+    #[pyo3(
+        signature = (path, actor, now = None, fsync = Text("always".to_owned())),
+        text_signature = "(path, actor, now=None, fsync='always')"
+    )]
+    fn open_recovering<'py>(
+        py: Python<'py>,
+        path: std::path::PathBuf,
+        actor: &Bound<'py, PyAny>,
+        now: Option<&Bound<'py, PyAny>>,
+        fsync: Text,
+    ) -> PyResult<(Self, Option<Bound<'py, PyDict>>)> {
+        guard(|| {
+            let policy = fsync_policy(&fsync)?;
+            let at = time(now)?;
+            let actor = core_from(actor)?;
+            let (log, torn) = py
+                .detach(|| {
+                    let sink = core::JsonlFileSink::open(path, policy)?;
+                    core::AuditLog::open_recovering(sink, at, actor)
+                })
+                .map_err(core_err)?;
+            let torn = match torn {
+                None => None,
+                Some(t) => {
+                    let d = PyDict::new(py);
+                    d.set_item("offset", t.offset)?;
+                    d.set_item("bytes", PyBytes::new(py, &t.bytes))?;
+                    d.set_item("digest", t.digest.to_hex())?;
+                    Some(d)
                 }
             };
-            let sink = core::JsonlFileSink::open(path, policy).map_err(core_err)?;
-            core::AuditLog::open(sink).map(Self).map_err(core_err)
+            Ok((Self(Mutex::new(log)), torn))
         })
     }
 
@@ -43,7 +93,7 @@ impl AuditLog {
     /// the record's `{"seq", "hash"}`.
     #[pyo3(signature = (actor, event, now = None))]
     fn append<'py>(
-        &mut self,
+        &self,
         py: Python<'py>,
         actor: &Bound<'py, PyAny>,
         event: &Bound<'py, PyAny>,
@@ -51,14 +101,9 @@ impl AuditLog {
     ) -> PyResult<Bound<'py, PyAny>> {
         guard(|| {
             let at = time(now)?;
-            let r = self
-                .0
-                .append(
-                    at,
-                    core_from(actor)?,
-                    core_from(event)?,
-                    stratum_core::digest::Digest::ZERO,
-                )
+            let (actor, event) = (core_from(actor)?, core_from(event)?);
+            let r = lock(py, &self.0)?
+                .append(at, actor, event, stratum_core::digest::Digest::ZERO)
                 .map_err(core_err)?;
             to_py(py, &r)
         })
@@ -67,34 +112,44 @@ impl AuditLog {
     /// Re-reads and verifies the whole chain; returns the anchor `{"len", "head"}`.
     /// Raises `AuditIntegrityError` (with `.index`) at the first bad record.
     fn verify<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
-        guard(|| to_py(py, &self.0.verify().map_err(core_err)?))
+        guard(|| {
+            let anchor = detached(py, &self.0, |log| log.verify())?.map_err(core_err)?;
+            to_py(py, &anchor)
+        })
     }
 
     /// All records as dicts.
     fn records<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
-        guard(|| to_py(py, &self.0.records().map_err(core_err)?))
+        guard(|| {
+            let records = detached(py, &self.0, |log| log.records())?.map_err(core_err)?;
+            to_py(py, &records)
+        })
     }
 
     /// Hex hash of the newest record (64 zeros when empty).
     #[getter]
-    fn head(&self) -> String {
-        self.0.head().to_hex()
+    fn head(&self, py: Python<'_>) -> PyResult<String> {
+        guard(|| Ok(lock(py, &self.0)?.head().to_hex()))
     }
 
-    fn __len__(&self) -> usize {
-        self.0.len() as usize
+    fn __len__(&self, py: Python<'_>) -> PyResult<usize> {
+        guard(|| Ok(lock(py, &self.0)?.len() as usize))
     }
 }
 
 /// Verifies a chain of records (dicts, e.g. read from a file) from its first record;
-/// returns the anchor `{"len", "head"}` or raises `AuditIntegrityError`.
+/// returns the anchor `{"len", "head"}` or raises `AuditIntegrityError` (with
+/// `.index`), also for a record that cannot be decoded.
 #[pyfunction]
 pub(crate) fn verify_chain<'py>(
     py: Python<'py>,
     records: &Bound<'py, PyAny>,
 ) -> PyResult<Bound<'py, PyAny>> {
     guard(|| {
-        let records: Vec<core::AuditRecord> = core_from(records)?;
-        to_py(py, &core::verify_chain(&records).map_err(core_err)?)
+        let text = json_text(records)?;
+        let anchor = py
+            .detach(|| core::verify_chain(&core::records_from_json(&text)?))
+            .map_err(core_err)?;
+        to_py(py, &anchor)
     })
 }

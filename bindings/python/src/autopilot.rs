@@ -8,11 +8,13 @@ use crate::audit::AuditLog;
 use crate::convert::{core_from, time, to_py};
 use crate::errors::{core_err, guard};
 use crate::gate::TrustGate;
+use crate::locks::lock;
 
 /// The autopilot (`stratum_core::autopilot::Autopilot`): a validated rule set and
 /// its action queue.
-#[pyclass(name = "Autopilot", module = "stratum._native")]
-pub(crate) struct Autopilot(core::Autopilot);
+/// Safe to share between threads: calls wait for each other.
+#[pyclass(name = "Autopilot", module = "stratum._native", frozen)]
+pub(crate) struct Autopilot(std::sync::Mutex<core::Autopilot>);
 
 #[pymethods]
 impl Autopilot {
@@ -20,7 +22,11 @@ impl Autopilot {
     /// docs/autopilot.md).
     #[new]
     fn new(rules: &Bound<'_, PyAny>) -> PyResult<Self> {
-        guard(|| Ok(Self(core::Autopilot::new(core_from(rules)?))))
+        guard(|| {
+            Ok(Self(std::sync::Mutex::new(core::Autopilot::new(
+                core_from(rules)?,
+            ))))
+        })
     }
 
     /// Runs every rule on `metrics` (a list of campaign-metrics dicts) with the
@@ -28,7 +34,7 @@ impl Autopilot {
     /// by `gate`, audited in `audit` and queued. Returns the run report as a dict.
     #[pyo3(signature = (metrics, signals, gate, audit, now = None))]
     fn run<'py>(
-        &mut self,
+        &self,
         py: Python<'py>,
         metrics: &Bound<'py, PyAny>,
         signals: &Bound<'py, PyAny>,
@@ -40,14 +46,16 @@ impl Autopilot {
             let now = time(now)?;
             let metrics: Vec<core::CampaignMetrics> = core_from(metrics)?;
             let signals: Vec<stratum_core::health::Signals> = core_from(signals)?;
-            let report = self
-                .0
+            // Lock order: autopilot, gate, audit log.
+            let mut autopilot = lock(py, &self.0)?;
+            let mut gate = lock(py, &gate.get().0)?;
+            let report = autopilot
                 .run(
                     now,
                     &metrics,
                     &signals,
-                    &mut gate.borrow_mut().0,
-                    &mut audit.borrow_mut().0,
+                    &mut gate,
+                    &mut *lock(py, &audit.get().0)?,
                 )
                 .map_err(core_err)?;
             to_py(py, &report)
@@ -69,9 +77,9 @@ impl Autopilot {
             let now = time(now)?;
             let metrics: Vec<core::CampaignMetrics> = core_from(metrics)?;
             let signals: Vec<stratum_core::health::Signals> = core_from(signals)?;
-            let report = self
-                .0
-                .preview(now, &metrics, &signals, &gate.borrow().0)
+            let autopilot = lock(py, &self.0)?;
+            let report = autopilot
+                .preview(now, &metrics, &signals, &*lock(py, &gate.get().0)?)
                 .map_err(core_err)?;
             to_py(py, &report)
         })

@@ -12,6 +12,7 @@ use stratum_core::emq::{EmqEvent, ReportOptions};
 use crate::arrow::{Chunked, import_chunks};
 use crate::convert::{core_from, to_py};
 use crate::errors::{core_err, guard, input_err};
+use crate::locks::Text;
 use crate::normalize::{Normalizer, field, platform, value};
 
 fn event_of(
@@ -35,17 +36,17 @@ fn options(obj: Option<&Bound<'_, PyAny>>) -> PyResult<ReportOptions> {
 pub(crate) fn emq_score<'py>(
     py: Python<'py>,
     normalizer: &Bound<'py, Normalizer>,
-    platform: &str,
-    user: HashMap<String, Bound<'py, PyAny>>,
-    event_id: Option<&str>,
+    platform: Text,
+    user: HashMap<Text, Bound<'py, PyAny>>,
+    event_id: Option<Text>,
 ) -> PyResult<Bound<'py, PyAny>> {
     guard(|| {
-        let p = self::platform(platform)?;
+        let p = self::platform(&platform)?;
         let mut fields = Vec::with_capacity(user.len());
         for (k, v) in &user {
             fields.push((field(k)?, value(v, false)?));
         }
-        let event = event_of(&normalizer.get().0, p, &fields, event_id);
+        let event = event_of(&normalizer.get().0, p, &fields, event_id.as_deref());
         to_py(py, &emq::model(p).score(&event))
     })
 }
@@ -58,12 +59,12 @@ pub(crate) fn emq_score<'py>(
 pub(crate) fn emq_report_rows<'py>(
     py: Python<'py>,
     normalizer: &Bound<'py, Normalizer>,
-    platform: &str,
-    rows: Vec<HashMap<String, Option<String>>>,
+    platform: Text,
+    rows: Vec<HashMap<Text, Option<Text>>>,
     options: Option<&Bound<'py, PyAny>>,
 ) -> PyResult<Bound<'py, PyAny>> {
     guard(|| {
-        let p = self::platform(platform)?;
+        let p = self::platform(&platform)?;
         let opts = self::options(options)?;
         let n = &normalizer.get().0;
         let report = py.detach(|| {
@@ -73,10 +74,10 @@ pub(crate) fn emq_report_rows<'py>(
                 fields.clear();
                 let mut event_id = None;
                 for (k, v) in row {
-                    match (k.as_str(), v) {
+                    match (&**k, v) {
                         ("event_id", v) => event_id = v.as_deref(),
                         (_, None) => {}
-                        (k, Some(v)) => fields.push((field(k)?, FieldValue::Auto(v.clone()))),
+                        (k, Some(v)) => fields.push((field(k)?, FieldValue::Auto(v.0.clone()))),
                     }
                 }
                 events.push(event_of(n, p, &fields, event_id));
@@ -95,13 +96,13 @@ pub(crate) fn emq_report_rows<'py>(
 pub(crate) fn emq_report_arrow<'py>(
     py: Python<'py>,
     normalizer: &Bound<'py, Normalizer>,
-    platform: &str,
-    columns: Vec<(String, Bound<'py, PyAny>)>,
+    platform: Text,
+    columns: Vec<(Text, Bound<'py, PyAny>)>,
     event_id: Option<&Bound<'py, PyAny>>,
     options: Option<&Bound<'py, PyAny>>,
 ) -> PyResult<Bound<'py, PyAny>> {
     guard(|| {
-        let p = self::platform(platform)?;
+        let p = self::platform(&platform)?;
         let opts = self::options(options)?;
         let n = &normalizer.get().0;
         let mut arrays: Vec<(Field, Vec<ArrayRef>)> = Vec::with_capacity(columns.len());

@@ -51,9 +51,47 @@ pub(crate) fn input_err(what: &str, message: impl std::fmt::Display) -> PyErr {
     stratum_err("invalid_json", format!("invalid {what}: {message}"), None)
 }
 
-/// Runs `f`, turning a panic into `InternalError`.
+/// Python's own conversion errors raised while converting arguments inside a call
+/// (`UnicodeEncodeError` for a lone surrogate in a `str`, `OverflowError` for an
+/// integer or float out of range, `RecursionError` for a too deeply nested
+/// structure) → the typed `InvalidJsonError`, with the original as `__cause__`.
+fn typed(e: PyErr) -> PyErr {
+    use pyo3::exceptions::{PyOverflowError, PyRecursionError, PyUnicodeEncodeError};
+    Python::attach(|py| {
+        let message = if e.is_instance_of::<PyUnicodeEncodeError>(py) {
+            return crate::locks::text_err().tap_cause(py, e);
+        } else if e.is_instance_of::<PyOverflowError>(py) {
+            format!("invalid input: a number is out of range ({})", e.value(py))
+        } else if e.is_instance_of::<PyRecursionError>(py) {
+            "invalid input: the structure is nested too deeply to convert (more levels than \
+             Python's recursion limit); flatten it"
+                .to_owned()
+        } else {
+            return e;
+        };
+        stratum_err("invalid_json", message, None).tap_cause(py, e)
+    })
+}
+
+trait TapCause {
+    fn tap_cause(self, py: Python<'_>, cause: PyErr) -> PyErr;
+}
+
+impl TapCause for PyErr {
+    fn tap_cause(self, py: Python<'_>, cause: PyErr) -> PyErr {
+        self.set_cause(py, Some(cause));
+        self
+    }
+}
+
+/// Runs `f`, turning a panic into `InternalError` and Python's conversion errors
+/// into typed ones (see `typed`).
 pub(crate) fn guard<T>(f: impl FnOnce() -> PyResult<T>) -> PyResult<T> {
-    catch_unwind(AssertUnwindSafe(f)).unwrap_or_else(|payload| {
+    let result = catch_unwind(AssertUnwindSafe(f));
+    if let Ok(r) = result {
+        return r.map_err(typed);
+    }
+    result.unwrap_or_else(|payload| {
         let detail = payload
             .downcast_ref::<&str>()
             .map(|s| (*s).to_owned())

@@ -7,6 +7,7 @@ use crate::audit::AuditLog;
 use crate::convert::{core_from, tag, time, to_py};
 use crate::errors::{core_err, guard};
 use crate::health::{HealthReport, Signals};
+use crate::locks::{detached, lock};
 
 /// A proposed change (`stratum_core::gate::ProposedAction`), built once from a dict.
 #[pyclass(name = "ProposedAction", module = "stratum._native", frozen)]
@@ -127,8 +128,9 @@ impl Decision {
 
 /// The trust gate (`stratum_core::gate::TrustGate`): config plus state (hysteresis,
 /// guardrail ledger, overrides).
-#[pyclass(name = "TrustGate", module = "stratum._native")]
-pub(crate) struct TrustGate(pub(crate) core::TrustGate);
+/// Safe to share between threads: calls wait for each other.
+#[pyclass(name = "TrustGate", module = "stratum._native", frozen)]
+pub(crate) struct TrustGate(pub(crate) std::sync::Mutex<core::TrustGate>);
 
 fn signals_of<'a>(
     obj: &'a Bound<'_, PyAny>,
@@ -171,7 +173,7 @@ impl TrustGate {
                 Some(c) => core_from(c)?,
                 None => core::TrustGateConfig::default(),
             };
-            Ok(Self(core::TrustGate::new(config)))
+            Ok(Self(std::sync::Mutex::new(core::TrustGate::new(config))))
         })
     }
 
@@ -181,6 +183,7 @@ impl TrustGate {
     #[pyo3(signature = (signals, action, now = None))]
     fn evaluate(
         &self,
+        py: Python<'_>,
         signals: &Bound<'_, PyAny>,
         action: &Bound<'_, PyAny>,
         now: Option<&Bound<'_, PyAny>>,
@@ -190,7 +193,7 @@ impl TrustGate {
             let mut slot = None;
             let signals = signals_of(signals, &mut slot)?;
             let action = action_of(action)?;
-            self.0
+            lock(py, &self.0)?
                 .preview(signals.get(), &action.get().0, now)
                 .map(Decision)
                 .map_err(core_err)
@@ -201,7 +204,8 @@ impl TrustGate {
     /// record to `audit`.
     #[pyo3(signature = (signals, action, audit, now = None))]
     fn decide(
-        &mut self,
+        &self,
+        py: Python<'_>,
         signals: &Bound<'_, PyAny>,
         action: &Bound<'_, PyAny>,
         audit: &Bound<'_, AuditLog>,
@@ -212,18 +216,23 @@ impl TrustGate {
             let mut slot = None;
             let signals = signals_of(signals, &mut slot)?;
             let action = action_of(action)?;
-            let mut log = audit.borrow_mut();
-            self.0
-                .decide(signals.get(), &action.get().0, now, &mut log.0)
-                .map(Decision)
-                .map_err(core_err)
+            let mut gate = lock(py, &self.0)?;
+            gate.decide(
+                signals.get(),
+                &action.get().0,
+                now,
+                &mut *lock(py, &audit.get().0)?,
+            )
+            .map(Decision)
+            .map_err(core_err)
         })
     }
 
     /// Like `decide`, on an already computed `HealthReport`.
     #[pyo3(signature = (health, action, audit, now = None))]
     fn decide_with_health(
-        &mut self,
+        &self,
+        py: Python<'_>,
         health: &Bound<'_, HealthReport>,
         action: &Bound<'_, PyAny>,
         audit: &Bound<'_, AuditLog>,
@@ -232,11 +241,15 @@ impl TrustGate {
         guard(|| {
             let now = time(now)?;
             let action = action_of(action)?;
-            let mut log = audit.borrow_mut();
-            self.0
-                .decide_with_health(&health.get().0, &action.get().0, now, &mut log.0)
-                .map(Decision)
-                .map_err(core_err)
+            let mut gate = lock(py, &self.0)?;
+            gate.decide_with_health(
+                &health.get().0,
+                &action.get().0,
+                now,
+                &mut *lock(py, &audit.get().0)?,
+            )
+            .map(Decision)
+            .map_err(core_err)
         })
     }
 
@@ -244,7 +257,7 @@ impl TrustGate {
     /// the override as a dict.
     #[pyo3(signature = (request, audit, now = None))]
     fn grant_override<'py>(
-        &mut self,
+        &self,
         py: Python<'py>,
         request: &Bound<'py, PyAny>,
         audit: &Bound<'py, AuditLog>,
@@ -253,9 +266,8 @@ impl TrustGate {
         guard(|| {
             let now = time(now)?;
             let request: core::OverrideRequest = core_from(request)?;
-            let granted = self
-                .0
-                .grant_override(request, now, &mut audit.borrow_mut().0)
+            let granted = lock(py, &self.0)?
+                .grant_override(request, now, &mut *lock(py, &audit.get().0)?)
                 .map_err(core_err)?;
             to_py(py, &granted)
         })
@@ -264,7 +276,8 @@ impl TrustGate {
     /// Replaces the config (a dict), keeping the state, and audits the change.
     #[pyo3(signature = (config, by, audit, now = None))]
     fn set_config(
-        &mut self,
+        &self,
+        py: Python<'_>,
         config: &Bound<'_, PyAny>,
         by: &Bound<'_, PyAny>,
         audit: &Bound<'_, AuditLog>,
@@ -274,8 +287,8 @@ impl TrustGate {
             let now = time(now)?;
             let config = core_from(config)?;
             let by = core_from(by)?;
-            self.0
-                .set_config(config, by, now, &mut audit.borrow_mut().0)
+            lock(py, &self.0)?
+                .set_config(config, by, now, &mut *lock(py, &audit.get().0)?)
                 .map_err(core_err)
         })
     }
@@ -295,24 +308,24 @@ impl TrustGate {
         guard(|| {
             let now = time(Some(now))?;
             let (s, a) = (&signals.get().0, &action.get().0);
-            py.detach(|| {
+            detached(py, &self.0, |gate| {
                 let start = std::time::Instant::now();
                 for _ in 0..n {
-                    std::hint::black_box(self.0.preview(s, a, now).map_err(core_err)?);
+                    std::hint::black_box(gate.preview(s, a, now).map_err(core_err)?);
                 }
                 Ok(start.elapsed().as_secs_f64() / f64::from(n.max(1)))
-            })
+            })?
         })
     }
 
     /// Hex SHA-256 of the current config.
     #[getter]
-    fn config_hash(&self) -> String {
-        self.0.config().hash().to_hex()
+    fn config_hash(&self, py: Python<'_>) -> PyResult<String> {
+        guard(|| Ok(lock(py, &self.0)?.config().hash().to_hex()))
     }
 
     /// The current config as a dict.
     fn config<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
-        to_py(py, self.0.config())
+        guard(|| to_py(py, lock(py, &self.0)?.config()))
     }
 }

@@ -7,12 +7,14 @@ use stratum_core::guardrails as core;
 use crate::convert::{core_from, time, to_py};
 use crate::errors::guard;
 use crate::gate::ProposedAction;
+use crate::locks::lock;
 
 /// Guardrail limits plus the ledger of executed actions they are checked against.
-#[pyclass(name = "Guardrails", module = "stratum._native")]
+/// Safe to share between threads: calls wait for each other.
+#[pyclass(name = "Guardrails", module = "stratum._native", frozen)]
 pub(crate) struct Guardrails {
     config: core::GuardrailConfig,
-    ledger: core::Ledger,
+    ledger: std::sync::Mutex<core::Ledger>,
 }
 
 #[pymethods]
@@ -27,7 +29,7 @@ impl Guardrails {
                     Some(c) => core_from(c)?,
                     None => core::GuardrailConfig::default(),
                 },
-                ledger: core::Ledger::default(),
+                ledger: std::sync::Mutex::new(core::Ledger::default()),
             })
         })
     }
@@ -41,7 +43,8 @@ impl Guardrails {
         now: Option<&Bound<'py, PyAny>>,
     ) -> PyResult<Bound<'py, PyAny>> {
         guard(|| {
-            let v = self.ledger.check(&self.config, &action.get().0, time(now)?);
+            let now = time(now)?;
+            let v = lock(py, &self.ledger)?.check(&self.config, &action.get().0, now);
             to_py(py, &v)
         })
     }
@@ -49,12 +52,14 @@ impl Guardrails {
     /// Records `action` as executed at `now`.
     #[pyo3(signature = (action, now = None))]
     fn record(
-        &mut self,
+        &self,
+        py: Python<'_>,
         action: &Bound<'_, ProposedAction>,
         now: Option<&Bound<'_, PyAny>>,
     ) -> PyResult<()> {
         guard(|| {
-            self.ledger.record(&action.get().0, time(now)?);
+            let now = time(now)?;
+            lock(py, &self.ledger)?.record(&action.get().0, now);
             Ok(())
         })
     }

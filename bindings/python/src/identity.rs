@@ -1,6 +1,8 @@
 //! `stratum_cdp::identity` and `stratum_cdp::bulk`: incremental identity resolution
 //! (an explainable, reversible graph) and bulk resolution of link tables.
 
+use std::sync::Mutex;
+
 use arrow_array::builder::{StringBuilder, UInt32Builder};
 use pyo3::prelude::*;
 use stratum_cdp::bulk::BulkResolver;
@@ -10,6 +12,7 @@ use stratum_cdp::message::ParseConfig;
 use crate::arrow::{ArrowArray, Chunked, import_chunks};
 use crate::convert::{json_text, time, to_py};
 use crate::errors::{cdp_err, guard, input_err, stratum_err};
+use crate::locks::{Text, lock};
 use crate::message::message_from_py;
 
 pub(crate) fn identity_config(obj: Option<&Bound<'_, PyAny>>) -> PyResult<IdentityConfig> {
@@ -43,9 +46,10 @@ pub(crate) fn kind(name: &str) -> PyResult<IdentifierKind> {
 
 /// The incremental identity graph (`stratum_cdp::identity::IdentityGraph`):
 /// order-independent, explainable and reversible.
-#[pyclass(name = "IdentityGraph", module = "stratum._native")]
+/// Safe to share between threads: calls wait for each other.
+#[pyclass(name = "IdentityGraph", module = "stratum._native", frozen)]
 pub(crate) struct IdentityGraph {
-    graph: stratum_cdp::identity::IdentityGraph,
+    graph: Mutex<stratum_cdp::identity::IdentityGraph>,
     parse: ParseConfig,
 }
 
@@ -58,7 +62,9 @@ impl IdentityGraph {
     fn new(config: Option<&Bound<'_, PyAny>>) -> PyResult<Self> {
         guard(|| {
             Ok(Self {
-                graph: stratum_cdp::identity::IdentityGraph::new(identity_config(config)?),
+                graph: Mutex::new(stratum_cdp::identity::IdentityGraph::new(identity_config(
+                    config,
+                )?)),
                 parse: ParseConfig::default(),
             })
         })
@@ -70,14 +76,15 @@ impl IdentityGraph {
     /// merges) as a dict.
     #[pyo3(signature = (message, received_at = None))]
     fn identify<'py>(
-        &mut self,
+        &self,
         py: Python<'py>,
         message: &Bound<'py, PyAny>,
         received_at: Option<&Bound<'py, PyAny>>,
     ) -> PyResult<Bound<'py, PyAny>> {
         guard(|| {
             let msg = message_from_py(message, received_at, &self.parse)?;
-            to_py(py, &self.graph.resolve(&msg))
+            let resolution = lock(py, &self.graph)?.resolve(&msg);
+            to_py(py, &resolution)
         })
     }
 
@@ -85,10 +92,10 @@ impl IdentityGraph {
     /// together in one event `message_id` at `timestamp`; returns the resolution.
     #[pyo3(signature = (message_id, identifiers, timestamp = None))]
     fn link<'py>(
-        &mut self,
+        &self,
         py: Python<'py>,
-        message_id: &str,
-        identifiers: Vec<(String, String)>,
+        message_id: Text,
+        identifiers: Vec<(Text, Text)>,
         timestamp: Option<&Bound<'py, PyAny>>,
     ) -> PyResult<Bound<'py, PyAny>> {
         guard(|| {
@@ -97,45 +104,44 @@ impl IdentityGraph {
                 .iter()
                 .map(|(k, v)| Ok(Identifier::new(kind(k)?, v)))
                 .collect::<PyResult<Vec<_>>>()?;
-            to_py(py, &self.graph.link(message_id, at, ids))
+            let resolution = lock(py, &self.graph)?.link(&message_id, at, ids);
+            to_py(py, &resolution)
         })
     }
 
     /// The live profile id of an identifier, or None.
-    fn profile_of(&self, kind: &str, value: &str) -> PyResult<Option<String>> {
-        Ok(self
-            .graph
-            .profile_of(&Identifier::new(self::kind(kind)?, value))
-            .map(|p| p.0))
+    fn profile_of(&self, py: Python<'_>, kind: Text, value: Text) -> PyResult<Option<String>> {
+        guard(|| {
+            let id = Identifier::new(self::kind(&kind)?, &value);
+            Ok(lock(py, &self.graph)?.profile_of(&id).map(|p| p.0))
+        })
     }
 
     /// A profile's identifiers as `{"kind", "value"}` dicts.
-    fn identifiers<'py>(&self, py: Python<'py>, profile: &str) -> PyResult<Bound<'py, PyAny>> {
+    fn identifiers<'py>(&self, py: Python<'py>, profile: Text) -> PyResult<Bound<'py, PyAny>> {
         guard(|| {
-            let ids = self
-                .graph
-                .identifiers(&ProfileId(profile.to_owned()))
+            let ids = lock(py, &self.graph)?
+                .identifiers(&ProfileId(profile.0))
                 .map_err(cdp_err)?;
             to_py(py, &ids)
         })
     }
 
     /// Why a profile's identifiers are together (links and merges), as a dict.
-    fn explain<'py>(&self, py: Python<'py>, profile: &str) -> PyResult<Bound<'py, PyAny>> {
+    fn explain<'py>(&self, py: Python<'py>, profile: Text) -> PyResult<Bound<'py, PyAny>> {
         guard(|| {
-            let e = self
-                .graph
-                .explain(&ProfileId(profile.to_owned()))
+            let e = lock(py, &self.graph)?
+                .explain(&ProfileId(profile.0))
                 .map_err(cdp_err)?;
             to_py(py, &e)
         })
     }
 
     /// The explanation as human-readable text.
-    fn explain_text(&self, profile: &str) -> PyResult<String> {
+    fn explain_text(&self, py: Python<'_>, profile: Text) -> PyResult<String> {
         guard(|| {
-            self.graph
-                .explain(&ProfileId(profile.to_owned()))
+            lock(py, &self.graph)?
+                .explain(&ProfileId(profile.0))
                 .map(|e| e.explain())
                 .map_err(cdp_err)
         })
@@ -144,55 +150,66 @@ impl IdentityGraph {
     /// Unmerges: removes an identifier (e.g. a shared device id) and recomputes the
     /// profiles it joined; returns what changed as a dict.
     fn remove_identifier<'py>(
-        &mut self,
+        &self,
         py: Python<'py>,
-        kind: &str,
-        value: &str,
+        kind: Text,
+        value: Text,
     ) -> PyResult<Bound<'py, PyAny>> {
         guard(|| {
-            let id = Identifier::new(self::kind(kind)?, value);
-            to_py(py, &self.graph.remove_identifier(&id).map_err(cdp_err)?)
+            let id = Identifier::new(self::kind(&kind)?, &value);
+            let changes = lock(py, &self.graph)?
+                .remove_identifier(&id)
+                .map_err(cdp_err)?;
+            to_py(py, &changes)
         })
     }
 
     /// Undoes `remove_identifier`.
     fn restore_identifier<'py>(
-        &mut self,
+        &self,
         py: Python<'py>,
-        kind: &str,
-        value: &str,
+        kind: Text,
+        value: Text,
     ) -> PyResult<Bound<'py, PyAny>> {
         guard(|| {
-            let id = Identifier::new(self::kind(kind)?, value);
-            to_py(py, &self.graph.restore_identifier(&id).map_err(cdp_err)?)
+            let id = Identifier::new(self::kind(&kind)?, &value);
+            let changes = lock(py, &self.graph)?
+                .restore_identifier(&id)
+                .map_err(cdp_err)?;
+            to_py(py, &changes)
         })
     }
 
     /// Unmerges: removes the links of one event and recomputes; returns what changed.
-    fn remove_link<'py>(
-        &mut self,
-        py: Python<'py>,
-        message_id: &str,
-    ) -> PyResult<Bound<'py, PyAny>> {
-        guard(|| to_py(py, &self.graph.remove_link(message_id).map_err(cdp_err)?))
+    fn remove_link<'py>(&self, py: Python<'py>, message_id: Text) -> PyResult<Bound<'py, PyAny>> {
+        guard(|| {
+            let changes = lock(py, &self.graph)?
+                .remove_link(&message_id)
+                .map_err(cdp_err)?;
+            to_py(py, &changes)
+        })
     }
 
     /// Undoes `remove_link`.
-    fn restore_link<'py>(
-        &mut self,
-        py: Python<'py>,
-        message_id: &str,
-    ) -> PyResult<Bound<'py, PyAny>> {
-        guard(|| to_py(py, &self.graph.restore_link(message_id).map_err(cdp_err)?))
+    fn restore_link<'py>(&self, py: Python<'py>, message_id: Text) -> PyResult<Bound<'py, PyAny>> {
+        guard(|| {
+            let changes = lock(py, &self.graph)?
+                .restore_link(&message_id)
+                .map_err(cdp_err)?;
+            to_py(py, &changes)
+        })
     }
 
     /// Live profile ids.
-    fn profiles(&self) -> Vec<String> {
-        self.graph.profiles().into_iter().map(|p| p.0).collect()
+    fn profiles(&self, py: Python<'_>) -> PyResult<Vec<String>> {
+        guard(|| {
+            let graph = lock(py, &self.graph)?;
+            Ok(graph.profiles().into_iter().map(|p| p.0).collect())
+        })
     }
 
-    fn __len__(&self) -> usize {
-        self.graph.profile_count()
+    fn __len__(&self, py: Python<'_>) -> PyResult<usize> {
+        guard(|| Ok(lock(py, &self.graph)?.profile_count()))
     }
 }
 
@@ -267,13 +284,13 @@ pub(crate) fn resolve_links_arrow(
 #[pyo3(signature = (links, *, blocklist = true))]
 pub(crate) fn resolve_links(
     py: Python<'_>,
-    links: Vec<(String, String)>,
+    links: Vec<(Text, Text)>,
     blocklist: bool,
 ) -> PyResult<Vec<(String, Option<u32>)>> {
     guard(|| {
         py.detach(|| {
             let mut res = resolver(blocklist, links.len());
-            res.add_links(links.iter().map(|(a, b)| (a.as_str(), b.as_str())))
+            res.add_links(links.iter().map(|(a, b)| (&**a, &**b)))
                 .map_err(cdp_err)?;
             let c = res.finish();
             Ok(c.iter().map(|(id, l)| (id.to_owned(), l)).collect())

@@ -20,6 +20,7 @@ mod gate;
 mod guardrails;
 mod health;
 mod identity;
+mod locks;
 mod message;
 mod normalize;
 mod payload;

@@ -11,6 +11,7 @@ use stratum_cdp::message::{self as core, ParseConfig};
 
 use crate::convert::{json_bytes, py_time, serde_from, tag, time, to_py};
 use crate::errors::{cdp_err, guard, input_err};
+use crate::locks::{Int, lock};
 
 /// Parser limits as the caller gives them; each one set goes through the crate's
 /// validating setter, so an error names its field.
@@ -303,19 +304,26 @@ pub(crate) fn parse_batch<'py>(
 /// (True, False, True)
 ///
 /// ```
-#[pyclass(name = "Deduplicator", module = "stratum._native")]
-pub(crate) struct Deduplicator(dedup::Deduplicator);
+/// Safe to share between threads: calls wait for each other.
+#[pyclass(name = "Deduplicator", module = "stratum._native", frozen)]
+pub(crate) struct Deduplicator(std::sync::Mutex<dedup::Deduplicator>);
 
 #[pymethods]
 impl Deduplicator {
     /// Remembers ids for `window_seconds` (positive, at most ten years).
     #[new]
-    #[pyo3(signature = (window_seconds = 86_400))]
-    fn new(window_seconds: i64) -> PyResult<Self> {
+    #[pyo3(
+        signature = (window_seconds = Int::Small(86_400)),
+        text_signature = "(window_seconds=86400)"
+    )]
+    fn new(window_seconds: Int) -> PyResult<Self> {
         guard(|| {
             // Out of `TimeDelta`'s range is out of the constructor's range too.
-            let window = TimeDelta::try_seconds(window_seconds).unwrap_or(TimeDelta::MAX);
-            dedup::Deduplicator::new(window).map(Self).map_err(cdp_err)
+            let window =
+                TimeDelta::try_seconds(window_seconds.saturating()).unwrap_or(TimeDelta::MAX);
+            dedup::Deduplicator::new(window)
+                .map(|d| Self(std::sync::Mutex::new(d)))
+                .map_err(cdp_err)
         })
     }
 
@@ -324,11 +332,7 @@ impl Deduplicator {
     /// `messageId` or a parsed `Message` (whose `received_at` is the default `at`);
     /// `at` defaults to now for an id.
     #[pyo3(signature = (message, at = None))]
-    fn check(
-        &mut self,
-        message: &Bound<'_, PyAny>,
-        at: Option<&Bound<'_, PyAny>>,
-    ) -> PyResult<bool> {
+    fn check(&self, message: &Bound<'_, PyAny>, at: Option<&Bound<'_, PyAny>>) -> PyResult<bool> {
         guard(|| {
             if let Ok(m) = message.cast::<Message>() {
                 let m = &m.get().0;
@@ -336,35 +340,43 @@ impl Deduplicator {
                     Some(t) => time(Some(t))?,
                     None => m.received_at,
                 };
-                return Ok(self.0.check(&m.message_id, at));
+                return Ok(lock(message.py(), &self.0)?.check(&m.message_id, at));
             }
             let id = message
                 .cast::<PyString>()
                 .map_err(|_| input_err("message", "expected a messageId (str) or a Message"))?;
-            Ok(self.0.check(&id.to_cow()?, time(at)?))
+            let (id, at) = (id.to_cow()?, time(at)?);
+            Ok(lock(message.py(), &self.0)?.check(&id, at))
         })
     }
 
     /// `check` for each message of a list, in order, each at its `received_at`;
     /// one bool per message (True: keep).
-    fn check_messages(&mut self, messages: Vec<Bound<'_, Message>>) -> Vec<bool> {
-        messages
-            .iter()
-            .map(|m| {
-                let m = &m.get().0;
-                self.0.check(&m.message_id, m.received_at)
-            })
-            .collect()
+    fn check_messages(
+        &self,
+        py: Python<'_>,
+        messages: Vec<Bound<'_, Message>>,
+    ) -> PyResult<Vec<bool>> {
+        guard(|| {
+            let mut d = lock(py, &self.0)?;
+            Ok(messages
+                .iter()
+                .map(|m| {
+                    let m = &m.get().0;
+                    d.check(&m.message_id, m.received_at)
+                })
+                .collect())
+        })
     }
 
     /// The configured window, in seconds.
     #[getter]
-    fn window_seconds(&self) -> i64 {
-        self.0.window().num_seconds()
+    fn window_seconds(&self, py: Python<'_>) -> PyResult<i64> {
+        guard(|| Ok(lock(py, &self.0)?.window().num_seconds()))
     }
 
     /// Number of ids currently remembered.
-    fn __len__(&self) -> usize {
-        self.0.len()
+    fn __len__(&self, py: Python<'_>) -> PyResult<usize> {
+        guard(|| Ok(lock(py, &self.0)?.len()))
     }
 }

@@ -13,6 +13,7 @@ use stratum_connectors::{
 use crate::arrow::{ArrowArray, Strings, import_chunks};
 use crate::convert::{connectors_from, serde_from, tag};
 use crate::errors::{connectors_err, guard, input_err};
+use crate::locks::Text;
 
 /// Values (None where dropped or null) and warning codes (None where kept or null).
 type ListOutcome = (Vec<Option<String>>, Vec<Option<&'static str>>);
@@ -116,18 +117,19 @@ impl Normalizer {
     fn normalize<'py>(
         &self,
         py: Python<'py>,
-        platform: &str,
-        field: &str,
+        platform: Text,
+        field: Text,
         value: &Bound<'py, PyAny>,
         raw: bool,
-        country: Option<&str>,
+        country: Option<Text>,
     ) -> PyResult<Bound<'py, PyDict>> {
         guard(|| {
             let (p, f, v) = (
-                self::platform(platform)?,
-                self::field(field)?,
+                self::platform(&platform)?,
+                self::field(&field)?,
                 self::value(value, raw)?,
             );
+            let country = country.as_deref();
             let out = self.0.normalize_in(p, f, &v, Context { country });
             outcome_dict(py, &out)
         })
@@ -139,14 +141,14 @@ impl Normalizer {
     fn normalize_list(
         &self,
         py: Python<'_>,
-        platform: &str,
-        field: &str,
-        values: Vec<Option<String>>,
+        platform: Text,
+        field: Text,
+        values: Vec<Option<Text>>,
         raw: bool,
         progress: Option<Py<PyAny>>,
     ) -> PyResult<ListOutcome> {
         guard(|| {
-            let (p, f) = (self::platform(platform)?, self::field(field)?);
+            let (p, f) = (self::platform(&platform)?, self::field(&field)?);
             py.detach(|| {
                 let total = values.len();
                 let mut out = Vec::with_capacity(total);
@@ -186,14 +188,14 @@ impl Normalizer {
     fn normalize_arrow(
         &self,
         py: Python<'_>,
-        platform: &str,
-        field: &str,
+        platform: Text,
+        field: Text,
         chunks: Vec<Bound<'_, PyAny>>,
         raw: bool,
         progress: Option<Py<PyAny>>,
     ) -> PyResult<(ArrowArray, ArrowArray)> {
         guard(|| {
-            let (p, f) = (self::platform(platform)?, self::field(field)?);
+            let (p, f) = (self::platform(&platform)?, self::field(&field)?);
             let mut arrays = Vec::with_capacity(chunks.len());
             for c in &chunks {
                 arrays.extend(import_chunks(c)?);

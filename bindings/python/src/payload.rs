@@ -7,8 +7,9 @@ use serde::Serialize;
 use stratum_connectors::payload::{self as core, Built, EventWarning};
 use stratum_connectors::{ConversionEvent, Platform};
 
-use crate::convert::{connectors_from, serde_from, time, to_py};
+use crate::convert::{json_text, serde_from, time, to_py};
 use crate::errors::{connectors_err, guard, stratum_err};
+use crate::locks::{Int, Text};
 use crate::normalize::{Normalizer, platform};
 
 fn warning_message(w: &EventWarning) -> String {
@@ -92,29 +93,34 @@ fn built<'py, R: Serialize>(
 pub(crate) fn build_payloads<'py>(
     py: Python<'py>,
     normalizer: &Bound<'py, Normalizer>,
-    platform: &str,
+    platform: Text,
     events: &Bound<'py, PyAny>,
     now: Option<&Bound<'py, PyAny>>,
     destinations: Option<&Bound<'py, PyAny>>,
-    event_source_ids: Option<std::collections::HashMap<String, String>>,
-    test_event_code: Option<String>,
-    batch_size: Option<usize>,
+    event_source_ids: Option<std::collections::HashMap<Text, Text>>,
+    test_event_code: Option<Text>,
+    batch_size: Option<Int>,
     as_json: bool,
 ) -> PyResult<Bound<'py, PyDict>> {
     guard(|| {
         let n = &normalizer.get().0;
         let now = time(now)?;
-        let events: Vec<ConversionEvent> = connectors_from(events)?;
-        match self::platform(platform)? {
+        // Out-of-range sizes are clamped so that the builders' own check refuses them.
+        let batch_size = batch_size.map(Int::clamped_usize);
+        let text = json_text(events)?;
+        let events: Vec<ConversionEvent> = py
+            .detach(|| stratum_connectors::from_json(&text))
+            .map_err(connectors_err)?;
+        match self::platform(&platform)? {
             Platform::Meta => {
                 let mut b = core::meta::MetaBuilder::new(n);
                 if let Some(code) = test_event_code {
-                    b = b.test_event_code(code);
+                    b = b.test_event_code(code.0);
                 }
                 if let Some(size) = batch_size {
                     b = b.batch_size(size).map_err(connectors_err)?;
                 }
-                built(py, &b.build(&events, now), as_json)
+                built(py, &py.detach(|| b.build(&events, now)), as_json)
             }
             Platform::Google => {
                 let dest: Vec<core::google::Destination> = match destinations {
@@ -125,28 +131,28 @@ pub(crate) fn build_payloads<'py>(
                 if let Some(size) = batch_size {
                     b = b.batch_size(size).map_err(connectors_err)?;
                 }
-                let out = b.build(&events, now);
+                let out = py.detach(|| b.build(&events, now));
                 built(py, &out, as_json)
             }
             Platform::TikTok => {
                 let ids = event_source_ids.unwrap_or_default();
                 let ids = core::tiktok::EventSourceIds {
-                    web: ids.get("web").cloned(),
-                    app: ids.get("app").cloned(),
-                    offline: ids.get("offline").cloned(),
+                    web: ids.get("web").map(|t| t.0.clone()),
+                    app: ids.get("app").map(|t| t.0.clone()),
+                    offline: ids.get("offline").map(|t| t.0.clone()),
                 };
                 let mut b = core::tiktok::TikTokBuilder::new(n, ids).map_err(connectors_err)?;
                 if let Some(size) = batch_size {
                     b = b.batch_size(size).map_err(connectors_err)?;
                 }
-                built(py, &b.build(&events, now), as_json)
+                built(py, &py.detach(|| b.build(&events, now)), as_json)
             }
             Platform::Snapchat => {
                 let mut b = core::snapchat::SnapBuilder::new(n);
                 if let Some(size) = batch_size {
                     b = b.batch_size(size).map_err(connectors_err)?;
                 }
-                built(py, &b.build(&events, now), as_json)
+                built(py, &py.detach(|| b.build(&events, now)), as_json)
             }
             #[allow(unreachable_patterns)]
             other => Err(stratum_err(

@@ -1,6 +1,8 @@
 //! `stratum_cdp::profile`: de-duplication, identity resolution, profile traits and
 //! computed traits, composed (`Cdp`).
 
+use std::sync::Mutex;
+
 use chrono::TimeDelta;
 use pyo3::prelude::*;
 use stratum_cdp::computed::ComputedTraits;
@@ -11,13 +13,16 @@ use stratum_cdp::profile::InMemoryProfileStore;
 use crate::convert::{json_text, time, to_py};
 use crate::errors::{cdp_err, guard, stratum_err};
 use crate::identity::kind;
+use crate::locks::{Int, Text, lock};
 use crate::message::message_from_py;
 
 /// Events in, profiles with traits and computed traits out
 /// (`stratum_cdp::profile::Cdp` with the in-memory store).
-#[pyclass(name = "Cdp", module = "stratum._native", unsendable)]
+/// Safe to share between threads (and usable from any thread): calls wait for each
+/// other.
+#[pyclass(name = "Cdp", module = "stratum._native", frozen)]
 pub(crate) struct Cdp {
-    cdp: stratum_cdp::profile::Cdp<InMemoryProfileStore>,
+    cdp: Mutex<stratum_cdp::profile::Cdp<InMemoryProfileStore>>,
     parse: ParseConfig,
 }
 
@@ -28,11 +33,14 @@ impl Cdp {
     /// config; messages with a `messageId` seen within `dedup_window_seconds` are
     /// dropped as duplicates.
     #[new]
-    #[pyo3(signature = (computed_traits = None, identity = None, dedup_window_seconds = 86_400))]
+    #[pyo3(
+        signature = (computed_traits = None, identity = None, dedup_window_seconds = Int::Small(86_400)),
+        text_signature = "(computed_traits=None, identity=None, dedup_window_seconds=86400)"
+    )]
     fn new(
         computed_traits: Option<&Bound<'_, PyAny>>,
         identity: Option<&Bound<'_, PyAny>>,
-        dedup_window_seconds: i64,
+        dedup_window_seconds: Int,
     ) -> PyResult<Self> {
         guard(|| {
             let traits: ComputedTraits = match computed_traits {
@@ -46,15 +54,19 @@ impl Cdp {
                 })?,
             };
             let identity = crate::identity::identity_config(identity)?;
+            // Out of `TimeDelta`'s range is out of the window's range too: the
+            // crate refuses it with its own error.
+            let window =
+                TimeDelta::try_seconds(dedup_window_seconds.saturating()).unwrap_or(TimeDelta::MAX);
             let cdp = stratum_cdp::profile::Cdp::with_computed_traits(
                 identity,
-                TimeDelta::seconds(dedup_window_seconds),
+                window,
                 InMemoryProfileStore::new(),
                 traits,
             )
             .map_err(cdp_err)?;
             Ok(Self {
-                cdp,
+                cdp: Mutex::new(cdp),
                 parse: ParseConfig::default(),
             })
         })
@@ -66,23 +78,23 @@ impl Cdp {
     /// with the resolution) as a dict.
     #[pyo3(signature = (message, received_at = None))]
     fn ingest<'py>(
-        &mut self,
+        &self,
         py: Python<'py>,
         message: &Bound<'py, PyAny>,
         received_at: Option<&Bound<'py, PyAny>>,
     ) -> PyResult<Bound<'py, PyAny>> {
         guard(|| {
             let msg = message_from_py(message, received_at, &self.parse)?;
-            to_py(py, &self.cdp.ingest(&msg).map_err(cdp_err)?)
+            let outcome = lock(py, &self.cdp)?.ingest(&msg).map_err(cdp_err)?;
+            to_py(py, &outcome)
         })
     }
 
     /// A profile's record (id and traits) as a dict, following merges.
-    fn profile<'py>(&self, py: Python<'py>, profile: &str) -> PyResult<Bound<'py, PyAny>> {
+    fn profile<'py>(&self, py: Python<'py>, profile: Text) -> PyResult<Bound<'py, PyAny>> {
         guard(|| {
-            let p = self
-                .cdp
-                .profile(&ProfileId(profile.to_owned()))
+            let p = lock(py, &self.cdp)?
+                .profile(&ProfileId(profile.0))
                 .map_err(cdp_err)?;
             to_py(py, &p)
         })
@@ -93,56 +105,57 @@ impl Cdp {
     fn computed_values<'py>(
         &self,
         py: Python<'py>,
-        profile: &str,
+        profile: Text,
         now: Option<&Bound<'py, PyAny>>,
     ) -> PyResult<Bound<'py, PyAny>> {
         guard(|| {
-            let v = self
-                .cdp
-                .computed_values(&ProfileId(profile.to_owned()), time(now)?)
+            let now = time(now)?;
+            let v = lock(py, &self.cdp)?
+                .computed_values(&ProfileId(profile.0), now)
                 .map_err(cdp_err)?;
             to_py(py, &v)
         })
     }
 
     /// The live profile of an identifier, or None.
-    fn profile_of(&self, kind: &str, value: &str) -> PyResult<Option<String>> {
-        Ok(self
-            .cdp
-            .graph()
-            .profile_of(&Identifier::new(self::kind(kind)?, value))
-            .map(|p| p.0))
+    fn profile_of(&self, py: Python<'_>, kind: Text, value: Text) -> PyResult<Option<String>> {
+        guard(|| {
+            let id = Identifier::new(self::kind(&kind)?, &value);
+            Ok(lock(py, &self.cdp)?.graph().profile_of(&id).map(|p| p.0))
+        })
     }
 
     /// Live profile ids.
-    fn profiles(&self) -> Vec<String> {
-        self.cdp
-            .graph()
-            .profiles()
-            .into_iter()
-            .map(|p| p.0)
-            .collect()
+    fn profiles(&self, py: Python<'_>) -> PyResult<Vec<String>> {
+        guard(|| {
+            let cdp = lock(py, &self.cdp)?;
+            Ok(cdp.graph().profiles().into_iter().map(|p| p.0).collect())
+        })
     }
 
     /// Unmerges: removes an identifier and rebuilds the affected profiles.
     fn remove_identifier<'py>(
-        &mut self,
+        &self,
         py: Python<'py>,
-        kind: &str,
-        value: &str,
+        kind: Text,
+        value: Text,
     ) -> PyResult<Bound<'py, PyAny>> {
         guard(|| {
-            let id = Identifier::new(self::kind(kind)?, value);
-            to_py(py, &self.cdp.remove_identifier(&id).map_err(cdp_err)?)
+            let id = Identifier::new(self::kind(&kind)?, &value);
+            let changes = lock(py, &self.cdp)?
+                .remove_identifier(&id)
+                .map_err(cdp_err)?;
+            to_py(py, &changes)
         })
     }
 
     /// Unmerges: removes the links of one event and rebuilds the affected profiles.
-    fn remove_link<'py>(
-        &mut self,
-        py: Python<'py>,
-        message_id: &str,
-    ) -> PyResult<Bound<'py, PyAny>> {
-        guard(|| to_py(py, &self.cdp.remove_link(message_id).map_err(cdp_err)?))
+    fn remove_link<'py>(&self, py: Python<'py>, message_id: Text) -> PyResult<Bound<'py, PyAny>> {
+        guard(|| {
+            let changes = lock(py, &self.cdp)?
+                .remove_link(&message_id)
+                .map_err(cdp_err)?;
+            to_py(py, &changes)
+        })
     }
 }

@@ -48,6 +48,7 @@ def test_file_log_reopens_and_detects_edits(tmp_path: Path) -> None:
     del log
     reopened = stratum.AuditLog(str(path))
     assert len(reopened) == 2
+    del reopened  # one writer per file: release it before reopening below
     lines = path.read_text().splitlines()
     rec = json.loads(lines[0])
     rec["at"] = "2026-03-01T13:00:00Z"
@@ -60,3 +61,25 @@ def test_bad_fsync_policy(tmp_path: Path) -> None:
     with pytest.raises(stratum.InvalidConfigError) as info:
         stratum.AuditLog(tmp_path / "a.jsonl", fsync="sometimes")
     assert info.value.field == "fsync"
+
+
+def test_golden_log_verifies_and_matches_the_independent_encoder() -> None:
+    """testdata/audit: the record-format-1 golden log verifies through the package, and
+    the independent encoder (canonical.py, standard library only) gives the committed
+    hashes and finds every enum variant in it."""
+    import subprocess
+    import sys
+
+    from conftest import REPO
+
+    golden = REPO / "testdata" / "audit"
+    lines = (golden / "golden-v1.jsonl").read_text(encoding="utf-8").splitlines()
+    records = [json.loads(line) for line in lines]
+    expected = json.loads((golden / "golden-v1.digests.json").read_text())
+    assert stratum.verify_chain(records) == {"len": len(expected), "head": expected[-1]}
+    assert [r["hash"] for r in records] == expected
+    out = subprocess.run(
+        [sys.executable, str(golden / "canonical.py"), str(golden / "golden-v1.jsonl")],
+        check=True, capture_output=True, text=True,
+    ).stdout
+    assert json.loads(out) == expected

@@ -23,7 +23,7 @@ def test_crate_error_becomes_its_subclass_with_code_and_field() -> None:
 def test_every_code_has_a_subclass_of_the_base() -> None:
     codes = {
         "invalid_config", "invalid_json", "invalid_observation", "invalid_action",
-        "override_refused", "audit_integrity", "audit_io", "missing_required_field",
+        "override_refused", "audit_integrity", "audit_io", "audit_locked", "missing_required_field",
         "event_too_old", "event_in_future", "insufficient_customer_info", "invalid_currency",
         "invalid_value", "invalid_message", "missing_identity", "invalid_timestamp",
         "too_large", "invalid_definition", "not_found", "capacity_exceeded", "internal",

@@ -30,7 +30,7 @@ mod sink;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-pub use sink::{AuditSink, FsyncPolicy, JsonlFileSink, MemorySink};
+pub use sink::{AuditSink, FsyncPolicy, JsonlFileSink, MemorySink, TornTail};
 
 use crate::digest::{Digest, Ts, encode_into, sha256};
 use crate::error::{Error, IntegrityProblem, Result};
@@ -82,11 +82,24 @@ pub enum AuditEvent {
     },
     /// An incident opened or closed on a monitored metric.
     Incident(crate::analytics::incidents::IncidentEvent),
+    /// [`AuditLog::open_recovering`] removed an incomplete, never acknowledged last
+    /// line left by an interrupted write.
+    TornTailRemoved {
+        /// Byte offset where the removed line started (the file's length after).
+        offset: u64,
+        /// Number of bytes removed.
+        removed_bytes: u64,
+        /// SHA-256 of the removed bytes.
+        removed_digest: Digest,
+    },
 }
 
 /// One record of the chain.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+///
+/// Deserialising a record (from JSON) refuses any field the format does not have,
+/// at any depth: the hash covers the record as decoded, so a field the decoder
+/// would drop must not pass as part of a verified record.
+#[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct AuditRecord {
     /// Record format version ([`RECORD_VERSION`]).
     pub v: u32,
@@ -105,6 +118,29 @@ pub struct AuditRecord {
     pub prev_hash: Digest,
     /// SHA-256 of this record's canonical encoding, all fields but this one.
     pub hash: Digest,
+}
+
+/// The stored form of a record, decoded field by field before the check that
+/// nothing was dropped (see [`decode_value`]).
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct StoredRecord {
+    v: u32,
+    seq: u64,
+    #[serde(with = "crate::digest::ts")]
+    at: DateTime<Utc>,
+    actor: Actor,
+    event: AuditEvent,
+    inputs_digest: Digest,
+    prev_hash: Digest,
+    hash: Digest,
+}
+
+impl<'de> Deserialize<'de> for AuditRecord {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
+        let stored = serde_json::Value::deserialize(d)?;
+        decode_value(&stored).map_err(serde::de::Error::custom)
+    }
 }
 
 /// The fields a record's hash covers, in order.
@@ -209,6 +245,52 @@ impl AuditLog {
         })
     }
 
+    /// Opens a file log like [`AuditLog::open`], first removing an incomplete last
+    /// line left by an interrupted write, and records the removal.
+    ///
+    /// Only an *unacknowledged torn tail* is removed: a final line with no newline
+    /// that does not decode (an append is acknowledged only once its newline is
+    /// written). Everything before it must verify first; nothing is changed
+    /// otherwise. When a tail is removed, an [`AuditEvent::TornTailRemoved`] record
+    /// (by `actor`, at `at`) is appended, and the removed bytes are returned so
+    /// that they can be kept elsewhere.
+    ///
+    /// # Errors
+    /// As [`AuditLog::open`]: [`Error::AuditIntegrity`] when the records before the
+    /// tail do not verify or a line other than the last cannot be decoded (the file
+    /// is then left untouched); [`Error::AuditIo`] when the file cannot be read,
+    /// cut or appended to.
+    pub fn open_recovering(
+        sink: JsonlFileSink,
+        at: DateTime<Utc>,
+        actor: Actor,
+    ) -> Result<(Self, Option<TornTail>)> {
+        let mut sink = sink;
+        let scan = sink.scan()?;
+        let anchor = verify_chain(&scan.records)?;
+        let torn = match scan.torn {
+            Some((offset, bytes)) => {
+                sink.truncate_to(offset)?;
+                Some(TornTail::new(offset, bytes))
+            }
+            None => None,
+        };
+        let mut log = AuditLog {
+            sink: Box::new(sink),
+            anchor,
+            scratch: Vec::with_capacity(512),
+        };
+        if let Some(t) = &torn {
+            let event = AuditEvent::TornTailRemoved {
+                offset: t.offset,
+                removed_bytes: t.bytes.len() as u64,
+                removed_digest: t.digest,
+            };
+            log.append(at, actor, event, Digest::ZERO)?;
+        }
+        Ok((log, torn))
+    }
+
     /// Length and head hash, for external anchoring.
     #[must_use]
     pub fn anchor(&self) -> Anchor {
@@ -284,6 +366,121 @@ impl AuditLog {
         verify_anchored(&records, &self.anchor)?;
         Ok(self.anchor)
     }
+}
+
+/// Decodes one stored record (JSON), refusing any field the record format does
+/// not have, at any depth: a record's hash covers its decoded contents, so a field
+/// the decoder would drop (e.g. an `approved_by` added inside a decision) must not
+/// pass as part of a verified record.
+pub(crate) fn decode_record(bytes: &[u8]) -> std::result::Result<AuditRecord, String> {
+    let stored: serde_json::Value = serde_json::from_slice(bytes).map_err(|e| e.to_string())?;
+    decode_value(&stored)
+}
+
+fn decode_value(stored: &serde_json::Value) -> std::result::Result<AuditRecord, String> {
+    let StoredRecord {
+        v,
+        seq,
+        at,
+        actor,
+        event,
+        inputs_digest,
+        prev_hash,
+        hash,
+    } = StoredRecord::deserialize(stored).map_err(|e| e.to_string())?;
+    let record = AuditRecord {
+        v,
+        seq,
+        at,
+        actor,
+        event,
+        inputs_digest,
+        prev_hash,
+        hash,
+    };
+    let decoded = serde_json::to_value(&record).map_err(|e| e.to_string())?;
+    let mut path = String::new();
+    if uncovered(stored, &decoded, &mut path) {
+        return Err(format!(
+            "`{path}` is not part of the record format (an added field would not be covered by the record's hash)"
+        ));
+    }
+    Ok(record)
+}
+
+/// Whether `stored` holds a key or an item that `decoded` (the record as decoded
+/// and written back) does not; `path` is left at the first one.
+fn uncovered(stored: &serde_json::Value, decoded: &serde_json::Value, path: &mut String) -> bool {
+    use serde_json::Value;
+    match (stored, decoded) {
+        (Value::Object(s), Value::Object(d)) => {
+            for (key, value) in s {
+                let len = path.len();
+                if !path.is_empty() {
+                    path.push('.');
+                }
+                path.push_str(key);
+                match d.get(key) {
+                    Some(known) if !uncovered(value, known, path) => path.truncate(len),
+                    _ => return true,
+                }
+            }
+            false
+        }
+        (Value::Array(s), Value::Array(d)) if s.len() == d.len() => {
+            for (i, (value, known)) in s.iter().zip(d).enumerate() {
+                let len = path.len();
+                path.push_str(&format!("[{i}]"));
+                if uncovered(value, known, path) {
+                    return true;
+                }
+                path.truncate(len);
+            }
+            false
+        }
+        (Value::Object(_) | Value::Array(_), _) => true,
+        _ => false,
+    }
+}
+
+/// Decodes records from a JSON array (e.g. a log exported as JSON), with the same
+/// strictness as the file sink: no field outside the record format, at any depth.
+///
+/// # Errors
+/// [`Error::InvalidJson`] when `json` is not an array;
+/// [`Error::AuditIntegrity`] with [`IntegrityProblem::Unreadable`] at the index of
+/// the first record that cannot be decoded.
+pub fn records_from_json(json: &str) -> Result<Vec<AuditRecord>> {
+    let values: Vec<serde_json::Value> =
+        serde_json::from_str(json).map_err(|e| Error::InvalidJson {
+            what: "audit records (a JSON array of records)",
+            message: e.to_string(),
+        })?;
+    values
+        .iter()
+        .enumerate()
+        .map(|(i, v)| {
+            decode_value(v).map_err(|message| Error::AuditIntegrity {
+                index: i as u64,
+                problem: IntegrityProblem::Unreadable { message },
+            })
+        })
+        .collect()
+}
+
+/// Decodes records from JSON-lines bytes (the file sink's format: a UTF-8 byte order
+/// mark, blank lines and a missing final newline are accepted), e.g. a log copied
+/// elsewhere to be verified without opening it for writing.
+///
+/// # Errors
+/// [`Error::AuditIntegrity`] with [`IntegrityProblem::Unreadable`] at the index of
+/// the first record that cannot be decoded, an incomplete last line included.
+pub fn records_from_jsonl(bytes: &[u8]) -> Result<Vec<AuditRecord>> {
+    let scan = sink::scan_bytes(bytes)?;
+    if scan.torn.is_some() {
+        return Err(sink::torn_error(scan.records.len()));
+    }
+    Ok(scan.records)
 }
 
 /// Verifies a chain from its first record and returns its anchor.

@@ -1,10 +1,11 @@
 //! Where audit records are kept.
 
-use std::fs::{File, OpenOptions};
+use std::fs::{File, OpenOptions, TryLockError};
 use std::io::{Read, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
 
 use super::AuditRecord;
+use crate::digest::{Digest, sha256};
 use crate::error::{Error, IntegrityProblem, Result};
 
 /// Storage for audit records. Implementations only append; they never rewrite.
@@ -62,42 +63,84 @@ pub enum FsyncPolicy {
     Never,
 }
 
+/// An unacknowledged, incomplete last line removed by
+/// [`super::AuditLog::open_recovering`].
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TornTail {
+    /// Byte offset in the file where the removed line started (the file's new
+    /// length).
+    pub offset: u64,
+    /// The bytes removed, exactly as they were in the file.
+    pub bytes: Vec<u8>,
+    /// SHA-256 of the removed bytes (recorded in the recovery's audit event).
+    pub digest: Digest,
+}
+
+/// What a scan of the file found.
+pub(super) struct Scan {
+    pub(super) records: Vec<AuditRecord>,
+    /// An incomplete final line (no newline, does not decode): offset and bytes.
+    pub(super) torn: Option<(u64, Vec<u8>)>,
+}
+
 /// An append-only JSON-lines file: one record per line.
 ///
-/// A crash in the middle of a write leaves an incomplete last line; opening the log
-/// then reports it as unreadable at that index rather than guessing.
+/// The file is locked (an advisory, `flock`-style exclusive lock) for as long as
+/// the sink is open: a second sink on the same file, in this process or another,
+/// gets [`Error::AuditLocked`]. Blank lines, a UTF-8 byte order mark and a missing
+/// newline after the last complete record are accepted. A crash in the middle of a
+/// write leaves an incomplete last line; opening the log then reports it as
+/// unreadable at that index rather than guessing, and
+/// [`super::AuditLog::open_recovering`] removes it explicitly and audits that.
 #[derive(Debug)]
 pub struct JsonlFileSink {
     path: PathBuf,
     file: File,
     len: u64,
     fsync: FsyncPolicy,
+    /// The file does not end with a newline: the next append starts with one.
+    needs_newline: bool,
     line: Vec<u8>,
 }
 
 impl JsonlFileSink {
-    /// Opens (creating if needed) the file at `path` for appending.
+    /// Opens (creating if needed) the file at `path` for appending and takes its
+    /// exclusive lock.
     ///
     /// # Errors
-    /// [`Error::AuditIo`] when the file cannot be opened.
+    /// [`Error::AuditLocked`] when another sink (in this or another process) holds
+    /// the file; [`Error::AuditIo`] when the file cannot be opened.
     pub fn open(path: impl AsRef<Path>, fsync: FsyncPolicy) -> Result<Self> {
         let path = path.as_ref().to_path_buf();
         let io = |source| Error::AuditIo {
             path: path.clone(),
             source,
         };
-        let file = OpenOptions::new()
+        let mut file = OpenOptions::new()
             .read(true)
             .append(true)
             .create(true)
             .open(&path)
             .map_err(io)?;
+        match file.try_lock() {
+            Ok(()) => {}
+            Err(TryLockError::WouldBlock) => return Err(Error::AuditLocked { path }),
+            Err(TryLockError::Error(e)) => return Err(io(e)),
+        }
         let len = file.metadata().map_err(io)?.len();
+        let mut needs_newline = false;
+        if len > 0 {
+            let mut last = [0u8; 1];
+            file.seek(SeekFrom::Start(len - 1)).map_err(io)?;
+            file.read_exact(&mut last).map_err(io)?;
+            needs_newline = last[0] != b'\n';
+        }
         Ok(JsonlFileSink {
             path,
             file,
             len,
             fsync,
+            needs_newline,
             line: Vec::with_capacity(1024),
         })
     }
@@ -114,11 +157,102 @@ impl JsonlFileSink {
             source,
         }
     }
+
+    /// Reads and decodes the whole file; an incomplete final line is returned
+    /// apart, any other undecodable line is an error at its record index.
+    pub(super) fn scan(&self) -> Result<Scan> {
+        let mut f = &self.file;
+        let mut data = Vec::new();
+        f.seek(SeekFrom::Start(0)).map_err(|e| self.io(e))?;
+        f.read_to_end(&mut data).map_err(|e| self.io(e))?;
+        scan_bytes(&data)
+    }
+
+    /// Cuts the file back to `offset` (the start of a torn last line).
+    pub(super) fn truncate_to(&mut self, offset: u64) -> Result<()> {
+        self.file.set_len(offset).map_err(|e| self.io(e))?;
+        self.file.sync_all().map_err(|e| self.io(e))?;
+        self.len = offset;
+        // A torn line starts at the beginning of the file, after a byte order
+        // mark, or after a newline.
+        self.needs_newline = false;
+        Ok(())
+    }
+}
+
+const BOM: &[u8] = b"\xEF\xBB\xBF";
+
+/// Decodes JSON-lines bytes (see [`JsonlFileSink`] for what is accepted).
+pub(super) fn scan_bytes(data: &[u8]) -> Result<Scan> {
+    let mut start = if data.starts_with(BOM) { BOM.len() } else { 0 };
+    let mut records = Vec::new();
+    let mut line_no = 0u64;
+    while start < data.len() {
+        line_no += 1;
+        let rest = &data[start..];
+        let (line, next, complete) = match rest.iter().position(|&b| b == b'\n') {
+            Some(end) => (&rest[..end], start + end + 1, true),
+            None => (rest, data.len(), false),
+        };
+        if line.iter().all(u8::is_ascii_whitespace) {
+            start = next;
+            continue;
+        }
+        match super::decode_record(line) {
+            Ok(record) => records.push(record),
+            Err(_) if !complete => {
+                return Ok(Scan {
+                    records,
+                    torn: Some((start as u64, line.to_vec())),
+                });
+            }
+            Err(message) => {
+                return Err(Error::AuditIntegrity {
+                    index: records.len() as u64,
+                    problem: IntegrityProblem::Unreadable {
+                        message: format!("line {line_no}: {message}"),
+                    },
+                });
+            }
+        }
+        start = next;
+    }
+    Ok(Scan {
+        records,
+        torn: None,
+    })
+}
+
+/// The error for an incomplete last line at record `index`.
+pub(super) fn torn_error(index: usize) -> Error {
+    Error::AuditIntegrity {
+        index: index as u64,
+        problem: IntegrityProblem::Unreadable {
+            message:
+                "incomplete last line (interrupted write); the record was never acknowledged; \
+                      open the log with AuditLog::open_recovering to remove it"
+                    .to_owned(),
+        },
+    }
+}
+
+impl TornTail {
+    pub(super) fn new(offset: u64, bytes: Vec<u8>) -> Self {
+        let digest = sha256(&bytes);
+        TornTail {
+            offset,
+            bytes,
+            digest,
+        }
+    }
 }
 
 impl AuditSink for JsonlFileSink {
     fn append(&mut self, record: AuditRecord) -> Result<()> {
         self.line.clear();
+        if self.needs_newline {
+            self.line.push(b'\n');
+        }
         serde_json::to_writer(&mut self.line, &record).map_err(|e| Error::InvalidJson {
             what: "AuditRecord",
             message: e.to_string(),
@@ -137,34 +271,15 @@ impl AuditSink for JsonlFileSink {
             return Err(self.io(e));
         }
         self.len += self.line.len() as u64;
+        self.needs_newline = false;
         Ok(())
     }
 
     fn read_all(&self) -> Result<Vec<AuditRecord>> {
-        let mut f = &self.file;
-        let mut data = Vec::new();
-        f.seek(SeekFrom::Start(0)).map_err(|e| self.io(e))?;
-        f.read_to_end(&mut data).map_err(|e| self.io(e))?;
-        let mut out = Vec::new();
-        let mut rest: &[u8] = &data;
-        while !rest.is_empty() {
-            let index = out.len() as u64;
-            let unreadable = |message: String| Error::AuditIntegrity {
-                index,
-                problem: IntegrityProblem::Unreadable { message },
-            };
-            let Some(end) = rest.iter().position(|&b| b == b'\n') else {
-                return Err(unreadable(
-                    "incomplete last line (interrupted write); the record was never acknowledged"
-                        .to_owned(),
-                ));
-            };
-            let line = &rest[..end];
-            rest = &rest[end + 1..];
-            let record: AuditRecord = serde_json::from_slice(line)
-                .map_err(|e| unreadable(format!("line {}: {e}", index + 1)))?;
-            out.push(record);
+        let scan = self.scan()?;
+        if scan.torn.is_some() {
+            return Err(torn_error(scan.records.len()));
         }
-        Ok(out)
+        Ok(scan.records)
     }
 }

@@ -19,6 +19,7 @@ __all__ = [
     "OverrideRefusedError",
     "AuditIntegrityError",
     "AuditIoError",
+    "AuditLockedError",
     "MissingRequiredFieldError",
     "EventTooOldError",
     "EventInFutureError",
@@ -97,6 +98,12 @@ class AuditIoError(StratumError, OSError):
     """Reading or writing the audit log failed (``audit_io``)."""
 
     code = "audit_io"
+
+
+class AuditLockedError(StratumError):
+    """Another writer holds the audit log file (``audit_locked``): one writer per log."""
+
+    code = "audit_locked"
 
 
 class MissingRequiredFieldError(StratumError, ValueError):
@@ -193,6 +200,7 @@ ERRORS_BY_CODE = {
         OverrideRefusedError,
         AuditIntegrityError,
         AuditIoError,
+        AuditLockedError,
         MissingRequiredFieldError,
         EventTooOldError,
         EventInFutureError,
