@@ -161,6 +161,7 @@ def _unhealthy(at: dt.datetime) -> Dict[str, Any]:
         s[part]["observed_at"] = at.isoformat()
     s["emq"]["score"] = 0.0
     s["api"].update(succeeded=100, rate_limited=0, server_errors=1900)
+    s["events"]["confirmed"] = 1000
     return s
 
 
@@ -183,6 +184,11 @@ def test_saved_state_keeps_a_tripped_gate_tripped(action: Dict[str, Any]) -> Non
     assert d.gate == "hold" and not d.executes, d.explain()
     # Without the saved state the same healthy reading would execute.
     assert stratum.TrustGate().decide(_healthy_at(later), action, log, later).executes
+    # And a bad reading on the restored gate blocks at once (it is still tripped),
+    # where a fresh gate only debounces it.
+    again = stratum.TrustGate.from_state(saved, gate.config())
+    assert again.decide(_unhealthy(later), action, log, later).gate == "block"
+    assert stratum.TrustGate().decide(_unhealthy(later), action, log, later).gate == "hold"
 
 
 def test_overrides_can_be_revoked_early(action: Dict[str, Any]) -> None:
