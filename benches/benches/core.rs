@@ -3,6 +3,9 @@
 //! * `decision/full`: one `TrustGate::decide` (health scoring, gate, guardrails,
 //!   one SHA-256-chained audit record in memory).
 //! * `decision/preview`: the same judgement without audit or state change.
+//! * `overrides/evaluate/{0,100000}`: `preview` (the bindings' `evaluate`) on a
+//!   gate holding no overrides and 100,000 live overrides on other targets; the
+//!   pool's guardrail violations make every such evaluation look one up.
 //! * `health/score`: health scoring alone.
 //! * `audit/append`: appending one decision record alone.
 //! * `backtest/month_100_accounts`: 100 accounts × 720 hourly steps, one action
@@ -20,7 +23,9 @@ use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use stratum_benches::{History, Rng, SEED, action, epoch, gate_config, restamp, scope, signals};
 use stratum_core::audit::{AuditEvent, AuditLog};
 use stratum_core::backtest::{self, BacktestStep};
-use stratum_core::gate::{Decision, ProposedAction, TrustGate, TrustGateConfig};
+use stratum_core::gate::{
+    Actor, Decision, OverrideRequest, ProposedAction, Target, TrustGate, TrustGateConfig,
+};
 use stratum_core::health::Signals;
 
 /// Distinct (signals, action) pairs cycled through.
@@ -181,6 +186,64 @@ fn decisions(c: &mut Criterion) {
     group.finish();
 }
 
+/// `preview` with 0 and with 100,000 live overrides.
+fn overrides(c: &mut Criterion) {
+    const LIVE: u32 = 100_000;
+    let cfg = config();
+    let now = epoch();
+    let pool = pool(now);
+    let empty = TrustGate::new(cfg.clone());
+    let mut loaded = TrustGate::new(cfg);
+    let mut audit = AuditLog::in_memory();
+    for i in 0..LIVE {
+        loaded
+            .grant_override(
+                OverrideRequest {
+                    target: Target::new(scope(i % POOL_ACCOUNTS), format!("other_{i}")),
+                    action_kind: None,
+                    granted_by: Actor::person("u_1", "admin"),
+                    reason: "seasonal push approved".to_owned(),
+                    expires_at: now + TimeDelta::hours(12),
+                },
+                now,
+                &mut audit,
+            )
+            .expect("the override policy allows it");
+    }
+    drop(audit);
+    assert_eq!(loaded.override_count(), LIVE as usize);
+    let violating = pool
+        .signals
+        .iter()
+        .zip(&pool.actions)
+        .filter(|(s, a)| {
+            empty
+                .preview(s, a, now)
+                .is_ok_and(|d| !d.violations.is_empty())
+        })
+        .count();
+    assert!(violating > 0, "no evaluation would look an override up");
+
+    let mut group = c.benchmark_group("overrides");
+    group.throughput(Throughput::Elements(1));
+    group.measurement_time(Duration::from_secs(4));
+    for (live, gate) in [(0, &empty), (LIVE, &loaded)] {
+        let mut i = 0usize;
+        group.bench_function(format!("evaluate/{live}"), |b| {
+            b.iter(|| {
+                let k = i % POOL;
+                i = i.wrapping_add(1);
+                gate.preview(
+                    black_box(&pool.signals[k]),
+                    black_box(&pool.actions[k]),
+                    now,
+                )
+            });
+        });
+    }
+    group.finish();
+}
+
 fn backtests(c: &mut Criterion) {
     const ACCOUNTS: u32 = 100;
     const HOURS: u32 = 720;
@@ -205,6 +268,6 @@ criterion_group! {
     config = Criterion::default()
         .sample_size(30)
         .warm_up_time(Duration::from_secs(1));
-    targets = decisions, backtests
+    targets = decisions, overrides, backtests
 }
 criterion_main!(benches);

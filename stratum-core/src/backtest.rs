@@ -273,11 +273,11 @@ impl Backtest {
         // Validate every action before changing any state.
         for a in &step.actions {
             a.validate().map_err(wrap)?;
-            if !view.scope.covers(&a.target.scope) {
+            if view.scope != &a.target.scope {
                 return Err(wrap(Error::action(
                     "target.scope",
                     format!(
-                        "step signals are for {} which does not cover {}",
+                        "step signals are for {} but the action targets {}; an action is judged only on signals of its own target scope",
                         view.scope, a.target.scope
                     ),
                 )));

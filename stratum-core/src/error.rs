@@ -83,6 +83,43 @@ pub enum Error {
         /// The parser's message, with line and column.
         message: String,
     },
+    /// A time argument is not a usable point in time (NaN, infinite, out of range,
+    /// a boolean, a naive or date-only value, unparseable text).
+    #[error("invalid time: `{field}` {message}")]
+    InvalidTime {
+        /// The time argument, e.g. `now`.
+        field: String,
+        /// What is wrong and what is accepted.
+        message: String,
+    },
+    /// A precomputed health report cannot be judged at this time: it was scored
+    /// after `now`, or it (or one of its observations) is older than the gate's
+    /// `max_signal_age`. Score fresh signals instead.
+    #[error("stale health: `{field}` {message}")]
+    StaleHealth {
+        /// The report field, e.g. `health.computed_at`.
+        field: String,
+        /// How old (or how far ahead) it is and what is allowed.
+        message: String,
+    },
+    /// A precomputed health report was scored under another health configuration
+    /// than the gate's own (its `config_hash` differs).
+    #[error("health config mismatch: `{field}` {message}")]
+    HealthConfigMismatch {
+        /// Always `health.config_hash`.
+        field: String,
+        /// The two hashes.
+        message: String,
+    },
+    /// The actor may not do this: automation changing the gate's configuration, or
+    /// a person whose role is not permitted.
+    #[error("not permitted: `{field}` {message}")]
+    NotPermitted {
+        /// The field naming the actor, e.g. `by.role`.
+        field: String,
+        /// Who may do it instead.
+        message: String,
+    },
     /// A backtest input step is invalid; `step` is its zero-based position.
     #[error("backtest step {step}: {source}")]
     Backtest {
@@ -183,6 +220,10 @@ impl Error {
             Self::AuditIo { .. } => "audit_io",
             Self::AuditLocked { .. } => "audit_locked",
             Self::InvalidJson { .. } => "invalid_json",
+            Self::InvalidTime { .. } => "invalid_time",
+            Self::StaleHealth { .. } => "stale_health",
+            Self::HealthConfigMismatch { .. } => "health_config_mismatch",
+            Self::NotPermitted { .. } => "not_permitted",
             Self::Backtest { source, .. } => source.code(),
         }
     }
@@ -194,7 +235,11 @@ impl Error {
             Self::InvalidConfig { field, .. }
             | Self::InvalidObservation { field, .. }
             | Self::InvalidAction { field, .. }
-            | Self::OverrideRefused { field, .. } => Some(field),
+            | Self::OverrideRefused { field, .. }
+            | Self::InvalidTime { field, .. }
+            | Self::StaleHealth { field, .. }
+            | Self::HealthConfigMismatch { field, .. }
+            | Self::NotPermitted { field, .. } => Some(field),
             Self::Backtest { source, .. } => source.field(),
             _ => None,
         }
@@ -216,6 +261,27 @@ impl Error {
 
     pub(crate) fn action(field: impl Into<String>, message: impl Into<String>) -> Self {
         Self::InvalidAction {
+            field: field.into(),
+            message: message.into(),
+        }
+    }
+
+    pub(crate) fn time(field: impl Into<String>, message: impl Into<String>) -> Self {
+        Self::InvalidTime {
+            field: field.into(),
+            message: message.into(),
+        }
+    }
+
+    pub(crate) fn stale(field: impl Into<String>, message: impl Into<String>) -> Self {
+        Self::StaleHealth {
+            field: field.into(),
+            message: message.into(),
+        }
+    }
+
+    pub(crate) fn not_permitted(field: impl Into<String>, message: impl Into<String>) -> Self {
+        Self::NotPermitted {
             field: field.into(),
             message: message.into(),
         }

@@ -18,6 +18,7 @@
 //! * [`backtest`]: replay history through a config, compare two configs.
 //! * [`emq`]: `stratum-emq-1`, our transparent Event Match Quality heuristic (not a
 //!   platform's score): per-event scores, batch coverage and ranked fixes.
+//! * [`time`]: validation of time arguments from hosts (`invalid_time`).
 //! * [`autopilot`]: rules over campaign metrics whose proposals go through the
 //!   gate into an audited action queue with undo.
 //! * [`analytics`]: attribution (including exact Markov and Shapley), anomaly
@@ -74,6 +75,7 @@ mod error;
 pub mod gate;
 pub mod guardrails;
 pub mod health;
+pub mod time;
 mod validate;
 
 pub use error::{Error, IntegrityProblem, Result, from_json, from_json_slice};

@@ -348,6 +348,101 @@ fn degraded_health_holds_and_a_person_approves() {
 }
 
 #[test]
+fn duplicate_signals_for_a_scope_are_an_error() {
+    let mut ap = Autopilot::new(rules());
+    let mut gate = TrustGate::new(TrustGateConfig::default());
+    let mut audit = AuditLog::in_memory();
+    let now = t0();
+    // An older healthy reading first, the newer unhealthy one second.
+    let signals = vec![healthy(now - TimeDelta::hours(2)), unhealthy(now)];
+    let metrics = [campaign("loser", 100, 120)];
+    let e = ap
+        .run(now, &metrics, &signals, &mut gate, &mut audit)
+        .unwrap_err();
+    assert_eq!(
+        (e.code(), e.field()),
+        ("invalid_observation", Some("signals[1].scope"))
+    );
+    let e = ap.preview(now, &metrics, &signals, &gate).unwrap_err();
+    assert_eq!(e.field(), Some("signals[1].scope"));
+    assert_eq!(audit.len(), 0);
+    assert!(ap.queue().actions().is_empty());
+    // One entry per scope: the newest reading is judged.
+    let report = ap
+        .run(now, &metrics, &signals[1..], &mut gate, &mut audit)
+        .unwrap();
+    assert_ne!(report.proposals[0].decision.outcome, Outcome::Execute);
+}
+
+#[test]
+fn covering_scope_signals_do_not_stand_in_for_a_target() {
+    let mut ap = Autopilot::new(rules());
+    let mut gate = TrustGate::new(TrustGateConfig::default());
+    let mut audit = AuditLog::in_memory();
+    let now = t0();
+    let tenant = stratum_core::health::Scope::tenant("acme");
+    let signals = vec![full_signals(&tenant, now, 9.5)];
+    let report = ap
+        .run(
+            now,
+            &[campaign("loser", 100, 120)],
+            &signals,
+            &mut gate,
+            &mut audit,
+        )
+        .unwrap();
+    assert!(report.proposals.is_empty());
+    assert_eq!(report.skipped[0].reason, SkipReason::NoSignals);
+    assert_eq!(audit.len(), 0);
+}
+
+#[test]
+fn automation_cannot_approve_or_undo_in_the_queue() {
+    let mut q = ActionQueue::new();
+    let mut audit = AuditLog::in_memory();
+    let action = ProposedAction::new(
+        ActionKind::Pause,
+        Target::new(scope(), "cmp_1"),
+        Actor::autopilot(),
+    );
+    let id = q.propose(action, None, t0(), &mut audit).unwrap();
+    for who in [
+        Actor::autopilot(),
+        Actor::System {
+            name: "scheduler".into(),
+        },
+    ] {
+        let e = q
+            .transition(id, ActionState::Approved, who, None, t0(), &mut audit)
+            .unwrap_err();
+        assert_eq!((e.code(), e.field()), ("invalid_action", Some("by")));
+    }
+    q.transition(
+        id,
+        ActionState::Approved,
+        Actor::person("u1", "admin"),
+        None,
+        t0(),
+        &mut audit,
+    )
+    .unwrap();
+    q.transition(
+        id,
+        ActionState::Executed,
+        Actor::autopilot(),
+        None,
+        t0(),
+        &mut audit,
+    )
+    .unwrap();
+    let e = q
+        .undo(id, Actor::autopilot(), None, t0(), &mut audit)
+        .unwrap_err();
+    assert_eq!(e.field(), Some("by"));
+    assert_eq!(q.get(id).unwrap().state, ActionState::Executed);
+}
+
+#[test]
 fn safety_settings() {
     let mut gate = TrustGate::new(TrustGateConfig::default());
     let mut audit = AuditLog::in_memory();
@@ -464,7 +559,7 @@ proptest! {
         let mut q = ActionQueue::new();
         let action = ProposedAction::new(kind.clone(), Target::new(scope(), "c"), Actor::autopilot());
         let id = q.propose(action, None, t0(), &mut audit).unwrap();
-        q.transition(id, ActionState::Approved, Actor::autopilot(), None, t0(), &mut audit).unwrap();
+        q.transition(id, ActionState::Approved, Actor::person("u", "admin"), None, t0(), &mut audit).unwrap();
         q.transition(id, ActionState::Executed, Actor::autopilot(), None, t0(), &mut audit).unwrap();
         let after = before.apply(&kind).unwrap();
         let undo = q.undo(id, Actor::person("u", "admin"), None, t0(), &mut audit).unwrap();

@@ -682,3 +682,302 @@ fn a_decision_that_cannot_be_audited_changes_no_state() -> Result<()> {
     assert_eq!(d.outcome, Outcome::Execute);
     Ok(())
 }
+
+// ------------------------------------------------ the one rule on every path
+
+/// Signals whose EMQ is excellent but whose API and event delivery are failing:
+/// healthy only to a config that weighs EMQ alone.
+fn emq_only_healthy(at: chrono::DateTime<chrono::Utc>) -> Signals {
+    let mut s = full_signals(&scope(), at, 9.5);
+    if let Some(a) = &mut s.api {
+        a.succeeded = 50;
+        a.server_errors = 950;
+    }
+    if let Some(e) = &mut s.events {
+        e.confirmed = 50;
+    }
+    s
+}
+
+#[test]
+fn stale_and_future_reports_are_refused() -> Result<()> {
+    let cfg = TrustGateConfig::default();
+    let mut gate = TrustGate::new(cfg.clone());
+    let mut audit = AuditLog::in_memory();
+    let now = t0();
+    let action = budget(100, 110, Actor::autopilot());
+
+    // Scored 30 days ago on (then) healthy signals.
+    let month_ago = now - TimeDelta::days(30);
+    let old = cfg.health().score(&healthy(month_ago), month_ago)?;
+    assert_eq!(old.status, HealthStatus::Healthy);
+    let err = gate
+        .decide_with_health(&old, &action, now, &mut audit)
+        .unwrap_err();
+    assert_eq!(
+        (err.code(), err.field()),
+        ("stale_health", Some("health.computed_at"))
+    );
+
+    // Scored after the decision time.
+    let later = now + TimeDelta::minutes(1);
+    let future = cfg.health().score(&healthy(later), later)?;
+    let err = gate
+        .decide_with_health(&future, &action, now, &mut audit)
+        .unwrap_err();
+    assert_eq!(
+        (err.code(), err.field()),
+        ("stale_health", Some("health.computed_at"))
+    );
+
+    // Scored 20 h ago (within the 24 h limit) on observations that were 23 h old
+    // then, so 43 h old now.
+    let scored = now - TimeDelta::hours(20);
+    let aged = cfg
+        .health()
+        .score(&healthy(scored - TimeDelta::hours(23)), scored)?;
+    assert_eq!(aged.status, HealthStatus::Healthy);
+    let err = gate
+        .decide_with_health(&aged, &action, now, &mut audit)
+        .unwrap_err();
+    assert_eq!(
+        (err.code(), err.field()),
+        ("stale_health", Some("health.components[0].observed_at"))
+    );
+    assert_eq!(audit.len(), 0, "refused reports are not decisions");
+
+    // A fresh report of the gate's own config is judged like `decide`.
+    let fresh = cfg.health().score(&healthy(now), now)?;
+    let d = gate.decide_with_health(&fresh, &action, now, &mut audit)?;
+    assert_eq!(d.outcome, Outcome::Execute);
+    Ok(())
+}
+
+#[test]
+fn reports_scored_under_another_health_config_are_refused() -> Result<()> {
+    let cfg = TrustGateConfig::default();
+    let lenient = HealthConfig::builder()
+        .weights(Weights {
+            emq: 1.0,
+            api_health: 0.0,
+            event_loss: 0.0,
+            platform_stability: 0.0,
+            data_quality: 0.0,
+        })
+        .build()?;
+    let now = t0();
+    let signals = emq_only_healthy(now);
+    let own = cfg.health().score(&signals, now)?;
+    assert!(own.score < 70.0, "{}", own.score);
+    let smuggled = lenient.score(&signals, now)?;
+    assert!(smuggled.score >= 90.0, "{}", smuggled.score);
+    assert_ne!(smuggled.config_hash, own.config_hash);
+
+    let mut gate = TrustGate::new(cfg.clone());
+    let mut audit = AuditLog::in_memory();
+    let action = budget(100, 110, Actor::autopilot());
+    let err = gate
+        .decide_with_health(&smuggled, &action, now, &mut audit)
+        .unwrap_err();
+    assert_eq!(
+        (err.code(), err.field()),
+        ("health_config_mismatch", Some("health.config_hash"))
+    );
+
+    // Relabelling the lenient report with the gate's hash does not help: the
+    // score is re-derived from the components with the gate's weights.
+    let mut relabelled = smuggled.clone();
+    relabelled.config_hash = cfg.health().hash();
+    let err = gate
+        .decide_with_health(&relabelled, &action, now, &mut audit)
+        .unwrap_err();
+    assert_eq!(
+        (err.code(), err.field()),
+        ("invalid_observation", Some("health.score"))
+    );
+
+    // Nor does editing the score or the status of the gate's own report.
+    let mut edited = own.clone();
+    edited.score = 99.0;
+    edited.status = HealthStatus::Healthy;
+    let err = gate
+        .decide_with_health(&edited, &action, now, &mut audit)
+        .unwrap_err();
+    assert_eq!(err.field(), Some("health.score"));
+    let mut relabelled_status = own;
+    relabelled_status.status = HealthStatus::Healthy;
+    relabelled_status.present_weight = 1.0;
+    let d = gate.decide_with_health(&relabelled_status, &action, now, &mut audit)?;
+    assert_ne!(d.outcome, Outcome::Execute);
+    assert_eq!(d.health.status, HealthStatus::Degraded);
+    assert_eq!(audit.len(), 1);
+    Ok(())
+}
+
+#[test]
+fn only_permitted_people_change_the_config() -> Result<()> {
+    let mut gate = TrustGate::new(TrustGateConfig::default());
+    let before = gate.config().hash();
+    let mut audit = AuditLog::in_memory();
+    let now = t0();
+    let lax = TrustGateConfig::builder()
+        .health(
+            HealthConfig::builder()
+                .thresholds(Thresholds {
+                    healthy: 0.01,
+                    degraded: 0.0,
+                })
+                .build()?,
+        )
+        .build()?;
+    for (by, field) in [
+        (Actor::autopilot(), "by"),
+        (
+            Actor::System {
+                name: "scheduler".into(),
+            },
+            "by",
+        ),
+        (Actor::person("u_2", "viewer"), "by.role"),
+    ] {
+        let err = gate
+            .set_config(lax.clone(), by, now, &mut audit)
+            .unwrap_err();
+        assert_eq!((err.code(), err.field()), ("not_permitted", Some(field)));
+    }
+    assert_eq!(gate.config().hash(), before);
+    assert_eq!(audit.len(), 0);
+    // Bad signals still do not execute.
+    let d = gate.decide(&unhealthy(now), &pause(Actor::autopilot()), now, &mut audit)?;
+    assert_ne!(d.outcome, Outcome::Execute);
+
+    // An admin may, and the change is audited with both hashes.
+    let owners_only = TrustGateConfig::builder()
+        .config_roles(vec!["owner".into()])
+        .build()?;
+    gate.set_config(
+        owners_only.clone(),
+        Actor::person("u_1", "admin"),
+        now,
+        &mut audit,
+    )?;
+    let records = audit.records()?;
+    match &records[1].event {
+        AuditEvent::ConfigChanged {
+            config_hash,
+            previous,
+        } => {
+            assert_eq!(*config_hash, owners_only.hash());
+            assert_eq!(*previous, Some(before));
+        }
+        other => panic!("expected a config change, got {other:?}"),
+    }
+    // The new config's roles govern the next change.
+    let err = gate
+        .set_config(lax, Actor::person("u_1", "admin"), now, &mut audit)
+        .unwrap_err();
+    assert_eq!(err.field(), Some("by.role"));
+    let err = TrustGateConfig::builder()
+        .config_roles(Vec::new())
+        .build()
+        .unwrap_err();
+    assert_eq!(err.field(), Some("config_roles"));
+    Ok(())
+}
+
+#[test]
+fn actions_are_judged_on_their_own_scope_only() -> Result<()> {
+    let mut gate = TrustGate::new(TrustGateConfig::default());
+    let mut audit = AuditLog::in_memory();
+    let account = scope();
+    let tenant = Scope::tenant("acme");
+    let act = budget(100, 110, Actor::autopilot());
+    // Two bad readings trip the account.
+    for m in [0, 10] {
+        let at = t0() + TimeDelta::minutes(m);
+        gate.decide(&unhealthy(at), &act, at, &mut audit)?;
+    }
+    assert!(gate.hysteresis(&account).is_some_and(|h| h.tripped));
+    let n = audit.len();
+
+    // Healthy tenant-wide signals do not stand in for the tripped account.
+    let at = t0() + TimeDelta::minutes(20);
+    let err = gate
+        .decide(&full_signals(&tenant, at, 9.5), &act, at, &mut audit)
+        .unwrap_err();
+    assert_eq!(
+        (err.code(), err.field()),
+        ("invalid_action", Some("target.scope"))
+    );
+    let tenant_report = gate
+        .config()
+        .health()
+        .score(&full_signals(&tenant, at, 9.5), at)?;
+    let err = gate
+        .decide_with_health(&tenant_report, &act, at, &mut audit)
+        .unwrap_err();
+    assert_eq!(err.field(), Some("target.scope"));
+    assert_eq!(audit.len(), n);
+    assert!(gate.hysteresis(&tenant).is_none());
+
+    // The account recovers only by its own rule: k healthy readings and cooldown.
+    let d = gate.decide(&healthy(at), &act, at, &mut audit)?;
+    assert_eq!(d.gate, GateResult::Hold);
+    assert_ne!(d.outcome, Outcome::Execute);
+    Ok(())
+}
+
+#[test]
+fn overrides_are_found_by_target_among_many() -> Result<()> {
+    let mut gate = gate_with(
+        GuardrailConfig {
+            max_change_pct: Some(Decimal::from(10)),
+            ..Default::default()
+        },
+        EnforcementMode::SoftBlock,
+    )?;
+    let mut audit = AuditLog::in_memory();
+    let now = t0();
+    let admin = Actor::person("u_1", "admin");
+    for i in 0..200 {
+        gate.grant_override(
+            OverrideRequest {
+                target: Target::new(scope(), format!("cmp_other_{i}")),
+                action_kind: None,
+                granted_by: admin.clone(),
+                reason: "seasonal push approved".into(),
+                expires_at: now + TimeDelta::minutes(30 + i),
+            },
+            now,
+            &mut audit,
+        )?;
+    }
+    let big = budget(100, 200, Actor::autopilot());
+    let d = gate.decide(&healthy(now), &big, now, &mut audit)?;
+    assert_eq!(d.outcome, Outcome::ManualRequired, "no override for cmp_1");
+    let mine = gate.grant_override(
+        request(admin.clone(), "launch week, approved", 1),
+        now,
+        &mut audit,
+    )?;
+    let d = gate.decide(&healthy(now), &big, now, &mut audit)?;
+    assert_eq!(d.outcome, Outcome::Execute);
+    assert_eq!(d.override_applied.map(|o| o.id), Some(mine.id.clone()));
+    assert_eq!(gate.override_count(), 201);
+    // Expiry prunes in order; revoking removes exactly one.
+    let later = now + TimeDelta::minutes(40);
+    gate.decide(
+        &healthy(later),
+        &pause(Actor::autopilot()),
+        later,
+        &mut audit,
+    )?;
+    assert_eq!(gate.override_count(), 201 - 11);
+    gate.revoke_override(&mine.id, admin, "no longer needed", later, &mut audit)?;
+    assert_eq!(gate.override_count(), 189);
+    assert!(gate.overrides().iter().all(|o| o.id != mine.id));
+    // State round-trips with the index rebuilt.
+    let again = TrustGate::with_state(gate.config().clone(), gate.state());
+    assert_eq!(again.state(), gate.state());
+    Ok(())
+}

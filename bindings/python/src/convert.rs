@@ -1,15 +1,15 @@
 //! Conversions at the boundary: Python objects ⇄ serde types through JSON (for
 //! configuration and single documents), and time values.
 
-use chrono::{DateTime, TimeZone, Utc};
+use chrono::{DateTime, Utc};
 use pyo3::intern;
 use pyo3::prelude::*;
 use pyo3::sync::PyOnceLock;
-use pyo3::types::{PyBytes, PyFloat, PyInt, PyString};
+use pyo3::types::{PyBool, PyBytes, PyFloat, PyInt, PyString};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
-use crate::errors::input_err;
+use crate::errors::{core_err, input_err};
 
 static DUMPS: PyOnceLock<(Py<PyAny>, Py<PyAny>)> = PyOnceLock::new();
 static LOADS: PyOnceLock<Py<PyAny>> = PyOnceLock::new();
@@ -105,42 +105,101 @@ pub(crate) fn tag<T: Serialize>(value: &T) -> String {
 }
 
 /// A point in time from a timezone-aware `datetime`, an RFC 3339 string or POSIX
-/// seconds; `None` means now.
+/// seconds (`int` or `float`); `None` means now. The argument is named `now` in
+/// errors.
 pub(crate) fn time(obj: Option<&Bound<'_, PyAny>>) -> PyResult<DateTime<Utc>> {
+    time_arg(obj, "now")
+}
+
+/// [`time`] for an argument named `field`. The validation rule lives in
+/// `stratum_core::time`; this only takes the Python value apart. Anything that is
+/// not a usable time (NaN, infinities, out-of-range numbers, `bool`, a `date`
+/// without a time, a naive `datetime` or one whose `tzinfo` gives no offset, any
+/// other object) is `InvalidTimeError` (`invalid_time`).
+pub(crate) fn time_arg(obj: Option<&Bound<'_, PyAny>>, field: &str) -> PyResult<DateTime<Utc>> {
     let Some(obj) = obj else {
         return Ok(Utc::now());
     };
-    if obj.is_instance_of::<PyFloat>() || obj.is_instance_of::<PyInt>() {
+    let py = obj.py();
+    let invalid = |message: String| {
+        core_err(stratum_core::Error::InvalidTime {
+            field: field.to_owned(),
+            message,
+        })
+    };
+    if obj.is_instance_of::<PyBool>() {
+        return Err(invalid(format!(
+            "{} is a bool, not a time; {EXPECTED}",
+            if obj.is_truthy()? { "True" } else { "False" }
+        )));
+    }
+    if obj.is_instance_of::<PyInt>() {
+        let Ok(secs) = obj.extract::<i64>() else {
+            return Err(invalid(format!(
+                "{} s since the Unix epoch is out of range",
+                short(&obj.str()?.to_cow()?)
+            )));
+        };
+        return stratum_core::time::from_unix_parts(field, secs, 0).map_err(core_err);
+    }
+    if obj.is_instance_of::<PyFloat>() {
         let secs: f64 = obj.extract()?;
-        let whole = secs.floor();
-        let nanos = ((secs - whole) * 1e9).round() as u32;
-        return Utc
-            .timestamp_opt(whole as i64, nanos.min(999_999_999))
-            .single()
-            .ok_or_else(|| input_err("time", format!("{secs} s is out of range")));
+        return stratum_core::time::from_unix_seconds(field, secs).map_err(core_err);
     }
     if let Ok(s) = obj.cast::<PyString>() {
-        return DateTime::parse_from_rfc3339(&s.to_cow()?)
-            .map(|t| t.with_timezone(&Utc))
-            .map_err(|e| {
-                input_err(
-                    "time",
-                    format!("{s}: {e} (expected e.g. 2026-01-31T12:00:00Z)"),
-                )
-            });
+        return stratum_core::time::parse_rfc3339(field, &s.to_cow()?).map_err(core_err);
     }
-    if obj.getattr(intern!(obj.py(), "tzinfo"))?.is_none() {
-        return Err(input_err(
-            "time",
-            "a naive datetime is ambiguous; pass a timezone-aware datetime (e.g. tzinfo=timezone.utc)",
+    let (datetime, date) = DATE_TYPES.get_or_try_init(py, || -> PyResult<_> {
+        let m = py.import("datetime")?;
+        Ok((m.getattr("datetime")?.unbind(), m.getattr("date")?.unbind()))
+    })?;
+    if !obj.is_instance(datetime.bind(py))? {
+        let kind = if obj.is_instance(date.bind(py))? {
+            "a date has no time of day"
+        } else {
+            "not a time"
+        };
+        let type_name = obj.get_type().name()?;
+        return Err(invalid(format!("{type_name} is {kind}; {EXPECTED}")));
+    }
+    // The offset decides the instant: a naive datetime, or a tzinfo whose
+    // `utcoffset` returns None, would silently be read as local time.
+    let offset = obj
+        .call_method0(intern!(py, "utcoffset"))
+        .map_err(|e| invalid(format!("its tzinfo failed to give a UTC offset: {e}")))?;
+    if offset.is_none() {
+        return Err(invalid(
+            "is a naive datetime (or its tzinfo gives no UTC offset), which is ambiguous; pass a timezone-aware datetime (e.g. tzinfo=timezone.utc)"
+                .to_owned(),
         ));
     }
     // One call instead of pyo3's field-by-field conversion (slow under the stable
     // ABI); a datetime has microsecond resolution, which an f64 of POSIX seconds
     // holds exactly (rounded to µs) for dates within about 285 years of 1970.
     let secs: f64 = obj
-        .call_method0(intern!(obj.py(), "timestamp"))?
-        .extract()?;
-    DateTime::from_timestamp_micros((secs * 1e6).round() as i64)
-        .ok_or_else(|| input_err("time", format!("{secs} s is out of range")))
+        .call_method0(intern!(py, "timestamp"))
+        .and_then(|t| t.extract())
+        .map_err(|e| invalid(format!("cannot be converted to POSIX seconds: {e}")))?;
+    if !secs.is_finite() {
+        return stratum_core::time::from_unix_seconds(field, secs).map_err(core_err);
+    }
+    let micros = (secs * 1e6).round();
+    if micros.abs() >= 9.0e18 {
+        return stratum_core::time::from_unix_seconds(field, secs).map_err(core_err);
+    }
+    let micros = micros as i64;
+    let nanos = u32::try_from(micros.rem_euclid(1_000_000) * 1_000).unwrap_or(0);
+    stratum_core::time::from_unix_parts(field, micros.div_euclid(1_000_000), nanos)
+        .map_err(core_err)
+}
+
+const EXPECTED: &str = "expected a timezone-aware datetime, RFC 3339 text with an offset (e.g. 2026-01-31T12:00:00Z) or POSIX seconds";
+
+static DATE_TYPES: PyOnceLock<(Py<PyAny>, Py<PyAny>)> = PyOnceLock::new();
+
+fn short(s: &str) -> String {
+    match s.char_indices().nth(40) {
+        Some((i, _)) => format!("{}…", &s[..i]),
+        None => s.to_owned(),
+    }
 }

@@ -273,7 +273,56 @@ impl TrustGate {
         })
     }
 
-    /// Replaces the config (a dict), keeping the state, and audits the change.
+    /// Revokes live override `id` before it expires (`by`: a person with an allowed
+    /// role, as a dict) and audits it.
+    #[pyo3(signature = (id, by, reason, audit, now = None))]
+    fn revoke_override(
+        &mut self,
+        id: &str,
+        by: &Bound<'_, PyAny>,
+        reason: &str,
+        audit: &Bound<'_, AuditLog>,
+        now: Option<&Bound<'_, PyAny>>,
+    ) -> PyResult<()> {
+        guard(|| {
+            let now = time(now)?;
+            let by = core_from(by)?;
+            self.0
+                .revoke_override(id, by, reason, now, &mut audit.borrow_mut().0)
+                .map_err(core_err)
+        })
+    }
+
+    /// Live overrides, as dicts, by grant time.
+    fn overrides<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        to_py(py, &self.0.overrides())
+    }
+
+    /// The gate's state (hysteresis per scope, executed-action ledger, live
+    /// overrides) as a dict, to persist between processes; `TrustGate.from_state`
+    /// restores it, so a restart cannot un-trip a gate.
+    fn state<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        to_py(py, &self.0.state())
+    }
+
+    /// A gate with `config` (a dict, `None`: defaults) resuming from `state` (a dict
+    /// or JSON text from `state()`).
+    #[staticmethod]
+    #[pyo3(signature = (state, config = None))]
+    fn from_state(state: &Bound<'_, PyAny>, config: Option<&Bound<'_, PyAny>>) -> PyResult<Self> {
+        guard(|| {
+            let config = match config {
+                Some(c) => core_from(c)?,
+                None => core::TrustGateConfig::default(),
+            };
+            let state: core::GateState = core_from(state)?;
+            Ok(Self(core::TrustGate::with_state(config, state)))
+        })
+    }
+
+    /// Replaces the config (a dict), keeping the state, and audits the change with
+    /// the hashes before and after. `by` must be a person whose role is in the
+    /// current config's `config_roles`; automation gets `NotPermittedError`.
     #[pyo3(signature = (config, by, audit, now = None))]
     fn set_config(
         &self,

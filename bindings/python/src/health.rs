@@ -65,6 +65,12 @@ impl HealthConfig {
         })
     }
 
+    /// Hex SHA-256 of the config; reports scored under it carry the same hash.
+    #[getter]
+    fn config_hash(&self) -> String {
+        self.0.hash().to_hex()
+    }
+
     /// The status (`healthy`, `degraded`, `unhealthy`) this config gives a score.
     fn status_of(&self, score: f64) -> String {
         tag(&self.0.status_of(score))
@@ -92,6 +98,13 @@ impl HealthReport {
     #[getter]
     fn status(&self) -> String {
         tag(&self.0.status)
+    }
+
+    /// Hex SHA-256 of the health config the report was scored under; a trust gate
+    /// judges only reports of its own health config.
+    #[getter]
+    fn config_hash(&self) -> String {
+        self.0.config_hash.to_hex()
     }
 
     /// Sum of the configured weights of the components that counted.

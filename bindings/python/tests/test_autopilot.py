@@ -6,6 +6,7 @@ import datetime as dt
 from decimal import Decimal
 from typing import Any, Dict, List
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -70,3 +71,22 @@ def test_never_executed_below_the_healthy_threshold(emq: float, success: float, 
             assert p["decision"]["health"]["score"] >= healthy
         else:
             assert p["state"] != "approved"
+
+
+def test_two_signal_entries_for_one_scope_are_refused() -> None:
+    pilot, gate, audit = stratum.Autopilot(RULES), stratum.TrustGate(), stratum.AuditLog()
+    older_healthy = _signals()[0]
+    for part in ("emq", "api", "events", "stability", "data_quality"):
+        older_healthy[part]["observed_at"] = (NOW - dt.timedelta(hours=2)).isoformat()
+    newer_unhealthy = _signals(emq=0.5, succeeded=100)[0]
+    with pytest.raises(stratum.InvalidObservationError) as info:
+        pilot.run(_metrics(), [older_healthy, newer_unhealthy], gate, audit, NOW)
+    assert info.value.field == "signals[1].scope"
+    assert len(audit) == 0
+
+
+def test_nan_time_is_refused_by_a_run() -> None:
+    pilot, gate, audit = stratum.Autopilot(RULES), stratum.TrustGate(), stratum.AuditLog()
+    with pytest.raises(stratum.errors.InvalidTimeError):
+        pilot.run(_metrics(), _signals(), gate, audit, float("nan"))
+    assert len(audit) == 0

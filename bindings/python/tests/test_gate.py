@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any, Dict
+import json
+from typing import Any, Dict, Optional
 
 import pytest
 from conftest import NOW, budget_change, healthy_signals
@@ -106,3 +107,131 @@ def test_automation_never_executes_below_the_healthy_threshold(
         if d.outcome == "execute":
             assert d.health_score >= healthy
     log.verify()
+
+
+class _NoOffset(dt.tzinfo):
+    """A tzinfo that cannot say its UTC offset."""
+
+    def utcoffset(self, _: Optional[dt.datetime]) -> Optional[dt.timedelta]:
+        return None
+
+    def dst(self, _: Optional[dt.datetime]) -> Optional[dt.timedelta]:
+        return None
+
+
+BAD_TIMES = [
+    float("nan"), float("inf"), -float("inf"), 1e300, True, False, 10**400,
+    dt.date(2026, 3, 1), object(), NOW.replace(tzinfo=None), NOW.replace(tzinfo=_NoOffset()),
+    "yesterday", "2026-03-01T12:00:00",
+]
+
+
+@pytest.mark.parametrize("now", BAD_TIMES, ids=repr)
+def test_every_bad_time_is_invalid_time(now: Any, signals: Dict[str, Any], action: Dict[str, Any]) -> None:
+    gate, log = stratum.TrustGate(), stratum.AuditLog()
+    for call in (lambda: gate.evaluate(signals, action, now), lambda: gate.decide(signals, action, log, now)):
+        with pytest.raises(stratum.errors.InvalidTimeError) as info:
+            call()
+        assert (info.value.code, info.value.field) == ("invalid_time", "now")
+        assert isinstance(info.value, ValueError)
+    assert len(log) == 0
+
+
+def test_nan_cannot_bypass_the_daily_action_limit(signals: Dict[str, Any], action: Dict[str, Any]) -> None:
+    gate, log = stratum.TrustGate({"guardrails": {"max_actions_per_day": 1}}), stratum.AuditLog()
+    assert gate.decide(signals, action, log, NOW).executes
+    with pytest.raises(stratum.errors.InvalidTimeError):
+        gate.decide(signals, action, log, float("nan"))
+    assert not gate.decide(signals, action, log, NOW + dt.timedelta(minutes=1)).executes
+
+
+def test_integer_and_aware_times_are_exact(signals: Dict[str, Any], action: Dict[str, Any]) -> None:
+    gate = stratum.TrustGate()
+    seconds = int(NOW.timestamp())
+    by_int = gate.evaluate(signals, action, seconds).to_dict()["decided_at"]
+    by_text = gate.evaluate(signals, action, NOW.isoformat()).to_dict()["decided_at"]
+    plus2 = NOW.astimezone(dt.timezone(dt.timedelta(hours=2)))
+    by_datetime = gate.evaluate(signals, action, plus2).to_dict()["decided_at"]
+    assert by_int == by_text == by_datetime == "2026-03-01T12:00:00Z"
+
+
+def _unhealthy(at: dt.datetime) -> Dict[str, Any]:
+    s = healthy_signals()
+    for part in ("emq", "api", "events", "stability", "data_quality"):
+        s[part]["observed_at"] = at.isoformat()
+    s["emq"]["score"] = 0.0
+    s["api"].update(succeeded=100, rate_limited=0, server_errors=1900)
+    s["events"]["confirmed"] = 1000
+    return s
+
+
+def _healthy_at(at: dt.datetime) -> Dict[str, Any]:
+    s = healthy_signals()
+    for part in ("emq", "api", "events", "stability", "data_quality"):
+        s[part]["observed_at"] = at.isoformat()
+    return s
+
+
+def test_saved_state_keeps_a_tripped_gate_tripped(action: Dict[str, Any]) -> None:
+    gate, log = stratum.TrustGate(), stratum.AuditLog()
+    for minutes in (0, 10):
+        at = NOW + dt.timedelta(minutes=minutes)
+        gate.decide(_unhealthy(at), action, log, at)
+    saved = json.dumps(gate.state())
+    later = NOW + dt.timedelta(minutes=20)
+    restored = stratum.TrustGate.from_state(saved, gate.config())
+    d = restored.decide(_healthy_at(later), action, log, later)
+    assert d.gate == "hold" and not d.executes, d.explain()
+    # Without the saved state the same healthy reading would execute.
+    assert stratum.TrustGate().decide(_healthy_at(later), action, log, later).executes
+    # And a bad reading on the restored gate blocks at once (it is still tripped),
+    # where a fresh gate only debounces it.
+    again = stratum.TrustGate.from_state(saved, gate.config())
+    assert again.decide(_unhealthy(later), action, log, later).gate == "block"
+    assert stratum.TrustGate().decide(_unhealthy(later), action, log, later).gate == "hold"
+
+
+def test_overrides_can_be_revoked_early(action: Dict[str, Any]) -> None:
+    gate, log = stratum.TrustGate(), stratum.AuditLog()
+    granted = gate.grant_override(
+        {"target": action["target"], "granted_by": {"type": "person", "id": "u_1", "role": "admin"},
+         "reason": "launch week, approved", "expires_at": (NOW + dt.timedelta(hours=2)).isoformat()},
+        log, NOW,
+    )
+    assert [o["id"] for o in gate.overrides()] == [granted["id"]]
+    with pytest.raises(stratum.errors.OverrideRefusedError):
+        gate.revoke_override(granted["id"], {"type": "autopilot"}, "cleanup", log, NOW)
+    gate.revoke_override(granted["id"], {"type": "person", "id": "u_1", "role": "admin"}, "not needed", log, NOW)
+    assert gate.overrides() == []
+    assert gate.state()["overrides"] == []
+    assert log.records()[-1]["event"]["override_revoked"]["id"] == granted["id"]
+
+
+def test_automation_cannot_change_the_config(signals: Dict[str, Any], action: Dict[str, Any]) -> None:
+    gate, log = stratum.TrustGate(), stratum.AuditLog()
+    before = gate.config_hash
+    lax = {"health": {"thresholds": {"healthy": 0.01, "degraded": 0.0}}}
+    with pytest.raises(stratum.errors.NotPermittedError) as info:
+        gate.set_config(lax, {"type": "autopilot"}, log, NOW)
+    assert (info.value.code, info.value.field) == ("not_permitted", "by")
+    assert gate.config_hash == before and len(log) == 0
+    gate.set_config(lax, {"type": "person", "id": "u_1", "role": "admin"}, log, NOW)
+    assert gate.config_hash != before
+    change = log.records()[-1]["event"]["config_changed"]
+    assert (change["previous"], change["config_hash"]) == (before, gate.config_hash)
+
+
+def test_reports_of_another_config_or_time_are_refused(signals: Dict[str, Any], action: Dict[str, Any]) -> None:
+    gate, log = stratum.TrustGate(), stratum.AuditLog()
+    lenient = stratum.HealthConfig({"weights": {"emq": 1.0, "api_health": 0.0, "event_loss": 0.0,
+                                                "platform_stability": 0.0, "data_quality": 0.0}})
+    with pytest.raises(stratum.errors.HealthConfigMismatchError):
+        gate.decide_with_health(lenient.score(signals, NOW), action, log, NOW)
+    report = stratum.HealthConfig().score(signals, NOW)
+    with pytest.raises(stratum.errors.StaleHealthError) as info:
+        gate.decide_with_health(report, action, log, NOW + dt.timedelta(days=30))
+    assert info.value.field == "health.computed_at"
+    with pytest.raises(stratum.errors.StaleHealthError):
+        gate.decide_with_health(report, action, log, NOW - dt.timedelta(minutes=1))
+    assert len(log) == 0
+    assert gate.decide_with_health(report, action, log, NOW).executes

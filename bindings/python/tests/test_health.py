@@ -50,8 +50,17 @@ def test_offsets_and_microseconds_are_kept(signals: Dict[str, Any]) -> None:
 
 
 def test_naive_datetime_is_refused(signals: Dict[str, Any]) -> None:
-    with pytest.raises(stratum.InvalidJsonError):
+    with pytest.raises(stratum.errors.InvalidTimeError) as info:
         stratum.HealthConfig().score(signals, NOW.replace(tzinfo=None))
+    assert (info.value.code, info.value.field) == ("invalid_time", "now")
+
+
+def test_reports_carry_the_hash_of_their_config(signals: Dict[str, Any]) -> None:
+    cfg = stratum.HealthConfig({"thresholds": {"healthy": 75.0, "degraded": 45.0}})
+    report = cfg.score(signals, NOW)
+    assert report.config_hash == cfg.config_hash
+    assert report.to_dict()["config_hash"] == cfg.config_hash
+    assert stratum.HealthConfig().config_hash != cfg.config_hash
 
 
 def test_invalid_observation(signals: Dict[str, Any]) -> None:

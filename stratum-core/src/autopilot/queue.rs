@@ -63,11 +63,17 @@ impl ActionState {
     }
 
     /// Whether a person must cause the transition into this state from `self`.
+    /// Automation reaches `approved` only through a recorded gate decision
+    /// ([`crate::autopilot::Autopilot::run`]), and never undoes an action (the
+    /// reverse change would be carried out ungated).
     fn needs_person(self, to: ActionState) -> bool {
         matches!(
             (self, to),
-            (ActionState::Held, ActionState::Approved)
-                | (ActionState::Blocked, ActionState::Overridden)
+            (
+                ActionState::Proposed | ActionState::Held,
+                ActionState::Approved
+            ) | (ActionState::Blocked, ActionState::Overridden)
+                | (ActionState::Executed, ActionState::Reverted)
         )
     }
 
@@ -317,8 +323,9 @@ impl ActionQueue {
     /// # Errors
     /// [`Error::InvalidAction`] on `id` for an unknown id, on `state` for a
     /// transition that is not allowed, on `by` when a person is required (approving a
-    /// held action, overriding a blocked one) or `reason` is empty for an override;
-    /// [`Error::AuditIo`] if the record cannot be written (nothing changes).
+    /// proposed or held action, overriding a blocked one, undoing an executed one) or
+    /// `reason` is empty for an override; [`Error::AuditIo`] if the record cannot be
+    /// written (nothing changes).
     pub fn transition(
         &mut self,
         id: u64,
@@ -327,6 +334,38 @@ impl ActionQueue {
         reason: Option<&str>,
         now: DateTime<Utc>,
         audit: &mut AuditLog,
+    ) -> Result<()> {
+        self.move_to(id, to, by, reason, now, audit, false)
+    }
+
+    /// Places proposed action `id` in the state the gate's recorded decision on it
+    /// implies ([`ActionState::for_outcome`]), as its proposer.
+    pub(crate) fn place(
+        &mut self,
+        id: u64,
+        outcome: Outcome,
+        now: DateTime<Utc>,
+        audit: &mut AuditLog,
+    ) -> Result<ActionState> {
+        let to = ActionState::for_outcome(outcome);
+        let by = self
+            .get(id)
+            .map(|a| a.action.proposer.clone())
+            .ok_or_else(|| Error::action("id", format!("no queued action with id {id}")))?;
+        self.move_to(id, to, by, None, now, audit, true)?;
+        Ok(to)
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn move_to(
+        &mut self,
+        id: u64,
+        to: ActionState,
+        by: Actor,
+        reason: Option<&str>,
+        now: DateTime<Utc>,
+        audit: &mut AuditLog,
+        decided_by_gate: bool,
     ) -> Result<()> {
         let i = self.index(id)?;
         let Some(entry) = self.actions.get_mut(i) else {
@@ -342,7 +381,8 @@ impl ActionQueue {
                 format!("action {id} cannot go from {from} to {to}"),
             ));
         }
-        if from.needs_person(to) && by.is_automation() {
+        let gate_placed = decided_by_gate && from == ActionState::Proposed;
+        if from.needs_person(to) && by.is_automation() && !gate_placed {
             return Err(Error::action(
                 "by",
                 format!("only a person may move action {id} from {from} to {to}, not {by}"),
@@ -415,7 +455,7 @@ impl ActionQueue {
     }
 
     /// Undoes executed action `id`: marks it reverted (audited) and returns the
-    /// reverse change for the host to carry out.
+    /// reverse change for the host to carry out. Only a person may undo.
     ///
     /// # Errors
     /// As [`ActionQueue::revert_preview`] and [`ActionQueue::transition`].

@@ -37,7 +37,8 @@ pub enum SkipReason {
     /// The action would change nothing (pausing a paused campaign, a budget change
     /// on a campaign without a budget, a change that rounds to the same value).
     NoChange,
-    /// No signals cover the target's scope, so the gate cannot judge it.
+    /// No signals of the target's own scope were given, so the gate cannot judge
+    /// it (signals of a covering scope never stand in for it).
     NoSignals,
 }
 
@@ -124,11 +125,14 @@ impl Autopilot {
     /// it in the state the decision implies.
     ///
     /// Windows cover complete UTC days before `now`'s day. Rules run in order; a
-    /// target gets at most one proposal per run.
+    /// target gets at most one proposal per run. Each target is judged on the
+    /// signals of its own scope only (`signals` holds at most one entry per scope);
+    /// a target without them is skipped with [`SkipReason::NoSignals`].
     ///
     /// # Errors
     /// [`crate::Error::InvalidObservation`] / [`crate::Error::InvalidAction`] for bad metrics or
-    /// signals (validated before anything is decided, so nothing is written);
+    /// signals, including two entries for one scope (`signals[i].scope`)
+    /// (validated before anything is decided, so nothing is written);
     /// [`crate::Error::AuditIo`] if a record cannot be written.
     pub fn run(
         &mut self,
@@ -144,12 +148,10 @@ impl Autopilot {
                 continue;
             };
             let decision = gate.decide(sig, &p.action, now, audit)?;
-            let state = ActionState::for_outcome(decision.outcome);
             let id = self
                 .queue
                 .propose(p.action.clone(), decision.audit_seq, now, audit)?;
-            self.queue
-                .transition(id, state, p.action.proposer.clone(), None, now, audit)?;
+            let state = self.queue.place(id, decision.outcome, now, audit)?;
             self.last_proposed.insert(p.action.target.clone(), now);
             report.proposals.push(Proposal {
                 rule: p.rule,
@@ -210,12 +212,18 @@ impl Autopilot {
                 });
             }
         }
-        for s in signals {
-            s.validate()?;
-        }
         let mut by_scope: HashMap<&Scope, usize, foldhash::fast::RandomState> = HashMap::default();
         for (i, s) in signals.iter().enumerate() {
-            by_scope.entry(&s.scope).or_insert(i);
+            s.validate()?;
+            if let Some(first) = by_scope.insert(&s.scope, i) {
+                return Err(crate::Error::observation(
+                    format!("signals[{i}].scope"),
+                    format!(
+                        "repeats scope {} of signals[{first}]; pass one (the newest) entry per scope",
+                        s.scope
+                    ),
+                ));
+            }
         }
         let today = now.date_naive();
         let cap = self.rules.max_actions_per_run() as usize;
@@ -261,7 +269,7 @@ impl Autopilot {
                     report.skipped.push(skip(SkipReason::NoChange));
                     continue;
                 };
-                let Some(sig) = signals_for(&by_scope, signals, &m.target.scope) else {
+                let Some(&sig) = by_scope.get(&m.target.scope) else {
                     report.skipped.push(skip(SkipReason::NoSignals));
                     continue;
                 };
@@ -308,26 +316,6 @@ struct Planned {
     rule: String,
     action: ProposedAction,
     signals: usize,
-}
-
-/// The signals judging a target: those of its exact scope, else the most specific
-/// scope covering it.
-fn signals_for(
-    by_scope: &HashMap<&Scope, usize, foldhash::fast::RandomState>,
-    signals: &[Signals],
-    scope: &Scope,
-) -> Option<usize> {
-    if let Some(i) = by_scope.get(scope) {
-        return Some(*i);
-    }
-    let specificity =
-        |s: &Scope| usize::from(s.platform.is_some()) + usize::from(s.ad_account.is_some());
-    signals
-        .iter()
-        .enumerate()
-        .filter(|(_, s)| s.scope.covers(scope))
-        .max_by_key(|(_, s)| specificity(&s.scope))
-        .map(|(i, _)| i)
 }
 
 /// The exact change a rule action makes on a campaign, or `None` if it changes

@@ -112,7 +112,7 @@ impl Default for OverridePolicy {
 
 /// The unvalidated form of [`TrustGateConfig`]; also its JSON schema. Every field
 /// has a default, so `{}` is a valid config.
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct TrustGateConfigBuilder {
     /// Health scoring, including the status thresholds.
@@ -129,6 +129,34 @@ pub struct TrustGateConfigBuilder {
     pub guardrails: GuardrailConfig,
     /// Override policy.
     pub overrides: OverridePolicy,
+    /// Roles of the people who may replace this config (default `["admin"]`).
+    /// Automation never may. Left out of the JSON (and of the hash) while it is the
+    /// default, so hashes of configs written before it existed stay valid.
+    #[serde(skip_serializing_if = "is_default_config_roles")]
+    pub config_roles: Vec<String>,
+}
+
+fn default_config_roles() -> Vec<String> {
+    vec!["admin".to_owned()]
+}
+
+fn is_default_config_roles(roles: &Vec<String>) -> bool {
+    *roles == default_config_roles()
+}
+
+impl Default for TrustGateConfigBuilder {
+    fn default() -> Self {
+        TrustGateConfigBuilder {
+            health: HealthConfig::default(),
+            enforcement: EnforcementMode::default(),
+            enforcement_by_kind: BTreeMap::new(),
+            evidence: EvidenceConfig::default(),
+            hysteresis: HysteresisConfig::default(),
+            guardrails: GuardrailConfig::default(),
+            overrides: OverridePolicy::default(),
+            config_roles: default_config_roles(),
+        }
+    }
 }
 
 impl TrustGateConfigBuilder {
@@ -172,6 +200,13 @@ impl TrustGateConfigBuilder {
     #[must_use]
     pub fn overrides(mut self, o: OverridePolicy) -> Self {
         self.overrides = o;
+        self
+    }
+
+    /// Sets the roles allowed to replace the config.
+    #[must_use]
+    pub fn config_roles(mut self, roles: Vec<String>) -> Self {
+        self.config_roles = roles;
         self
     }
 
@@ -222,6 +257,18 @@ impl TrustGateConfigBuilder {
         if let Some(i) = o.allowed_roles.iter().position(|r| r.trim().is_empty()) {
             return Err(Error::config(
                 format!("overrides.allowed_roles[{i}]"),
+                "must be a non-empty role name",
+            ));
+        }
+        if self.config_roles.is_empty() {
+            return Err(Error::config(
+                "config_roles",
+                "must name at least one role, or nobody could ever change the config",
+            ));
+        }
+        if let Some(i) = self.config_roles.iter().position(|r| r.trim().is_empty()) {
+            return Err(Error::config(
+                format!("config_roles[{i}]"),
                 "must be a non-empty role name",
             ));
         }
@@ -328,5 +375,11 @@ impl TrustGateConfig {
     #[must_use]
     pub fn overrides(&self) -> &OverridePolicy {
         &self.b.overrides
+    }
+
+    /// Roles of the people who may replace this config.
+    #[must_use]
+    pub fn config_roles(&self) -> &[String] {
+        &self.b.config_roles
     }
 }

@@ -69,13 +69,14 @@ pub use decision::{
     Decision, GateResult, HealthSummary, Outcome, Reason, ReasonDetail, Severity, ViolationEffect,
 };
 pub use hysteresis::HysteresisState;
+use overrides::OverrideIndex;
 pub use overrides::{AppliedOverride, Override, OverrideRequest};
 
 use crate::audit::{AuditEvent, AuditLog};
 use crate::digest::{Digest, Ts};
 use crate::error::{Error, Result};
 use crate::guardrails::Ledger;
-use crate::health::{Component, HealthReport, HealthStatus, Scope, Signals};
+use crate::health::{Component, HealthReport, HealthStatus, MissingPolicy, Scope, Signals};
 use crate::validate::{finite_in, observation_err};
 use hysteresis::Reading;
 
@@ -102,7 +103,7 @@ pub struct TrustGate {
     config: TrustGateConfig,
     hysteresis: HashMap<Scope, HysteresisState, foldhash::fast::RandomState>,
     ledger: Ledger,
-    overrides: Vec<Override>,
+    overrides: OverrideIndex,
 }
 
 /// The health facts the gate judges on.
@@ -143,8 +144,8 @@ struct Judged {
     violations: Vec<crate::guardrails::Violation>,
     mode: EnforcementMode,
     effect: Option<ViolationEffect>,
-    /// Index into the gate's overrides of the one that applies.
-    live: Option<usize>,
+    /// The override that applies, if any.
+    live: Option<Override>,
     policy_stop: bool,
 }
 
@@ -171,18 +172,19 @@ impl TrustGate {
             config,
             hysteresis: HashMap::default(),
             ledger: Ledger::default(),
-            overrides: Vec::new(),
+            overrides: OverrideIndex::default(),
         }
     }
 
-    /// A gate resuming from saved state.
+    /// A gate resuming from saved state (see [`TrustGate::state`]): a tripped
+    /// scope stays tripped across a restart.
     #[must_use]
     pub fn with_state(config: TrustGateConfig, state: GateState) -> Self {
         TrustGate {
             config,
             hysteresis: state.hysteresis.into_iter().collect(),
             ledger: state.ledger,
-            overrides: state.overrides,
+            overrides: OverrideIndex::of(state.overrides),
         }
     }
 
@@ -198,7 +200,7 @@ impl TrustGate {
         GateState {
             hysteresis,
             ledger: self.ledger.clone(),
-            overrides: self.overrides.clone(),
+            overrides: self.overrides.to_vec(),
         }
     }
 
@@ -220,17 +222,29 @@ impl TrustGate {
         &self.ledger
     }
 
-    /// Overrides currently held (some may have expired; they are pruned lazily).
+    /// Overrides currently held, by grant time (some may have expired; they are
+    /// pruned lazily).
     #[must_use]
-    pub fn overrides(&self) -> &[Override] {
-        &self.overrides
+    pub fn overrides(&self) -> Vec<Override> {
+        self.overrides.to_vec()
     }
 
-    /// Replaces the configuration, keeping the state, and audits the change.
+    /// Number of overrides currently held.
+    #[must_use]
+    pub fn override_count(&self) -> usize {
+        self.overrides.len()
+    }
+
+    /// Replaces the configuration, keeping the state, and audits the change with
+    /// the hashes of the config before and after.
+    ///
+    /// Only a person whose role is in the *current* config's `config_roles` may
+    /// change it; automation (autopilot or system) never may.
     ///
     /// # Errors
-    /// [`Error::AuditIo`] if the change cannot be recorded; the config is then
-    /// unchanged.
+    /// [`Error::NotPermitted`] on `by` for automation, on `by.role` for a role not
+    /// in `config_roles` (nothing is recorded); [`Error::AuditIo`] if the change
+    /// cannot be recorded. Either way the config is then unchanged.
     pub fn set_config(
         &mut self,
         config: TrustGateConfig,
@@ -238,6 +252,31 @@ impl TrustGate {
         now: DateTime<Utc>,
         audit: &mut AuditLog,
     ) -> Result<()> {
+        match &by {
+            Actor::Person { id, role } => {
+                if id.trim().is_empty() {
+                    return Err(Error::not_permitted("by.id", "must name the person"));
+                }
+                if !self.config.config_roles().iter().any(|r| r == role) {
+                    return Err(Error::not_permitted(
+                        "by.role",
+                        format!(
+                            "role {role:?} may not change the trust gate config; allowed roles: {:?}",
+                            self.config.config_roles()
+                        ),
+                    ));
+                }
+            }
+            _ => {
+                return Err(Error::not_permitted(
+                    "by",
+                    format!(
+                        "{by} is automation; only a person with one of the roles {:?} may change the trust gate config",
+                        self.config.config_roles()
+                    ),
+                ));
+            }
+        }
         audit.append(
             now,
             by,
@@ -270,11 +309,24 @@ impl TrustGate {
     }
 
     /// Judges `action` on an already computed health report and writes one audit
-    /// record. The status is re-derived from the score with this gate's thresholds.
+    /// record.
+    ///
+    /// The report is judged as this gate's own scoring would judge it: it must have
+    /// been scored under this gate's health config (same
+    /// [`HealthConfig::hash`](crate::health::HealthConfig::hash)), not after `now`
+    /// and not longer than `max_signal_age` before it, and every observation that
+    /// counted must still be fresh at `now`. The score, present weight and status are
+    /// re-derived from the report's components with this gate's weights, missing
+    /// policy and thresholds, so a report can smuggle in neither a status nor a
+    /// score.
     ///
     /// # Errors
-    /// As [`TrustGate::decide`]; also [`Error::InvalidAction`] when the report's
-    /// scope does not cover the action's target.
+    /// As [`TrustGate::decide`]; also [`Error::HealthConfigMismatch`] for a report
+    /// scored under another config, [`Error::StaleHealth`] for a stale or future
+    /// report, [`Error::InvalidObservation`] on `health.score` (or
+    /// `health.components`) when the score does not follow from its components, and
+    /// [`Error::InvalidAction`] when the report's scope is not the action's target
+    /// scope. Nothing is recorded on error.
     pub fn decide_with_health(
         &mut self,
         health: &HealthReport,
@@ -282,8 +334,128 @@ impl TrustGate {
         now: DateTime<Utc>,
         audit: &mut AuditLog,
     ) -> Result<Decision> {
+        let checked = self.checked_report(health, now)?;
         let inputs = self.inputs_digest(action, now, Basis::Health(health))?;
-        self.decide_inner(health, action, now, inputs, audit)
+        self.decide_inner(&checked, action, now, inputs, audit)
+    }
+
+    /// `health` with its score, present weight, reading time, missing list and
+    /// status re-derived under this gate's config, after checking that the report
+    /// may be judged at `now`.
+    fn checked_report(&self, health: &HealthReport, now: DateTime<Utc>) -> Result<HealthReport> {
+        let hcfg = self.config.health();
+        if health.config_hash != hcfg.hash() {
+            return Err(Error::HealthConfigMismatch {
+                field: "health.config_hash".to_owned(),
+                message: format!(
+                    "the report was scored under health config {} but this gate scores with {}; score the signals with the gate's own config",
+                    health.config_hash,
+                    hcfg.hash()
+                ),
+            });
+        }
+        let max_age = hcfg.max_signal_age();
+        if health.computed_at > now {
+            return Err(Error::stale(
+                "health.computed_at",
+                format!(
+                    "the report was scored at {}, after the decision time {now}",
+                    health.computed_at
+                ),
+            ));
+        }
+        if now - health.computed_at > max_age {
+            return Err(Error::stale(
+                "health.computed_at",
+                format!(
+                    "the report was scored at {}, {}s before the decision time {now}; at most {}s (max_signal_age) is allowed",
+                    health.computed_at,
+                    (now - health.computed_at).num_seconds(),
+                    max_age.num_seconds()
+                ),
+            ));
+        }
+        if health.components.len() != Component::ALL.len()
+            || health
+                .components
+                .iter()
+                .zip(Component::ALL)
+                .any(|(c, want)| c.component != want)
+        {
+            return Err(Error::observation(
+                "health.components",
+                format!(
+                    "must list the {} components once each, in the order {:?}",
+                    Component::ALL.len(),
+                    Component::ALL.map(Component::as_str)
+                ),
+            ));
+        }
+        let weights = hcfg.weights();
+        let mut present_weight = 0.0;
+        let mut as_of: Option<DateTime<Utc>> = None;
+        let mut missing = Vec::new();
+        for (i, c) in health.components.iter().enumerate() {
+            let Some(score) = c.score else {
+                missing.push(c.component);
+                continue;
+            };
+            finite_in(
+                observation_err,
+                &format!("health.components[{i}].score"),
+                score,
+                0.0,
+                100.0,
+            )?;
+            let Some(at) = c.observed_at else {
+                return Err(Error::observation(
+                    format!("health.components[{i}].observed_at"),
+                    "a component that counted must say when it was observed",
+                ));
+            };
+            if now - at > max_age {
+                return Err(Error::stale(
+                    format!("health.components[{i}].observed_at"),
+                    format!(
+                        "{} was observed at {at}, {}s before the decision time {now}; at most {}s (max_signal_age) is allowed",
+                        c.component,
+                        (now - at).num_seconds(),
+                        max_age.num_seconds()
+                    ),
+                ));
+            }
+            present_weight += weights.get(c.component);
+            as_of = as_of.max(Some(at));
+        }
+        let scale = match hcfg.missing() {
+            MissingPolicy::ScoreZero => 1.0,
+            MissingPolicy::Renormalize if present_weight > 0.0 => 1.0 / present_weight,
+            MissingPolicy::Renormalize => 0.0,
+        };
+        let mut total = 0.0;
+        for c in &health.components {
+            if let Some(score) = c.score {
+                total += weights.get(c.component) * scale * score;
+            }
+        }
+        let score = total.clamp(0.0, 100.0);
+        if !health.score.is_finite() || (health.score - score).abs() > 1e-9 {
+            return Err(Error::observation(
+                "health.score",
+                format!(
+                    "is {} but its components score {score} under this gate's health config; a report's score must follow from its components",
+                    health.score
+                ),
+            ));
+        }
+        let mut checked = health.clone();
+        checked.score = score;
+        checked.status = hcfg.status_of(score);
+        checked.present_weight = present_weight;
+        checked.as_of = as_of;
+        checked.missing = missing;
+        checked.policy = hcfg.missing();
+        Ok(checked)
     }
 
     /// What [`TrustGate::decide`] would decide, without recording anything or
@@ -320,7 +492,7 @@ impl TrustGate {
             AuditEvent::OverrideGranted(granted.clone()),
             Digest::ZERO,
         )?;
-        self.overrides.push(granted.clone());
+        self.overrides.insert(granted.clone());
         Ok(granted)
     }
 
@@ -337,9 +509,9 @@ impl TrustGate {
         now: DateTime<Utc>,
         audit: &mut AuditLog,
     ) -> Result<()> {
-        let Some(pos) = self.overrides.iter().position(|o| o.id == id) else {
+        if !self.overrides.contains(id) {
             return Err(Error::refused("id", format!("no live override {id:?}")));
-        };
+        }
         match &by {
             Actor::Person { role, .. } if self.config.overrides().allowed_roles.contains(role) => {}
             _ => {
@@ -358,7 +530,7 @@ impl TrustGate {
             },
             Digest::ZERO,
         )?;
-        self.overrides.remove(pos);
+        self.overrides.remove(id);
         Ok(())
     }
 
@@ -445,9 +617,7 @@ impl TrustGate {
         if j.outcome == Outcome::Execute {
             self.ledger.record(action, now);
         }
-        if self.overrides.iter().any(|o| o.request.expires_at <= now) {
-            self.overrides.retain(|o| o.request.expires_at > now);
-        }
+        self.overrides.prune(now);
     }
 
     fn conclusive(&self, view: &HealthView<'_>) -> bool {
@@ -482,11 +652,11 @@ impl TrustGate {
             0.0,
             1.0 + 1e-9,
         )?;
-        if !view.scope.covers(&action.target.scope) {
+        if view.scope != &action.target.scope {
             return Err(Error::action(
                 "target.scope",
                 format!(
-                    "health was scored for {} which does not cover the target's scope {}",
+                    "health was scored for {} but the action targets {}; an action is judged only on signals of its own target scope",
                     view.scope, action.target.scope
                 ),
             ));
@@ -527,10 +697,10 @@ impl TrustGate {
             None
         } else {
             self.overrides
-                .iter()
-                .position(|o| o.applies(&action.target, action.kind.tag(), now))
+                .find(&action.target, action.kind.tag(), now)
+                .cloned()
         };
-        let effect = (!violations.is_empty()).then_some(match (mode, live) {
+        let effect = (!violations.is_empty()).then_some(match (mode, &live) {
             (EnforcementMode::Advisory, _) => ViolationEffect::WouldBlock,
             (EnforcementMode::SoftBlock, Some(_)) => ViolationEffect::Waived,
             (EnforcementMode::SoftBlock, None) | (EnforcementMode::HardBlock, _) => {
@@ -655,7 +825,7 @@ impl TrustGate {
         }
         let mut override_applied = None;
         if let Some(effect) = j.effect {
-            match (effect, j.live.and_then(|i| self.overrides.get(i))) {
+            match (effect, j.live.as_ref()) {
                 (ViolationEffect::Waived, Some(o)) => {
                     reasons.push(Reason {
                         severity: Severity::Warning,
@@ -728,8 +898,8 @@ impl TrustGate {
             .map(|(i, c)| {
                 let lost = match (c.score, health.policy) {
                     (Some(_), _) => c.points_lost(),
-                    (None, crate::health::MissingPolicy::ScoreZero) => c.weight * 100.0,
-                    (None, crate::health::MissingPolicy::Renormalize) => 0.0,
+                    (None, MissingPolicy::ScoreZero) => c.weight * 100.0,
+                    (None, MissingPolicy::Renormalize) => 0.0,
                 };
                 (lost, c.component, i)
             })

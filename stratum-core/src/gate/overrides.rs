@@ -2,6 +2,8 @@
 //! on a target for a limited time, with a written reason. Granting, revoking and
 //! using an override are all audited.
 
+use std::collections::{BTreeSet, HashMap};
+
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
@@ -127,4 +129,97 @@ pub struct AppliedOverride {
     pub expires_at: DateTime<Utc>,
     /// The violations that would have blocked the action.
     pub waived: Vec<Violation>,
+}
+
+/// Live overrides, indexed by target (to find the one that applies in O(1) in the
+/// number of overrides) and by expiry (to prune expired ones in O(log n) each).
+#[derive(Clone, Debug, Default)]
+pub(crate) struct OverrideIndex {
+    /// Overrides per target, in grant order.
+    by_target: HashMap<Target, Vec<Override>, foldhash::fast::RandomState>,
+    /// `(expires_at, id)` of every override.
+    by_expiry: BTreeSet<(DateTime<Utc>, String)>,
+    /// Target of every override, by id.
+    targets: HashMap<String, Target, foldhash::fast::RandomState>,
+}
+
+impl OverrideIndex {
+    /// An index of `overrides` (a later override with an id already seen replaces
+    /// the earlier one).
+    pub(crate) fn of(overrides: Vec<Override>) -> Self {
+        let mut index = OverrideIndex::default();
+        for o in overrides {
+            index.insert(o);
+        }
+        index
+    }
+
+    pub(crate) fn len(&self) -> usize {
+        self.targets.len()
+    }
+
+    pub(crate) fn insert(&mut self, o: Override) {
+        self.remove(&o.id);
+        self.by_expiry.insert((o.request.expires_at, o.id.clone()));
+        self.targets.insert(o.id.clone(), o.request.target.clone());
+        self.by_target
+            .entry(o.request.target.clone())
+            .or_default()
+            .push(o);
+    }
+
+    pub(crate) fn contains(&self, id: &str) -> bool {
+        self.targets.contains_key(id)
+    }
+
+    /// Removes the override `id`, if held.
+    pub(crate) fn remove(&mut self, id: &str) -> Option<Override> {
+        let target = self.targets.remove(id)?;
+        let list = self.by_target.get_mut(&target)?;
+        let pos = list.iter().position(|o| o.id == id)?;
+        let o = list.remove(pos);
+        if list.is_empty() {
+            self.by_target.remove(&target);
+        }
+        self.by_expiry.remove(&(o.request.expires_at, o.id.clone()));
+        Some(o)
+    }
+
+    /// The first override (in grant order) that applies to an action of `kind` on
+    /// `target` at `now`.
+    pub(crate) fn find(
+        &self,
+        target: &Target,
+        kind: ActionKindTag,
+        now: DateTime<Utc>,
+    ) -> Option<&Override> {
+        self.by_target
+            .get(target)?
+            .iter()
+            .find(|o| o.applies(target, kind, now))
+    }
+
+    /// Drops every override that has expired at `now`.
+    pub(crate) fn prune(&mut self, now: DateTime<Utc>) {
+        while let Some((expires_at, id)) = self.by_expiry.first().cloned() {
+            if expires_at > now {
+                break;
+            }
+            if self.remove(&id).is_none() {
+                // Not indexed by target: drop the stray expiry entry.
+                self.by_expiry.remove(&(expires_at, id));
+            }
+        }
+    }
+
+    /// Every override, by grant time then id (a deterministic order).
+    pub(crate) fn to_vec(&self) -> Vec<Override> {
+        let mut all: Vec<Override> = self.by_target.values().flatten().cloned().collect();
+        all.sort_by(|a, b| {
+            a.granted_at
+                .cmp(&b.granted_at)
+                .then_with(|| a.id.cmp(&b.id))
+        });
+        all
+    }
 }

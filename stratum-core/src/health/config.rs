@@ -4,6 +4,7 @@
 use chrono::TimeDelta;
 use serde::{Deserialize, Serialize};
 
+use crate::digest::Digest;
 use crate::error::{Error, Result};
 use crate::validate::{config_err, finite_in};
 
@@ -259,10 +260,20 @@ impl Default for MinSamples {
 /// assert_eq!(cfg.weights(), &Weights::default());
 /// # Ok::<(), stratum_core::Error>(())
 /// ```
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(try_from = "HealthConfigBuilder", into = "HealthConfigBuilder")]
 pub struct HealthConfig {
     b: HealthConfigBuilder,
+    hash: Digest,
+}
+
+impl Default for HealthConfig {
+    fn default() -> Self {
+        let b = HealthConfigBuilder::default();
+        // The default builder always validates and always encodes.
+        let hash = Digest::of(&b).unwrap_or_default();
+        HealthConfig { b, hash }
+    }
 }
 
 /// The unvalidated form of [`HealthConfig`]; also its JSON schema. Every field has
@@ -351,7 +362,8 @@ impl HealthConfigBuilder {
     /// [`Error::InvalidConfig`] naming the first invalid field.
     pub fn build(self) -> Result<HealthConfig> {
         self.validate("health")?;
-        Ok(HealthConfig { b: self })
+        let hash = Digest::of(&self)?;
+        Ok(HealthConfig { b: self, hash })
     }
 
     fn validate(&self, p: &str) -> Result<()> {
@@ -414,6 +426,14 @@ impl HealthConfig {
     #[must_use]
     pub fn to_builder(&self) -> HealthConfigBuilder {
         self.b.clone()
+    }
+
+    /// SHA-256 of the canonical encoding of the config. Every [`super::HealthReport`]
+    /// carries the hash of the config it was scored under, and the trust gate
+    /// refuses a report scored under another config than its own.
+    #[must_use]
+    pub fn hash(&self) -> Digest {
+        self.hash
     }
 
     /// Component weights.

@@ -229,6 +229,7 @@ impl HealthConfig {
             present_weight,
             components,
             missing,
+            config_hash: self.hash(),
         }
     }
 

@@ -281,6 +281,12 @@ pub struct HealthReport {
     pub components: Vec<ComponentScore>,
     /// Components that did not count.
     pub missing: Vec<Component>,
+    /// Hash of the [`super::HealthConfig`] the report was scored under
+    /// ([`super::HealthConfig::hash`]); the trust gate refuses a report whose hash
+    /// is not its own config's. A report without it (older JSON) carries the zero
+    /// digest and is refused by every gate.
+    #[serde(default)]
+    pub config_hash: crate::digest::Digest,
 }
 
 impl HealthReport {

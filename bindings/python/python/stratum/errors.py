@@ -34,6 +34,10 @@ __all__ = [
     "NotFoundError",
     "CapacityExceededError",
     "InternalError",
+    "InvalidTimeError",
+    "StaleHealthError",
+    "HealthConfigMismatchError",
+    "NotPermittedError",
     "ERRORS_BY_CODE",
 ]
 
@@ -190,6 +194,34 @@ class InternalError(StratumError):
     code = "internal"
 
 
+class InvalidTimeError(StratumError, ValueError):
+    """A time argument is not a usable point in time: NaN, out of range, a bool, a date
+    without a time, a naive datetime or one whose tzinfo gives no offset (``invalid_time``)."""
+
+    code = "invalid_time"
+
+
+class StaleHealthError(StratumError, ValueError):
+    """A precomputed health report was scored after ``now`` or is older than the gate's
+    ``max_signal_age`` (``stale_health``)."""
+
+    code = "stale_health"
+
+
+class HealthConfigMismatchError(StratumError, ValueError):
+    """A health report was scored under another health config than the gate's own
+    (``health_config_mismatch``)."""
+
+    code = "health_config_mismatch"
+
+
+class NotPermittedError(StratumError):
+    """The actor may not do this, e.g. automation changing the gate's config
+    (``not_permitted``)."""
+
+    code = "not_permitted"
+
+
 ERRORS_BY_CODE = {
     cls.code: cls
     for cls in (
@@ -215,6 +247,10 @@ ERRORS_BY_CODE = {
         NotFoundError,
         CapacityExceededError,
         InternalError,
+        InvalidTimeError,
+        StaleHealthError,
+        HealthConfigMismatchError,
+        NotPermittedError,
     )
 }
 
