@@ -4,7 +4,7 @@
 //! explainable identity resolution, and profiles out.
 //!
 //! * [`message`]: the Segment message model and parser — typed errors with codes and
-//!   the offending field, 32 KB / 500 KB size limits, clock-skew correction,
+//!   the offending field, 32 KB / 4 MB size limits, clock-skew correction,
 //!   batches with one result per element, consent categories.
 //! * [`dedup`]: de-duplication by `messageId` within a window.
 //! * [`identity`]: typed identifiers with priorities, per-type limits and windows,

@@ -199,12 +199,15 @@ impl TryFrom<RawParseConfig> for ParseConfig {
 
 /// Segment's limit on one message: 32 KB.
 pub const MAX_MESSAGE_BYTES: usize = 32 * 1024;
-/// Segment's limit on one batch: 500 KB.
-pub const MAX_BATCH_BYTES: usize = 500 * 1024;
+/// The default limit on one batch: 4 MB, the largest batch that Segment-compatible
+/// clients send (RudderStack's documented limit; Segment's own is 500 KB).
+pub const MAX_BATCH_BYTES: usize = 4 * 1024 * 1024;
+/// The largest configurable limit on one message or one batch: 64 MiB.
+pub const MAX_CONFIGURABLE_BYTES: usize = 64 << 20;
 const TEN_YEARS: TimeDelta = TimeDelta::days(3650);
 
 impl Default for ParseConfig {
-    /// 32 KB per message, 500 KB per batch, timestamps from 2000-01-01 up to one
+    /// 32 KB per message, 4 MB per batch, timestamps from 2000-01-01 up to one
     /// day after `receivedAt`.
     fn default() -> Self {
         ParseConfig {
@@ -225,7 +228,7 @@ impl ParseConfig {
     pub fn max_message_bytes(&self) -> usize {
         self.max_message_bytes
     }
-    /// Largest accepted batch, in bytes (default 500 KB).
+    /// Largest accepted batch, in bytes (default 4 MB).
     #[must_use]
     pub fn max_batch_bytes(&self) -> usize {
         self.max_batch_bytes
@@ -241,36 +244,32 @@ impl ParseConfig {
         self.min_timestamp
     }
 
-    /// Sets the message size limit.
+    /// Sets the message size limit. It is independent of the batch limit: a batch
+    /// element larger than the batch limit cannot occur, so a message limit above it
+    /// only matters for [`parse_message`].
     ///
     /// # Errors
-    /// [`Error::InvalidConfig`] unless `1 ≤ bytes ≤ max_batch_bytes`.
+    /// [`Error::InvalidConfig`] unless `1 ≤ bytes ≤ 64 MiB`.
     pub fn with_max_message_bytes(mut self, bytes: usize) -> Result<Self> {
-        if bytes == 0 || bytes > self.max_batch_bytes {
+        if bytes == 0 || bytes > MAX_CONFIGURABLE_BYTES {
             return Err(Error::config(
                 "max_message_bytes",
-                format!(
-                    "must be between 1 and max_batch_bytes ({}), got {bytes}",
-                    self.max_batch_bytes
-                ),
+                format!("must be between 1 and {MAX_CONFIGURABLE_BYTES} (64 MiB), got {bytes}"),
             ));
         }
         self.max_message_bytes = bytes;
         Ok(self)
     }
 
-    /// Sets the batch size limit.
+    /// Sets the batch size limit, independently of the message limit.
     ///
     /// # Errors
-    /// [`Error::InvalidConfig`] unless `max_message_bytes ≤ bytes ≤ 64 MiB`.
+    /// [`Error::InvalidConfig`] unless `1 ≤ bytes ≤ 64 MiB`.
     pub fn with_max_batch_bytes(mut self, bytes: usize) -> Result<Self> {
-        if bytes < self.max_message_bytes || bytes > 64 << 20 {
+        if bytes == 0 || bytes > MAX_CONFIGURABLE_BYTES {
             return Err(Error::config(
                 "max_batch_bytes",
-                format!(
-                    "must be between max_message_bytes ({}) and 67108864 (64 MiB), got {bytes}",
-                    self.max_message_bytes
-                ),
+                format!("must be between 1 and {MAX_CONFIGURABLE_BYTES} (64 MiB), got {bytes}"),
             ));
         }
         self.max_batch_bytes = bytes;

@@ -231,14 +231,14 @@ fn batch_level_errors() {
     assert_eq!((e.code(), e.field()), ("invalid_message", Some("batch")));
     let e = parse_batch(br#"{"batch":{}}"#, t0(), &cfg).unwrap_err();
     assert_eq!(e.field(), Some("batch"));
-    let big = vec![b' '; 500 * 1024 + 1];
+    let big = vec![b' '; 4 * 1024 * 1024 + 1];
     let e = parse_batch(&big, t0(), &cfg).unwrap_err();
     assert_eq!(
         e,
         Error::TooLarge {
             field: "$".into(),
-            size: 500 * 1024 + 1,
-            limit: 500 * 1024
+            size: 4 * 1024 * 1024 + 1,
+            limit: 4 * 1024 * 1024
         }
     );
     let e = parse_batch(br#"{"batch":[],"sentAt":"soon"}"#, t0(), &cfg).unwrap_err();
@@ -274,19 +274,26 @@ fn consent_is_parsed() {
 fn parse_config_is_validated() {
     let c = ParseConfig::default();
     assert_eq!(c.max_message_bytes(), 32_768);
-    assert_eq!(c.max_batch_bytes(), 512_000);
+    assert_eq!(c.max_batch_bytes(), 4 * 1024 * 1024);
     assert_eq!(
         c.clone().with_max_message_bytes(0).unwrap_err().field(),
         Some("max_message_bytes")
     );
     assert_eq!(
-        c.clone().with_max_batch_bytes(10).unwrap_err().field(),
+        c.clone().with_max_batch_bytes(0).unwrap_err().field(),
+        Some("max_batch_bytes")
+    );
+    assert_eq!(
+        c.clone()
+            .with_max_batch_bytes((64 << 20) + 1)
+            .unwrap_err()
+            .field(),
         Some("max_batch_bytes")
     );
     assert!(c.with_max_future(TimeDelta::seconds(-1)).is_err());
     let c: ParseConfig = serde_json::from_str(r#"{"max_message_bytes": 1024}"#).unwrap();
     assert_eq!(c.max_message_bytes(), 1024);
-    assert!(serde_json::from_str::<ParseConfig>(r#"{"max_batch_bytes": 5}"#).is_err());
+    assert!(serde_json::from_str::<ParseConfig>(r#"{"max_batch_bytes": 0}"#).is_err());
     let back: ParseConfig = serde_json::from_str(&serde_json::to_string(&c).unwrap()).unwrap();
     assert_eq!(back, c);
 }
@@ -308,4 +315,68 @@ fn dedup_window() {
         Deduplicator::new(TimeDelta::zero()).unwrap_err().code(),
         "invalid_config"
     );
+}
+
+/// A batch of `n` track messages, each padded to about `pad` bytes of properties.
+fn big_batch(n: usize, pad: usize) -> String {
+    let items: Vec<String> = (0..n)
+        .map(|i| {
+            format!(
+                r#"{{"type":"track","messageId":"m{i}","anonymousId":"a{i}","event":"Viewed","properties":{{"blob":"{}"}}}}"#,
+                "x".repeat(pad)
+            )
+        })
+        .collect();
+    format!(r#"{{"batch":[{}]}}"#, items.join(","))
+}
+
+#[test]
+fn batches_up_to_four_megabytes_are_accepted_by_default() {
+    // 60 messages of about 12.4 KB: a 745 KB batch, as RudderStack clients send.
+    let body = big_batch(60, 12_300);
+    assert!(
+        body.len() > 740_000 && body.len() < 750_000,
+        "{}",
+        body.len()
+    );
+    let b = parse_batch(body.as_bytes(), t0(), &ParseConfig::default()).unwrap();
+    assert_eq!(b.messages().count(), 60);
+    // Over 4 MB the batch as a whole is too large.
+    let body = big_batch(340, 12_300);
+    assert!(body.len() > 4 * 1024 * 1024);
+    let e = parse_batch(body.as_bytes(), t0(), &ParseConfig::default()).unwrap_err();
+    assert_eq!((e.code(), e.field()), ("too_large", Some("$")));
+}
+
+#[test]
+fn message_and_batch_limits_are_independent() {
+    // A message limit above the default batch limit used to be refused.
+    let c = ParseConfig::default()
+        .with_max_message_bytes(8 * 1024 * 1024)
+        .unwrap();
+    assert_eq!(c.max_message_bytes(), 8 * 1024 * 1024);
+    assert_eq!(c.max_batch_bytes(), 4 * 1024 * 1024);
+    // A batch limit below the message limit is fine too.
+    let c = ParseConfig::default().with_max_batch_bytes(1000).unwrap();
+    assert_eq!(c.max_message_bytes(), 32 * 1024);
+    // Either order of the setters gives the same config.
+    let a = ParseConfig::default()
+        .with_max_message_bytes(2_000_000)
+        .unwrap()
+        .with_max_batch_bytes(1_000_000)
+        .unwrap();
+    let b = ParseConfig::default()
+        .with_max_batch_bytes(1_000_000)
+        .unwrap()
+        .with_max_message_bytes(2_000_000)
+        .unwrap();
+    assert_eq!(a, b);
+    let json: ParseConfig = serde_json::from_str(r#"{"max_message_bytes": 1048576}"#).unwrap();
+    assert_eq!(json.max_message_bytes(), 1_048_576);
+    // A 600 KB single message parses with a 1 MB message limit.
+    let doc = format!(
+        r#"{{"type":"track","messageId":"m","userId":"u","event":"e","properties":{{"blob":"{}"}}}}"#,
+        "y".repeat(600_000)
+    );
+    assert!(parse_message(doc.as_bytes(), t0(), &json).is_ok());
 }

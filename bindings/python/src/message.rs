@@ -203,7 +203,7 @@ impl Message {
 /// Parses one Segment message (a dict, or JSON as `str` or `bytes`; not a batch)
 /// received at `received_at` (now when omitted; a `receivedAt` in the message
 /// wins). `config` may set `max_message_bytes` (32 KB), `max_batch_bytes`
-/// (500 KB), `max_future_seconds` (one day) and `min_timestamp` (2000-01-01).
+/// (4 MB), `max_future_seconds` (one day) and `min_timestamp` (2000-01-01).
 ///
 /// Raises `InvalidJsonError`, `InvalidMessageError`, `MissingIdentityError`,
 /// `InvalidTimestampError` or `TooLargeError`, with `.field` naming the offending
