@@ -140,7 +140,9 @@ pub struct Message {
     pub context: Map<String, Value>,
     /// The Segment `integrations` object.
     pub integrations: Map<String, Value>,
-    /// The `traits` (`identify`, `group`), or `context.traits` for other types.
+    /// The `traits`: the person's for `identify` (and `context.traits` for types
+    /// other than `group` that have no `traits` of their own); the group's (company,
+    /// account) for `group`, never the member's.
     pub traits: Map<String, Value>,
     /// The `properties` (`track`, `page`, `screen`).
     pub properties: Map<String, Value>,
@@ -615,7 +617,9 @@ fn from_object(
         }
     }
     let mut traits = optional_object(&mut obj, "traits")?.unwrap_or_default();
-    if traits.is_empty() {
+    // A group's `traits` describe the group; `context.traits` are the member's and
+    // never stand in for them.
+    if traits.is_empty() && kind != MessageType::Group {
         match context.get("traits") {
             None | Some(Value::Null) => {}
             Some(Value::Object(t)) => traits = t.clone(),

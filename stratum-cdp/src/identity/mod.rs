@@ -12,7 +12,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use crate::error::{Error, Result};
-use crate::message::Message;
+use crate::message::{Message, MessageType};
 
 pub use graph::{
     Blocked, DropReason, Dropped, Explanation, IdentityGraph, LinkExplanation, MergeRecord,
@@ -97,7 +97,9 @@ impl std::fmt::Display for Identifier {
 /// The identifiers a message carries, normalised, before blocking.
 ///
 /// `userId`, `anonymousId`, `previousId` (alias, as an anonymous id),
-/// `traits.email`, `traits.phone`, `context.device.id`, `context.device.advertisingId`,
+/// `traits.email`, `traits.phone` (for `group`, only the member's
+/// `context.traits`: a group's own traits describe the company and never become a
+/// person's identifiers), `context.device.id`, `context.device.advertisingId`,
 /// click ids in `context.page.url` / `context.page.search`, and
 /// `context.externalIds[]` (`{"id": ..., "type": ...}`). `context.ip` is never used.
 #[must_use]
@@ -112,11 +114,13 @@ pub fn identifiers(message: &Message) -> Vec<Identifier> {
     if let Some(p) = &message.previous_id {
         out.push(Identifier::new(IdentifierKind::AnonymousId, p));
     }
-    if let Some(Value::String(e)) = message.traits.get("email") {
-        out.push(Identifier::new(IdentifierKind::Email, e));
-    }
-    if let Some(Value::String(p)) = message.traits.get("phone") {
-        out.push(Identifier::new(IdentifierKind::Phone, p));
+    if let Some(traits) = person_traits(message) {
+        if let Some(Value::String(e)) = traits.get("email") {
+            out.push(Identifier::new(IdentifierKind::Email, e));
+        }
+        if let Some(Value::String(p)) = traits.get("phone") {
+            out.push(Identifier::new(IdentifierKind::Phone, p));
+        }
     }
     if let Some(Value::Object(device)) = message.context.get("device") {
         if let Some(Value::String(id)) = device.get("id") {
@@ -144,6 +148,19 @@ pub fn identifiers(message: &Message) -> Vec<Identifier> {
     out.sort();
     out.dedup();
     out
+}
+
+/// The traits that describe the person who sent `message`: a `group` message's
+/// `traits` describe the group (its `email` and `phone` are the company's), so only
+/// its `context.traits` count.
+fn person_traits(message: &Message) -> Option<&serde_json::Map<String, Value>> {
+    if message.kind != MessageType::Group {
+        return Some(&message.traits);
+    }
+    match message.context.get("traits") {
+        Some(Value::Object(t)) => Some(t),
+        _ => None,
+    }
 }
 
 fn click_ids(url: &str, out: &mut Vec<Identifier>) {
