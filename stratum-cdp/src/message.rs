@@ -6,15 +6,21 @@
 //! serialises with snake_case names like every other Stratum type.
 //!
 //! ## Timestamps
-//! `receivedAt` is the time the server received the message: the caller passes it
-//! to the parser (a `receivedAt` in the document, e.g. when replaying an archive,
-//! takes precedence). When the client did not set `timestamp`, it is derived as
-//! Segment does:
+//! Segment's semantics: `originalTimestamp` is the device time of the event,
+//! `sentAt` the device time of sending, `receivedAt` the server time of receipt
+//! (the caller passes it to the parser; a `receivedAt` in the document, e.g. when
+//! replaying an archive, takes precedence). Segment's libraries send the device
+//! time of the event as `timestamp`: without an `originalTimestamp`, a client
+//! `timestamp` *is* the `originalTimestamp` ([`Message::original_timestamp`]).
+//! Then:
 //!
-//! * `timestamp = receivedAt − (sentAt − originalTimestamp)` when both `sentAt` and
-//!   `originalTimestamp` are present (the client's clock skew is cancelled out);
+//! * `timestamp = receivedAt − (sentAt − originalTimestamp)` when both `sentAt`
+//!   (the message's or the batch's) and `originalTimestamp` are present: the
+//!   client's clock skew cancels out;
+//! * the client's `timestamp` as it is when there is no `sentAt` (a historical
+//!   import through the HTTP API);
 //! * `originalTimestamp` when `sentAt` is missing;
-//! * `receivedAt` when `originalTimestamp` is missing.
+//! * `receivedAt` when the client sent no time at all.
 //!
 //! The resulting timestamp must lie between [`ParseConfig::min_timestamp`] and
 //! `receivedAt +` [`ParseConfig::max_future`]; anything else is absurd and rejected.
@@ -76,9 +82,11 @@ impl MessageType {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum TimestampSource {
-    /// The client set `timestamp` explicitly.
+    /// The client set `timestamp` and sent no `sentAt` to correct it with: used as
+    /// it is (a historical import through the HTTP API).
     Client,
-    /// `receivedAt − (sentAt − originalTimestamp)`.
+    /// `receivedAt − (sentAt − originalTimestamp)`, where `originalTimestamp` is the
+    /// client's `timestamp` when it sent no `originalTimestamp`.
     SkewCorrected,
     /// `originalTimestamp` as sent (no `sentAt` to correct with).
     OriginalTimestamp,
@@ -122,7 +130,8 @@ pub struct Message {
     pub timestamp: DateTime<Utc>,
     /// How [`Message::timestamp`] was obtained.
     pub timestamp_source: TimestampSource,
-    /// The client's clock at the time of the event, if sent.
+    /// The client's clock at the time of the event: `originalTimestamp`, or the
+    /// client's `timestamp` when it sent no `originalTimestamp`.
     pub original_timestamp: Option<DateTime<Utc>>,
     /// The client's clock when the message was sent, if sent.
     pub sent_at: Option<DateTime<Utc>>,
@@ -565,7 +574,7 @@ fn from_object(
     }
     let received_at = optional_timestamp(&mut obj, "receivedAt")?.unwrap_or(received_at);
     let client_ts = optional_timestamp(&mut obj, "timestamp")?;
-    let original_timestamp = optional_timestamp(&mut obj, "originalTimestamp")?;
+    let sent_original = optional_timestamp(&mut obj, "originalTimestamp")?;
     let sent_at = match optional_timestamp(&mut obj, "sentAt")? {
         Some(t) => Some(t),
         None => match &defaults.sent_at {
@@ -573,19 +582,26 @@ fn from_object(
             None => None,
         },
     };
-    let (timestamp, source, field) = match (client_ts, original_timestamp, sent_at) {
-        (Some(t), _, _) => (Some(t), TimestampSource::Client, "timestamp"),
-        (None, Some(o), Some(s)) => (
+    // Segment's libraries send the device time of the event as `timestamp`;
+    // Segment records it as `originalTimestamp` and computes `timestamp` itself.
+    let (original_timestamp, original_field) = match (sent_original, client_ts) {
+        (Some(o), _) => (Some(o), "originalTimestamp"),
+        (None, Some(t)) => (Some(t), "timestamp"),
+        (None, None) => (None, "originalTimestamp"),
+    };
+    let (timestamp, source, field) = match (original_timestamp, sent_at, client_ts) {
+        (Some(o), Some(s), _) => (
             received_at.checked_sub_signed(s.signed_duration_since(o)),
             TimestampSource::SkewCorrected,
-            "originalTimestamp",
+            original_field,
         ),
-        (None, Some(o), None) => (
+        (_, None, Some(t)) => (Some(t), TimestampSource::Client, "timestamp"),
+        (Some(o), None, None) => (
             Some(o),
             TimestampSource::OriginalTimestamp,
             "originalTimestamp",
         ),
-        (None, None, _) => (Some(received_at), TimestampSource::ReceivedAt, "receivedAt"),
+        (None, _, _) => (Some(received_at), TimestampSource::ReceivedAt, "receivedAt"),
     };
     let latest = received_at.checked_add_signed(config.max_future);
     let timestamp = match (timestamp, latest) {

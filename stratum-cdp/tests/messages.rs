@@ -74,10 +74,17 @@ fn clock_skew_is_corrected() {
 }
 
 #[test]
-fn explicit_timestamp_wins_and_original_alone_is_used() {
-    let m = parse(r#"{"type":"page","messageId":"m","anonymousId":"a","timestamp":"2026-03-01T00:00:00+02:00","originalTimestamp":"2026-03-02T00:00:00Z","sentAt":"2026-03-02T00:00:01Z"}"#).unwrap();
+fn explicit_timestamp_without_sent_at_is_used_and_original_alone_is_used() {
+    // A historical import through the HTTP API: `timestamp` only, used as it is.
+    let m = parse(r#"{"type":"page","messageId":"m","anonymousId":"a","timestamp":"2026-03-01T00:00:00+02:00"}"#).unwrap();
     assert_eq!(m.timestamp, ts("2026-02-28T22:00:00Z"));
     assert_eq!(m.timestamp_source, TimestampSource::Client);
+    assert_eq!(m.original_timestamp, Some(ts("2026-02-28T22:00:00Z")));
+    // With an originalTimestamp but no sentAt, the client's timestamp still wins.
+    let m = parse(r#"{"type":"page","messageId":"m","anonymousId":"a","timestamp":"2026-03-01T00:00:00Z","originalTimestamp":"2026-03-01T00:00:05Z"}"#).unwrap();
+    assert_eq!(m.timestamp, ts("2026-03-01T00:00:00Z"));
+    assert_eq!(m.timestamp_source, TimestampSource::Client);
+    assert_eq!(m.original_timestamp, Some(ts("2026-03-01T00:00:05Z")));
     let m = parse(r#"{"type":"page","messageId":"m","anonymousId":"a","originalTimestamp":"2026-03-02T08:00:00Z"}"#).unwrap();
     assert_eq!(m.timestamp, ts("2026-03-02T08:00:00Z"));
     assert_eq!(m.timestamp_source, TimestampSource::OriginalTimestamp);
@@ -87,6 +94,70 @@ fn explicit_timestamp_wins_and_original_alone_is_used() {
     )
     .unwrap();
     assert_eq!(m.timestamp, ts("2026-03-01T07:00:00Z"));
+}
+
+#[test]
+fn a_client_timestamp_with_sent_at_is_the_device_time_and_is_corrected() {
+    // analytics.js / analytics-node: the device time of the event as `timestamp`,
+    // `sentAt` on each message. The device clock is 2 h 10 min fast; received at
+    // 09:00:00 (t0). 09:00:00 − (11:10:03 − 11:10:00) = 08:59:57.
+    let m = parse(
+        r#"{"type":"track","messageId":"ajs-1","anonymousId":"a","event":"Clicked",
+        "timestamp":"2026-03-02T11:10:00.000Z","sentAt":"2026-03-02T11:10:03.000Z"}"#,
+    )
+    .unwrap();
+    assert_eq!(m.original_timestamp, Some(ts("2026-03-02T11:10:00Z")));
+    assert_eq!(m.sent_at, Some(ts("2026-03-02T11:10:03Z")));
+    assert_eq!(m.timestamp, ts("2026-03-02T08:59:57Z"));
+    assert_eq!(m.timestamp_source, TimestampSource::SkewCorrected);
+    // analytics-python: `timestamp` per message, `sentAt` once for the batch.
+    let b = parse_batch(
+        br#"{"batch":[{"type":"identify","messageId":"py-1","userId":"u","timestamp":"2026-03-02T08:59:58.250000+00:00"}],
+        "sentAt":"2026-03-02T08:59:59.000000+00:00"}"#,
+        t0(),
+        &ParseConfig::default(),
+    )
+    .unwrap();
+    let m = b.messages().next().unwrap();
+    assert_eq!(m.timestamp, ts("2026-03-02T08:59:59.250Z"));
+    assert_eq!(m.timestamp_source, TimestampSource::SkewCorrected);
+    assert_eq!(m.original_timestamp, Some(ts("2026-03-02T08:59:58.250Z")));
+    // RudderStack: `originalTimestamp` and `sentAt`, no `timestamp`.
+    let m = parse(
+        r#"{"type":"track","messageId":"rs-1","anonymousId":"a","event":"Clicked",
+        "originalTimestamp":"2026-03-02T08:50:00.000Z","sentAt":"2026-03-02T08:50:30.000Z"}"#,
+    )
+    .unwrap();
+    assert_eq!(m.timestamp, ts("2026-03-02T08:59:30Z"));
+    // A replayed archive with all four fields gives back the stored timestamp.
+    let m = parse(
+        r#"{"type":"track","messageId":"arc-1","anonymousId":"a","event":"Clicked",
+        "originalTimestamp":"2026-03-01T10:00:00Z","sentAt":"2026-03-01T10:00:02Z",
+        "receivedAt":"2026-03-01T09:00:05Z","timestamp":"2026-03-01T09:00:03Z"}"#,
+    )
+    .unwrap();
+    assert_eq!(m.timestamp, ts("2026-03-01T09:00:03Z"));
+    assert_eq!(m.timestamp_source, TimestampSource::SkewCorrected);
+}
+
+#[test]
+fn a_corrected_client_timestamp_out_of_range_names_timestamp() {
+    // A device clock reset to 1990 is corrected back next to receivedAt.
+    let m = parse(
+        r#"{"type":"track","messageId":"m","anonymousId":"a","event":"e",
+        "timestamp":"1990-01-01T00:00:00Z","sentAt":"1990-01-01T00:00:01Z"}"#,
+    )
+    .unwrap();
+    assert_eq!(m.timestamp, t0() - TimeDelta::seconds(1));
+    // A sentAt 26 years before the event puts the corrected time in the future.
+    let e = err(
+        r#"{"type":"track","messageId":"m","anonymousId":"a","event":"e",
+        "timestamp":"2026-03-02T09:00:00Z","sentAt":"2000-03-02T09:00:00Z"}"#,
+    );
+    assert_eq!(
+        (e.code(), e.field()),
+        ("invalid_timestamp", Some("timestamp"))
+    );
 }
 
 fn err(json: &str) -> Error {
