@@ -54,8 +54,10 @@
 pub mod bulk;
 pub mod computed;
 pub mod dedup;
+mod envelope;
 mod error;
 pub mod identity;
+mod json_object;
 pub mod message;
 pub mod profile;
 

@@ -349,7 +349,7 @@ impl<S: ProfileStore> Cdp<S> {
         if message.kind == MessageType::Identify && !message.traits.is_empty() {
             self.identify_log.insert(
                 message.message_id.clone(),
-                (message.timestamp, message.traits.clone()),
+                (message.timestamp, message.traits.map().clone()),
             );
         }
         let event = if self.computed.is_empty() {

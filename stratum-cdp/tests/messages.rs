@@ -451,3 +451,31 @@ fn message_and_batch_limits_are_independent() {
     );
     assert!(parse_message(doc.as_bytes(), t0(), &json).is_ok());
 }
+
+#[test]
+fn numbers_and_unknown_fields_are_kept_exactly() {
+    let m = parse(
+        r#"{"type":"track","messageId":"m","userId":"u","event":"e","version":2,
+        "properties":{"big":123456789012345678901234567890,"long":0.10000000000000000000001,"neg":-18446744073709551617},
+        "rudderId":"r-1","channel":"server","category":"x","_metadata":{"jsRuntime":"node"}}"#,
+    )
+    .unwrap();
+    assert_eq!(
+        m.properties.json(),
+        r#"{"big":123456789012345678901234567890,"long":0.10000000000000000000001,"neg":-18446744073709551617}"#
+    );
+    assert_eq!(m.extra.json(), r#"{"rudderId":"r-1","version":2}"#);
+    assert_eq!(m.channel.as_deref(), Some("server"));
+    assert_eq!(m.category.as_deref(), Some("x"));
+    assert_eq!(m.metadata["jsRuntime"], "node");
+    // The message's JSON form (what the bindings read) keeps every digit, and reads
+    // back to the same message.
+    let text = serde_json::to_string(&m).unwrap();
+    assert!(text.contains(r#""big":123456789012345678901234567890"#), "{text}");
+    assert!(text.contains(r#""long":0.10000000000000000000001"#), "{text}");
+    let back: stratum_cdp::message::Message = serde_json::from_str(&text).unwrap();
+    assert_eq!(back, m);
+    // An unknown field that is not valid JSON names itself.
+    let e = err(r#"{"type":"page","messageId":"m","userId":"u","weird":"\udc00"}"#);
+    assert_eq!((e.code(), e.field()), ("invalid_json", Some("weird")));
+}
