@@ -471,8 +471,14 @@ fn numbers_and_unknown_fields_are_kept_exactly() {
     // The message's JSON form (what the bindings read) keeps every digit, and reads
     // back to the same message.
     let text = serde_json::to_string(&m).unwrap();
-    assert!(text.contains(r#""big":123456789012345678901234567890"#), "{text}");
-    assert!(text.contains(r#""long":0.10000000000000000000001"#), "{text}");
+    assert!(
+        text.contains(r#""big":123456789012345678901234567890"#),
+        "{text}"
+    );
+    assert!(
+        text.contains(r#""long":0.10000000000000000000001"#),
+        "{text}"
+    );
     let back: stratum_cdp::message::Message = serde_json::from_str(&text).unwrap();
     assert_eq!(back, m);
     // An unknown field that is not valid JSON names itself.
