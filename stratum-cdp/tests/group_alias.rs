@@ -69,3 +69,124 @@ fn a_members_own_context_traits_still_identify_them() {
     assert!(m.traits.is_empty());
     assert_eq!(identifiers(&m), [user("u-1"), email("ann@example.com")]);
 }
+
+fn at_min(json: &str, minute: i64) -> Message {
+    let v: serde_json::Value = serde_json::from_str(json).unwrap();
+    let mut v = v.as_object().unwrap().clone();
+    v.insert("timestamp".into(), at(minute).to_rfc3339().into());
+    parse_message(
+        serde_json::to_string(&v).unwrap().as_bytes(),
+        at(60),
+        &ParseConfig::default(),
+    )
+    .unwrap()
+}
+
+const IDENTIFY_LEGACY: &str = r#"{"type":"identify","messageId":"i-legacy","userId":"legacy-42","traits":{"email":"old@example.com"}}"#;
+const IDENTIFY_NEW: &str = r#"{"type":"identify","messageId":"i-new","userId":"u-7","traits":{"email":"new@example.com"}}"#;
+const ALIAS: &str =
+    r#"{"type":"alias","messageId":"al-1","userId":"u-7","previousId":"legacy-42"}"#;
+
+#[test]
+fn alias_from_an_earlier_user_id_merges_the_profiles() {
+    let mut g = IdentityGraph::new(IdentityConfig::default());
+    let legacy = g.resolve(&at_min(IDENTIFY_LEGACY, 0)).profile.unwrap();
+    g.resolve(&at_min(IDENTIFY_NEW, 1));
+    let r = g.resolve(&at_min(ALIAS, 2));
+    assert!(r.dropped.is_empty(), "{r:?}");
+    assert_eq!(r.accepted, [user("legacy-42"), user("u-7")]);
+    assert_eq!(g.profile_count(), 1);
+    let p = g.profile_of(&user("u-7")).unwrap();
+    assert_eq!(p, legacy);
+    assert_eq!(g.profile_of(&email("old@example.com")), Some(p.clone()));
+    // The merge is explained by the alias.
+    let ex = g.explain(&p).unwrap();
+    assert_eq!(ex.merges.len(), 1);
+    assert_eq!(ex.merges[0].message_id, "al-1");
+    assert_eq!(ex.merges[0].via, [user("legacy-42"), user("u-7")]);
+    // No anonymous id was made up from the previous user id.
+    assert_eq!(g.profile_of(&anon("legacy-42")), None);
+}
+
+#[test]
+fn an_aliased_profile_keeps_working_and_stays_protected() {
+    let mut g = IdentityGraph::new(IdentityConfig::default());
+    g.resolve(&at_min(IDENTIFY_LEGACY, 0));
+    g.resolve(&at_min(ALIAS, 1));
+    let p = g.profile_of(&user("legacy-42")).unwrap();
+    assert_eq!(g.profile_of(&user("u-7")), Some(p.clone()));
+    // Later events of either id still link to the profile.
+    for (i, uid) in ["u-7", "legacy-42"].iter().enumerate() {
+        let m = at_min(
+            &format!(
+                r#"{{"type":"identify","messageId":"later-{i}","userId":"{uid}","traits":{{"email":"x{i}@example.com"}}}}"#
+            ),
+            5 + i as i64,
+        );
+        let r = g.resolve(&m);
+        assert!(r.dropped.is_empty(), "{r:?}");
+        assert_eq!(r.profile, Some(p.clone()));
+    }
+    // A third user id through an ordinary event is still refused by the limit.
+    let r = g.resolve(&at_min(
+        r#"{"type":"identify","messageId":"other","userId":"u-9","traits":{"email":"x0@example.com"}}"#,
+        9,
+    ));
+    assert_eq!(r.dropped.len(), 1, "{r:?}");
+    assert_eq!(r.dropped[0].identifier, email("x0@example.com"));
+    assert!(matches!(
+        r.dropped[0].reason,
+        DropReason::LimitExceeded {
+            kind: IdentifierKind::UserId,
+            limit: 1,
+            would_hold: 3
+        }
+    ));
+    assert_ne!(r.profile, Some(p));
+}
+
+#[test]
+fn alias_from_an_anonymous_id_merges_as_before() {
+    let mut g = IdentityGraph::new(IdentityConfig::default());
+    g.resolve(&at_min(
+        r#"{"type":"page","messageId":"pv","anonymousId":"anon-1"}"#,
+        0,
+    ));
+    let r = g.resolve(&at_min(
+        r#"{"type":"alias","messageId":"al","userId":"u-1","previousId":"anon-1"}"#,
+        1,
+    ));
+    assert_eq!(r.accepted, [user("u-1"), anon("anon-1")]);
+    assert_eq!(g.profile_of(&user("u-1")), g.profile_of(&anon("anon-1")));
+}
+
+#[test]
+fn the_aliased_result_does_not_depend_on_arrival_order() {
+    // Any order in which the previous id's identify arrives before the alias.
+    let msgs = [
+        at_min(IDENTIFY_LEGACY, 0),
+        at_min(IDENTIFY_NEW, 3),
+        at_min(ALIAS, 1),
+        at_min(
+            r#"{"type":"track","messageId":"t","userId":"u-7","event":"e","context":{"traits":{"email":"t@example.com"}}}"#,
+            2,
+        ),
+    ];
+    let orders: [[usize; 4]; 5] = [
+        [0, 1, 2, 3],
+        [0, 2, 1, 3],
+        [0, 3, 2, 1],
+        [1, 0, 2, 3],
+        [3, 1, 0, 2],
+    ];
+    let mut results = Vec::new();
+    for order in orders {
+        let mut g = IdentityGraph::new(IdentityConfig::default());
+        for i in order {
+            g.resolve(&msgs[i]);
+        }
+        assert_eq!(g.profile_count(), 1, "{order:?}");
+        results.push((g.partition(), g.profile_of(&user("u-7"))));
+    }
+    assert!(results.windows(2).all(|w| w[0] == w[1]), "{results:?}");
+}

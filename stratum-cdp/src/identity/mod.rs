@@ -25,7 +25,8 @@ pub use graph::{
 pub enum IdentifierKind {
     /// Segment `userId` (your system's user id).
     UserId,
-    /// Segment `anonymousId`, and `previousId` of an `alias`.
+    /// Segment `anonymousId`, and `previousId` of an `alias` unless it names a
+    /// known user id.
     AnonymousId,
     /// `traits.email`, trimmed and lower-cased.
     Email,
@@ -96,7 +97,8 @@ impl std::fmt::Display for Identifier {
 
 /// The identifiers a message carries, normalised, before blocking.
 ///
-/// `userId`, `anonymousId`, `previousId` (alias, as an anonymous id),
+/// `userId`, `anonymousId`, `previousId` (alias, as an anonymous id here;
+/// [`IdentityGraph::resolve`] takes it as a user id when it knows it as one),
 /// `traits.email`, `traits.phone` (for `group`, only the member's
 /// `context.traits`: a group's own traits describe the company and never become a
 /// person's identifiers), `context.device.id`, `context.device.advertisingId`,
@@ -104,6 +106,16 @@ impl std::fmt::Display for Identifier {
 /// `context.externalIds[]` (`{"id": ..., "type": ...}`). `context.ip` is never used.
 #[must_use]
 pub fn identifiers(message: &Message) -> Vec<Identifier> {
+    identifiers_with_previous(message, IdentifierKind::AnonymousId)
+}
+
+/// [`identifiers`], with an `alias`'s `previousId` taken as `previous`: the
+/// [`IdentityGraph`] passes `user_id` when it already knows `previousId` as a
+/// user id (Segment allows either).
+pub(crate) fn identifiers_with_previous(
+    message: &Message,
+    previous: IdentifierKind,
+) -> Vec<Identifier> {
     let mut out = Vec::new();
     if let Some(u) = &message.user_id {
         out.push(Identifier::new(IdentifierKind::UserId, u));
@@ -112,7 +124,7 @@ pub fn identifiers(message: &Message) -> Vec<Identifier> {
         out.push(Identifier::new(IdentifierKind::AnonymousId, a));
     }
     if let Some(p) = &message.previous_id {
-        out.push(Identifier::new(IdentifierKind::AnonymousId, p));
+        out.push(Identifier::new(previous, p));
     }
     if let Some(traits) = person_traits(message) {
         if let Some(Value::String(e)) = traits.get("email") {
