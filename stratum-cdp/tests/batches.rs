@@ -95,3 +95,73 @@ proptest! {
         }
     }
 }
+
+/// Arbitrary JSON: strings with escapes and non-ASCII text, numbers, nesting.
+fn json_value() -> impl Strategy<Value = serde_json::Value> {
+    use serde_json::Value;
+    let leaf = prop_oneof![
+        Just(Value::Null),
+        any::<bool>().prop_map(Value::Bool),
+        any::<i64>().prop_map(Value::from),
+        any::<f64>()
+            .prop_filter("finite", |f| f.is_finite())
+            .prop_map(Value::from),
+        "[a-z\"\\\\/\\n\\t\u{e9}\u{1f600}\\]\\[{},:]{0,8}".prop_map(Value::String),
+    ];
+    leaf.prop_recursive(4, 32, 5, |inner| {
+        prop_oneof![
+            prop::collection::vec(inner.clone(), 0..5).prop_map(serde_json::Value::Array),
+            prop::collection::btree_map("[a-z\"\\]\\[{}]{0,4}", inner, 0..5)
+                .prop_map(|m| serde_json::Value::Object(m.into_iter().collect())),
+        ]
+    })
+}
+
+/// A message object with arbitrary content around the required fields, or any
+/// other JSON value.
+fn element() -> impl Strategy<Value = serde_json::Value> {
+    prop_oneof![
+        (json_value(), json_value(), any::<bool>()).prop_map(|(props, extra, anon)| {
+            let mut m = serde_json::json!({"type": "track", "messageId": "m", "event": "e",
+                "properties": {"p": props}, "extra_field": extra});
+            if anon {
+                m["anonymousId"] = "a".into();
+            }
+            m
+        }),
+        json_value(),
+    ]
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(128))]
+
+    /// Splitting by structure finds exactly the elements a JSON parser finds, and
+    /// each element gets the result it gets on its own, pretty-printed or not.
+    #[test]
+    fn the_envelope_split_agrees_with_serde_json(
+        items in prop::collection::vec(element(), 0..6),
+        pretty in any::<bool>(),
+    ) {
+        let doc = serde_json::json!({"sentAt": null, "batch": items});
+        let text = if pretty {
+            serde_json::to_string_pretty(&doc).unwrap()
+        } else {
+            serde_json::to_string(&doc).unwrap()
+        };
+        let b = parse_batch(text.as_bytes(), t0(), &ParseConfig::default()).unwrap();
+        prop_assert_eq!(b.results.len(), items.len());
+        for (item, got) in items.iter().zip(&b.results) {
+            let alone = stratum_cdp::message::parse_message(
+                serde_json::to_string(item).unwrap().as_bytes(),
+                t0(),
+                &ParseConfig::default(),
+            );
+            prop_assert_eq!(got.is_ok(), alone.is_ok(), "{:?} vs {:?}", got, alone);
+            if let (Ok(a), Ok(b)) = (got, &alone) {
+                prop_assert_eq!(a.properties.map(), b.properties.map());
+                prop_assert_eq!(a.extra.map(), b.extra.map());
+            }
+        }
+    }
+}

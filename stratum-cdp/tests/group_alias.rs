@@ -5,6 +5,7 @@
 mod common;
 
 use common::*;
+use proptest::prelude::*;
 use stratum_cdp::identity::*;
 use stratum_cdp::message::{Message, ParseConfig, parse_message};
 
@@ -189,4 +190,43 @@ fn the_aliased_result_does_not_depend_on_arrival_order() {
         results.push((g.partition(), g.profile_of(&user("u-7"))));
     }
     assert!(results.windows(2).all(|w| w[0] == w[1]), "{results:?}");
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(64))]
+
+    /// Whatever the arrival order (the previous id's event before the alias, as
+    /// documented) and the event times, the aliased profiles end up the same.
+    #[test]
+    fn alias_results_do_not_depend_on_arrival_order(
+        order in Just((0..6).collect::<Vec<usize>>()).prop_shuffle(),
+        minutes in prop::collection::vec(0i64..30, 6),
+    ) {
+        let jsons = [
+            IDENTIFY_LEGACY.to_owned(),
+            IDENTIFY_NEW.to_owned(),
+            ALIAS.to_owned(),
+            r#"{"type":"page","messageId":"p-1","anonymousId":"anon-1","userId":"u-7"}"#.to_owned(),
+            r#"{"type":"identify","messageId":"i-other","userId":"u-9","traits":{"email":"old@example.com"}}"#.to_owned(),
+            r#"{"type":"track","messageId":"t-1","userId":"legacy-42","event":"e","context":{"traits":{"email":"t@example.com"}}}"#.to_owned(),
+        ];
+        let msgs: Vec<Message> = jsons.iter().zip(&minutes).map(|(j, &m)| at_min(j, m)).collect();
+        let mut order = order;
+        // The previous id's identify arrives before the alias.
+        let pos = |o: &[usize], x: usize| o.iter().position(|&i| i == x).unwrap();
+        let (a, b) = (pos(&order, 0), pos(&order, 2));
+        if a > b {
+            order.swap(a, b);
+        }
+        let mut reference = IdentityGraph::new(IdentityConfig::default());
+        for m in &msgs {
+            reference.resolve(m);
+        }
+        let mut g = IdentityGraph::new(IdentityConfig::default());
+        for &i in &order {
+            g.resolve(&msgs[i]);
+        }
+        prop_assert_eq!(g.partition(), reference.partition());
+        prop_assert_eq!(g.profile_of(&user("u-7")), reference.profile_of(&user("u-7")));
+    }
 }
