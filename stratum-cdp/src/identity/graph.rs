@@ -22,6 +22,11 @@
 //! merge, the one founded earliest (canonical order) survives; the other ids
 //! redirect to it ([`IdentityGraph::canonical`]).
 //!
+//! An `alias` event states that two ids are one person: it may join one user id
+//! over the `user_id` limit. A profile that holds more identifiers of a type than
+//! the limit through an alias keeps them, and is only refused growth past what it
+//! holds; without aliases no profile is ever over a limit.
+//!
 //! ## Incremental cost
 //! An event later (canonical order) than every link touching its identifiers is
 //! applied directly. An event arriving late, and every unmerge, recomputes only
@@ -326,6 +331,10 @@ impl IdentityGraph {
 
     /// Resolves a parsed message: extracts its identifiers
     /// ([`super::identifiers`]), respects the required consent category, and links.
+    ///
+    /// An `alias`'s `previousId` is taken as a `user_id` when the graph already
+    /// knows `user_id:<previousId>`, else as an `anonymous_id`; an alias may join
+    /// one user id over the `user_id` limit (see the [module docs](self)).
     pub fn resolve(&mut self, message: &Message) -> Resolution {
         if let Some(cat) = self.config.required_consent()
             && !message.consent.allows(cat, true)
