@@ -230,3 +230,46 @@ proptest! {
         prop_assert_eq!(g.profile_of(&user("u-7")), reference.profile_of(&user("u-7")));
     }
 }
+
+#[test]
+fn group_membership_is_recorded_on_the_member_profile() {
+    use chrono::TimeDelta;
+    use stratum_cdp::profile::{Cdp, InMemoryProfileStore};
+    let mut cdp = Cdp::new(
+        IdentityConfig::default(),
+        TimeDelta::hours(24),
+        InMemoryProfileStore::new(),
+    )
+    .unwrap();
+    cdp.ingest(&msg(&group_call("g1", "visitor-a"))).unwrap();
+    cdp.ingest(&msg(&group_call("g2", "visitor-b"))).unwrap();
+    let a = cdp.graph().profile_of(&anon("visitor-a")).unwrap();
+    let b = cdp.graph().profile_of(&anon("visitor-b")).unwrap();
+    assert_ne!(a, b);
+    for p in [&a, &b] {
+        let profile = cdp.profile(p).unwrap();
+        assert_eq!(profile.groups.iter().collect::<Vec<_>>(), ["acme-1"]);
+        // The company's traits are not the member's.
+        assert!(profile.traits.is_empty(), "{profile:?}");
+    }
+    // Visitor a later identifies; an earlier page view (arriving late) joins the
+    // same person and the membership survives the recomputation.
+    cdp.ingest(&at_min(
+        r#"{"type":"identify","messageId":"id-a","anonymousId":"visitor-a","userId":"u-a"}"#,
+        5,
+    ))
+    .unwrap();
+    cdp.ingest(&at_min(
+        r#"{"type":"group","messageId":"g3","userId":"u-a","groupId":"beta-2"}"#,
+        6,
+    ))
+    .unwrap();
+    cdp.ingest(&at_min(
+        r#"{"type":"page","messageId":"late","anonymousId":"visitor-a","userId":"u-a"}"#,
+        -30,
+    ))
+    .unwrap();
+    let p = cdp.graph().profile_of(&user("u-a")).unwrap();
+    let groups: Vec<String> = cdp.profile(&p).unwrap().groups.into_iter().collect();
+    assert_eq!(groups, ["acme-1", "beta-2"]);
+}
