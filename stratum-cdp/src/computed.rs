@@ -707,7 +707,7 @@ impl TraitEvent {
             name,
             timestamp: m.timestamp,
             message_id: m.message_id.clone(),
-            properties: m.properties.clone(),
+            properties: m.properties.map().clone(),
         })
     }
 }

@@ -59,6 +59,15 @@ pub enum Error {
         /// The configured limit, in bytes.
         limit: usize,
     },
+    /// A body's `Content-Encoding` is not supported, or the body is not valid data
+    /// of that encoding (a corrupt or truncated gzip stream).
+    #[error("invalid encoding at `{field}`: {message}")]
+    InvalidEncoding {
+        /// `Content-Encoding` for an unsupported encoding, `$` for a corrupt body.
+        field: String,
+        /// What is wrong and what is supported.
+        message: String,
+    },
     /// A configuration value is out of range or inconsistent with another one.
     #[error("invalid config: `{field}` {message}")]
     InvalidConfig {
@@ -105,6 +114,7 @@ impl Error {
             Self::MissingIdentity { .. } => "missing_identity",
             Self::InvalidTimestamp { .. } => "invalid_timestamp",
             Self::TooLarge { .. } => "too_large",
+            Self::InvalidEncoding { .. } => "invalid_encoding",
             Self::InvalidConfig { .. } => "invalid_config",
             Self::InvalidDefinition { .. } => "invalid_definition",
             Self::NotFound { .. } => "not_found",
@@ -120,6 +130,7 @@ impl Error {
             | Self::InvalidMessage { field, .. }
             | Self::InvalidTimestamp { field, .. }
             | Self::TooLarge { field, .. }
+            | Self::InvalidEncoding { field, .. }
             | Self::InvalidConfig { field, .. }
             | Self::InvalidDefinition { field, .. }
             | Self::MissingIdentity { field, .. } => Some(field),

@@ -4,8 +4,11 @@
 //! explainable identity resolution, and profiles out.
 //!
 //! * [`message`]: the Segment message model and parser — typed errors with codes and
-//!   the offending field, 32 KB / 500 KB size limits, clock-skew correction,
+//!   the offending field, 32 KB / 4 MB size limits, clock-skew correction,
 //!   batches with one result per element, consent categories.
+//! * [`http`]: bodies as they arrive over HTTP — gzip / deflate per
+//!   `Content-Encoding`, with a limit on the decoded size — parsed as a batch or a
+//!   message.
 //! * [`dedup`]: de-duplication by `messageId` within a window.
 //! * [`identity`]: typed identifiers with priorities, per-type limits and windows,
 //!   blocked values, the incremental [`identity::IdentityGraph`] (order-independent,
@@ -54,8 +57,11 @@
 pub mod bulk;
 pub mod computed;
 pub mod dedup;
+mod envelope;
 mod error;
+pub mod http;
 pub mod identity;
+mod json_object;
 pub mod message;
 pub mod profile;
 

@@ -6,15 +6,21 @@
 //! serialises with snake_case names like every other Stratum type.
 //!
 //! ## Timestamps
-//! `receivedAt` is the time the server received the message: the caller passes it
-//! to the parser (a `receivedAt` in the document, e.g. when replaying an archive,
-//! takes precedence). When the client did not set `timestamp`, it is derived as
-//! Segment does:
+//! Segment's semantics: `originalTimestamp` is the device time of the event,
+//! `sentAt` the device time of sending, `receivedAt` the server time of receipt
+//! (the caller passes it to the parser; a `receivedAt` in the document, e.g. when
+//! replaying an archive, takes precedence). Segment's libraries send the device
+//! time of the event as `timestamp`: without an `originalTimestamp`, a client
+//! `timestamp` *is* the `originalTimestamp` ([`Message::original_timestamp`]).
+//! Then:
 //!
-//! * `timestamp = receivedAt − (sentAt − originalTimestamp)` when both `sentAt` and
-//!   `originalTimestamp` are present (the client's clock skew is cancelled out);
+//! * `timestamp = receivedAt − (sentAt − originalTimestamp)` when both `sentAt`
+//!   (the message's or the batch's) and `originalTimestamp` are present: the
+//!   client's clock skew cancels out;
+//! * the client's `timestamp` as it is when there is no `sentAt` (a historical
+//!   import through the HTTP API);
 //! * `originalTimestamp` when `sentAt` is missing;
-//! * `receivedAt` when `originalTimestamp` is missing.
+//! * `receivedAt` when the client sent no time at all.
 //!
 //! The resulting timestamp must lie between [`ParseConfig::min_timestamp`] and
 //! `receivedAt +` [`ParseConfig::max_future`]; anything else is absurd and rejected.
@@ -23,9 +29,12 @@ use std::collections::BTreeMap;
 
 use chrono::{DateTime, TimeDelta, TimeZone, Utc};
 use serde::{Deserialize, Serialize};
+use serde_json::value::RawValue;
 use serde_json::{Map, Value};
 
+use crate::envelope;
 use crate::error::{Error, Result};
+pub use crate::json_object::JsonObject;
 
 /// The Segment message types (a `batch` is parsed by [`parse_batch`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
@@ -76,9 +85,11 @@ impl MessageType {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum TimestampSource {
-    /// The client set `timestamp` explicitly.
+    /// The client set `timestamp` and sent no `sentAt` to correct it with: used as
+    /// it is (a historical import through the HTTP API).
     Client,
-    /// `receivedAt − (sentAt − originalTimestamp)`.
+    /// `receivedAt − (sentAt − originalTimestamp)`, where `originalTimestamp` is the
+    /// client's `timestamp` when it sent no `originalTimestamp`.
     SkewCorrected,
     /// `originalTimestamp` as sent (no `sentAt` to correct with).
     OriginalTimestamp,
@@ -122,7 +133,8 @@ pub struct Message {
     pub timestamp: DateTime<Utc>,
     /// How [`Message::timestamp`] was obtained.
     pub timestamp_source: TimestampSource,
-    /// The client's clock at the time of the event, if sent.
+    /// The client's clock at the time of the event: `originalTimestamp`, or the
+    /// client's `timestamp` when it sent no `originalTimestamp`.
     pub original_timestamp: Option<DateTime<Utc>>,
     /// The client's clock when the message was sent, if sent.
     pub sent_at: Option<DateTime<Utc>>,
@@ -132,18 +144,34 @@ pub struct Message {
     pub event: Option<String>,
     /// The page or screen name (`page`, `screen`).
     pub name: Option<String>,
+    /// The page or screen category (`page`, `screen`), if sent.
+    pub category: Option<String>,
+    /// The channel the client reports (`web`, `mobile`, `server`; RudderStack and
+    /// Segment's mobile libraries send it), if sent.
+    pub channel: Option<String>,
     /// The group id (`group`).
     pub group_id: Option<String>,
     /// The previous id (`alias`).
     pub previous_id: Option<String>,
-    /// The Segment `context` object.
-    pub context: Map<String, Value>,
-    /// The Segment `integrations` object.
-    pub integrations: Map<String, Value>,
-    /// The `traits` (`identify`, `group`), or `context.traits` for other types.
-    pub traits: Map<String, Value>,
-    /// The `properties` (`track`, `page`, `screen`).
-    pub properties: Map<String, Value>,
+    /// The Segment `context` object (with the batch's `context` keys the message
+    /// does not set).
+    pub context: JsonObject,
+    /// The Segment `integrations` object (with the batch's keys the message does
+    /// not set).
+    pub integrations: JsonObject,
+    /// The `traits`: the person's for `identify` (and `context.traits` for types
+    /// other than `group` that have no `traits` of their own); the group's (company,
+    /// account) for `group`, never the member's.
+    pub traits: JsonObject,
+    /// The `properties` (`track`, `page`, `screen`), exactly as sent: every digit
+    /// of every number is in [`JsonObject::json`].
+    pub properties: JsonObject,
+    /// The client library's `_metadata` object (bundled / unbundled destinations),
+    /// if sent.
+    pub metadata: JsonObject,
+    /// Every other top-level field the client sent (e.g. `version`, `rudderId`,
+    /// `request_ip`), exactly as sent.
+    pub extra: JsonObject,
     /// The consent the message carries.
     pub consent: Consent,
 }
@@ -199,12 +227,15 @@ impl TryFrom<RawParseConfig> for ParseConfig {
 
 /// Segment's limit on one message: 32 KB.
 pub const MAX_MESSAGE_BYTES: usize = 32 * 1024;
-/// Segment's limit on one batch: 500 KB.
-pub const MAX_BATCH_BYTES: usize = 500 * 1024;
+/// The default limit on one batch: 4 MB, the largest batch that Segment-compatible
+/// clients send (RudderStack's documented limit; Segment's own is 500 KB).
+pub const MAX_BATCH_BYTES: usize = 4 * 1024 * 1024;
+/// The largest configurable limit on one message or one batch: 64 MiB.
+pub const MAX_CONFIGURABLE_BYTES: usize = 64 << 20;
 const TEN_YEARS: TimeDelta = TimeDelta::days(3650);
 
 impl Default for ParseConfig {
-    /// 32 KB per message, 500 KB per batch, timestamps from 2000-01-01 up to one
+    /// 32 KB per message, 4 MB per batch, timestamps from 2000-01-01 up to one
     /// day after `receivedAt`.
     fn default() -> Self {
         ParseConfig {
@@ -225,7 +256,7 @@ impl ParseConfig {
     pub fn max_message_bytes(&self) -> usize {
         self.max_message_bytes
     }
-    /// Largest accepted batch, in bytes (default 500 KB).
+    /// Largest accepted batch, in bytes (default 4 MB).
     #[must_use]
     pub fn max_batch_bytes(&self) -> usize {
         self.max_batch_bytes
@@ -241,36 +272,32 @@ impl ParseConfig {
         self.min_timestamp
     }
 
-    /// Sets the message size limit.
+    /// Sets the message size limit. It is independent of the batch limit: a batch
+    /// element larger than the batch limit cannot occur, so a message limit above it
+    /// only matters for [`parse_message`].
     ///
     /// # Errors
-    /// [`Error::InvalidConfig`] unless `1 ≤ bytes ≤ max_batch_bytes`.
+    /// [`Error::InvalidConfig`] unless `1 ≤ bytes ≤ 64 MiB`.
     pub fn with_max_message_bytes(mut self, bytes: usize) -> Result<Self> {
-        if bytes == 0 || bytes > self.max_batch_bytes {
+        if bytes == 0 || bytes > MAX_CONFIGURABLE_BYTES {
             return Err(Error::config(
                 "max_message_bytes",
-                format!(
-                    "must be between 1 and max_batch_bytes ({}), got {bytes}",
-                    self.max_batch_bytes
-                ),
+                format!("must be between 1 and {MAX_CONFIGURABLE_BYTES} (64 MiB), got {bytes}"),
             ));
         }
         self.max_message_bytes = bytes;
         Ok(self)
     }
 
-    /// Sets the batch size limit.
+    /// Sets the batch size limit, independently of the message limit.
     ///
     /// # Errors
-    /// [`Error::InvalidConfig`] unless `max_message_bytes ≤ bytes ≤ 64 MiB`.
+    /// [`Error::InvalidConfig`] unless `1 ≤ bytes ≤ 64 MiB`.
     pub fn with_max_batch_bytes(mut self, bytes: usize) -> Result<Self> {
-        if bytes < self.max_message_bytes || bytes > 64 << 20 {
+        if bytes == 0 || bytes > MAX_CONFIGURABLE_BYTES {
             return Err(Error::config(
                 "max_batch_bytes",
-                format!(
-                    "must be between max_message_bytes ({}) and 67108864 (64 MiB), got {bytes}",
-                    self.max_message_bytes
-                ),
+                format!("must be between 1 and {MAX_CONFIGURABLE_BYTES} (64 MiB), got {bytes}"),
             ));
         }
         self.max_batch_bytes = bytes;
@@ -338,14 +365,8 @@ pub fn parse_message(
             limit: config.max_message_bytes,
         });
     }
-    let value: Value = serde_json::from_slice(json).map_err(|e| Error::InvalidJson {
-        field: "$".into(),
-        message: e.to_string(),
-    })?;
-    let Value::Object(obj) = value else {
-        return Err(not_object("$", &value));
-    };
-    from_object(obj, received_at, config, &BatchDefaults::default())
+    let fields = Fields::parse(json)?;
+    from_fields(fields, received_at, config, &BatchDefaults::default())
 }
 
 /// The outcome of parsing a batch: one result per element, in order.
@@ -378,18 +399,93 @@ struct BatchDefaults {
     integrations: Option<Map<String, Value>>,
 }
 
+/// The top-level fields of one JSON object, each kept as its JSON text until it is
+/// read, so that a field is parsed once, into the type it is read as.
+struct Fields<'a> {
+    map: BTreeMap<String, &'a RawValue>,
+}
+
+impl<'a> Fields<'a> {
+    /// The fields of the JSON object `json`.
+    fn parse(json: &'a [u8]) -> Result<Self> {
+        match serde_json::from_slice::<BTreeMap<String, &RawValue>>(json) {
+            Ok(map) => Ok(Fields { map }),
+            Err(e) => Err(match serde_json::from_slice::<Value>(json) {
+                Ok(v) if !v.is_object() => not_object("$", &v),
+                _ => Error::InvalidJson {
+                    field: "$".into(),
+                    message: e.to_string(),
+                },
+            }),
+        }
+    }
+
+    fn raw(&mut self, key: &str) -> Option<&'a RawValue> {
+        self.map.remove(key)
+    }
+
+    fn value(&mut self, key: &str) -> Result<Option<Value>> {
+        self.raw(key).map(|r| parse_raw(key, r)).transpose()
+    }
+
+    /// The fields not read, as one object in their exact text (keys sorted).
+    fn rest(self) -> Result<JsonObject> {
+        if self.map.is_empty() {
+            return Ok(JsonObject::default());
+        }
+        let mut text = String::from("{");
+        for (i, (k, v)) in self.map.iter().enumerate() {
+            // Each value on its own, so that an invalid one names its field.
+            parse_raw::<Value>(k, v)?;
+            if i > 0 {
+                text.push(',');
+            }
+            text.push_str(&Value::String(k.clone()).to_string());
+            text.push(':');
+            text.push_str(v.get());
+        }
+        text.push('}');
+        JsonObject::from_json(&text).map_err(|e| Error::InvalidJson {
+            field: "$".into(),
+            message: e.to_string(),
+        })
+    }
+}
+
+fn parse_raw<T: serde::de::DeserializeOwned>(field: &str, raw: &RawValue) -> Result<T> {
+    serde_json::from_str(raw.get()).map_err(|e| Error::InvalidJson {
+        field: field.into(),
+        message: e.to_string(),
+    })
+}
+
+fn scan_error(e: envelope::ScanError) -> Error {
+    Error::InvalidJson {
+        field: "$".into(),
+        message: e.message,
+    }
+}
+
 /// Parses a Segment batch `{"batch": [...], "sentAt": ..., "context": ...}`.
 ///
-/// The batch-level `sentAt` applies to elements without one; batch-level `context`
-/// and `integrations` keys apply where an element does not set the same key. Each
-/// element is checked against [`ParseConfig::max_message_bytes`] as compact JSON.
+/// The document is first split into its members and `batch` into its elements by
+/// structure alone; each element is then parsed on its own, so an element that is
+/// not valid JSON (a lone surrogate escape, `NaN`) gets its own
+/// [`Error::InvalidJson`] and costs no neighbour. The batch-level `sentAt` applies
+/// to elements without one; batch-level `context` and `integrations` keys apply
+/// where an element does not set the same key. Each element is checked against
+/// [`ParseConfig::max_message_bytes`] without insignificant whitespace.
+///
+/// Memory: the input is not copied and no tree of the whole document is built;
+/// the peak is the input plus the parsed messages.
 ///
 /// # Errors
 /// Only problems with the batch as a whole: [`Error::TooLarge`] over
 /// [`ParseConfig::max_batch_bytes`], [`Error::InvalidJson`] when the document is not
-/// a JSON object, [`Error::InvalidMessage`] when `batch` is missing or not an array
-/// or a batch-level field has the wrong type. Per-element errors are in
-/// [`Batch::results`].
+/// a JSON object or its structure is broken (unbalanced brackets, an unterminated
+/// string) or a batch-level field is not valid JSON, [`Error::InvalidMessage`] when
+/// `batch` is missing or not an array or a batch-level field has the wrong type.
+/// Per-element errors are in [`Batch::results`].
 pub fn parse_batch(json: &[u8], received_at: DateTime<Utc>, config: &ParseConfig) -> Result<Batch> {
     if json.len() > config.max_batch_bytes {
         return Err(Error::TooLarge {
@@ -398,14 +494,28 @@ pub fn parse_batch(json: &[u8], received_at: DateTime<Utc>, config: &ParseConfig
             limit: config.max_batch_bytes,
         });
     }
-    let value: Value = serde_json::from_slice(json).map_err(|e| Error::InvalidJson {
-        field: "$".into(),
-        message: e.to_string(),
-    })?;
-    let Value::Object(mut obj) = value else {
-        return Err(not_object("$", &value));
-    };
-    match obj.get("type") {
+    let members = envelope::object_members(json).map_err(scan_error)?;
+    let mut batch = None;
+    let mut map = BTreeMap::new();
+    for (k, v) in members {
+        let key: String =
+            serde_json::from_slice(&json[k.start..k.end]).map_err(|e| Error::InvalidJson {
+                field: "$".into(),
+                message: format!("a key of the batch: {e}"),
+            })?;
+        if key == "batch" {
+            batch = Some(v);
+            continue;
+        }
+        let raw: &RawValue =
+            serde_json::from_slice(&json[v.start..v.end]).map_err(|e| Error::InvalidJson {
+                field: key.clone(),
+                message: e.to_string(),
+            })?;
+        map.insert(key, raw);
+    }
+    let mut fields = Fields { map };
+    match fields.value("type")? {
         None => {}
         Some(Value::String(s)) if s == "batch" => {}
         Some(other) => {
@@ -415,20 +525,27 @@ pub fn parse_batch(json: &[u8], received_at: DateTime<Utc>, config: &ParseConfig
             ));
         }
     }
-    let items = match obj.remove("batch") {
-        Some(Value::Array(items)) => items,
-        Some(other) => {
-            return Err(Error::message(
-                "batch",
-                format!("must be an array of messages, got {}", type_name(&other)),
-            ));
-        }
-        None => return Err(Error::message("batch", "is required in a batch")),
+    let Some(items) = batch else {
+        return Err(Error::message("batch", "is required in a batch"));
     };
+    if json[items.start] != b'[' {
+        let got = match json[items.start] {
+            b'{' => "an object",
+            b'"' => "a string",
+            b'n' => "null",
+            b't' | b'f' => "a boolean",
+            _ => "a number",
+        };
+        return Err(Error::message(
+            "batch",
+            format!("must be an array of messages, got {got}"),
+        ));
+    }
+    let items = envelope::array_elements(json, items).map_err(scan_error)?;
     let defaults = BatchDefaults {
-        sent_at: obj.remove("sentAt").filter(|v| !v.is_null()),
-        context: optional_object(&mut obj, "context")?,
-        integrations: optional_object(&mut obj, "integrations")?,
+        sent_at: fields.value("sentAt")?.filter(|v| !v.is_null()),
+        context: optional_object(&mut fields, "context")?,
+        integrations: optional_object(&mut fields, "integrations")?,
     };
     if let Some(v) = &defaults.sent_at {
         timestamp_value("sentAt", v)?;
@@ -436,22 +553,18 @@ pub fn parse_batch(json: &[u8], received_at: DateTime<Utc>, config: &ParseConfig
     let results = items
         .into_iter()
         .enumerate()
-        .map(|(i, item)| {
-            let prefix = format!("batch[{i}]");
-            let size = serde_json::to_vec(&item).map_or(usize::MAX, |v| v.len());
-            if size > config.max_message_bytes {
-                return Err(Error::TooLarge {
-                    field: prefix,
-                    size,
+        .map(|(i, span)| {
+            let parsed = if span.compact_len > config.max_message_bytes {
+                Err(Error::TooLarge {
+                    field: "$".into(),
+                    size: span.compact_len,
                     limit: config.max_message_bytes,
-                });
-            }
-            match item {
-                Value::Object(o) => {
-                    from_object(o, received_at, config, &defaults).map_err(|e| e.within(&prefix))
-                }
-                other => Err(not_object(&prefix, &other)),
-            }
+                })
+            } else {
+                Fields::parse(&json[span.start..span.end])
+                    .and_then(|f| from_fields(f, received_at, config, &defaults))
+            };
+            parsed.map_err(|e| e.within(&format!("batch[{i}]")))
         })
         .collect();
     Ok(Batch { results })
@@ -475,8 +588,8 @@ fn type_name(v: &Value) -> &'static str {
     }
 }
 
-fn optional_object(obj: &mut Map<String, Value>, key: &str) -> Result<Option<Map<String, Value>>> {
-    match obj.remove(key) {
+fn optional_object(obj: &mut Fields<'_>, key: &str) -> Result<Option<Map<String, Value>>> {
+    match obj.value(key)? {
         None | Some(Value::Null) => Ok(None),
         Some(Value::Object(m)) => Ok(Some(m)),
         Some(other) => Err(Error::message(
@@ -487,8 +600,8 @@ fn optional_object(obj: &mut Map<String, Value>, key: &str) -> Result<Option<Map
 }
 
 /// A string field: absent, null and `""` are `None`; other types are errors.
-fn optional_string(obj: &mut Map<String, Value>, key: &str) -> Result<Option<String>> {
-    match obj.remove(key) {
+fn optional_string(obj: &mut Fields<'_>, key: &str) -> Result<Option<String>> {
+    match obj.value(key)? {
         None | Some(Value::Null) => Ok(None),
         Some(Value::String(s)) if s.is_empty() => Ok(None),
         Some(Value::String(s)) => Ok(Some(s)),
@@ -519,20 +632,20 @@ fn timestamp_value(field: &str, v: &Value) -> Result<DateTime<Utc>> {
         })
 }
 
-fn optional_timestamp(obj: &mut Map<String, Value>, key: &str) -> Result<Option<DateTime<Utc>>> {
-    match obj.remove(key) {
+fn optional_timestamp(obj: &mut Fields<'_>, key: &str) -> Result<Option<DateTime<Utc>>> {
+    match obj.value(key)? {
         None | Some(Value::Null) => Ok(None),
         Some(v) => timestamp_value(key, &v).map(Some),
     }
 }
 
-fn from_object(
-    mut obj: Map<String, Value>,
+fn from_fields(
+    mut obj: Fields<'_>,
     received_at: DateTime<Utc>,
     config: &ParseConfig,
     defaults: &BatchDefaults,
 ) -> Result<Message> {
-    let kind = match obj.remove("type") {
+    let kind = match obj.value("type")? {
         Some(Value::String(s)) => MessageType::parse(&s).ok_or_else(|| {
             Error::message(
                 "type",
@@ -564,7 +677,7 @@ fn from_object(
     }
     let received_at = optional_timestamp(&mut obj, "receivedAt")?.unwrap_or(received_at);
     let client_ts = optional_timestamp(&mut obj, "timestamp")?;
-    let original_timestamp = optional_timestamp(&mut obj, "originalTimestamp")?;
+    let sent_original = optional_timestamp(&mut obj, "originalTimestamp")?;
     let sent_at = match optional_timestamp(&mut obj, "sentAt")? {
         Some(t) => Some(t),
         None => match &defaults.sent_at {
@@ -572,19 +685,26 @@ fn from_object(
             None => None,
         },
     };
-    let (timestamp, source, field) = match (client_ts, original_timestamp, sent_at) {
-        (Some(t), _, _) => (Some(t), TimestampSource::Client, "timestamp"),
-        (None, Some(o), Some(s)) => (
+    // Segment's libraries send the device time of the event as `timestamp`;
+    // Segment records it as `originalTimestamp` and computes `timestamp` itself.
+    let (original_timestamp, original_field) = match (sent_original, client_ts) {
+        (Some(o), _) => (Some(o), "originalTimestamp"),
+        (None, Some(t)) => (Some(t), "timestamp"),
+        (None, None) => (None, "originalTimestamp"),
+    };
+    let (timestamp, source, field) = match (original_timestamp, sent_at, client_ts) {
+        (Some(o), Some(s), _) => (
             received_at.checked_sub_signed(s.signed_duration_since(o)),
             TimestampSource::SkewCorrected,
-            "originalTimestamp",
+            original_field,
         ),
-        (None, Some(o), None) => (
+        (_, None, Some(t)) => (Some(t), TimestampSource::Client, "timestamp"),
+        (Some(o), None, None) => (
             Some(o),
             TimestampSource::OriginalTimestamp,
             "originalTimestamp",
         ),
-        (None, None, _) => (Some(received_at), TimestampSource::ReceivedAt, "receivedAt"),
+        (None, _, _) => (Some(received_at), TimestampSource::ReceivedAt, "receivedAt"),
     };
     let latest = received_at.checked_add_signed(config.max_future);
     let timestamp = match (timestamp, latest) {
@@ -603,23 +723,17 @@ fn from_object(
         }
     };
 
-    let mut context = optional_object(&mut obj, "context")?.unwrap_or_default();
-    if let Some(d) = &defaults.context {
-        for (k, v) in d {
-            context.entry(k.clone()).or_insert_with(|| v.clone());
-        }
-    }
-    let mut integrations = optional_object(&mut obj, "integrations")?.unwrap_or_default();
-    if let Some(d) = &defaults.integrations {
-        for (k, v) in d {
-            integrations.entry(k.clone()).or_insert_with(|| v.clone());
-        }
-    }
-    let mut traits = optional_object(&mut obj, "traits")?.unwrap_or_default();
-    if traits.is_empty() {
-        match context.get("traits") {
+    let (context, context_map) = with_defaults(&mut obj, "context", defaults.context.as_ref())?;
+    let consent = consent(&context_map)?;
+    let (integrations, _) =
+        with_defaults(&mut obj, "integrations", defaults.integrations.as_ref())?;
+    let mut traits = json_object(&mut obj, "traits")?.unwrap_or_default();
+    // A group's `traits` describe the group; `context.traits` are the member's and
+    // never stand in for them.
+    if traits.is_empty() && kind != MessageType::Group {
+        match context_map.get("traits") {
             None | Some(Value::Null) => {}
-            Some(Value::Object(t)) => traits = t.clone(),
+            Some(Value::Object(t)) => traits = t.clone().into(),
             Some(other) => {
                 return Err(Error::message(
                     "context.traits",
@@ -628,11 +742,15 @@ fn from_object(
             }
         }
     }
-    let properties = optional_object(&mut obj, "properties")?.unwrap_or_default();
+    drop(context_map);
+    let properties = json_object(&mut obj, "properties")?.unwrap_or_default();
     let event = optional_string(&mut obj, "event")?;
     let name = optional_string(&mut obj, "name")?;
+    let category = optional_string(&mut obj, "category")?;
+    let channel = optional_string(&mut obj, "channel")?;
     let group_id = optional_string(&mut obj, "groupId")?;
     let previous_id = optional_string(&mut obj, "previousId")?;
+    let metadata = json_object(&mut obj, "_metadata")?.unwrap_or_default();
     match kind {
         MessageType::Track if event.is_none() => {
             return Err(Error::message("event", "is required in a track message"));
@@ -648,7 +766,7 @@ fn from_object(
         }
         _ => {}
     }
-    let consent = consent(&context)?;
+    let extra = obj.rest()?;
     Ok(Message {
         kind,
         message_id,
@@ -661,14 +779,65 @@ fn from_object(
         received_at,
         event,
         name,
+        category,
+        channel,
         group_id,
         previous_id,
         context,
         integrations,
         traits,
         properties,
+        metadata,
+        extra,
         consent,
     })
+}
+
+/// An object field, kept as the client wrote it; `None` when absent or null.
+fn json_object(obj: &mut Fields<'_>, key: &str) -> Result<Option<JsonObject>> {
+    object_and_map(obj, key).map(|o| o.map(|(raw, map)| JsonObject::validated(raw, map.is_empty())))
+}
+
+/// An object field: its text and its parsed map.
+fn object_and_map<'a>(
+    obj: &mut Fields<'a>,
+    key: &str,
+) -> Result<Option<(&'a RawValue, Map<String, Value>)>> {
+    let Some(raw) = obj.raw(key) else {
+        return Ok(None);
+    };
+    match parse_raw::<Value>(key, raw)? {
+        Value::Null => Ok(None),
+        Value::Object(m) => Ok(Some((raw, m))),
+        other => Err(Error::message(
+            key,
+            format!("must be an object, got {}", type_name(&other)),
+        )),
+    }
+}
+
+/// An object field with the batch-level defaults filled in where the element does
+/// not set a key: kept as the client wrote it when there is nothing to fill in.
+fn with_defaults(
+    obj: &mut Fields<'_>,
+    key: &str,
+    defaults: Option<&Map<String, Value>>,
+) -> Result<(JsonObject, Map<String, Value>)> {
+    let found = object_and_map(obj, key)?;
+    let missing =
+        |m: &Map<String, Value>| defaults.is_some_and(|d| d.keys().any(|k| !m.contains_key(k)));
+    match found {
+        Some((raw, map)) if !missing(&map) => Ok((JsonObject::validated(raw, map.is_empty()), map)),
+        found => {
+            let mut map = found.map(|(_, m)| m).unwrap_or_default();
+            if let Some(d) = defaults {
+                for (k, v) in d {
+                    map.entry(k.clone()).or_insert_with(|| v.clone());
+                }
+            }
+            Ok((map.clone().into(), map))
+        }
+    }
 }
 
 fn consent(context: &Map<String, Value>) -> Result<Consent> {

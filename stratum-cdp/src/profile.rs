@@ -16,7 +16,7 @@
 //! the graph recompute a component, the affected profiles' states are rebuilt from
 //! the logged events that matched a definition, as traits are.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use chrono::{DateTime, TimeDelta, Utc};
 use serde::{Deserialize, Serialize};
@@ -57,6 +57,10 @@ pub struct Profile {
     /// Computed-trait name → state (only traits that some event matched).
     #[serde(default)]
     pub computed: BTreeMap<String, TraitState>,
+    /// The group (account, company) ids this person joined with `group` messages.
+    /// A group's traits describe the group and are not the person's traits.
+    #[serde(default)]
+    pub groups: BTreeSet<String>,
 }
 
 impl Profile {
@@ -67,6 +71,7 @@ impl Profile {
             id,
             traits: BTreeMap::new(),
             computed: BTreeMap::new(),
+            groups: BTreeSet::new(),
         }
     }
 
@@ -101,8 +106,10 @@ impl Profile {
     }
 
     /// Merges `other`'s traits: per trait, the value from the later event wins;
-    /// computed-trait states are combined ([`TraitState::merge`]).
+    /// computed-trait states are combined ([`TraitState::merge`]); group
+    /// memberships are united.
     pub fn merge(&mut self, other: &Profile) {
+        self.groups.extend(other.groups.iter().cloned());
         for (k, v) in &other.traits {
             self.set_trait(k, v.clone());
         }
@@ -253,6 +260,9 @@ pub struct Cdp<S: ProfileStore = InMemoryProfileStore> {
     /// `identify` traits by message id, kept so that a recomputed profile's traits
     /// are rebuilt exactly from the events it now holds.
     identify_log: HashMap<String, (DateTime<Utc>, Map<String, Value>), foldhash::fast::RandomState>,
+    /// `group` ids by message id, kept so that a recomputed profile's memberships
+    /// are rebuilt exactly.
+    group_log: HashMap<String, String, foldhash::fast::RandomState>,
     /// The computed-trait definitions.
     computed: ComputedTraits,
     /// Events that matched a computed-trait definition, by message id, kept so that
@@ -284,6 +294,7 @@ impl<S: ProfileStore> Cdp<S> {
             graph: IdentityGraph::new(config),
             store,
             identify_log: HashMap::default(),
+            group_log: HashMap::default(),
             computed,
             event_log: HashMap::default(),
         })
@@ -346,10 +357,15 @@ impl<S: ProfileStore> Cdp<S> {
                 resolution: Box::new(resolution),
             });
         }
+        if message.kind == MessageType::Group
+            && let Some(g) = &message.group_id
+        {
+            self.group_log.insert(message.message_id.clone(), g.clone());
+        }
         if message.kind == MessageType::Identify && !message.traits.is_empty() {
             self.identify_log.insert(
                 message.message_id.clone(),
-                (message.timestamp, message.traits.clone()),
+                (message.timestamp, message.traits.map().clone()),
             );
         }
         let event = if self.computed.is_empty() {
@@ -374,6 +390,11 @@ impl<S: ProfileStore> Cdp<S> {
             }
             if message.kind == MessageType::Identify {
                 profile.apply_traits(&message.traits, message.timestamp, &message.message_id);
+            }
+            if message.kind == MessageType::Group
+                && let Some(g) = &message.group_id
+            {
+                profile.groups.insert(g.clone());
             }
             if let Some(e) = &event {
                 profile.apply_event(&self.computed, e);
@@ -420,6 +441,9 @@ impl<S: ProfileStore> Cdp<S> {
                 }
                 if let Some(e) = self.event_log.get(&link.message_id) {
                     profile.apply_event(&self.computed, e);
+                }
+                if let Some(g) = self.group_log.get(&link.message_id) {
+                    profile.groups.insert(g.clone());
                 }
             }
             self.store.put(profile)?;

@@ -74,10 +74,17 @@ fn clock_skew_is_corrected() {
 }
 
 #[test]
-fn explicit_timestamp_wins_and_original_alone_is_used() {
-    let m = parse(r#"{"type":"page","messageId":"m","anonymousId":"a","timestamp":"2026-03-01T00:00:00+02:00","originalTimestamp":"2026-03-02T00:00:00Z","sentAt":"2026-03-02T00:00:01Z"}"#).unwrap();
+fn explicit_timestamp_without_sent_at_is_used_and_original_alone_is_used() {
+    // A historical import through the HTTP API: `timestamp` only, used as it is.
+    let m = parse(r#"{"type":"page","messageId":"m","anonymousId":"a","timestamp":"2026-03-01T00:00:00+02:00"}"#).unwrap();
     assert_eq!(m.timestamp, ts("2026-02-28T22:00:00Z"));
     assert_eq!(m.timestamp_source, TimestampSource::Client);
+    assert_eq!(m.original_timestamp, Some(ts("2026-02-28T22:00:00Z")));
+    // With an originalTimestamp but no sentAt, the client's timestamp still wins.
+    let m = parse(r#"{"type":"page","messageId":"m","anonymousId":"a","timestamp":"2026-03-01T00:00:00Z","originalTimestamp":"2026-03-01T00:00:05Z"}"#).unwrap();
+    assert_eq!(m.timestamp, ts("2026-03-01T00:00:00Z"));
+    assert_eq!(m.timestamp_source, TimestampSource::Client);
+    assert_eq!(m.original_timestamp, Some(ts("2026-03-01T00:00:05Z")));
     let m = parse(r#"{"type":"page","messageId":"m","anonymousId":"a","originalTimestamp":"2026-03-02T08:00:00Z"}"#).unwrap();
     assert_eq!(m.timestamp, ts("2026-03-02T08:00:00Z"));
     assert_eq!(m.timestamp_source, TimestampSource::OriginalTimestamp);
@@ -87,6 +94,70 @@ fn explicit_timestamp_wins_and_original_alone_is_used() {
     )
     .unwrap();
     assert_eq!(m.timestamp, ts("2026-03-01T07:00:00Z"));
+}
+
+#[test]
+fn a_client_timestamp_with_sent_at_is_the_device_time_and_is_corrected() {
+    // analytics.js / analytics-node: the device time of the event as `timestamp`,
+    // `sentAt` on each message. The device clock is 2 h 10 min fast; received at
+    // 09:00:00 (t0). 09:00:00 − (11:10:03 − 11:10:00) = 08:59:57.
+    let m = parse(
+        r#"{"type":"track","messageId":"ajs-1","anonymousId":"a","event":"Clicked",
+        "timestamp":"2026-03-02T11:10:00.000Z","sentAt":"2026-03-02T11:10:03.000Z"}"#,
+    )
+    .unwrap();
+    assert_eq!(m.original_timestamp, Some(ts("2026-03-02T11:10:00Z")));
+    assert_eq!(m.sent_at, Some(ts("2026-03-02T11:10:03Z")));
+    assert_eq!(m.timestamp, ts("2026-03-02T08:59:57Z"));
+    assert_eq!(m.timestamp_source, TimestampSource::SkewCorrected);
+    // analytics-python: `timestamp` per message, `sentAt` once for the batch.
+    let b = parse_batch(
+        br#"{"batch":[{"type":"identify","messageId":"py-1","userId":"u","timestamp":"2026-03-02T08:59:58.250000+00:00"}],
+        "sentAt":"2026-03-02T08:59:59.000000+00:00"}"#,
+        t0(),
+        &ParseConfig::default(),
+    )
+    .unwrap();
+    let m = b.messages().next().unwrap();
+    assert_eq!(m.timestamp, ts("2026-03-02T08:59:59.250Z"));
+    assert_eq!(m.timestamp_source, TimestampSource::SkewCorrected);
+    assert_eq!(m.original_timestamp, Some(ts("2026-03-02T08:59:58.250Z")));
+    // RudderStack: `originalTimestamp` and `sentAt`, no `timestamp`.
+    let m = parse(
+        r#"{"type":"track","messageId":"rs-1","anonymousId":"a","event":"Clicked",
+        "originalTimestamp":"2026-03-02T08:50:00.000Z","sentAt":"2026-03-02T08:50:30.000Z"}"#,
+    )
+    .unwrap();
+    assert_eq!(m.timestamp, ts("2026-03-02T08:59:30Z"));
+    // A replayed archive with all four fields gives back the stored timestamp.
+    let m = parse(
+        r#"{"type":"track","messageId":"arc-1","anonymousId":"a","event":"Clicked",
+        "originalTimestamp":"2026-03-01T10:00:00Z","sentAt":"2026-03-01T10:00:02Z",
+        "receivedAt":"2026-03-01T09:00:05Z","timestamp":"2026-03-01T09:00:03Z"}"#,
+    )
+    .unwrap();
+    assert_eq!(m.timestamp, ts("2026-03-01T09:00:03Z"));
+    assert_eq!(m.timestamp_source, TimestampSource::SkewCorrected);
+}
+
+#[test]
+fn a_corrected_client_timestamp_out_of_range_names_timestamp() {
+    // A device clock reset to 1990 is corrected back next to receivedAt.
+    let m = parse(
+        r#"{"type":"track","messageId":"m","anonymousId":"a","event":"e",
+        "timestamp":"1990-01-01T00:00:00Z","sentAt":"1990-01-01T00:00:01Z"}"#,
+    )
+    .unwrap();
+    assert_eq!(m.timestamp, t0() - TimeDelta::seconds(1));
+    // A sentAt 26 years before the event puts the corrected time in the future.
+    let e = err(
+        r#"{"type":"track","messageId":"m","anonymousId":"a","event":"e",
+        "timestamp":"2026-03-02T09:00:00Z","sentAt":"2000-03-02T09:00:00Z"}"#,
+    );
+    assert_eq!(
+        (e.code(), e.field()),
+        ("invalid_timestamp", Some("timestamp"))
+    );
 }
 
 fn err(json: &str) -> Error {
@@ -231,14 +302,14 @@ fn batch_level_errors() {
     assert_eq!((e.code(), e.field()), ("invalid_message", Some("batch")));
     let e = parse_batch(br#"{"batch":{}}"#, t0(), &cfg).unwrap_err();
     assert_eq!(e.field(), Some("batch"));
-    let big = vec![b' '; 500 * 1024 + 1];
+    let big = vec![b' '; 4 * 1024 * 1024 + 1];
     let e = parse_batch(&big, t0(), &cfg).unwrap_err();
     assert_eq!(
         e,
         Error::TooLarge {
             field: "$".into(),
-            size: 500 * 1024 + 1,
-            limit: 500 * 1024
+            size: 4 * 1024 * 1024 + 1,
+            limit: 4 * 1024 * 1024
         }
     );
     let e = parse_batch(br#"{"batch":[],"sentAt":"soon"}"#, t0(), &cfg).unwrap_err();
@@ -274,19 +345,26 @@ fn consent_is_parsed() {
 fn parse_config_is_validated() {
     let c = ParseConfig::default();
     assert_eq!(c.max_message_bytes(), 32_768);
-    assert_eq!(c.max_batch_bytes(), 512_000);
+    assert_eq!(c.max_batch_bytes(), 4 * 1024 * 1024);
     assert_eq!(
         c.clone().with_max_message_bytes(0).unwrap_err().field(),
         Some("max_message_bytes")
     );
     assert_eq!(
-        c.clone().with_max_batch_bytes(10).unwrap_err().field(),
+        c.clone().with_max_batch_bytes(0).unwrap_err().field(),
+        Some("max_batch_bytes")
+    );
+    assert_eq!(
+        c.clone()
+            .with_max_batch_bytes((64 << 20) + 1)
+            .unwrap_err()
+            .field(),
         Some("max_batch_bytes")
     );
     assert!(c.with_max_future(TimeDelta::seconds(-1)).is_err());
     let c: ParseConfig = serde_json::from_str(r#"{"max_message_bytes": 1024}"#).unwrap();
     assert_eq!(c.max_message_bytes(), 1024);
-    assert!(serde_json::from_str::<ParseConfig>(r#"{"max_batch_bytes": 5}"#).is_err());
+    assert!(serde_json::from_str::<ParseConfig>(r#"{"max_batch_bytes": 0}"#).is_err());
     let back: ParseConfig = serde_json::from_str(&serde_json::to_string(&c).unwrap()).unwrap();
     assert_eq!(back, c);
 }
@@ -308,4 +386,102 @@ fn dedup_window() {
         Deduplicator::new(TimeDelta::zero()).unwrap_err().code(),
         "invalid_config"
     );
+}
+
+/// A batch of `n` track messages, each padded to about `pad` bytes of properties.
+fn big_batch(n: usize, pad: usize) -> String {
+    let items: Vec<String> = (0..n)
+        .map(|i| {
+            format!(
+                r#"{{"type":"track","messageId":"m{i}","anonymousId":"a{i}","event":"Viewed","properties":{{"blob":"{}"}}}}"#,
+                "x".repeat(pad)
+            )
+        })
+        .collect();
+    format!(r#"{{"batch":[{}]}}"#, items.join(","))
+}
+
+#[test]
+fn batches_up_to_four_megabytes_are_accepted_by_default() {
+    // 60 messages of about 12.4 KB: a 745 KB batch, as RudderStack clients send.
+    let body = big_batch(60, 12_300);
+    assert!(
+        body.len() > 740_000 && body.len() < 750_000,
+        "{}",
+        body.len()
+    );
+    let b = parse_batch(body.as_bytes(), t0(), &ParseConfig::default()).unwrap();
+    assert_eq!(b.messages().count(), 60);
+    // Over 4 MB the batch as a whole is too large.
+    let body = big_batch(340, 12_300);
+    assert!(body.len() > 4 * 1024 * 1024);
+    let e = parse_batch(body.as_bytes(), t0(), &ParseConfig::default()).unwrap_err();
+    assert_eq!((e.code(), e.field()), ("too_large", Some("$")));
+}
+
+#[test]
+fn message_and_batch_limits_are_independent() {
+    // A message limit above the default batch limit used to be refused.
+    let c = ParseConfig::default()
+        .with_max_message_bytes(8 * 1024 * 1024)
+        .unwrap();
+    assert_eq!(c.max_message_bytes(), 8 * 1024 * 1024);
+    assert_eq!(c.max_batch_bytes(), 4 * 1024 * 1024);
+    // A batch limit below the message limit is fine too.
+    let c = ParseConfig::default().with_max_batch_bytes(1000).unwrap();
+    assert_eq!(c.max_message_bytes(), 32 * 1024);
+    // Either order of the setters gives the same config.
+    let a = ParseConfig::default()
+        .with_max_message_bytes(2_000_000)
+        .unwrap()
+        .with_max_batch_bytes(1_000_000)
+        .unwrap();
+    let b = ParseConfig::default()
+        .with_max_batch_bytes(1_000_000)
+        .unwrap()
+        .with_max_message_bytes(2_000_000)
+        .unwrap();
+    assert_eq!(a, b);
+    let json: ParseConfig = serde_json::from_str(r#"{"max_message_bytes": 1048576}"#).unwrap();
+    assert_eq!(json.max_message_bytes(), 1_048_576);
+    // A 600 KB single message parses with a 1 MB message limit.
+    let doc = format!(
+        r#"{{"type":"track","messageId":"m","userId":"u","event":"e","properties":{{"blob":"{}"}}}}"#,
+        "y".repeat(600_000)
+    );
+    assert!(parse_message(doc.as_bytes(), t0(), &json).is_ok());
+}
+
+#[test]
+fn numbers_and_unknown_fields_are_kept_exactly() {
+    let m = parse(
+        r#"{"type":"track","messageId":"m","userId":"u","event":"e","version":2,
+        "properties":{"big":123456789012345678901234567890,"long":0.10000000000000000000001,"neg":-18446744073709551617},
+        "rudderId":"r-1","channel":"server","category":"x","_metadata":{"jsRuntime":"node"}}"#,
+    )
+    .unwrap();
+    assert_eq!(
+        m.properties.json(),
+        r#"{"big":123456789012345678901234567890,"long":0.10000000000000000000001,"neg":-18446744073709551617}"#
+    );
+    assert_eq!(m.extra.json(), r#"{"rudderId":"r-1","version":2}"#);
+    assert_eq!(m.channel.as_deref(), Some("server"));
+    assert_eq!(m.category.as_deref(), Some("x"));
+    assert_eq!(m.metadata["jsRuntime"], "node");
+    // The message's JSON form (what the bindings read) keeps every digit, and reads
+    // back to the same message.
+    let text = serde_json::to_string(&m).unwrap();
+    assert!(
+        text.contains(r#""big":123456789012345678901234567890"#),
+        "{text}"
+    );
+    assert!(
+        text.contains(r#""long":0.10000000000000000000001"#),
+        "{text}"
+    );
+    let back: stratum_cdp::message::Message = serde_json::from_str(&text).unwrap();
+    assert_eq!(back, m);
+    // An unknown field that is not valid JSON names itself.
+    let e = err(r#"{"type":"page","messageId":"m","userId":"u","weird":"\udc00"}"#);
+    assert_eq!((e.code(), e.field()), ("invalid_json", Some("weird")));
 }

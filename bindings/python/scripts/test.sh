@@ -31,7 +31,8 @@ venv="$target/python-test-venv"
 rm -rf "$venv"
 "$python" -m venv "$venv"
 "$venv/bin/pip" install --quiet --disable-pip-version-check \
-  "$wheel" pytest hypothesis mypy pyarrow polars pandas matplotlib tqdm
+  "$wheel" pytest hypothesis mypy pyarrow polars pandas matplotlib tqdm \
+  segment-analytics-python
 
 cd "$here"
 echo "stubtest"

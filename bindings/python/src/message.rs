@@ -6,8 +6,8 @@ use chrono::{DateTime, TimeDelta, Utc};
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyList, PyString};
 use serde::Deserialize;
-use stratum_cdp::dedup;
 use stratum_cdp::message::{self as core, ParseConfig};
+use stratum_cdp::{dedup, http};
 
 use crate::convert::{json_bytes, py_time, serde_from, tag, time, to_py};
 use crate::errors::{cdp_err, guard, input_err};
@@ -143,6 +143,18 @@ impl Message {
         self.0.name.as_deref()
     }
 
+    /// The page or screen category (`page`, `screen`), if sent.
+    #[getter]
+    fn category(&self) -> Option<&str> {
+        self.0.category.as_deref()
+    }
+
+    /// The channel the client reports (`web`, `mobile`, `server`), if sent.
+    #[getter]
+    fn channel(&self) -> Option<&str> {
+        self.0.channel.as_deref()
+    }
+
     /// The group id (`group`).
     #[getter]
     fn group_id(&self) -> Option<&str> {
@@ -173,10 +185,32 @@ impl Message {
         to_py(py, &self.0.traits)
     }
 
-    /// The `properties` (`track`, `page`, `screen`).
+    /// The `properties` (`track`, `page`, `screen`), as a dict; integers keep every
+    /// digit (Python `int`), decimals are `float`s (see `properties_json`).
     #[getter]
     fn properties<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
         to_py(py, &self.0.properties)
+    }
+
+    /// The exact JSON text of `properties` as the client sent it (every digit of
+    /// every number; `json.loads(m.properties_json, parse_float=decimal.Decimal)`
+    /// keeps decimals exact too).
+    #[getter]
+    fn properties_json(&self) -> &str {
+        self.0.properties.json()
+    }
+
+    /// The client library's `_metadata` object, as a dict (empty when not sent).
+    #[getter]
+    fn metadata<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        to_py(py, &self.0.metadata)
+    }
+
+    /// Every other top-level field the client sent (`writeKey`, `version`, ...), as
+    /// a dict.
+    #[getter]
+    fn extra<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        to_py(py, &self.0.extra)
     }
 
     /// Consent per category (`context.consent.categoryPreferences`): name → allowed.
@@ -204,11 +238,14 @@ impl Message {
 /// Parses one Segment message (a dict, or JSON as `str` or `bytes`; not a batch)
 /// received at `received_at` (now when omitted; a `receivedAt` in the message
 /// wins). `config` may set `max_message_bytes` (32 KB), `max_batch_bytes`
-/// (500 KB), `max_future_seconds` (one day) and `min_timestamp` (2000-01-01).
+/// (4 MB), `max_future_seconds` (one day) and `min_timestamp` (2000-01-01).
+///
+/// `content_encoding` (the HTTP header's value: `gzip`, `deflate`, `identity`)
+/// decodes a `bytes` body first, within the message size limit.
 ///
 /// Raises `InvalidJsonError`, `InvalidMessageError`, `MissingIdentityError`,
-/// `InvalidTimestampError` or `TooLargeError`, with `.field` naming the offending
-/// field.
+/// `InvalidTimestampError`, `TooLargeError` or `InvalidEncodingError`, with
+/// `.field` naming the offending field.
 ///
 /// ```python
 /// >>> import stratum
@@ -221,22 +258,31 @@ impl Message {
 ///
 /// ```
 #[pyfunction]
-#[pyo3(signature = (message, received_at = None, *, config = None))]
+#[pyo3(signature = (message, received_at = None, *, config = None, content_encoding = None))]
 pub(crate) fn parse_message(
     message: &Bound<'_, PyAny>,
     received_at: Option<&Bound<'_, PyAny>>,
     config: Option<&Bound<'_, PyAny>>,
+    content_encoding: Option<&str>,
 ) -> PyResult<Message> {
     guard(|| {
         let config = parse_config(config)?;
+        if content_encoding.is_some() && message.cast::<Message>().is_err() {
+            let now = time(received_at)?;
+            let body = json_bytes(message)?;
+            return http::parse_message_body(&body, content_encoding, now, &config)
+                .map(Message)
+                .map_err(cdp_err);
+        }
         message_from_py(message, received_at, &config).map(Message)
     })
 }
 
 /// Parses a Segment batch (`{"batch": [...], "sentAt": ..., "context": ...}` as a
 /// dict, or JSON as `str` or `bytes`) received at `received_at`; `config` as for
-/// `parse_message`. The batch-level `sentAt`, `context` and `integrations` apply to
-/// elements that lack them.
+/// `parse_message`; `content_encoding` (`gzip`, `deflate`, `identity`) decodes a
+/// `bytes` body first, within the batch size limit. The batch-level `sentAt`,
+/// `context` and `integrations` apply to elements that lack them.
 ///
 /// Returns `{"messages", "errors"}`: the valid messages in order, and one
 /// `{"index", "code", "field", "message"}` per invalid element (an invalid element
@@ -256,19 +302,20 @@ pub(crate) fn parse_message(
 ///
 /// ```
 #[pyfunction]
-#[pyo3(signature = (batch, received_at = None, *, config = None))]
+#[pyo3(signature = (batch, received_at = None, *, config = None, content_encoding = None))]
 pub(crate) fn parse_batch<'py>(
     py: Python<'py>,
     batch: &Bound<'py, PyAny>,
     received_at: Option<&Bound<'py, PyAny>>,
     config: Option<&Bound<'py, PyAny>>,
+    content_encoding: Option<&str>,
 ) -> PyResult<Bound<'py, PyDict>> {
     guard(|| {
         let config = parse_config(config)?;
         let now = time(received_at)?;
         let json = json_bytes(batch)?;
         let parsed = py
-            .detach(|| core::parse_batch(&json, now, &config))
+            .detach(|| http::parse_batch_body(&json, content_encoding, now, &config))
             .map_err(cdp_err)?;
         let messages = PyList::empty(py);
         let errors = PyList::empty(py);

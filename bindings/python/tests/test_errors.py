@@ -26,8 +26,8 @@ def test_every_code_has_a_subclass_of_the_base() -> None:
         "override_refused", "audit_integrity", "audit_io", "audit_locked", "missing_required_field",
         "event_too_old", "event_in_future", "insufficient_customer_info", "invalid_currency",
         "invalid_value", "invalid_message", "missing_identity", "invalid_timestamp",
-        "too_large", "invalid_definition", "not_found", "capacity_exceeded", "internal",
-        "invalid_time", "stale_health", "health_config_mismatch", "not_permitted",
+        "too_large", "invalid_encoding", "invalid_definition", "not_found", "capacity_exceeded",
+        "internal", "invalid_time", "stale_health", "health_config_mismatch", "not_permitted",
     }
     assert set(errors.ERRORS_BY_CODE) == codes
     for code, cls in errors.ERRORS_BY_CODE.items():

@@ -22,6 +22,11 @@
 //! merge, the one founded earliest (canonical order) survives; the other ids
 //! redirect to it ([`IdentityGraph::canonical`]).
 //!
+//! An `alias` event states that two ids are one person: it may join one user id
+//! over the `user_id` limit. A profile that holds more identifiers of a type than
+//! the limit through an alias keeps them, and is only refused growth past what it
+//! holds; without aliases no profile is ever over a limit.
+//!
 //! ## Incremental cost
 //! An event later (canonical order) than every link touching its identifiers is
 //! applied directly. An event arriving late, and every unmerge, recomputes only
@@ -40,7 +45,7 @@ use serde::{Deserialize, Serialize};
 
 use super::{BlockReason, Identifier, IdentifierKind, IdentityConfig};
 use crate::error::{Error, Result};
-use crate::message::Message;
+use crate::message::{Message, MessageType};
 
 type Map<K, V> = HashMap<K, V, foldhash::fast::RandomState>;
 type Set<K> = HashSet<K, foldhash::fast::RandomState>;
@@ -252,6 +257,8 @@ struct LinkState {
     /// Identifiers (not blocked), sorted by priority.
     raw: Vec<usize>,
     removed: bool,
+    /// An `alias` event: it may join one user id over the `user_id` limit.
+    alias: bool,
     outcome: Outcome,
 }
 
@@ -324,6 +331,10 @@ impl IdentityGraph {
 
     /// Resolves a parsed message: extracts its identifiers
     /// ([`super::identifiers`]), respects the required consent category, and links.
+    ///
+    /// An `alias`'s `previousId` is taken as a `user_id` when the graph already
+    /// knows `user_id:<previousId>`, else as an `anonymous_id`; an alias may join
+    /// one user id over the `user_id` limit (see the [module docs](self)).
     pub fn resolve(&mut self, message: &Message) -> Resolution {
         if let Some(cat) = self.config.required_consent()
             && !message.consent.allows(cat, true)
@@ -341,10 +352,25 @@ impl IdentityGraph {
                 retired: Vec::new(),
             };
         }
-        self.link(
+        let alias = message.kind == MessageType::Alias;
+        // `previousId` names a user id when the graph knows it as one, else an
+        // anonymous id (Segment allows either).
+        let previous = match &message.previous_id {
+            Some(p)
+                if alias
+                    && self
+                        .profile_of(&Identifier::new(IdentifierKind::UserId, p))
+                        .is_some() =>
+            {
+                IdentifierKind::UserId
+            }
+            _ => IdentifierKind::AnonymousId,
+        };
+        self.link_as(
             &message.message_id,
             message.timestamp,
-            super::identifiers(message),
+            super::identifiers_with_previous(message, previous),
+            alias,
         )
     }
 
@@ -355,6 +381,18 @@ impl IdentityGraph {
         message_id: &str,
         timestamp: DateTime<Utc>,
         identifiers: Vec<Identifier>,
+    ) -> Resolution {
+        self.link_as(message_id, timestamp, identifiers, false)
+    }
+
+    /// [`Self::link`]; `alias`: the event is an `alias`, which may join one user id
+    /// more than the `user_id` limit allows.
+    fn link_as(
+        &mut self,
+        message_id: &str,
+        timestamp: DateTime<Utc>,
+        identifiers: Vec<Identifier>,
+        alias: bool,
     ) -> Resolution {
         let mut res = Resolution {
             message_id: message_id.to_owned(),
@@ -392,6 +430,7 @@ impl IdentityGraph {
             timestamp,
             raw,
             removed: false,
+            alias,
             outcome: Outcome::default(),
         });
         let (links, hasher) = (&self.links, &self.hasher);
@@ -806,7 +845,11 @@ impl IdentityGraph {
             } else {
                 None
             };
-            let reason = self.limit_broken(&next).or(cap);
+            let mut broken = self.limit_broken(&next);
+            if broken.is_some() {
+                broken = self.limit_broken_by_growth(&next, &counts, prof, t, self.links[l].alias);
+            }
+            let reason = broken.or(cap);
             match reason {
                 Some(r) => {
                     let pid = prof.and_then(|p| self.node(p)).map(|n| n.id.clone());
@@ -889,6 +932,43 @@ impl IdentityGraph {
                 kind: kind.clone(),
                 limit: *limit,
                 would_hold: *c,
+            })
+    }
+
+    /// [`Self::limit_broken`] for the rare case where `next` is over a limit: a
+    /// profile that holds more than a limit through an `alias` keeps what it holds
+    /// and only may not grow past it, and an `alias` event may add one user id over
+    /// the limit (the previous and the new id of one person). Without aliases no
+    /// profile is ever over a limit, and this agrees with `limit_broken`.
+    fn limit_broken_by_growth(
+        &self,
+        next: &[u32],
+        counts: &[u32],
+        prof: Option<usize>,
+        t: DateTime<Utc>,
+        alias: bool,
+    ) -> Option<DropReason> {
+        let mut own = Vec::new();
+        if let Some(p) = prof {
+            self.add_counts(p, t, &mut own);
+        }
+        let user_slot = self.rule_slots.get(&IdentifierKind::UserId).copied();
+        next.iter()
+            .zip(&self.slot_limits)
+            .enumerate()
+            .find(|&(k, (&c, (_, limit)))| {
+                let held = counts
+                    .get(k)
+                    .copied()
+                    .unwrap_or(0)
+                    .max(own.get(k).copied().unwrap_or(0));
+                let extra = u32::from(alias && user_slot == Some(k));
+                c > (*limit).max(held).saturating_add(extra)
+            })
+            .map(|(_, (&c, (kind, limit)))| DropReason::LimitExceeded {
+                kind: kind.clone(),
+                limit: *limit,
+                would_hold: c,
             })
     }
 

@@ -12,7 +12,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use crate::error::{Error, Result};
-use crate::message::Message;
+use crate::message::{Message, MessageType};
 
 pub use graph::{
     Blocked, DropReason, Dropped, Explanation, IdentityGraph, LinkExplanation, MergeRecord,
@@ -25,7 +25,8 @@ pub use graph::{
 pub enum IdentifierKind {
     /// Segment `userId` (your system's user id).
     UserId,
-    /// Segment `anonymousId`, and `previousId` of an `alias`.
+    /// Segment `anonymousId`, and `previousId` of an `alias` unless it names a
+    /// known user id.
     AnonymousId,
     /// `traits.email`, trimmed and lower-cased.
     Email,
@@ -96,12 +97,25 @@ impl std::fmt::Display for Identifier {
 
 /// The identifiers a message carries, normalised, before blocking.
 ///
-/// `userId`, `anonymousId`, `previousId` (alias, as an anonymous id),
-/// `traits.email`, `traits.phone`, `context.device.id`, `context.device.advertisingId`,
+/// `userId`, `anonymousId`, `previousId` (alias, as an anonymous id here;
+/// [`IdentityGraph::resolve`] takes it as a user id when it knows it as one),
+/// `traits.email`, `traits.phone` (for `group`, only the member's
+/// `context.traits`: a group's own traits describe the company and never become a
+/// person's identifiers), `context.device.id`, `context.device.advertisingId`,
 /// click ids in `context.page.url` / `context.page.search`, and
 /// `context.externalIds[]` (`{"id": ..., "type": ...}`). `context.ip` is never used.
 #[must_use]
 pub fn identifiers(message: &Message) -> Vec<Identifier> {
+    identifiers_with_previous(message, IdentifierKind::AnonymousId)
+}
+
+/// [`identifiers`], with an `alias`'s `previousId` taken as `previous`: the
+/// [`IdentityGraph`] passes `user_id` when it already knows `previousId` as a
+/// user id (Segment allows either).
+pub(crate) fn identifiers_with_previous(
+    message: &Message,
+    previous: IdentifierKind,
+) -> Vec<Identifier> {
     let mut out = Vec::new();
     if let Some(u) = &message.user_id {
         out.push(Identifier::new(IdentifierKind::UserId, u));
@@ -110,13 +124,15 @@ pub fn identifiers(message: &Message) -> Vec<Identifier> {
         out.push(Identifier::new(IdentifierKind::AnonymousId, a));
     }
     if let Some(p) = &message.previous_id {
-        out.push(Identifier::new(IdentifierKind::AnonymousId, p));
+        out.push(Identifier::new(previous, p));
     }
-    if let Some(Value::String(e)) = message.traits.get("email") {
-        out.push(Identifier::new(IdentifierKind::Email, e));
-    }
-    if let Some(Value::String(p)) = message.traits.get("phone") {
-        out.push(Identifier::new(IdentifierKind::Phone, p));
+    if let Some(traits) = person_traits(message) {
+        if let Some(Value::String(e)) = traits.get("email") {
+            out.push(Identifier::new(IdentifierKind::Email, e));
+        }
+        if let Some(Value::String(p)) = traits.get("phone") {
+            out.push(Identifier::new(IdentifierKind::Phone, p));
+        }
     }
     if let Some(Value::Object(device)) = message.context.get("device") {
         if let Some(Value::String(id)) = device.get("id") {
@@ -144,6 +160,19 @@ pub fn identifiers(message: &Message) -> Vec<Identifier> {
     out.sort();
     out.dedup();
     out
+}
+
+/// The traits that describe the person who sent `message`: a `group` message's
+/// `traits` describe the group (its `email` and `phone` are the company's), so only
+/// its `context.traits` count.
+fn person_traits(message: &Message) -> Option<&serde_json::Map<String, Value>> {
+    if message.kind != MessageType::Group {
+        return Some(&message.traits);
+    }
+    match message.context.get("traits") {
+        Some(Value::Object(t)) => Some(t),
+        _ => None,
+    }
 }
 
 fn click_ids(url: &str, out: &mut Vec<Identifier>) {

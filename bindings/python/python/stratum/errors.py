@@ -30,6 +30,7 @@ __all__ = [
     "MissingIdentityError",
     "InvalidTimestampError",
     "TooLargeError",
+    "InvalidEncodingError",
     "InvalidDefinitionError",
     "NotFoundError",
     "CapacityExceededError",
@@ -170,6 +171,12 @@ class TooLargeError(StratumError, ValueError):
     code = "too_large"
 
 
+class InvalidEncodingError(StratumError, ValueError):
+    """A body's ``Content-Encoding`` is unsupported or its data is corrupt (``invalid_encoding``)."""
+
+    code = "invalid_encoding"
+
+
 class InvalidDefinitionError(StratumError, ValueError):
     """A computed-trait definition is invalid (``invalid_definition``)."""
 
@@ -243,6 +250,7 @@ ERRORS_BY_CODE = {
         MissingIdentityError,
         InvalidTimestampError,
         TooLargeError,
+        InvalidEncodingError,
         InvalidDefinitionError,
         NotFoundError,
         CapacityExceededError,

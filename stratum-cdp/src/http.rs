@@ -1,0 +1,143 @@
+//! Message bodies as they arrive over HTTP: decoding per `Content-Encoding`, with a
+//! limit on the decoded size, then parsing.
+//!
+//! The functions here do no I/O: they take the body bytes and the header values
+//! the caller's HTTP layer read. The `Content-Type` is not consulted — clients send
+//! the same JSON as `application/json`, `text/plain` (`navigator.sendBeacon`) or
+//! without one — so any is accepted.
+//!
+//! Supported encodings: `gzip` (and `x-gzip`; several concatenated members are
+//! read as one stream, as `gzip -c a b` writes them), `deflate` (zlib, as HTTP
+//! defines it) and `identity`. A list such as `gzip, identity` is undone from the
+//! last encoding to the first. The decoded size is checked while decoding, so a
+//! small body that would inflate past the limit (a "gzip bomb") stops at the limit
+//! with [`Error::TooLarge`] and never takes more memory than the limit.
+//!
+//! ```
+//! use std::io::Write as _;
+//! use chrono::{TimeZone, Utc};
+//! use stratum_cdp::http::parse_batch_body;
+//! use stratum_cdp::message::ParseConfig;
+//!
+//! let json = br#"{"batch": [{"type": "page", "messageId": "m1", "anonymousId": "a1"}]}"#;
+//! let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+//! gz.write_all(json)?;
+//! let body = gz.finish()?;
+//!
+//! let received = Utc.with_ymd_and_hms(2026, 3, 1, 12, 0, 0).unwrap();
+//! let batch = parse_batch_body(&body, Some("gzip"), received, &ParseConfig::default())?;
+//! assert_eq!(batch.messages().count(), 1);
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+
+use std::borrow::Cow;
+use std::io::Read;
+
+use chrono::{DateTime, Utc};
+
+use crate::error::{Error, Result};
+use crate::message::{Batch, Message, ParseConfig, parse_batch, parse_message};
+
+/// The body decoded per `content_encoding` (the header's value; `None` or empty
+/// for none), at most `max_decoded_bytes` long.
+///
+/// # Errors
+/// [`Error::InvalidEncoding`] for an unsupported encoding (field
+/// `Content-Encoding`) or a corrupt or truncated body (field `$`);
+/// [`Error::TooLarge`] (field `$`) when the decoded body would exceed
+/// `max_decoded_bytes` — its `size` is then the size at which decoding stopped, one
+/// byte over the limit.
+pub fn decode_body<'a>(
+    body: &'a [u8],
+    content_encoding: Option<&str>,
+    max_decoded_bytes: usize,
+) -> Result<Cow<'a, [u8]>> {
+    let mut out: Cow<'a, [u8]> = Cow::Borrowed(body);
+    let encodings: Vec<&str> = content_encoding
+        .unwrap_or("")
+        .split(',')
+        .map(str::trim)
+        .filter(|e| !e.is_empty())
+        .collect();
+    for enc in encodings.iter().rev() {
+        let enc = enc.to_ascii_lowercase();
+        out = match enc.as_str() {
+            "identity" => out,
+            "gzip" | "x-gzip" => Cow::Owned(inflate(
+                flate2::read::MultiGzDecoder::new(&out[..]),
+                max_decoded_bytes,
+                "gzip",
+            )?),
+            "deflate" => Cow::Owned(inflate(
+                flate2::read::ZlibDecoder::new(&out[..]),
+                max_decoded_bytes,
+                "deflate (zlib)",
+            )?),
+            other => {
+                return Err(Error::InvalidEncoding {
+                    field: "Content-Encoding".into(),
+                    message: format!("{other:?} is not supported; send gzip, deflate or identity"),
+                });
+            }
+        };
+    }
+    if out.len() > max_decoded_bytes {
+        return Err(Error::TooLarge {
+            field: "$".into(),
+            size: out.len(),
+            limit: max_decoded_bytes,
+        });
+    }
+    Ok(out)
+}
+
+fn inflate(reader: impl Read, limit: usize, name: &str) -> Result<Vec<u8>> {
+    let mut out = Vec::new();
+    let cap = u64::try_from(limit).unwrap_or(u64::MAX).saturating_add(1);
+    reader
+        .take(cap)
+        .read_to_end(&mut out)
+        .map_err(|e| Error::InvalidEncoding {
+            field: "$".into(),
+            message: format!("the body is not valid {name} data: {e}"),
+        })?;
+    if out.len() > limit {
+        return Err(Error::TooLarge {
+            field: "$".into(),
+            size: out.len(),
+            limit,
+        });
+    }
+    Ok(out)
+}
+
+/// [`parse_batch`] of an HTTP body: decoded per `content_encoding` with the batch
+/// limit ([`ParseConfig::max_batch_bytes`]) on the decoded size.
+///
+/// # Errors
+/// Those of [`decode_body`] and [`parse_batch`].
+pub fn parse_batch_body(
+    body: &[u8],
+    content_encoding: Option<&str>,
+    received_at: DateTime<Utc>,
+    config: &ParseConfig,
+) -> Result<Batch> {
+    let json = decode_body(body, content_encoding, config.max_batch_bytes())?;
+    parse_batch(&json, received_at, config)
+}
+
+/// [`parse_message`] of an HTTP body (Segment's `/v1/track`, `/v1/identify`, ...
+/// endpoints): decoded per `content_encoding` with the message limit
+/// ([`ParseConfig::max_message_bytes`]) on the decoded size.
+///
+/// # Errors
+/// Those of [`decode_body`] and [`parse_message`].
+pub fn parse_message_body(
+    body: &[u8],
+    content_encoding: Option<&str>,
+    received_at: DateTime<Utc>,
+    config: &ParseConfig,
+) -> Result<Message> {
+    let json = decode_body(body, content_encoding, config.max_message_bytes())?;
+    parse_message(&json, received_at, config)
+}

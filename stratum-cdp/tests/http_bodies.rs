@@ -1,0 +1,117 @@
+//! HTTP bodies: gzip and deflate per `Content-Encoding`, the decoded-size limit
+//! against gzip bombs, and typed errors for corrupt or unsupported encodings.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod common;
+
+use std::io::Write as _;
+
+use common::t0;
+use flate2::Compression;
+use flate2::write::{GzEncoder, ZlibEncoder};
+use stratum_cdp::http::{decode_body, parse_batch_body, parse_message_body};
+use stratum_cdp::message::ParseConfig;
+
+const BATCH: &[u8] = br#"{"batch":[{"type":"track","messageId":"m1","anonymousId":"a","event":"e"},{"type":"page","messageId":"m2","anonymousId":"a"}],"sentAt":"2026-03-02T09:00:00Z"}"#;
+
+fn gzip(data: &[u8]) -> Vec<u8> {
+    let mut e = GzEncoder::new(Vec::new(), Compression::default());
+    e.write_all(data).unwrap();
+    e.finish().unwrap()
+}
+
+fn zlib(data: &[u8]) -> Vec<u8> {
+    let mut e = ZlibEncoder::new(Vec::new(), Compression::default());
+    e.write_all(data).unwrap();
+    e.finish().unwrap()
+}
+
+#[test]
+fn gzip_deflate_and_identity_bodies_parse() {
+    let cfg = ParseConfig::default();
+    for (body, enc) in [
+        (gzip(BATCH), Some("gzip")),
+        (gzip(BATCH), Some("X-GZIP")),
+        (zlib(BATCH), Some("deflate")),
+        (BATCH.to_vec(), Some("identity")),
+        (BATCH.to_vec(), None),
+        (BATCH.to_vec(), Some("")),
+        (gzip(&gzip(BATCH)), Some("gzip, gzip")),
+        (gzip(BATCH), Some("gzip, identity")),
+    ] {
+        let b = parse_batch_body(&body, enc, t0(), &cfg).unwrap_or_else(|e| panic!("{enc:?}: {e}"));
+        let ids: Vec<&str> = b.messages().map(|m| m.message_id.as_str()).collect();
+        assert_eq!(ids, ["m1", "m2"], "{enc:?}");
+    }
+    // Two gzip members one after the other are one stream.
+    let (head, tail) = BATCH.split_at(40);
+    let mut two = gzip(head);
+    two.extend(gzip(tail));
+    assert_eq!(decode_body(&two, Some("gzip"), 1 << 20).unwrap(), BATCH);
+    // A single message body.
+    let m = parse_message_body(
+        &gzip(br#"{"type":"identify","messageId":"i1","userId":"u"}"#),
+        Some("gzip"),
+        t0(),
+        &cfg,
+    )
+    .unwrap();
+    assert_eq!(m.message_id, "i1");
+}
+
+#[test]
+fn a_gzip_bomb_stops_at_the_limit() {
+    // 8 MB of zeros compress to about 8 KB.
+    let bomb = gzip(&vec![b'0'; 8 << 20]);
+    assert!(bomb.len() < 64 * 1024, "{}", bomb.len());
+    let e = decode_body(&bomb, Some("gzip"), 1 << 20).unwrap_err();
+    assert_eq!((e.code(), e.field()), ("too_large", Some("$")));
+    assert_eq!(
+        e,
+        stratum_cdp::Error::TooLarge {
+            field: "$".into(),
+            size: (1 << 20) + 1,
+            limit: 1 << 20
+        }
+    );
+    // Through the batch parser the limit is the batch limit (4 MB by default).
+    let e = parse_batch_body(&bomb, Some("gzip"), t0(), &ParseConfig::default()).unwrap_err();
+    assert_eq!(e.code(), "too_large");
+    // Exactly at the limit is fine.
+    let exact = gzip(&vec![b' '; 1000]);
+    assert_eq!(decode_body(&exact, Some("gzip"), 1000).unwrap().len(), 1000);
+    assert!(decode_body(&exact, Some("gzip"), 999).is_err());
+    // An identity body over the limit is too large as well.
+    let e = decode_body(&[b' '; 10], None, 9).unwrap_err();
+    assert_eq!(e.code(), "too_large");
+}
+
+#[test]
+fn corrupt_and_unsupported_encodings_are_typed_errors() {
+    let good = gzip(BATCH);
+    let truncated = &good[..good.len() / 2];
+    let mut flipped = good.clone();
+    let mid = flipped.len() / 2;
+    flipped[mid] ^= 0xff;
+    for (body, enc) in [
+        (truncated.to_vec(), "gzip"),
+        (flipped, "gzip"),
+        (BATCH.to_vec(), "gzip"),
+        (BATCH.to_vec(), "deflate"),
+    ] {
+        let e = decode_body(&body, Some(enc), 1 << 20).unwrap_err();
+        assert_eq!(
+            (e.code(), e.field()),
+            ("invalid_encoding", Some("$")),
+            "{enc}: {e}"
+        );
+    }
+    for enc in ["br", "zstd", "compress", "gzip, br"] {
+        let e = parse_batch_body(&good, Some(enc), t0(), &ParseConfig::default()).unwrap_err();
+        assert_eq!(
+            (e.code(), e.field()),
+            ("invalid_encoding", Some("Content-Encoding")),
+            "{enc}"
+        );
+    }
+}
