@@ -67,6 +67,7 @@ fn outcome_dict<'py>(
             d.set_item("value", &n.value)?;
             d.set_item("normalized", n.normalized.as_deref())?;
             d.set_item("origin", tag(&n.origin))?;
+            d.set_item("note", n.note.map(|c| c.as_str()))?;
             d.set_item("warning", py.None())?;
             d.set_item("message", py.None())?;
         }
@@ -76,6 +77,7 @@ fn outcome_dict<'py>(
             d.set_item("value", py.None())?;
             d.set_item("normalized", py.None())?;
             d.set_item("origin", py.None())?;
+            d.set_item("note", py.None())?;
             d.set_item("warning", w.code.as_str())?;
             d.set_item("message", &w.message)?;
         }
@@ -110,8 +112,9 @@ impl Normalizer {
         })
     }
 
-    /// One value → a dict `{field, key, value, normalized, origin, warning, message}`;
-    /// a dropped value has `value` None and a `warning` code.
+    /// One value → a dict `{field, key, value, normalized, origin, note, warning,
+    /// message}`; a dropped value has `value` None and a `warning` code; a kept but
+    /// doubtful one has a `note` code (e.g. `phone_not_valid`).
     #[pyo3(signature = (platform, field, value, *, raw = false, country = None))]
     fn normalize<'py>(
         &self,

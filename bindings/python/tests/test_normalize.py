@@ -36,6 +36,7 @@ def test_shared_vector(case: Dict[str, Any]) -> None:
         assert got["value"] is None
         return
     assert got["warning"] is None
+    assert got["note"] == want.get("note")
     assert got["origin"] == want["origin"]
     assert got["value"] == want["value"]
     if want["origin"] == "hashed":
