@@ -20,25 +20,14 @@ type ListOutcome = (Vec<Option<String>>, Vec<Option<&'static str>>);
 /// Rows between two calls of a `progress` callback.
 const PROGRESS_EVERY: usize = 65_536;
 
-/// A platform from its name (`meta`, `google`, `tiktok`, `snapchat`).
+/// A platform from its name or alias (`meta`, `google`, `tiktok`, `snapchat`, `snap`).
 pub(crate) fn platform(name: &str) -> PyResult<Platform> {
-    serde_json::from_value(serde_json::Value::String(name.to_owned())).map_err(|_| {
-        input_err(
-            "platform",
-            format!("{name:?}; expected one of meta, google, tiktok, snapchat"),
-        )
-    })
+    name.parse().map_err(connectors_err)
 }
 
-/// A field from its name (`email`, `phone`, ...).
+/// A field from its name or a platform's key for it (`email`, `em`, `hashedEmail`, ...).
 pub(crate) fn field(name: &str) -> PyResult<Field> {
-    serde_json::from_value(serde_json::Value::String(name.to_owned())).map_err(|_| {
-        let all: Vec<_> = Field::ALL.iter().map(|f| f.as_str()).collect();
-        input_err(
-            "field",
-            format!("{name:?}; expected one of {}", all.join(", ")),
-        )
-    })
+    name.parse().map_err(connectors_err)
 }
 
 /// A value: a `str` is auto-detected (or raw with `raw=True`); a dict is the JSON form

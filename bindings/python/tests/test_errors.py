@@ -27,6 +27,7 @@ def test_every_code_has_a_subclass_of_the_base() -> None:
         "event_too_old", "event_in_future", "insufficient_customer_info", "invalid_currency",
         "invalid_value", "invalid_message", "missing_identity", "invalid_timestamp",
         "too_large", "invalid_definition", "not_found", "capacity_exceeded", "internal",
+        "unknown_field", "unknown_platform",
     }
     assert set(errors.ERRORS_BY_CODE) == codes
     for code, cls in errors.ERRORS_BY_CODE.items():
