@@ -68,7 +68,6 @@ mod error;
 mod event;
 #[cfg(feature = "google")]
 mod google;
-pub mod json;
 #[cfg(feature = "meta")]
 pub mod meta;
 mod normalize;
