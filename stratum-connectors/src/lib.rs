@@ -87,6 +87,13 @@ pub use normalize::{
 };
 pub use platform::{Field, FieldSpec, Platform, Rule};
 
+/// Internal hooks for the fuzz targets (feature `fuzzing`); not part of the API.
+#[cfg(feature = "fuzzing")]
+#[doc(hidden)]
+pub mod fuzzing {
+    pub use crate::normalize::numbering_fuzzing::*;
+}
+
 /// The guides in `docs/`, compiled as doctests so that every value they show is
 /// checked.
 #[cfg(doctest)]

@@ -9,6 +9,8 @@
 
 mod countries;
 mod numbering;
+#[cfg(feature = "fuzzing")]
+pub(crate) use numbering::fuzzing as numbering_fuzzing;
 mod phone;
 mod rules;
 mod states;

@@ -548,6 +548,33 @@ pub(crate) fn parse(
     Some(Parsed { code, national })
 }
 
+/// The fast path as the phone rule calls it, for the differential fuzz target.
+#[cfg(feature = "fuzzing")]
+pub(crate) mod fuzzing {
+    /// The fast path's reading of `text`: as an international number when it
+    /// starts with `+`, otherwise as a national number of `region` (e.g. `"GB"`).
+    /// `(country calling code, national significant number)`, or `None` where the
+    /// fast path leaves the number to the `phonenumber` crate.
+    #[must_use]
+    pub fn parse(text: &str, region: &str) -> Option<(u16, String)> {
+        let parsed = if text.starts_with('+') {
+            super::parse(Some(text), text, None)
+        } else {
+            super::parse(None, text, Some(super::region_index(region)?))
+        }?;
+        Some((parsed.code, parsed.national))
+    }
+
+    /// The fast path's validity of a parsed number (`None`: left to the crate).
+    #[must_use]
+    pub fn is_valid(code: u16, national: &str) -> Option<bool> {
+        super::is_valid(&super::Parsed {
+            code,
+            national: national.to_owned(),
+        })
+    }
+}
+
 #[cfg(test)]
 mod tests {
     #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
