@@ -107,7 +107,7 @@ fn payload(c: &mut Criterion) {
             warnings.clear();
             out.clear();
             if let Ok(m) = meta.event(black_box(&events[i]), at, i, &mut warnings) {
-                stratum_connectors::json::to_writer(&mut out, &m).expect("serialisable");
+                serde_json::to_writer(&mut out, &m).expect("serialisable");
             }
             out.len()
         });

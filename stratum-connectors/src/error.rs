@@ -82,6 +82,25 @@ pub enum Error {
         /// The value given.
         value: String,
     },
+    /// A customer-information field name that is neither one of ours nor a
+    /// platform's own key for one (see `Field`'s `FromStr`).
+    #[error(
+        "unknown field {name:?}; expected one of {expected}, or a platform's own key such as `em` or `hashedEmail`"
+    )]
+    UnknownField {
+        /// The name given.
+        name: String,
+        /// Our field names, comma-separated.
+        expected: String,
+    },
+    /// A platform name that is not known, or whose cargo feature is not enabled.
+    #[error("unknown platform {name:?}; {message}")]
+    UnknownPlatform {
+        /// The name given.
+        name: String,
+        /// What is accepted in this build.
+        message: String,
+    },
     /// A monetary value or quantity outside its allowed range.
     #[error("invalid value: `{field}` is {value}; {message}")]
     InvalidValue {
@@ -109,6 +128,8 @@ impl Error {
             Self::InsufficientCustomerInfo { .. } => "insufficient_customer_info",
             Self::InvalidCurrency { .. } => "invalid_currency",
             Self::InvalidValue { .. } => "invalid_value",
+            Self::UnknownField { .. } => "unknown_field",
+            Self::UnknownPlatform { .. } => "unknown_platform",
         }
     }
 
@@ -121,6 +142,8 @@ impl Error {
             | Self::InvalidValue { field, .. } => Some(field),
             Self::EventTooOld { .. } | Self::EventInFuture { .. } => Some("event_time"),
             Self::InvalidCurrency { .. } => Some("currency"),
+            Self::UnknownField { .. } => Some("field"),
+            Self::UnknownPlatform { .. } => Some("platform"),
             Self::InvalidJson { .. } | Self::InsufficientCustomerInfo { .. } => None,
         }
     }

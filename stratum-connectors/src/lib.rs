@@ -68,7 +68,6 @@ mod error;
 mod event;
 #[cfg(feature = "google")]
 mod google;
-pub mod json;
 #[cfg(feature = "meta")]
 pub mod meta;
 mod normalize;
@@ -87,6 +86,13 @@ pub use normalize::{
     WarningCode, sha256_hex,
 };
 pub use platform::{Field, FieldSpec, Platform, Rule};
+
+/// Internal hooks for the fuzz targets (feature `fuzzing`); not part of the API.
+#[cfg(feature = "fuzzing")]
+#[doc(hidden)]
+pub mod fuzzing {
+    pub use crate::normalize::numbering_fuzzing::*;
+}
 
 /// The guides in `docs/`, compiled as doctests so that every value they show is
 /// checked.

@@ -69,6 +69,73 @@ impl Platform {
     }
 }
 
+/// A platform by name, any ASCII case: `meta` (or `facebook`), `google`, `tiktok`,
+/// `snapchat` (or `snap`).
+///
+/// ```
+/// use stratum_connectors::Platform;
+///
+/// assert_eq!("Snap".parse::<Platform>()?, Platform::Snapchat);
+/// assert_eq!("facebook".parse::<Platform>()?, Platform::Meta);
+/// let err = "myspace".parse::<Platform>().unwrap_err();
+/// assert_eq!((err.code(), err.field()), ("unknown_platform", Some("platform")));
+/// # Ok::<(), stratum_connectors::Error>(())
+/// ```
+impl std::str::FromStr for Platform {
+    type Err = crate::Error;
+
+    fn from_str(name: &str) -> crate::Result<Self> {
+        let key = name.trim().to_ascii_lowercase();
+        let (feature, platform): (&str, Option<Platform>) = match key.as_str() {
+            "meta" | "facebook" => (
+                "meta",
+                #[cfg(feature = "meta")]
+                Some(Self::Meta),
+                #[cfg(not(feature = "meta"))]
+                None,
+            ),
+            "google" => (
+                "google",
+                #[cfg(feature = "google")]
+                Some(Self::Google),
+                #[cfg(not(feature = "google"))]
+                None,
+            ),
+            "tiktok" => (
+                "tiktok",
+                #[cfg(feature = "tiktok")]
+                Some(Self::TikTok),
+                #[cfg(not(feature = "tiktok"))]
+                None,
+            ),
+            "snapchat" | "snap" => (
+                "snapchat",
+                #[cfg(feature = "snapchat")]
+                Some(Self::Snapchat),
+                #[cfg(not(feature = "snapchat"))]
+                None,
+            ),
+            _ => ("", None),
+        };
+        platform.ok_or_else(|| {
+            let known: Vec<&str> = Self::ALL.iter().map(|p| p.as_str()).collect();
+            let message = if feature.is_empty() {
+                format!("expected one of {}", known.join(", "))
+            } else {
+                format!(
+                    "the `{feature}` feature of stratum-connectors is not enabled in this build \
+                     (enabled: {})",
+                    known.join(", ")
+                )
+            };
+            crate::Error::UnknownPlatform {
+                name: name.to_owned(),
+                message,
+            }
+        })
+    }
+}
+
 impl std::fmt::Display for Platform {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.as_str())
@@ -155,6 +222,81 @@ impl Field {
             Self::BrowserId => "browser_id",
             Self::MobileAdId => "mobile_ad_id",
         }
+    }
+}
+
+/// A field by our name (`email`, `first_name`, …) or by a platform's own key for
+/// it, any ASCII case: Meta and Snapchat `em`, `ph`, `fn`, `ln`, `ct`, `st`, `zp`,
+/// `country`, `db`, `ge`, `external_id`, `client_ip_address`, `client_user_agent`,
+/// `fbc`, `fbp`, `madid`, `sc_click_id`, `sc_cookie1` (and Snapchat's earlier
+/// `hashed_email`, `hashed_phone_number`, `hashed_ip_address`,
+/// `hashed_mobile_ad_id`, `uuid_c1`); Google `emailAddress`, `phoneNumber`,
+/// `givenName`, `familyName`, `regionCode`, `postalCode`, `hashedEmail`,
+/// `hashedPhoneNumber`, `hashedFirstName`, `hashedLastName`, `countryCode`,
+/// `zipCode`, `ipAddress`, `userAgent`, `gclid`, `gbraid`, `wbraid`; TikTok `email`,
+/// `phone`, `phone_number`, `first_name`, `last_name`, `zip_code`, `ip`,
+/// `user_agent`, `ttclid`, `ttp`.
+///
+/// ```
+/// use stratum_connectors::Field;
+///
+/// assert_eq!("em".parse::<Field>()?, Field::Email);
+/// assert_eq!("hashedPhoneNumber".parse::<Field>()?, Field::Phone);
+/// assert_eq!("zp".parse::<Field>()?, Field::Zip);
+/// let err = "shoe_size".parse::<Field>().unwrap_err();
+/// assert_eq!((err.code(), err.field()), ("unknown_field", Some("field")));
+/// # Ok::<(), stratum_connectors::Error>(())
+/// ```
+impl std::str::FromStr for Field {
+    type Err = crate::Error;
+
+    fn from_str(name: &str) -> crate::Result<Self> {
+        let key = name.trim().to_ascii_lowercase();
+        if let Some(field) = Self::ALL.iter().find(|f| f.as_str() == key) {
+            return Ok(*field);
+        }
+        let field = match key.as_str() {
+            "em"
+            | "emailaddress"
+            | "email_address"
+            | "hashedemail"
+            | "hashed_email"
+            | "hashedemailaddress"
+            | "hashed_email_address"
+            | "sha256_email_address" => Self::Email,
+            "ph"
+            | "phonenumber"
+            | "phone_number"
+            | "hashedphonenumber"
+            | "hashed_phone_number"
+            | "sha256_phone_number" => Self::Phone,
+            "fn" | "givenname" | "given_name" | "hashedfirstname" | "hashed_first_name"
+            | "firstname" | "sha256_first_name" => Self::FirstName,
+            "ln" | "familyname" | "family_name" | "hashedlastname" | "hashed_last_name"
+            | "lastname" | "sha256_last_name" => Self::LastName,
+            "ct" => Self::City,
+            "st" | "region" => Self::State,
+            "zp" | "zip_code" | "zipcode" | "postalcode" | "postal_code" => Self::Zip,
+            "regioncode" | "region_code" | "countrycode" | "country_code" => Self::Country,
+            "ge" => Self::Gender,
+            "db" | "dob" | "date_of_birth" | "dateofbirth" | "birthdate" => Self::BirthDate,
+            "externalid" => Self::ExternalId,
+            "ip" | "client_ip_address" | "ipaddress" | "ip_address" | "hashed_ip_address" => {
+                Self::ClientIp
+            }
+            "client_user_agent" | "useragent" => Self::UserAgent,
+            "fbc" | "gclid" | "gbraid" | "wbraid" | "ttclid" | "sc_click_id" => Self::ClickId,
+            "fbp" | "ttp" | "sc_cookie1" | "uuid_c1" => Self::BrowserId,
+            "madid" | "hashed_mobile_ad_id" => Self::MobileAdId,
+            _ => {
+                let expected: Vec<&str> = Self::ALL.iter().map(|f| f.as_str()).collect();
+                return Err(crate::Error::UnknownField {
+                    name: name.to_owned(),
+                    expected: expected.join(", "),
+                });
+            }
+        };
+        Ok(field)
     }
 }
 

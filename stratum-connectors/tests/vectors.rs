@@ -6,7 +6,8 @@ mod common;
 
 use serde_json::{Map, Value};
 use stratum_connectors::{
-    Context, Field, FieldValue, Normalizer, NormalizerConfig, Origin, Platform, from_json,
+    Context, Field, FieldValue, Normalizer, NormalizerConfig, Origin, Platform, WarningCode,
+    from_json,
 };
 
 fn vectors() -> Value {
@@ -55,7 +56,9 @@ fn every_vector_matches() {
             (Ok(got), None) => {
                 let origin: Origin = serde_json::from_value(want["origin"].clone()).unwrap();
                 let spec = platform.spec(field).unwrap();
+                let note = want.get("note").and_then(Value::as_str);
                 got.origin == origin
+                    && got.note.map(WarningCode::as_str) == note
                     && got.key == spec.key
                     && got.value == want["value"].as_str().unwrap()
                     && match origin {

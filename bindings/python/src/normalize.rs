@@ -21,25 +21,14 @@ type ListOutcome = (Vec<Option<String>>, Vec<Option<&'static str>>);
 /// Rows between two calls of a `progress` callback.
 const PROGRESS_EVERY: usize = 65_536;
 
-/// A platform from its name (`meta`, `google`, `tiktok`, `snapchat`).
+/// A platform from its name or alias (`meta`, `google`, `tiktok`, `snapchat`, `snap`).
 pub(crate) fn platform(name: &str) -> PyResult<Platform> {
-    serde_json::from_value(serde_json::Value::String(name.to_owned())).map_err(|_| {
-        input_err(
-            "platform",
-            format!("{name:?}; expected one of meta, google, tiktok, snapchat"),
-        )
-    })
+    name.parse().map_err(connectors_err)
 }
 
-/// A field from its name (`email`, `phone`, ...).
+/// A field from its name or a platform's key for it (`email`, `em`, `hashedEmail`, ...).
 pub(crate) fn field(name: &str) -> PyResult<Field> {
-    serde_json::from_value(serde_json::Value::String(name.to_owned())).map_err(|_| {
-        let all: Vec<_> = Field::ALL.iter().map(|f| f.as_str()).collect();
-        input_err(
-            "field",
-            format!("{name:?}; expected one of {}", all.join(", ")),
-        )
-    })
+    name.parse().map_err(connectors_err)
 }
 
 /// A value: a `str` is auto-detected (or raw with `raw=True`); a dict is the JSON form
@@ -68,6 +57,7 @@ fn outcome_dict<'py>(
             d.set_item("value", &n.value)?;
             d.set_item("normalized", n.normalized.as_deref())?;
             d.set_item("origin", tag(&n.origin))?;
+            d.set_item("note", n.note.map(|c| c.as_str()))?;
             d.set_item("warning", py.None())?;
             d.set_item("message", py.None())?;
         }
@@ -77,6 +67,7 @@ fn outcome_dict<'py>(
             d.set_item("value", py.None())?;
             d.set_item("normalized", py.None())?;
             d.set_item("origin", py.None())?;
+            d.set_item("note", py.None())?;
             d.set_item("warning", w.code.as_str())?;
             d.set_item("message", &w.message)?;
         }
@@ -111,8 +102,9 @@ impl Normalizer {
         })
     }
 
-    /// One value → a dict `{field, key, value, normalized, origin, warning, message}`;
-    /// a dropped value has `value` None and a `warning` code.
+    /// One value → a dict `{field, key, value, normalized, origin, note, warning,
+    /// message}`; a dropped value has `value` None and a `warning` code; a kept but
+    /// doubtful one has a `note` code (e.g. `phone_not_valid`).
     #[pyo3(signature = (platform, field, value, *, raw = false, country = None))]
     fn normalize<'py>(
         &self,

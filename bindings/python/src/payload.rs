@@ -32,12 +32,9 @@ pub(crate) fn requests<'py, R: Serialize>(
     let out = PyList::empty(py);
     for r in requests {
         if as_json {
-            let text = stratum_connectors::json::to_vec(r)
-                .ok()
-                .and_then(|bytes| String::from_utf8(bytes).ok())
-                .ok_or_else(|| {
-                    stratum_err("internal", "a request is not serialisable".into(), None)
-                })?;
+            let text = serde_json::to_string(r).ok().ok_or_else(|| {
+                stratum_err("internal", "a request is not serialisable".into(), None)
+            })?;
             out.append(text)?;
         } else {
             out.append(to_py(py, r)?)?;

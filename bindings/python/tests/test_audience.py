@@ -180,11 +180,12 @@ def test_snapchat_one_schema_per_request() -> None:
 # --- input errors ----------------------------------------------------------------
 
 def test_bad_input() -> None:
-    with pytest.raises(stratum.InvalidJsonError):
+    with pytest.raises(stratum.errors.UnknownFieldError) as f:
         stratum.build_audience(N, "meta", [{"shoe_size": "42"}])
+    assert f.value.field == "field"
     with pytest.raises(stratum.InvalidJsonError):
         stratum.build_audience(N, "meta", ["ann@example.com"])  # type: ignore[list-item]
-    with pytest.raises(stratum.InvalidJsonError):
+    with pytest.raises(stratum.errors.UnknownPlatformError):
         stratum.build_audience(N, "myspace", [])
     with pytest.raises(stratum.InvalidConfigError) as e:
         stratum.build_audience(N, "meta", [], operation="delete")

@@ -28,6 +28,7 @@ def test_every_code_has_a_subclass_of_the_base() -> None:
         "invalid_value", "invalid_message", "missing_identity", "invalid_timestamp",
         "too_large", "invalid_encoding", "invalid_definition", "not_found", "capacity_exceeded",
         "internal", "invalid_time", "stale_health", "health_config_mismatch", "not_permitted",
+        "unknown_field", "unknown_platform",
     }
     assert set(errors.ERRORS_BY_CODE) == codes
     for code, cls in errors.ERRORS_BY_CODE.items():

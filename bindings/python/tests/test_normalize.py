@@ -36,6 +36,7 @@ def test_shared_vector(case: Dict[str, Any]) -> None:
         assert got["value"] is None
         return
     assert got["warning"] is None
+    assert got["note"] == want.get("note")
     assert got["origin"] == want["origin"]
     assert got["value"] == want["value"]
     if want["origin"] == "hashed":
@@ -155,10 +156,29 @@ def test_non_string_column_is_refused_natively() -> None:
 
 def test_unknown_platform_and_field() -> None:
     n = stratum.Normalizer(US)
-    with pytest.raises(stratum.InvalidJsonError):
+    with pytest.raises(stratum.errors.UnknownPlatformError) as p:
         n.normalize("myspace", "email", "a@b.com")
-    with pytest.raises(stratum.InvalidJsonError):
+    assert (p.value.code, p.value.field) == ("unknown_platform", "platform")
+    with pytest.raises(stratum.errors.UnknownFieldError) as f:
         n.normalize("meta", "shoe_size", "42")
+    assert (f.value.code, f.value.field) == ("unknown_field", "field")
+    assert isinstance(f.value, ValueError)
+
+
+def test_platform_keys_and_aliases_name_fields_and_platforms() -> None:
+    n = stratum.Normalizer(US)
+    want = n.normalize("snapchat", "email", "Ann@Example.com")["value"]
+    assert want == _sha("ann@example.com")
+    assert n.normalize("snap", "em", "Ann@Example.com")["value"] == want
+    assert n.normalize("google", "hashedEmail", "Ann@Example.com")["value"] == want
+    assert n.normalize("meta", "zp", "94105-1234")["normalized"] == "94105"
+
+
+def test_a_normalizer_without_phone_region_reads_all_but_national_phones() -> None:
+    n = stratum.Normalizer({})
+    assert n.normalize("meta", "email", "ann@example.com")["value"] == _sha("ann@example.com")
+    assert n.normalize("meta", "phone", "+1 650 555 1212")["normalized"] == "16505551212"
+    assert n.normalize("meta", "phone", "(650) 555-1212")["warning"] == "phone_region_required"
 
 
 @settings(max_examples=200, deadline=None)

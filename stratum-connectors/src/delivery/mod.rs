@@ -666,7 +666,7 @@ impl<T: Transport, C: Clock> Deliverer<T, C> {
         request: &R,
         events: Vec<usize>,
     ) -> Result<RequestReport> {
-        let body = crate::json::to_vec(request).map_err(|e| Error::InvalidJson {
+        let body = serde_json::to_vec(request).map_err(|e| Error::InvalidJson {
             what: "request",
             message: e.to_string(),
         })?;

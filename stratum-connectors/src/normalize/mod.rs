@@ -9,6 +9,8 @@
 
 mod countries;
 mod numbering;
+#[cfg(feature = "fuzzing")]
+pub(crate) use numbering::fuzzing as numbering_fuzzing;
 mod phone;
 mod rules;
 mod states;
@@ -125,7 +127,8 @@ pub enum WarningCode {
     UnsupportedField,
     /// Not `local@domain.tld`.
     InvalidEmail,
-    /// Not a possible phone number for its region, or over 15 digits.
+    /// Not a phone number, not a possible length for its country calling code, or
+    /// over 15 digits.
     InvalidPhone,
     /// Letters in a phone number (vanity numbers are not converted, D3).
     PhoneLetters,
@@ -158,6 +161,14 @@ pub enum WarningCode {
     /// Google `address` needs given name, family name, region code and postal code
     /// together; a partial address is not sent.
     IncompleteAddress,
+    /// A national phone number (no `+` or `00`) while no `phone_region` is
+    /// configured to read it.
+    PhoneRegionRequired,
+    /// Not a drop: a note on a kept phone number ([`Normalized::note`]) that is
+    /// possible for its region but not valid in the numbering-plan metadata (a
+    /// fictional range such as 555, a range allocated after the metadata was cut,
+    /// an exchange the metadata rejects).
+    PhoneNotValid,
 }
 
 impl WarningCode {
@@ -184,6 +195,8 @@ impl WarningCode {
             Self::ForeignHashFormat => "foreign_hash_format",
             Self::HashInRawField => "hash_in_raw_field",
             Self::IncompleteAddress => "incomplete_address",
+            Self::PhoneRegionRequired => "phone_region_required",
+            Self::PhoneNotValid => "phone_not_valid",
         }
     }
 }
@@ -214,6 +227,10 @@ pub struct Normalized {
     pub normalized: Option<String>,
     /// Where the value came from.
     pub origin: Origin,
+    /// A doubt about a value that is still sent, e.g. [`WarningCode::PhoneNotValid`];
+    /// `None` for most values.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub note: Option<WarningCode>,
 }
 
 /// Per-event facts some rules need: the event's country decides whether a state or
@@ -228,7 +245,8 @@ pub struct Context<'a> {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(try_from = "RawNormalizerConfig")]
 pub struct NormalizerConfig {
-    phone_region: PhoneRegion,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    phone_region: Option<PhoneRegion>,
     #[serde(default)]
     external_id_mode: ExternalIdMode,
     #[serde(default)]
@@ -267,15 +285,16 @@ impl TryFrom<RawNormalizerConfig> for NormalizerConfig {
 }
 
 impl NormalizerConfig {
-    /// A builder; [`NormalizerConfigBuilder::phone_region`] is required.
+    /// A builder. Set [`NormalizerConfigBuilder::phone_region`] to read national
+    /// phone numbers; without it only international ones (`+`, `00`) are read.
     pub fn builder() -> NormalizerConfigBuilder {
         NormalizerConfigBuilder::default()
     }
 
-    /// The region used for national phone numbers.
+    /// The region used for national phone numbers, if one is configured.
     #[must_use]
-    pub fn phone_region(&self) -> &PhoneRegion {
-        &self.phone_region
+    pub fn phone_region(&self) -> Option<&PhoneRegion> {
+        self.phone_region.as_ref()
     }
 
     /// The external id mode.
@@ -308,7 +327,8 @@ pub struct NormalizerConfigBuilder {
 }
 
 impl NormalizerConfigBuilder {
-    /// Region for national phone numbers (required, no default).
+    /// Region for national phone numbers (no default; without it a national
+    /// number is dropped with [`WarningCode::PhoneRegionRequired`]).
     pub fn phone_region(mut self, region: PhoneRegion) -> Self {
         self.phone_region = Some(region);
         self
@@ -336,18 +356,13 @@ impl NormalizerConfigBuilder {
     ///
     /// # Errors
     ///
-    /// [`Error::InvalidConfig`] when no phone region was set, the region is not an
-    /// ISO 3166-1 alpha-2 code known to the numbering-plan metadata, or `today` is
-    /// before 1900-01-01.
+    /// [`Error::InvalidConfig`] when the phone region is not an ISO 3166-1 alpha-2
+    /// code known to the numbering-plan metadata, or `today` is before 1900-01-01.
     pub fn build(self) -> Result<NormalizerConfig> {
-        let Some(phone_region) = self.phone_region else {
-            return Err(Error::config(
-                "phone_region",
-                "is not set; national phone numbers need an explicit region: \
-                 set `{\"default\": \"GB\"}` (any ISO 3166-1 alpha-2) or `\"require_international\"`",
-            ));
-        };
-        phone_region.validate()?;
+        if let Some(region) = &self.phone_region {
+            region.validate()?;
+        }
+        let phone_region = self.phone_region;
         if let Some(t) = self.today
             && t < rules::MIN_BIRTH_DATE
         {
@@ -380,7 +395,7 @@ impl Normalizer {
     /// [`Error::InvalidConfig`] when the phone region is unknown to the
     /// numbering-plan metadata.
     pub fn new(config: NormalizerConfig) -> Result<Self> {
-        let phone = phone::PhoneParser::new(&config.phone_region)?;
+        let phone = phone::PhoneParser::new(config.phone_region.as_ref())?;
         Ok(Self { config, phone })
     }
 
@@ -749,11 +764,18 @@ impl Normalizer {
             code,
             message,
         };
+        let mut note = None;
+        let mut phone = |plus: bool| {
+            self.phone.normalize(text, plus).map(|(number, n)| {
+                note = n;
+                number
+            })
+        };
         let normalized = match rule {
             Rule::Email => rules::email(text, false),
             Rule::EmailGoogle => rules::email(text, true),
-            Rule::PhoneDigits => self.phone.normalize(text, false),
-            Rule::PhonePlus => self.phone.normalize(text, true),
+            Rule::PhoneDigits => phone(false),
+            Rule::PhonePlus => phone(true),
             Rule::Name => rules::name(text),
             Rule::NameGoogle => rules::name_google(text),
             Rule::City => rules::city(text),
@@ -787,7 +809,9 @@ impl Normalizer {
                 other => other.into_owned(),
             }
         };
-        Ok(self.finish(platform, field, key, hashed, normalized))
+        let mut out = self.finish(platform, field, key, hashed, normalized);
+        out.note = note;
+        Ok(out)
     }
 
     fn finish(
@@ -805,6 +829,7 @@ impl Normalizer {
                 value: normalized,
                 normalized: None,
                 origin: Origin::Raw,
+                note: None,
             };
         }
         let digest = stratum_core::digest::Digest::of_bytes(normalized.as_bytes());
@@ -815,6 +840,7 @@ impl Normalizer {
             value,
             normalized: Some(normalized),
             origin: Origin::Hashed,
+            note: None,
         }
     }
 
@@ -901,6 +927,7 @@ impl Normalizer {
             value,
             normalized: None,
             origin: Origin::PreHashed,
+            note: None,
         })
     }
 

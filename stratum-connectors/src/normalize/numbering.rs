@@ -67,6 +67,9 @@ struct CodeEntry {
     non_geographic: Option<usize>,
     /// Whether every region of the code compiled (set on first use).
     compiled: OnceLock<bool>,
+    /// Bit `n` is set when some number type of the code's main region has
+    /// national numbers of `n` digits.
+    possible_lengths: u32,
 }
 
 struct Table {
@@ -128,10 +131,16 @@ fn build_table() -> Table {
             }
             entry.push(resolved);
         }
+        // As libphonenumber's `isPossibleNumber`, the code's main region (listed
+        // first) decides.
+        let possible_lengths = non_geographic
+            .or_else(|| entry.first().copied().flatten())
+            .map_or(0, |i| possible_lengths(metas[i]));
         codes[usize::from(code)] = Some(CodeEntry {
             regions: entry,
             non_geographic,
             compiled: OnceLock::new(),
+            possible_lengths,
         });
     }
     Table {
@@ -350,6 +359,41 @@ fn source_for_checked(t: &Table, code: u16, national: &str) -> Option<Option<(us
     Some(source_for(t, code, national))
 }
 
+/// Whether `national` has a length that numbers under `code` can have: a possible
+/// length of any number type (fixed line, mobile, toll free, …) of the code's main
+/// region, as libphonenumber's `isPossibleNumber` reads it. Lengths that can only
+/// be dialled locally do not count: such a number lacks its area code.
+pub(crate) fn is_possible(parsed: &Parsed) -> bool {
+    let len = parsed.national.len();
+    len < 32
+        && table()
+            .code(parsed.code)
+            .is_some_and(|entry| entry.possible_lengths & (1 << len) != 0)
+}
+
+/// The possible lengths of every number type of `meta`, as bits.
+fn possible_lengths(meta: &Metadata) -> u32 {
+    let d = meta.descriptors();
+    [
+        Some(d.general()),
+        d.fixed_line(),
+        d.mobile(),
+        d.toll_free(),
+        d.premium_rate(),
+        d.shared_cost(),
+        d.personal_number(),
+        d.voip(),
+        d.pager(),
+        d.uan(),
+        d.voicemail(),
+    ]
+    .into_iter()
+    .flatten()
+    .flat_map(Descriptor::possible_length)
+    .filter(|&&l| l < 32)
+    .fold(0, |bits, &l| bits | (1 << l))
+}
+
 /// The plan index of a region such as `GB`, when the metadata knows it.
 pub(crate) fn region_index(id: &str) -> Option<usize> {
     table().regions.get(id).copied()
@@ -440,30 +484,18 @@ pub(crate) fn parse(
             {
                 return None;
             }
-            let first_separator = rest.bytes().position(is_separator);
-            let (code, national) = match first_separator {
-                // RFC 3966 reading: the code runs up to the first separator.
-                Some(i) if i > 0 && !rest.contains(' ') => {
-                    let national = digits_of(&rest[i..]);
-                    if national.len() < 3 || i > 3 {
-                        return None;
-                    }
-                    let code: u16 = rest[..i].parse().ok()?;
-                    t.code(code)?;
-                    (code, national)
-                }
-                _ => {
-                    let all = digits_of(rest);
-                    if all.len() < 3 || all.starts_with('0') {
-                        return None;
-                    }
-                    let (code, len) = (1..=3).find_map(|len| {
-                        let code: u16 = all[..len].parse().ok()?;
-                        t.code(code).is_some().then_some((code, len))
-                    })?;
-                    (code, all[len..].to_owned())
-                }
-            };
+            // The country code is the leading digits that form one, whatever
+            // punctuation follows it (`+1650-555-1212` is `+1 650…`): calling codes
+            // are prefix-free, so the shortest match is the only one.
+            let all = digits_of(rest);
+            if all.len() < 3 || all.starts_with('0') {
+                return None;
+            }
+            let (code, len) = (1..=3).find_map(|len| {
+                let code: u16 = all[..len].parse().ok()?;
+                t.code(code).is_some().then_some((code, len))
+            })?;
+            let (code, national) = (code, all[len..].to_owned());
             let meta = source_for_checked(t, code, national.trim_start_matches('0'))?;
             (code, national, meta.map(|(region, _)| region))
         }
@@ -516,19 +548,61 @@ pub(crate) fn parse(
     Some(Parsed { code, national })
 }
 
+/// The fast path as the phone rule calls it, for the differential fuzz target.
+#[cfg(feature = "fuzzing")]
+pub(crate) mod fuzzing {
+    /// The fast path's reading of `text`: as an international number when it
+    /// starts with `+`, otherwise as a national number of `region` (e.g. `"GB"`).
+    /// `(country calling code, national significant number)`, or `None` where the
+    /// fast path leaves the number to the `phonenumber` crate.
+    #[must_use]
+    pub fn parse(text: &str, region: &str) -> Option<(u16, String)> {
+        let parsed = if text.starts_with('+') {
+            super::parse(Some(text), text, None)
+        } else {
+            super::parse(None, text, Some(super::region_index(region)?))
+        }?;
+        Some((parsed.code, parsed.national))
+    }
+
+    /// The fast path's validity of a parsed number (`None`: left to the crate).
+    #[must_use]
+    pub fn is_valid(code: u16, national: &str) -> Option<bool> {
+        super::is_valid(&super::Parsed {
+            code,
+            national: national.to_owned(),
+        })
+    }
+}
+
 #[cfg(test)]
 mod tests {
     #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
     use super::*;
 
+    /// The crate's reading. An international number is given without its
+    /// punctuation, which carries no meaning there (the crate itself reads
+    /// `+1650-555-1212` as country code `1650` and fails).
     fn slow(region: Option<&str>, text: &str) -> Option<Parsed> {
-        let region = region.map(|r| r.parse::<phonenumber::country::Id>().unwrap());
-        let n = phonenumber::parse(region, text).ok()?;
+        let n = crate_parse(region, text)?;
         Some(Parsed {
             code: n.code().value(),
             national: n.national().to_string(),
         })
+    }
+
+    fn crate_parse(region: Option<&str>, text: &str) -> Option<phonenumber::PhoneNumber> {
+        match region {
+            Some(r) => phonenumber::parse(Some(r.parse().unwrap()), text).ok(),
+            None => {
+                let digits: String = text
+                    .chars()
+                    .filter(|c| c.is_ascii_digit() || *c == '+')
+                    .collect();
+                phonenumber::parse(None, digits).ok()
+            }
+        }
     }
 
     fn fast(region: Option<&str>, text: &str) -> Option<Parsed> {
@@ -544,9 +618,7 @@ mod tests {
             *fast_count += 1;
             let s = slow(region, text);
             assert_eq!(Some(&f), s.as_ref(), "{region:?} {text:?}");
-            let crate_valid = phonenumber::is_valid(
-                &phonenumber::parse(region.map(|r| r.parse().unwrap()), text).unwrap(),
-            );
+            let crate_valid = phonenumber::is_valid(&crate_parse(region, text).unwrap());
             assert_eq!(is_valid(&f), Some(crate_valid), "{region:?} {text:?}");
         }
     }
@@ -634,6 +706,46 @@ mod tests {
                     );
                 }
             }
+        }
+    }
+
+    #[test]
+    fn a_country_code_followed_by_national_digits_then_a_separator_is_read() {
+        for (text, code, national) in [
+            ("+1650-555-1212", 1, "6505551212"),
+            ("+44207-946-0958", 44, "2079460958"),
+            ("+612-9374-4000", 61, "293744000"),
+            ("+331-23-45-67-89", 33, "123456789"),
+            ("+1-650-555-1212", 1, "6505551212"),
+        ] {
+            let want = Parsed {
+                code,
+                national: national.into(),
+            };
+            assert_eq!(fast(None, text), Some(want), "{text}");
+        }
+    }
+
+    #[test]
+    fn possible_lengths_are_those_of_the_main_region_of_the_code() {
+        let possible = |code, national: &str| {
+            is_possible(&Parsed {
+                code,
+                national: national.into(),
+            })
+        };
+        // NANP: 10 digits; 7 are local only (Canada's 7-digit service numbers do
+        // not make them possible, as the main region is the US).
+        assert!(possible(1, "5555551212"));
+        assert!(!possible(1, "5551212"));
+        assert!(!possible(1, "555"));
+        // GB: 7, 9 and 10 digits.
+        assert!(possible(44, "2079460958"));
+        assert!(!possible(44, "20794609581"));
+        // No such code.
+        assert!(!possible(999, "2079460958"));
+        for (code, main) in [(1, "US"), (44, "GB"), (7, "RU"), (61, "AU"), (262, "RE")] {
+            assert_eq!(DATABASE.region(&code).unwrap()[0], main, "+{code}");
         }
     }
 

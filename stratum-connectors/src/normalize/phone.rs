@@ -7,13 +7,16 @@ use std::str::FromStr as _;
 
 use phonenumber::country;
 use serde::{Deserialize, Serialize};
+use unicode_properties::{GeneralCategory, UnicodeGeneralCategory as _};
 
 use super::WarningCode;
 use super::numbering;
 use crate::error::{Error, Result};
 
 /// How national phone numbers (no `+` or `00`) are read. There is deliberately no
-/// default: a wrong guess produces a wrong key (PLATFORMS.md §6 pitfall 2).
+/// default: a wrong guess produces a wrong key (PLATFORMS.md §6 pitfall 2). Without
+/// one, international numbers are still read and a national number is dropped with
+/// [`WarningCode::PhoneRegionRequired`].
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum PhoneRegion {
@@ -25,7 +28,7 @@ pub enum PhoneRegion {
 
 impl PhoneRegion {
     pub(crate) fn validate(&self) -> Result<()> {
-        PhoneParser::new(self).map(|_| ())
+        PhoneParser::new(Some(self)).map(|_| ())
     }
 }
 
@@ -35,15 +38,21 @@ pub(crate) struct PhoneParser {
     region: Option<country::Id>,
     /// The region's entry in the compiled numbering plan.
     plan: Option<usize>,
+    /// No region was configured: national numbers are dropped with
+    /// [`WarningCode::PhoneRegionRequired`].
+    unset: bool,
 }
 
-type Outcome = Result<String, (WarningCode, String)>;
+/// The normalised number and the note it is kept with, or why it is dropped.
+type Outcome = Result<(String, Option<WarningCode>), (WarningCode, String)>;
 
 impl PhoneParser {
-    pub(crate) fn new(region: &PhoneRegion) -> Result<Self> {
+    /// A parser for `region`; `None` when none is configured.
+    pub(crate) fn new(region: Option<&PhoneRegion>) -> Result<Self> {
+        let unset = region.is_none();
         let region = match region {
-            PhoneRegion::RequireInternational => None,
-            PhoneRegion::Default(code) => {
+            None | Some(PhoneRegion::RequireInternational) => None,
+            Some(PhoneRegion::Default(code)) => {
                 let upper = code.trim().to_ascii_uppercase();
                 let id = (upper.len() == 2)
                     .then(|| country::Id::from_str(&upper).ok())
@@ -64,17 +73,21 @@ impl PhoneParser {
             None => Self {
                 region: None,
                 plan: None,
+                unset,
             },
             Some((id, upper)) => Self {
                 region: Some(id),
                 plan: numbering::region_index(&upper),
+                unset,
             },
         })
     }
 
-    /// E.164 digits, with a leading `+` when `plus` is set.
+    /// E.164 digits, with a leading `+` when `plus` is set, and
+    /// [`WarningCode::PhoneNotValid`] when the number is possible but not valid in
+    /// the numbering-plan metadata (kept: PLATFORMS.md §1 asks for possible numbers).
     pub(crate) fn normalize(&self, text: &str, plus: bool) -> Outcome {
-        let number = strip_extension(text);
+        let number = strip_extension(strip_tel(text));
         let letters = if number.is_ascii() {
             number.bytes().any(|b| b.is_ascii_alphabetic())
         } else {
@@ -95,36 +108,39 @@ impl PhoneParser {
             None
         };
         if international.is_none() && self.region.is_none() {
-            return Err((
-                WarningCode::PhoneNoCountryCode,
-                "a national number without `+` or `00` under `require_international`".into(),
-            ));
+            return Err(if self.unset {
+                (
+                    WarningCode::PhoneRegionRequired,
+                    "a national number without `+` or `00`, and no `phone_region` is \
+                     configured to read it; set `phone_region`"
+                        .into(),
+                )
+            } else {
+                (
+                    WarningCode::PhoneNoCountryCode,
+                    "a national number without `+` or `00` under `require_international`".into(),
+                )
+            });
         }
         let invalid = |why: &str| (WarningCode::InvalidPhone, why.to_owned());
-        // The metadata's own parser, for what the compiled fast path leaves to it.
-        let slow = || match &international {
-            Some(n) => phonenumber::parse(None, n.as_ref()),
-            None => phonenumber::parse(self.region, number),
-        };
         let parsed = match numbering::parse(international.as_deref(), number, self.plan) {
             Some(parsed) => parsed,
             None => {
-                let n = slow().map_err(|_| invalid("not a phone number"))?;
+                // The metadata's own parser, for what the compiled fast path leaves
+                // to it. Punctuation carries no meaning in an international number;
+                // removing it first avoids the parser's reading of `+1650-555-1212`
+                // as a country code `1650`.
+                let n = match &international {
+                    Some(n) => phonenumber::parse(None, without_punctuation(n)),
+                    None => phonenumber::parse(self.region, number),
+                }
+                .map_err(|_| invalid("not a phone number"))?;
                 numbering::Parsed {
                     code: n.code().value(),
                     national: n.national().to_string(),
                 }
             }
         };
-        let valid = match numbering::is_valid(&parsed) {
-            Some(valid) => valid,
-            None => slow().is_ok_and(|n| phonenumber::is_valid(&n)),
-        };
-        if !valid {
-            return Err(invalid(
-                "not a valid number for its region in the numbering-plan metadata",
-            ));
-        }
         let mut out = String::with_capacity(16);
         if plus {
             out.push('+');
@@ -135,8 +151,43 @@ impl PhoneParser {
         if digits > 15 {
             return Err(invalid("more than 15 digits"));
         }
-        Ok(out)
+        if !numbering::is_possible(&parsed) {
+            return Err(invalid(
+                "not a possible length for a number of its country calling code",
+            ));
+        }
+        let valid = match numbering::is_valid(&parsed) {
+            Some(valid) => valid,
+            None => phonenumber::parse(None, format!("+{}{}", parsed.code, parsed.national))
+                .is_ok_and(|n| phonenumber::is_valid(&n)),
+        };
+        Ok((out, (!valid).then_some(WarningCode::PhoneNotValid)))
     }
+}
+
+/// The number of an RFC 3966 `tel:` URI (any case); other text unchanged. Its
+/// parameters (`;ext=`, `;phone-context=`) are removed with the extension.
+fn strip_tel(text: &str) -> &str {
+    match text.get(..4) {
+        Some(scheme) if scheme.eq_ignore_ascii_case("tel:") => text[4..].trim_start(),
+        _ => text,
+    }
+}
+
+/// `+` and the number's digits, without the punctuation people write between them.
+fn without_punctuation(number: &str) -> String {
+    number
+        .chars()
+        .filter(|&c| {
+            !(c.is_whitespace()
+                || matches!(
+                    c,
+                    '.' | '/' | '~' | '(' | ')' | '[' | ']' | '\u{ff08}' | '\u{ff09}'
+                )
+                || c.general_category() == GeneralCategory::DashPunctuation
+                || c == '\u{2212}')
+        })
+        .collect()
 }
 
 /// Everything before an extension marker (`ext`, `x`, `#`, `;`), which is dropped

@@ -269,20 +269,46 @@ fn context_country(country: Option<&str>) -> Option<&'static str> {
 
 /// US/DC/territory/Canadian name or code → 2 letters; else lowercase `a-z0-9`,
 /// never truncated; not in the table while the country is `us`/`ca` → dropped (D13).
+///
+/// A name is found whatever its punctuation and spacing (`North-Carolina`,
+/// `NorthCarolina`, `California.`, `Cal ifornia`): the squashed form (lowercase
+/// `a-z0-9`, what the rule sends for values outside the table) is looked up
+/// among the squashed table names. One rule, with or without the event's country;
+/// the country only decides whether a value outside the table is dropped. Keeping
+/// the squashed form as the key also keeps the rule idempotent.
 pub(crate) fn state(text: &str, country: Option<&str>) -> Outcome {
     if let Some(code) = lookup_text(&STATE_TABLE, text) {
+        return Ok(code.to_owned());
+    }
+    let squashed = city(text);
+    if let Some(code) = squashed.as_deref().ok().and_then(squashed_state) {
         return Ok(code.to_owned());
     }
     if let Some(c @ ("us" | "ca")) = context_country(country) {
         return fail(
             WarningCode::InvalidState,
-            format!("not a state, territory or province of `{c}` by exact name or code"),
+            format!("not a state, territory or province of `{c}` by name or code"),
         );
     }
-    // The squashed form may itself be a table name ("Cal ifornia" → "california");
-    // mapping it keeps the rule idempotent.
-    let squashed = city(text)?;
-    Ok(lookup(&STATE_TABLE, &squashed).map_or(squashed, str::to_owned))
+    squashed
+}
+
+/// The code of a state, territory or province by its squashed name or code
+/// (lowercase `a-z0-9` only: `northcarolina`, `qubec`).
+fn squashed_state(key: &str) -> Option<&'static str> {
+    static INDEX: OnceLock<HashMap<String, &'static str, FixedState>> = OnceLock::new();
+    INDEX
+        .get_or_init(|| {
+            let mut m = HashMap::with_capacity_and_hasher(STATES.len(), FixedState::with_seed(0));
+            for (name, code) in STATES {
+                if let Ok(key) = city(name) {
+                    m.insert(key, *code);
+                }
+            }
+            m
+        })
+        .get(key)
+        .copied()
 }
 
 /// Lowercase, no spaces or `-`; US-shaped (country `us`, or 5 or 9 digits once
@@ -517,6 +543,38 @@ mod tests {
                 assert_eq!(table.get(longer.as_bytes()), expected, "{longer}");
             }
             assert_eq!(table.get(b""), None);
+        }
+    }
+
+    #[test]
+    #[allow(clippy::unwrap_used)]
+    fn squashed_state_names_are_unambiguous() {
+        for (name, code) in STATES {
+            let key = city(name).unwrap();
+            assert_eq!(squashed_state(&key), Some(*code), "{name}");
+        }
+    }
+
+    proptest::proptest! {
+        /// One rule: a spelling kept without the event's country is the same with
+        /// a US or Canadian country, unless it is outside the table there.
+        #[test]
+        fn the_country_only_decides_about_values_outside_the_table(
+            name in proptest::sample::select(STATES.iter().map(|(n, _)| *n).collect::<Vec<_>>()),
+            sep in "[ .\\-_,']{0,2}",
+            split in 0usize..30,
+        ) {
+            let mut text = name.to_uppercase();
+            let at = split.min(text.len());
+            if text.is_char_boundary(at) {
+                text.insert_str(at, &sep);
+            }
+            let alone = state(&text, None);
+            let code = STATES.iter().find(|(n, _)| *n == name).map(|(_, c)| *c);
+            proptest::prop_assert_eq!(alone.as_deref().ok(), code, "{:?}", text);
+            for country in ["us", "ca", "de"] {
+                proptest::prop_assert_eq!(&state(&text, Some(country)), &alone, "{:?} {}", text, country);
+            }
         }
     }
 

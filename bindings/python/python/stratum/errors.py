@@ -34,6 +34,8 @@ __all__ = [
     "InvalidDefinitionError",
     "NotFoundError",
     "CapacityExceededError",
+    "UnknownFieldError",
+    "UnknownPlatformError",
     "InternalError",
     "InvalidTimeError",
     "StaleHealthError",
@@ -195,6 +197,18 @@ class CapacityExceededError(StratumError):
     code = "capacity_exceeded"
 
 
+class UnknownFieldError(StratumError, ValueError):
+    """A customer-information field name that is neither ours nor a platform's key (``unknown_field``)."""
+
+    code = "unknown_field"
+
+
+class UnknownPlatformError(StratumError, ValueError):
+    """A platform name that is unknown or not compiled in (``unknown_platform``)."""
+
+    code = "unknown_platform"
+
+
 class InternalError(StratumError):
     """An internal failure (a bug): please report it with the input (``internal``)."""
 
@@ -254,6 +268,8 @@ ERRORS_BY_CODE = {
         InvalidDefinitionError,
         NotFoundError,
         CapacityExceededError,
+        UnknownFieldError,
+        UnknownPlatformError,
         InternalError,
         InvalidTimeError,
         StaleHealthError,
