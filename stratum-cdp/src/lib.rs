@@ -59,7 +59,7 @@ pub mod identity;
 pub mod message;
 pub mod profile;
 
-pub use error::{Error, Result};
+pub use error::{Error, Result, from_json, from_json_slice};
 
 /// The guides in `docs/`, compiled as doctests so that every number they show is
 /// checked.

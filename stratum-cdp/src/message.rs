@@ -149,14 +149,16 @@ pub struct Message {
 }
 
 /// Limits and time bounds of the parser.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(try_from = "RawParseConfig", into = "RawParseConfig")]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(into = "RawParseConfig")]
 pub struct ParseConfig {
     max_message_bytes: usize,
     max_batch_bytes: usize,
     max_future: TimeDelta,
     min_timestamp: DateTime<Utc>,
 }
+
+stratum_core::validated_deserialize!(ParseConfig, RawParseConfig);
 
 #[derive(Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
@@ -339,7 +341,8 @@ pub fn parse_message(
         });
     }
     let value: Value = serde_json::from_slice(json).map_err(|e| Error::InvalidJson {
-        field: "$".into(),
+        what: "message",
+        field: Some("$".into()),
         message: e.to_string(),
     })?;
     let Value::Object(obj) = value else {
@@ -399,7 +402,8 @@ pub fn parse_batch(json: &[u8], received_at: DateTime<Utc>, config: &ParseConfig
         });
     }
     let value: Value = serde_json::from_slice(json).map_err(|e| Error::InvalidJson {
-        field: "$".into(),
+        what: "batch",
+        field: Some("$".into()),
         message: e.to_string(),
     })?;
     let Value::Object(mut obj) = value else {
@@ -459,7 +463,8 @@ pub fn parse_batch(json: &[u8], received_at: DateTime<Utc>, config: &ParseConfig
 
 fn not_object(field: &str, v: &Value) -> Error {
     Error::InvalidJson {
-        field: field.into(),
+        what: "message",
+        field: Some(field.into()),
         message: format!("expected a JSON object, got {}", type_name(v)),
     }
 }

@@ -74,6 +74,7 @@ mod error;
 pub mod gate;
 pub mod guardrails;
 pub mod health;
+pub mod json;
 mod validate;
 
 pub use error::{Error, IntegrityProblem, Result, from_json, from_json_slice};

@@ -260,8 +260,8 @@ pub enum BlockReason {
 
 /// Identity-resolution settings: rules per identifier type, blocked values, caps
 /// per profile and the consent category required to link.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(try_from = "RawIdentityConfig", into = "RawIdentityConfig")]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(into = "RawIdentityConfig")]
 pub struct IdentityConfig {
     rules: Vec<IdentifierRule>,
     external_default: IdentifierRule,
@@ -274,6 +274,8 @@ pub struct IdentityConfig {
     max_merges_per_profile: u32,
     required_consent: Option<String>,
 }
+
+stratum_core::validated_deserialize!(IdentityConfig, RawIdentityConfig);
 
 fn length_bit(len: usize) -> u64 {
     1 << len.min(63)

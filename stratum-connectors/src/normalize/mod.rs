@@ -225,8 +225,7 @@ pub struct Context<'a> {
 }
 
 /// Validated settings of a [`Normalizer`]; deserialises through the same checks.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(try_from = "RawNormalizerConfig")]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct NormalizerConfig {
     phone_region: PhoneRegion,
     #[serde(default)]
@@ -236,6 +235,8 @@ pub struct NormalizerConfig {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     today: Option<NaiveDate>,
 }
+
+stratum_core::validated_deserialize!(NormalizerConfig, RawNormalizerConfig);
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]

@@ -121,6 +121,7 @@ impl AuditSink for JsonlFileSink {
         self.line.clear();
         serde_json::to_writer(&mut self.line, &record).map_err(|e| Error::InvalidJson {
             what: "AuditRecord",
+            field: None,
             message: e.to_string(),
         })?;
         self.line.push(b'\n');

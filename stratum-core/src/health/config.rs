@@ -259,11 +259,13 @@ impl Default for MinSamples {
 /// assert_eq!(cfg.weights(), &Weights::default());
 /// # Ok::<(), stratum_core::Error>(())
 /// ```
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
-#[serde(try_from = "HealthConfigBuilder", into = "HealthConfigBuilder")]
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+#[serde(into = "HealthConfigBuilder")]
 pub struct HealthConfig {
     b: HealthConfigBuilder,
 }
+
+crate::validated_deserialize!(HealthConfig, HealthConfigBuilder);
 
 /// The unvalidated form of [`HealthConfig`]; also its JSON schema. Every field has
 /// a default, so `{}` is a valid config.
