@@ -1,0 +1,25 @@
+//! The host-neutral surface under every Stratum binding (Python, Node, WASM) and the
+//! reference server.
+//!
+//! Each entry point a binding exposes is one function here taking a serde request
+//! type and returning a serde response type or an [`ErrorReport`]: a host converts
+//! its own values to the request (or reads it from JSON), calls the function and
+//! converts the response back. Nothing here reads a clock: every request that needs
+//! the time carries `now`.
+//!
+//! | entry point | request | response |
+//! |---|---|---|
+//! | [`payload::build_payloads`] | [`payload::PayloadRequest`] | [`payload::Payloads`] |
+//! | [`audience::build_audience`] | [`audience::AudienceRequest`] | [`audience::Audience`] |
+//!
+//! Errors of every crate become one [`ErrorReport`] `{code, field, message}`;
+//! [`codes`] lists every code a binding must map.
+//!
+//! The same request → response vectors (`testdata/surface/*.json`) run against this
+//! crate (`tests/vectors.rs`) and against every binding.
+
+pub mod audience;
+mod error;
+pub mod payload;
+
+pub use error::{ErrorReport, INTERNAL, codes};

@@ -1,0 +1,98 @@
+//! The shared request → response vectors (`testdata/surface/*.json`), run against
+//! the surface functions. Every binding runs the same files.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use serde_json::Value;
+use stratum_bindings::ErrorReport;
+use stratum_bindings::audience::{AudienceRequest, build_audience};
+use stratum_bindings::payload::{PayloadRequest, build_payloads};
+use stratum_connectors::{Normalizer, NormalizerConfig};
+
+fn vectors(entry: &str) -> Value {
+    let path = format!(
+        "{}/../../testdata/surface/{entry}.json",
+        env!("CARGO_MANIFEST_DIR")
+    );
+    serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
+}
+
+/// `expected` pins the keys it lists: objects are compared on `expected`'s keys,
+/// lists element by element, everything else exactly.
+fn matches(actual: &Value, expected: &Value, at: &str) -> Result<(), String> {
+    match (actual, expected) {
+        (Value::Object(a), Value::Object(e)) => {
+            for (k, v) in e {
+                let got = a.get(k).unwrap_or(&Value::Null);
+                matches(got, v, &format!("{at}.{k}"))?;
+            }
+            Ok(())
+        }
+        (Value::Array(a), Value::Array(e)) => {
+            if a.len() != e.len() {
+                return Err(format!(
+                    "{at}: {} elements, expected {}\n got: {actual}",
+                    a.len(),
+                    e.len()
+                ));
+            }
+            for (i, (x, y)) in a.iter().zip(e).enumerate() {
+                matches(x, y, &format!("{at}[{i}]"))?;
+            }
+            Ok(())
+        }
+        _ if actual == expected => Ok(()),
+        _ => Err(format!("{at}: got {actual}, expected {expected}")),
+    }
+}
+
+fn run(entry: &str, call: impl Fn(&Normalizer, &Value) -> Result<Value, ErrorReport>) {
+    let doc = vectors(entry);
+    assert_eq!(doc["entry"], entry);
+    let config: NormalizerConfig =
+        stratum_connectors::from_json(&doc["normalizer"].to_string()).unwrap();
+    let n = Normalizer::new(config).unwrap();
+    let cases = doc["cases"].as_array().unwrap();
+    assert!(!cases.is_empty());
+    let mut failures = Vec::new();
+    for case in cases {
+        let name = case["name"].as_str().unwrap();
+        let out = match call(&n, &case["request"]) {
+            Ok(response) => serde_json::json!({ "response": response }),
+            Err(e) => serde_json::json!({ "error": e }),
+        };
+        let expected = match (case.get("response"), case.get("error")) {
+            (Some(r), None) => serde_json::json!({ "response": r }),
+            (None, Some(e)) => serde_json::json!({ "error": e }),
+            _ => panic!("{name}: a case has either `response` or `error`"),
+        };
+        if let Err(why) = matches(&out, &expected, "") {
+            failures.push(format!("{entry} / {name}: {why}\n full: {out}"));
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+#[test]
+fn build_payloads_vectors() {
+    run("build_payloads", |n, request| {
+        let request: PayloadRequest = serde_json::from_value(request.clone()).unwrap();
+        build_payloads(n, &request)?.to_value()
+    });
+}
+
+#[test]
+fn build_audience_vectors() {
+    run("build_audience", |n, request| {
+        let request: AudienceRequest = serde_json::from_value(request.clone()).unwrap();
+        build_audience(n, &request)?.to_value()
+    });
+}
+
+#[test]
+fn the_comparison_catches_a_difference() {
+    let a = serde_json::json!({"x": [1, {"y": 2, "z": 3}]});
+    assert!(matches(&a, &serde_json::json!({"x": [1, {"y": 2}]}), "").is_ok());
+    assert!(matches(&a, &serde_json::json!({"x": [1, {"y": 3}]}), "").is_err());
+    assert!(matches(&a, &serde_json::json!({"x": [1]}), "").is_err());
+    assert!(matches(&a, &serde_json::json!({"w": 1}), "").is_err());
+}

@@ -1,0 +1,277 @@
+"""Writes the shared request -> response vectors of the binding surface.
+
+Expected request bodies come from the golden documents of `testdata/payloads/`
+(hand-normalised values hashed with Python's `hashlib`, see `payloads.py` there);
+the error and rejection cases are written here by hand. Run from the repository root:
+
+    python3 testdata/surface/make_vectors.py
+
+A vector pins the keys it lists: an expected object is compared on its own keys
+(message texts are left to the crates' tests), an expected list element by element.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+GOLDEN = ROOT / "testdata" / "payloads"
+OUT = ROOT / "testdata" / "surface"
+
+NORMALIZER = {"phone_region": {"default": "US"}, "today": "2026-03-01"}
+NOW = "2026-03-01T12:05:00Z"
+DESTINATION = {
+    "operatingAccount": {"accountType": "GOOGLE_ADS", "accountId": "1234567890"},
+    "productDestinationId": "987654321",
+}
+
+
+def load(name: str) -> dict:
+    return json.loads((GOLDEN / name).read_text())
+
+
+def warnings(pairs: list) -> list:
+    return [{"index": i, "code": c} for i, c in pairs]
+
+
+def payload_cases() -> list:
+    cases = []
+    for name, options in [
+        ("meta", lambda i: {"batch_size": i["batch_size"]}),
+        (
+            "meta_ldu",
+            lambda i: {
+                "batch_size": i["batch_size"],
+                "data_processing": {
+                    "options": i["data_processing"]["options"],
+                    "country": i["data_processing"]["country"],
+                    "state": i["data_processing"]["state"],
+                },
+            },
+        ),
+        ("google", lambda i: {"destinations": i["destinations"]}),
+        (
+            "google_consent",
+            lambda i: {"destinations": i["destinations"], "consent": i["consent"]},
+        ),
+        ("tiktok", lambda i: {"event_source_ids": i["event_source_ids"]}),
+        ("snapchat", lambda i: {}),
+    ]:
+        i = load(f"{name}.input.json")
+        e = load(f"{name}.expected.json")
+        cases.append(
+            {
+                "name": f"{name} golden",
+                "request": {
+                    "platform": name.split("_")[0],
+                    "now": i["now"],
+                    "events": i["events"],
+                    "options": options(i),
+                },
+                "response": {
+                    "requests": e["requests"],
+                    "rejected": [],
+                    "warnings": warnings(e["warnings"]),
+                },
+            }
+        )
+    purchase = {
+        "event_name": "Purchase",
+        "event_time": "2026-03-01T12:00:00Z",
+        "event_id": "o-1",
+        "action_source": "website",
+        "event_source_url": "https://shop.example/checkout",
+        "user": {
+            "email": {"raw": "ann@example.com"},
+            "user_agent": {"raw": "Mozilla/5.0"},
+        },
+    }
+    old = dict(purchase, event_time="2026-02-20T12:00:00Z")
+    future = dict(purchase, event_time="2026-03-01T12:10:00Z")
+    no_currency = dict(purchase, value="10.00")
+    cases += [
+        {
+            "name": "rejected events keep their index, code and field",
+            "request": {
+                "platform": "meta",
+                "now": NOW,
+                "events": [old, purchase, future, no_currency],
+            },
+            "response": {
+                "rejected": [
+                    {"index": 0, "code": "event_too_old", "field": "event_time"},
+                    {"index": 2, "code": "event_in_future", "field": "event_time"},
+                    {"index": 3, "code": "missing_required_field", "field": "currency"},
+                ],
+                "warnings": [],
+                "event_indices": [[1]],
+            },
+        },
+        {
+            "name": "a dropped field and a missing event id are warnings",
+            "request": {
+                "platform": "snapchat",
+                "now": NOW,
+                "events": [
+                    dict(
+                        {k: v for k, v in purchase.items() if k != "event_id"},
+                        user={
+                            "email": {"raw": "not-an-email"},
+                            "phone": {"raw": "+1 650 555 1212"},
+                        },
+                    )
+                ],
+            },
+            "response": {
+                "rejected": [],
+                "warnings": [
+                    {"index": 0, "code": "invalid_email", "field": "email"},
+                    {"index": 0, "code": "missing_event_id", "field": None},
+                ],
+                "event_indices": [[0]],
+            },
+        },
+        {
+            "name": "batch size zero",
+            "request": {
+                "platform": "snapchat",
+                "now": NOW,
+                "events": [],
+                "options": {"batch_size": 0},
+            },
+            "error": {"code": "invalid_config", "field": "batch_size"},
+        },
+        {
+            "name": "google needs a destination",
+            "request": {"platform": "google", "now": NOW, "events": [purchase]},
+            "error": {"code": "invalid_config", "field": "destinations"},
+        },
+        {
+            "name": "an option of another platform is refused",
+            "request": {
+                "platform": "meta",
+                "now": NOW,
+                "events": [],
+                "options": {"destinations": [DESTINATION]},
+            },
+            "error": {"code": "invalid_config", "field": "destinations"},
+        },
+        {
+            "name": "meta data processing options are checked",
+            "request": {
+                "platform": "meta",
+                "now": NOW,
+                "events": [],
+                "options": {"data_processing": {"options": ["GDPR"]}},
+            },
+            "error": {"code": "invalid_config", "field": "data_processing"},
+        },
+    ]
+    return cases
+
+
+def audience_cases() -> list:
+    i = load("audience.input.json")
+    options = {
+        "meta": {},
+        "google": {"destinations": [dict(DESTINATION, productDestinationId="555")]},
+        "tiktok": {
+            "advertiser_ids": ["7000000000000000001"],
+            "audience_ids": ["1234567"],
+            "ad_id": "idfa",
+        },
+        "snapchat": {},
+    }
+    cases = []
+    for platform, opts in options.items():
+        e = load(f"{platform}.audience.expected.json")
+        cases.append(
+            {
+                "name": f"{platform} golden",
+                "request": {
+                    "platform": platform,
+                    "members": i["members"],
+                    "operation": "add",
+                    "options": dict(opts, batch_size=i["batch_size"]),
+                },
+                "response": {
+                    "requests": e["requests"],
+                    "skipped": e["skipped"],
+                    "warnings": warnings(e["warnings"]),
+                },
+            }
+        )
+    cases += [
+        {
+            "name": "tiktok names the removal in the body",
+            "request": {
+                "platform": "tiktok",
+                "members": [{"user": {"email": {"raw": "ann@example.com"}}}],
+                "operation": "remove",
+                "options": dict(options["tiktok"], ad_id="aaid"),
+            },
+            "response": {
+                "requests": [
+                    {
+                        "advertiser_ids": ["7000000000000000001"],
+                        "action": "delete",
+                        # only the columns some member fills
+                        "id_schema": ["EMAIL_SHA256"],
+                        "batch_data": [
+                            [
+                                {
+                                    "id": hashlib.sha256(b"ann@example.com").hexdigest(),
+                                    "audience_ids": ["1234567"],
+                                }
+                            ]
+                        ],
+                    }
+                ],
+                "skipped": [],
+                "warnings": [],
+            },
+        },
+        {
+            "name": "tiktok needs an advertiser",
+            "request": {
+                "platform": "tiktok",
+                "members": [],
+                "options": {"audience_ids": ["1"]},
+            },
+            "error": {"code": "invalid_config", "field": "advertiser_ids"},
+        },
+        {
+            "name": "an option of another platform is refused",
+            "request": {
+                "platform": "snapchat",
+                "members": [],
+                "options": {"ad_id": "aaid"},
+            },
+            "error": {"code": "invalid_config", "field": "ad_id"},
+        },
+        {
+            "name": "batch size above the limit",
+            "request": {
+                "platform": "meta",
+                "members": [],
+                "options": {"batch_size": 10001},
+            },
+            "error": {"code": "invalid_config", "field": "batch_size"},
+        },
+    ]
+    return cases
+
+
+def main() -> None:
+    for entry, cases in [
+        ("build_payloads", payload_cases()),
+        ("build_audience", audience_cases()),
+    ]:
+        doc = {"entry": entry, "normalizer": NORMALIZER, "cases": cases}
+        (OUT / f"{entry}.json").write_text(json.dumps(doc, indent=2, ensure_ascii=False) + "\n")
+
+
+if __name__ == "__main__":
+    main()
