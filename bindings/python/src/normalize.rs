@@ -128,7 +128,9 @@ impl Normalizer {
                 self::field(field)?,
                 self::value(value, raw)?,
             );
-            let out = self.0.normalize_in(p, f, &v, Context { country });
+            // The host's day bounds birth dates unless the config fixes one.
+            let today = Some(chrono::Utc::now().date_naive());
+            let out = self.0.normalize_in(p, f, &v, Context { country, today });
             outcome_dict(py, &out)
         })
     }

@@ -449,6 +449,36 @@ pub mod tiktok {
         Aaid,
     }
 
+    impl std::fmt::Display for AdIdKind {
+        fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            f.write_str(match self {
+                Self::Idfa => "idfa",
+                Self::Aaid => "aaid",
+            })
+        }
+    }
+
+    /// Parses `"idfa"` or `"aaid"`.
+    ///
+    /// ```
+    /// use stratum_connectors::payload::audience::tiktok::AdIdKind;
+    /// assert_eq!("aaid".parse::<AdIdKind>(), Ok(AdIdKind::Aaid));
+    /// assert_eq!("gaid".parse::<AdIdKind>().map_err(|e| e.code()), Err("invalid_config"));
+    /// ```
+    impl std::str::FromStr for AdIdKind {
+        type Err = crate::Error;
+        fn from_str(s: &str) -> crate::Result<Self> {
+            match s {
+                "idfa" => Ok(Self::Idfa),
+                "aaid" => Ok(Self::Aaid),
+                other => Err(crate::Error::config(
+                    "ad_id",
+                    format!("is {other:?}; expected \"idfa\" or \"aaid\""),
+                )),
+            }
+        }
+    }
+
     /// Where the members go.
     #[derive(Clone, Debug, PartialEq, Eq)]
     pub struct Target {

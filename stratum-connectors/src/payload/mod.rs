@@ -268,7 +268,10 @@ pub(crate) fn prepare<'e>(
         _ => None,
     });
     let country = country.and_then(crate::normalize::country_code);
-    let ctx = Context { country };
+    let ctx = Context {
+        country,
+        today: Some(now.date_naive()),
+    };
     let mut keys = Vec::with_capacity(event.user.len());
     for (field, value) in &event.user {
         if platform.spec(*field).is_none() {
@@ -413,7 +416,12 @@ pub(crate) fn opt_decimal_number<S: Serializer>(
 }
 
 /// Splits `items` into requests of at most `size` (audience uploads).
-#[cfg(any(feature = "meta", feature = "google", feature = "snapchat"))]
+#[cfg(any(
+    feature = "meta",
+    feature = "google",
+    feature = "tiktok",
+    feature = "snapchat"
+))]
 pub(crate) fn chunked<T, R>(
     items: Vec<T>,
     size: usize,

@@ -1,0 +1,78 @@
+"""The shared request -> response vectors of testdata/surface, through the Python API.
+
+Each vector is a request of the host-neutral surface (`stratum_bindings`) and the
+response (or error) every binding must give for it; the Rust crate runs the same
+files. An expected object pins the keys it lists; lists are compared element by
+element.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any, Callable, Dict, List
+
+import pytest
+from conftest import REPO
+
+import stratum
+
+SURFACE = REPO / "testdata" / "surface"
+
+
+def _matches(actual: Any, expected: Any, at: str = "") -> None:
+    if isinstance(expected, dict):
+        assert isinstance(actual, dict), f"{at}: {actual!r} is not an object"
+        for k, v in expected.items():
+            _matches(actual.get(k), v, f"{at}.{k}")
+    elif isinstance(expected, list):
+        assert isinstance(actual, list), f"{at}: {actual!r} is not a list"
+        assert len(actual) == len(expected), f"{at}: {len(actual)} elements, expected {len(expected)}"
+        for i, (a, e) in enumerate(zip(actual, expected)):
+            _matches(a, e, f"{at}[{i}]")
+    else:
+        assert actual == expected, f"{at}: got {actual!r}, expected {expected!r}"
+
+
+def _build_payloads(n: stratum.Normalizer, r: Dict[str, Any]) -> Dict[str, Any]:
+    return stratum.build_payloads(n, r["platform"], r["events"], r["now"], **r.get("options", {}))
+
+
+def _build_audience(n: stratum.Normalizer, r: Dict[str, Any]) -> Dict[str, Any]:
+    members = [
+        {field: value for field, value in m["user"].items()} for m in r["members"]
+    ]
+    return stratum.build_audience(
+        n, r["platform"], members, operation=r.get("operation", "add"), **r.get("options", {})
+    )
+
+
+ENTRIES: Dict[str, Callable[[stratum.Normalizer, Dict[str, Any]], Dict[str, Any]]] = {
+    "build_payloads": _build_payloads,
+    "build_audience": _build_audience,
+}
+
+
+def _cases() -> List[Any]:
+    out = []
+    for path in sorted(SURFACE.glob("*.json")):
+        doc = json.loads(path.read_text())
+        for case in doc["cases"]:
+            out.append(pytest.param(doc, case, id=f"{doc['entry']}: {case['name']}"))
+    return out
+
+
+def test_every_vector_file_has_an_entry_here() -> None:
+    entries = {json.loads(p.read_text())["entry"] for p in SURFACE.glob("*.json")}
+    assert entries and entries <= set(ENTRIES)
+
+
+@pytest.mark.parametrize(("doc", "case"), _cases())
+def test_vector(doc: Dict[str, Any], case: Dict[str, Any]) -> None:
+    n = stratum.Normalizer(doc["normalizer"])
+    call = ENTRIES[doc["entry"]]
+    if "error" in case:
+        with pytest.raises(stratum.StratumError) as info:
+            call(n, case["request"])
+        _matches({"code": info.value.code, "field": info.value.field}, case["error"], "error")
+    else:
+        _matches(call(n, case["request"]), case["response"], "response")
