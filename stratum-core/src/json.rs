@@ -9,7 +9,7 @@
 //! 2. **validate**: the raw form becomes the type through its `TryFrom<Raw>`
 //!    implementation (the type's validation), which returns the crate's typed error.
 //!
-//! A type with validation declares its raw form with [`validated_deserialize!`]
+//! A type with validation declares its raw form with [`validated_deserialize!`](crate::validated_deserialize)
 //! (instead of `#[serde(try_from = "...")]`, which would turn the typed error into
 //! text). Plain `serde_json` still validates such a type, but only the crates'
 //! `from_json` functions ([`crate::from_json`], `stratum_cdp::from_json`,

@@ -60,3 +60,13 @@ def test_errors_survive_pickling() -> None:
     back = pickle.loads(pickle.dumps(e))
     assert type(back) is errors.InvalidConfigError
     assert (back.code, back.field, str(back)) == ("invalid_config", "x.y", "bad")
+
+
+def test_parser_config_errors_name_the_field() -> None:
+    doc = '{"type": "track", "event": "x", "userId": "u"}'
+    with pytest.raises(errors.InvalidJsonError) as info:
+        stratum.parse_message(doc, "2026-03-01T12:00:00Z", config={"max_message_bytes": "big"})
+    assert info.value.field == "max_message_bytes"
+    with pytest.raises(errors.InvalidConfigError) as c:
+        stratum.parse_message(doc, "2026-03-01T12:00:00Z", config={"max_batch_bytes": 0})
+    assert c.value.field == "max_batch_bytes"

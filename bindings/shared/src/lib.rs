@@ -23,3 +23,10 @@ mod error;
 pub mod payload;
 
 pub use error::{ErrorReport, INTERNAL, codes};
+
+/// The guide `docs/bindings.md`, compiled as a doctest so that its example runs.
+#[cfg(doctest)]
+mod guides {
+    #[doc = include_str!("../../../docs/bindings.md")]
+    struct Bindings;
+}
