@@ -264,12 +264,45 @@ def audience_cases() -> list:
     return cases
 
 
+def normalize_cases() -> tuple:
+    """The normalisation vectors of `testdata/normalization.json` (those with the
+    default config), one request each."""
+    doc = json.loads((ROOT / "testdata" / "normalization.json").read_text())
+    cases = []
+    for c in doc["cases"]:
+        if "config" in c:
+            continue
+        value = {"field": c["field"], "value": c["input"]}
+        country = c.get("context", {}).get("country")
+        if country is not None:
+            value["country"] = country
+        expected = {k: v for k, v in c["expected"].items() if k != "sha256"}
+        if expected.get("origin") == "raw":
+            # A raw key is sent as its normalised text: `value`; `normalized` is the
+            # text that was hashed, and nothing was.
+            assert expected.pop("normalized") == expected["value"], c["id"]
+            expected["normalized"] = None
+        expected["field"] = c["field"]
+        if "warning" in expected:
+            expected["value"] = None
+        cases.append(
+            {
+                "name": c["id"],
+                "request": {"platform": c["platform"], "values": [value]},
+                "response": {"results": [expected]},
+            }
+        )
+    return doc["defaults"], cases
+
+
 def main() -> None:
-    for entry, cases in [
-        ("build_payloads", payload_cases()),
-        ("build_audience", audience_cases()),
+    defaults, normalize = normalize_cases()
+    for entry, normalizer, cases in [
+        ("build_payloads", NORMALIZER, payload_cases()),
+        ("build_audience", NORMALIZER, audience_cases()),
+        ("normalize", defaults, normalize),
     ]:
-        doc = {"entry": entry, "normalizer": NORMALIZER, "cases": cases}
+        doc = {"entry": entry, "normalizer": normalizer, "cases": cases}
         (OUT / f"{entry}.json").write_text(json.dumps(doc, indent=2, ensure_ascii=False) + "\n")
 
 

@@ -46,9 +46,18 @@ def _build_audience(n: stratum.Normalizer, r: Dict[str, Any]) -> Dict[str, Any]:
     )
 
 
+def _normalize(n: stratum.Normalizer, r: Dict[str, Any]) -> Dict[str, Any]:
+    results = [
+        n.normalize(r["platform"], v["field"], v["value"], country=v.get("country"))
+        for v in r["values"]
+    ]
+    return {"results": results}
+
+
 ENTRIES: Dict[str, Callable[[stratum.Normalizer, Dict[str, Any]], Dict[str, Any]]] = {
     "build_payloads": _build_payloads,
     "build_audience": _build_audience,
+    "normalize": _normalize,
 }
 
 

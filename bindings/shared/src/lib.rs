@@ -11,6 +11,7 @@
 //! |---|---|---|
 //! | [`payload::build_payloads`] | [`payload::PayloadRequest`] | [`payload::Payloads`] |
 //! | [`audience::build_audience`] | [`audience::AudienceRequest`] | [`audience::Audience`] |
+//! | [`normalize::normalize`] | [`normalize::NormalizeRequest`] | [`normalize::NormalizeResponse`] |
 //!
 //! Errors of every crate become one [`ErrorReport`] `{code, field, message}`;
 //! [`codes`] lists every code a binding must map.
@@ -20,6 +21,7 @@
 
 pub mod audience;
 mod error;
+pub mod normalize;
 pub mod payload;
 
 pub use error::{ErrorReport, INTERNAL, codes};

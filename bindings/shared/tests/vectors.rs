@@ -5,6 +5,7 @@
 use serde_json::Value;
 use stratum_bindings::ErrorReport;
 use stratum_bindings::audience::{AudienceRequest, build_audience};
+use stratum_bindings::normalize::{NormalizeRequest, normalize};
 use stratum_bindings::payload::{PayloadRequest, build_payloads};
 use stratum_connectors::{Normalizer, NormalizerConfig};
 
@@ -85,6 +86,15 @@ fn build_audience_vectors() {
     run("build_audience", |n, request| {
         let request: AudienceRequest = serde_json::from_value(request.clone()).unwrap();
         build_audience(n, &request)?.to_value()
+    });
+}
+
+#[test]
+fn normalize_vectors() {
+    run("normalize", |n, request| {
+        let request: NormalizeRequest = serde_json::from_value(request.clone()).unwrap();
+        serde_json::to_value(normalize(n, &request))
+            .map_err(|e| ErrorReport::internal(e.to_string()))
     });
 }
 
