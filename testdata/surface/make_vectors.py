@@ -8,6 +8,8 @@ the error and rejection cases are written here by hand. Run from the repository 
 
 A vector pins the keys it lists: an expected object is compared on its own keys
 (message texts are left to the crates' tests), an expected list element by element.
+Error vectors pin the rules' codes and fields, not JSON shape errors: a host that
+takes a request apart into arguments names paths from its own arguments.
 """
 
 from __future__ import annotations
@@ -295,12 +297,69 @@ def normalize_cases() -> tuple:
     return doc["defaults"], cases
 
 
+FULL = {
+    "email": {"raw": "ann@example.com"},
+    "phone": {"raw": "+1 650 555 1212"},
+    "client_ip": {"raw": "203.0.113.7"},
+    "user_agent": {"raw": "Mozilla/5.0"},
+}
+
+
+def emq_score_cases() -> list:
+    # Meta takes every key: the reference set R weighs 3 + 2 + 2 + 3 + 2 + 2 = 14
+    # (email, phone, external id, click id, browser id, IP + UA; docs/emq.md).
+    return [
+        {
+            "name": "email, phone and IP + UA: 10 * 7 / 14",
+            "request": {"platform": "meta", "event": {"user": FULL}},
+            "response": {"model": "stratum-emq-1", "score": 5.0},
+        },
+        {
+            "name": "email alone: 10 * 3 / 14 = 2.14",
+            "request": {"platform": "meta", "event": {"user": {"email": FULL["email"]}}},
+            "response": {"model": "stratum-emq-1", "score": 2.1},
+        },
+        {
+            "name": "an invalid email counts nothing",
+            "request": {"platform": "meta", "event": {"user": {"email": {"raw": "nope"}}}},
+            "response": {"score": 0.0},
+        },
+    ]
+
+
+def emq_report_cases() -> list:
+    return [
+        {
+            "name": "coverage: email 1, phone and IP + UA 0.5: 10 * 5 / 14 = 3.57",
+            "request": {
+                "platform": "meta",
+                "events": [
+                    {"user": FULL, "event_id": "o-1"},
+                    {"user": {"email": FULL["email"]}, "event_id": "o-2"},
+                ],
+            },
+            "response": {"model": "stratum-emq-1", "emq": 3.6, "events": 2, "duplicates": 0},
+        },
+        {
+            "name": "a ROAS model is validated with its field",
+            "request": {
+                "platform": "meta",
+                "events": [],
+                "options": {"roas": {"attributed_revenue": "100", "spend": "-1"}},
+            },
+            "error": {"code": "invalid_config", "field": "roas.spend"},
+        },
+    ]
+
+
 def main() -> None:
     defaults, normalize = normalize_cases()
     for entry, normalizer, cases in [
         ("build_payloads", NORMALIZER, payload_cases()),
         ("build_audience", NORMALIZER, audience_cases()),
         ("normalize", defaults, normalize),
+        ("emq_score", NORMALIZER, emq_score_cases()),
+        ("emq_report", NORMALIZER, emq_report_cases()),
     ]:
         doc = {"entry": entry, "normalizer": normalizer, "cases": cases}
         (OUT / f"{entry}.json").write_text(json.dumps(doc, indent=2, ensure_ascii=False) + "\n")

@@ -54,10 +54,31 @@ def _normalize(n: stratum.Normalizer, r: Dict[str, Any]) -> Dict[str, Any]:
     return {"results": results}
 
 
+def _emq_score(n: stratum.Normalizer, r: Dict[str, Any]) -> Dict[str, Any]:
+    e = r["event"]
+    return stratum.emq_score(n, r["platform"], e.get("user", {}), e.get("event_id"))
+
+
+def _plain(value: Dict[str, str]) -> str:
+    # The rows API takes text (auto-detected): the vectors' values are plain.
+    (text,) = value.values()
+    return text
+
+
+def _emq_report(n: stratum.Normalizer, r: Dict[str, Any]) -> Dict[str, Any]:
+    rows = [
+        dict({f: _plain(v) for f, v in e.get("user", {}).items()}, event_id=e.get("event_id"))
+        for e in r["events"]
+    ]
+    return stratum.emq_report(n, r["platform"], rows, options=r.get("options"))
+
+
 ENTRIES: Dict[str, Callable[[stratum.Normalizer, Dict[str, Any]], Dict[str, Any]]] = {
     "build_payloads": _build_payloads,
     "build_audience": _build_audience,
     "normalize": _normalize,
+    "emq_score": _emq_score,
+    "emq_report": _emq_report,
 }
 
 

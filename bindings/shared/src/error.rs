@@ -101,3 +101,43 @@ pub fn codes() -> Vec<&'static str> {
     }
     out
 }
+
+/// Reads a request (or any type of the crates) from JSON text: serde with the JSON
+/// path of every value, then each validated type's validation, as in the crates'
+/// own `from_json`.
+///
+/// ```
+/// use stratum_bindings::{emq::EmqReportRequest, from_json};
+/// let e = from_json::<EmqReportRequest>(
+///     r#"{"platform": "meta", "events": [], "options": {"roas": {"attributed_revenue": "100", "spend": "-1"}}}"#,
+/// )
+/// .err();
+/// assert_eq!(e.as_ref().map(|e| e.code.as_str()), Some("invalid_config"));
+/// assert_eq!(e.and_then(|e| e.field), Some("roas.spend".to_owned()));
+/// let e = from_json::<EmqReportRequest>(r#"{"platform": "meta", "events": 3}"#).err();
+/// assert_eq!(e.and_then(|e| e.field), Some("events".to_owned()));
+/// ```
+///
+/// # Errors
+/// `invalid_json` with `field` the JSON path of the offending value for a document of
+/// the wrong shape; a validated type's own code and field when it fails validation.
+pub fn from_json<T: serde::de::DeserializeOwned>(json: &str) -> Result<T, ErrorReport> {
+    stratum_core::json::parse(json.as_bytes()).map_err(|f| {
+        f.validation::<stratum_core::Error>()
+            .map(ErrorReport::from)
+            .or_else(|f| f.validation::<stratum_cdp::Error>().map(ErrorReport::from))
+            .or_else(|f| {
+                f.validation::<stratum_connectors::Error>()
+                    .map(ErrorReport::from)
+            })
+            .unwrap_or_else(|f| ErrorReport {
+                code: "invalid_json".to_owned(),
+                field: f.path,
+                message: format!(
+                    "invalid JSON for {}: {}",
+                    stratum_core::json::type_name::<T>(),
+                    f.message
+                ),
+            })
+    })
+}

@@ -12,6 +12,11 @@
 //! | [`payload::build_payloads`] | [`payload::PayloadRequest`] | [`payload::Payloads`] |
 //! | [`audience::build_audience`] | [`audience::AudienceRequest`] | [`audience::Audience`] |
 //! | [`normalize::normalize`] | [`normalize::NormalizeRequest`] | [`normalize::NormalizeResponse`] |
+//! | [`emq::emq_score`] | [`emq::EmqScoreRequest`] | [`EventScore`](stratum_core::emq::EventScore) |
+//! | [`emq::emq_report`] | [`emq::EmqReportRequest`] | [`BatchReport`](stratum_core::emq::BatchReport) |
+//!
+//! [`from_json`] reads any request from JSON text with the crates' one path (JSON
+//! path on shape errors, typed validation errors), as an [`ErrorReport`].
 //!
 //! Errors of every crate become one [`ErrorReport`] `{code, field, message}`;
 //! [`codes`] lists every code a binding must map.
@@ -20,11 +25,12 @@
 //! crate (`tests/vectors.rs`) and against every binding.
 
 pub mod audience;
+pub mod emq;
 mod error;
 pub mod normalize;
 pub mod payload;
 
-pub use error::{ErrorReport, INTERNAL, codes};
+pub use error::{ErrorReport, INTERNAL, codes, from_json};
 
 /// The guide `docs/bindings.md`, compiled as a doctest so that its example runs.
 #[cfg(doctest)]

@@ -3,10 +3,11 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use serde_json::Value;
-use stratum_bindings::ErrorReport;
 use stratum_bindings::audience::{AudienceRequest, build_audience};
+use stratum_bindings::emq::{EmqReportRequest, EmqScoreRequest, emq_report, emq_score};
 use stratum_bindings::normalize::{NormalizeRequest, normalize};
 use stratum_bindings::payload::{PayloadRequest, build_payloads};
+use stratum_bindings::{ErrorReport, from_json};
 use stratum_connectors::{Normalizer, NormalizerConfig};
 
 fn vectors(entry: &str) -> Value {
@@ -76,7 +77,7 @@ fn run(entry: &str, call: impl Fn(&Normalizer, &Value) -> Result<Value, ErrorRep
 #[test]
 fn build_payloads_vectors() {
     run("build_payloads", |n, request| {
-        let request: PayloadRequest = serde_json::from_value(request.clone()).unwrap();
+        let request: PayloadRequest = from_json(&request.to_string())?;
         build_payloads(n, &request)?.to_value()
     });
 }
@@ -84,7 +85,7 @@ fn build_payloads_vectors() {
 #[test]
 fn build_audience_vectors() {
     run("build_audience", |n, request| {
-        let request: AudienceRequest = serde_json::from_value(request.clone()).unwrap();
+        let request: AudienceRequest = from_json(&request.to_string())?;
         build_audience(n, &request)?.to_value()
     });
 }
@@ -95,6 +96,26 @@ fn normalize_vectors() {
         let request: NormalizeRequest = serde_json::from_value(request.clone()).unwrap();
         serde_json::to_value(normalize(n, &request))
             .map_err(|e| ErrorReport::internal(e.to_string()))
+    });
+}
+
+fn value<T: serde::Serialize>(v: &T) -> Result<Value, ErrorReport> {
+    serde_json::to_value(v).map_err(|e| ErrorReport::internal(e.to_string()))
+}
+
+#[test]
+fn emq_score_vectors() {
+    run("emq_score", |n, request| {
+        let request: EmqScoreRequest = from_json(&request.to_string())?;
+        value(&emq_score(n, &request))
+    });
+}
+
+#[test]
+fn emq_report_vectors() {
+    run("emq_report", |n, request| {
+        let request: EmqReportRequest = from_json(&request.to_string())?;
+        value(&emq_report(n, &request)?)
     });
 }
 
