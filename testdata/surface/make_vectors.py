@@ -352,6 +352,76 @@ def emq_report_cases() -> list:
     ]
 
 
+SCOPE = {"tenant": "acme", "platform": "meta", "ad_account": "act_1"}
+ALL_MISSING = ["emq", "api_health", "event_loss", "platform_stability", "data_quality"]
+BUDGET_CHANGE = {
+    "kind": {"type": "budget_change", "from": "500", "to": "550"},
+    "target": {"scope": SCOPE, "id": "cmp_42"},
+    "proposer": {"type": "autopilot"},
+}
+
+
+def health_cases() -> list:
+    # DESIGN.md: a missing component scores 0 by default; emq weighs 0.35 and scores
+    # EMQ x 10.
+    emq10 = {"observed_at": "2026-03-01T11:00:00Z", "score": 10, "events": 1000}
+    return [
+        {
+            "name": "nothing observed: every component missing, score 0",
+            "request": {"signals": {"scope": SCOPE}, "now": NOW},
+            "response": {"score": 0.0, "status": "unhealthy", "missing": ALL_MISSING},
+        },
+        {
+            "name": "a perfect EMQ alone: 0.35 x 100",
+            "request": {"signals": {"scope": SCOPE, "emq": emq10}, "now": NOW},
+            "response": {"score": 35.0, "status": "unhealthy", "missing": ALL_MISSING[1:]},
+        },
+        {
+            "name": "an EMQ above 10 is a malformed observation",
+            "request": {
+                "signals": {"scope": SCOPE, "emq": dict(emq10, score=11)},
+                "now": NOW,
+            },
+            "error": {"code": "invalid_observation", "field": "emq.score"},
+        },
+        {
+            "name": "thresholds are validated with their field",
+            "request": {
+                "config": {"thresholds": {"healthy": 10, "degraded": 50}},
+                "signals": {"scope": SCOPE},
+                "now": NOW,
+            },
+            "error": {"code": "invalid_config", "field": "health.thresholds.degraded"},
+        },
+    ]
+
+
+def gate_cases() -> list:
+    # docs/trust-gate.md: too little evidence (a telemetry outage) is Inconclusive,
+    # AlertOnly; an action below the healthy threshold never executes.
+    return [
+        {
+            "name": "nothing observed: inconclusive, alert only, nothing recorded",
+            "request": {"signals": {"scope": SCOPE}, "action": BUDGET_CHANGE, "now": NOW},
+            "response": {
+                "gate": "inconclusive",
+                "outcome": "alert_only",
+                "audit_seq": None,
+                "health": {"score": 0.0, "status": "unhealthy"},
+            },
+        },
+        {
+            "name": "a negative budget is an invalid action",
+            "request": {
+                "signals": {"scope": SCOPE},
+                "action": dict(BUDGET_CHANGE, kind={"type": "budget_change", "from": "500", "to": "-5"}),
+                "now": NOW,
+            },
+            "error": {"code": "invalid_action", "field": "kind.to"},
+        },
+    ]
+
+
 def main() -> None:
     defaults, normalize = normalize_cases()
     for entry, normalizer, cases in [
@@ -360,8 +430,12 @@ def main() -> None:
         ("normalize", defaults, normalize),
         ("emq_score", NORMALIZER, emq_score_cases()),
         ("emq_report", NORMALIZER, emq_report_cases()),
+        ("health_score", None, health_cases()),
+        ("gate_preview", None, gate_cases()),
     ]:
-        doc = {"entry": entry, "normalizer": normalizer, "cases": cases}
+        doc = {"entry": entry, "cases": cases}
+        if normalizer is not None:
+            doc["normalizer"] = normalizer
         (OUT / f"{entry}.json").write_text(json.dumps(doc, indent=2, ensure_ascii=False) + "\n")
 
 

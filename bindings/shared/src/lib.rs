@@ -14,6 +14,8 @@
 //! | [`normalize::normalize`] | [`normalize::NormalizeRequest`] | [`normalize::NormalizeResponse`] |
 //! | [`emq::emq_score`] | [`emq::EmqScoreRequest`] | [`EventScore`](stratum_core::emq::EventScore) |
 //! | [`emq::emq_report`] | [`emq::EmqReportRequest`] | [`BatchReport`](stratum_core::emq::BatchReport) |
+//! | [`gate::health_score`] | [`gate::HealthRequest`] | [`HealthReport`](stratum_core::health::HealthReport) |
+//! | [`gate::gate_preview`], [`gate::gate_decide`] | [`gate::GateRequest`] | [`Decision`](stratum_core::gate::Decision) |
 //!
 //! [`from_json`] reads any request from JSON text with the crates' one path (JSON
 //! path on shape errors, typed validation errors), as an [`ErrorReport`].
@@ -27,6 +29,7 @@
 pub mod audience;
 pub mod emq;
 mod error;
+pub mod gate;
 pub mod normalize;
 pub mod payload;
 

@@ -5,6 +5,7 @@
 use serde_json::Value;
 use stratum_bindings::audience::{AudienceRequest, build_audience};
 use stratum_bindings::emq::{EmqReportRequest, EmqScoreRequest, emq_report, emq_score};
+use stratum_bindings::gate::{GateRequest, HealthRequest, gate_preview, health_score};
 use stratum_bindings::normalize::{NormalizeRequest, normalize};
 use stratum_bindings::payload::{PayloadRequest, build_payloads};
 use stratum_bindings::{ErrorReport, from_json};
@@ -50,8 +51,12 @@ fn matches(actual: &Value, expected: &Value, at: &str) -> Result<(), String> {
 fn run(entry: &str, call: impl Fn(&Normalizer, &Value) -> Result<Value, ErrorReport>) {
     let doc = vectors(entry);
     assert_eq!(doc["entry"], entry);
-    let config: NormalizerConfig =
-        stratum_connectors::from_json(&doc["normalizer"].to_string()).unwrap();
+    // Entries without a normaliser run with the default test one (unused).
+    let config_doc = match doc.get("normalizer") {
+        Some(v) => v.to_string(),
+        None => r#"{"phone_region": {"default": "US"}}"#.to_owned(),
+    };
+    let config: NormalizerConfig = stratum_connectors::from_json(&config_doc).unwrap();
     let n = Normalizer::new(config).unwrap();
     let cases = doc["cases"].as_array().unwrap();
     assert!(!cases.is_empty());
@@ -116,6 +121,22 @@ fn emq_report_vectors() {
     run("emq_report", |n, request| {
         let request: EmqReportRequest = from_json(&request.to_string())?;
         value(&emq_report(n, &request)?)
+    });
+}
+
+#[test]
+fn health_score_vectors() {
+    run("health_score", |_, request| {
+        let request: HealthRequest = from_json(&request.to_string())?;
+        value(&health_score(&request)?)
+    });
+}
+
+#[test]
+fn gate_preview_vectors() {
+    run("gate_preview", |_, request| {
+        let request: GateRequest = from_json(&request.to_string())?;
+        value(&gate_preview(&request)?)
     });
 }
 
