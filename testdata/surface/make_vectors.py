@@ -422,6 +422,60 @@ def gate_cases() -> list:
     ]
 
 
+def message_cases() -> list:
+    # docs/cdp.md: with `sentAt`, the event time is `originalTimestamp` moved by the
+    # client's clock error (`receivedAt - sentAt`).
+    track = {
+        "type": "track",
+        "event": "Signed Up",
+        "userId": "u-1",
+        "messageId": "m-1",
+        "originalTimestamp": "2026-03-01T11:59:00Z",
+        "sentAt": "2026-03-01T12:00:00Z",
+    }
+    received = "2026-03-01T12:00:05Z"
+    return [
+        {
+            "name": "clock skew is corrected from sentAt",
+            "request": {"body": json.dumps(track), "received_at": received},
+            "response": {
+                "type": "track",
+                "message_id": "m-1",
+                "user_id": "u-1",
+                "event": "Signed Up",
+                "timestamp": "2026-03-01T11:59:05Z",
+                "timestamp_source": "skew_corrected",
+            },
+        },
+        {
+            "name": "a message needs a user or anonymous id",
+            "request": {
+                "body": json.dumps({k: v for k, v in track.items() if k != "userId"}),
+                "received_at": received,
+            },
+            "error": {"code": "missing_identity", "field": "userId"},
+        },
+        {
+            "name": "the size limit counts the bytes as received",
+            "request": {
+                "body": json.dumps(track),
+                "received_at": received,
+                "config": {"max_message_bytes": 64},
+            },
+            "error": {"code": "too_large", "field": "$"},
+        },
+        {
+            "name": "parser limits are validated with their field",
+            "request": {
+                "body": json.dumps(track),
+                "received_at": received,
+                "config": {"max_message_bytes": 0},
+            },
+            "error": {"code": "invalid_config", "field": "max_message_bytes"},
+        },
+    ]
+
+
 def main() -> None:
     defaults, normalize = normalize_cases()
     for entry, normalizer, cases in [
@@ -432,6 +486,7 @@ def main() -> None:
         ("emq_report", NORMALIZER, emq_report_cases()),
         ("health_score", None, health_cases()),
         ("gate_preview", None, gate_cases()),
+        ("parse_message", None, message_cases()),
     ]:
         doc = {"entry": entry, "cases": cases}
         if normalizer is not None:

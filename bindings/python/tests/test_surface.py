@@ -82,6 +82,26 @@ def _gate_preview(n: stratum.Normalizer, r: Dict[str, Any]) -> Dict[str, Any]:
     return gate.evaluate(r["signals"], r["action"], r["now"]).to_dict()
 
 
+def _rfc3339(t: Any) -> Any:
+    return None if t is None else t.isoformat().replace("+00:00", "Z")
+
+
+def _parse_message(n: stratum.Normalizer, r: Dict[str, Any]) -> Dict[str, Any]:
+    m = stratum.parse_message(r["body"], r["received_at"], config=r.get("config"))
+    return {
+        "type": m.type,
+        "message_id": m.message_id,
+        "anonymous_id": m.anonymous_id,
+        "user_id": m.user_id,
+        "event": m.event,
+        "timestamp": _rfc3339(m.timestamp),
+        "timestamp_source": m.timestamp_source,
+        "original_timestamp": _rfc3339(m.original_timestamp),
+        "sent_at": _rfc3339(m.sent_at),
+        "received_at": _rfc3339(m.received_at),
+    }
+
+
 ENTRIES: Dict[str, Callable[[stratum.Normalizer, Dict[str, Any]], Dict[str, Any]]] = {
     "build_payloads": _build_payloads,
     "build_audience": _build_audience,
@@ -90,6 +110,7 @@ ENTRIES: Dict[str, Callable[[stratum.Normalizer, Dict[str, Any]], Dict[str, Any]
     "emq_report": _emq_report,
     "health_score": _health_score,
     "gate_preview": _gate_preview,
+    "parse_message": _parse_message,
 }
 
 

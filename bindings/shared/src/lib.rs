@@ -16,6 +16,7 @@
 //! | [`emq::emq_report`] | [`emq::EmqReportRequest`] | [`BatchReport`](stratum_core::emq::BatchReport) |
 //! | [`gate::health_score`] | [`gate::HealthRequest`] | [`HealthReport`](stratum_core::health::HealthReport) |
 //! | [`gate::gate_preview`], [`gate::gate_decide`] | [`gate::GateRequest`] | [`Decision`](stratum_core::gate::Decision) |
+//! | [`message::parse_message`] | [`message::MessageRequest`] | [`Message`](stratum_cdp::message::Message) |
 //!
 //! [`from_json`] reads any request from JSON text with the crates' one path (JSON
 //! path on shape errors, typed validation errors), as an [`ErrorReport`].
@@ -30,6 +31,7 @@ pub mod audience;
 pub mod emq;
 mod error;
 pub mod gate;
+pub mod message;
 pub mod normalize;
 pub mod payload;
 

@@ -6,6 +6,7 @@ use serde_json::Value;
 use stratum_bindings::audience::{AudienceRequest, build_audience};
 use stratum_bindings::emq::{EmqReportRequest, EmqScoreRequest, emq_report, emq_score};
 use stratum_bindings::gate::{GateRequest, HealthRequest, gate_preview, health_score};
+use stratum_bindings::message::{MessageRequest, parse_message};
 use stratum_bindings::normalize::{NormalizeRequest, normalize};
 use stratum_bindings::payload::{PayloadRequest, build_payloads};
 use stratum_bindings::{ErrorReport, from_json};
@@ -137,6 +138,14 @@ fn gate_preview_vectors() {
     run("gate_preview", |_, request| {
         let request: GateRequest = from_json(&request.to_string())?;
         value(&gate_preview(&request)?)
+    });
+}
+
+#[test]
+fn parse_message_vectors() {
+    run("parse_message", |_, request| {
+        let request: MessageRequest = from_json(&request.to_string())?;
+        value(&parse_message(&request)?)
     });
 }
 
