@@ -9,7 +9,7 @@ use stratum_cdp::message::ParseConfig;
 use stratum_cdp::profile::InMemoryProfileStore;
 
 use crate::convert::{json_text, time, to_py};
-use crate::errors::{cdp_err, guard, stratum_err};
+use crate::errors::{cdp_err, guard};
 use crate::identity::kind;
 use crate::message::message_from_py;
 
@@ -37,13 +37,7 @@ impl Cdp {
         guard(|| {
             let traits: ComputedTraits = match computed_traits {
                 None => ComputedTraits::default(),
-                Some(t) => serde_json::from_str(&json_text(t)?).map_err(|e| {
-                    stratum_err(
-                        "invalid_definition",
-                        format!("invalid computed-trait definition: {e}"),
-                        None,
-                    )
-                })?,
+                Some(t) => stratum_cdp::from_json(&json_text(t)?).map_err(cdp_err)?,
             };
             let identity = crate::identity::identity_config(identity)?;
             let cdp = stratum_cdp::profile::Cdp::with_computed_traits(

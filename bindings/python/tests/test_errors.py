@@ -70,3 +70,30 @@ def test_parser_config_errors_name_the_field() -> None:
     with pytest.raises(errors.InvalidConfigError) as c:
         stratum.parse_message(doc, "2026-03-01T12:00:00Z", config={"max_batch_bytes": 0})
     assert c.value.field == "max_batch_bytes"
+
+
+def test_identity_config_errors_keep_their_kind_and_field() -> None:
+    with pytest.raises(errors.InvalidConfigError) as c:
+        stratum.IdentityGraph({"rules": [{"kind": "email", "priority": 0, "limit": 5}]})
+    assert c.value.field == "rules[0].priority"
+    with pytest.raises(errors.InvalidJsonError) as j:
+        stratum.IdentityGraph({"rules": 5})
+    assert j.value.field == "rules"
+
+
+def test_trait_definition_errors_name_the_definition() -> None:
+    defs = [
+        {"name": "orders", "kind": "count", "event": "Order Completed"},
+        {"name": "", "kind": "count", "event": "Order Completed"},
+    ]
+    with pytest.raises(errors.InvalidDefinitionError) as d:
+        stratum.Cdp(computed_traits=defs)
+    assert d.value.field == "[1].name"
+
+
+def test_identifier_kinds_are_parsed_by_the_crate() -> None:
+    g = stratum.IdentityGraph()
+    assert g.profile_of("external:crm", "c-1") is None
+    with pytest.raises(errors.InvalidConfigError) as k:
+        g.profile_of("fax", "x")
+    assert k.value.field == "kind"

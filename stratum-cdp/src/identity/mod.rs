@@ -56,6 +56,45 @@ impl std::fmt::Display for IdentifierKind {
     }
 }
 
+/// Parses the text [`IdentifierKind`]'s `Display` writes: `user_id`,
+/// `anonymous_id`, `email`, `phone`, `device_id`, `advertising_id`, `click_id` or
+/// `external:<type>`.
+///
+/// ```
+/// use stratum_cdp::identity::IdentifierKind;
+/// for kind in [IdentifierKind::Email, IdentifierKind::External("crm".into())] {
+///     assert_eq!(kind.to_string().parse::<IdentifierKind>(), Ok(kind));
+/// }
+/// let e = "fax".parse::<IdentifierKind>().unwrap_err();
+/// assert_eq!((e.code(), e.field()), ("invalid_config", Some("kind")));
+/// ```
+impl std::str::FromStr for IdentifierKind {
+    type Err = Error;
+    fn from_str(s: &str) -> Result<Self> {
+        Ok(match s {
+            "user_id" => Self::UserId,
+            "anonymous_id" => Self::AnonymousId,
+            "email" => Self::Email,
+            "phone" => Self::Phone,
+            "device_id" => Self::DeviceId,
+            "advertising_id" => Self::AdvertisingId,
+            "click_id" => Self::ClickId,
+            other => match other.strip_prefix("external:") {
+                Some(t) if !t.is_empty() => Self::External(t.to_owned()),
+                _ => {
+                    return Err(Error::config(
+                        "kind",
+                        format!(
+                            "is {other:?}; expected user_id, anonymous_id, email, phone, \
+                             device_id, advertising_id, click_id or external:<type>"
+                        ),
+                    ));
+                }
+            },
+        })
+    }
+}
+
 /// A typed, normalised identifier value.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 pub struct Identifier {
