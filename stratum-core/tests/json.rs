@@ -95,3 +95,12 @@ proptest! {
         prop_assert_eq!(e.as_ref().and_then(Error::field), Some(path.as_str()));
     }
 }
+
+#[test]
+fn an_unknown_key_is_named_by_its_path() {
+    let e = from_json::<TrustGateConfig>(r#"{"hysteresis": {"windw": 3}}"#).err();
+    assert_eq!(e.as_ref().map(Error::code), Some("invalid_json"));
+    assert_eq!(e.as_ref().and_then(Error::field), Some("hysteresis.windw"));
+    let e = from_json::<TrustGateConfig>(r#"{"no_such_section": 1}"#).err();
+    assert_eq!(e.as_ref().and_then(Error::field), Some("no_such_section"));
+}
