@@ -380,8 +380,8 @@ impl std::fmt::Write for StackText {
 ///  "filters": [{"op": "equals", "property": "currency", "value": "EUR"}],
 ///  "window_seconds": 2592000}
 /// ```
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(try_from = "RawDefinition", into = "RawDefinition")]
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(into = "RawDefinition")]
 pub struct TraitDefinition {
     name: String,
     kind: TraitKind,
@@ -390,6 +390,8 @@ pub struct TraitDefinition {
     window: Option<TimeDelta>,
     allowed_lateness: Option<i64>,
 }
+
+stratum_core::validated_deserialize!(TraitDefinition, RawDefinition);
 
 #[derive(Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -616,11 +618,13 @@ impl TraitDefinition {
 }
 
 /// A validated set of definitions with distinct names.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(try_from = "Vec<TraitDefinition>", into = "Vec<TraitDefinition>")]
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+#[serde(into = "Vec<TraitDefinition>")]
 pub struct ComputedTraits {
     defs: Vec<TraitDefinition>,
 }
+
+stratum_core::validated_deserialize!(ComputedTraits, Vec<TraitDefinition>);
 
 impl TryFrom<Vec<TraitDefinition>> for ComputedTraits {
     type Error = Error;

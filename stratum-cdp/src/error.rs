@@ -11,11 +11,17 @@ pub type Result<T, E = Error> = std::result::Result<T, E>;
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
 pub enum Error {
-    /// The input is not JSON, or not a JSON object where one is required.
-    #[error("invalid JSON at `{field}`: {message}")]
+    /// The input is not JSON, or not a JSON object where one is required, or a
+    /// document does not have the shape of the expected type.
+    #[error("invalid JSON for {what}{}: {message}", at(field.as_deref()))]
     InvalidJson {
-        /// Where the problem is: `$` for the whole document, `batch[3]` for an element.
-        field: String,
+        /// What was being parsed: `message`, `batch`, or a type such as
+        /// `IdentityConfig`.
+        what: &'static str,
+        /// Where the problem is: the JSON path of the offending value (`rules[2].limit`);
+        /// for messages `$` for the whole document and `batch[3]` for an element;
+        /// `None` for a whole document of another type.
+        field: Option<String>,
         /// The parser's message, with line and column where known.
         message: String,
     },
@@ -102,7 +108,27 @@ pub enum Error {
     },
 }
 
+fn at(field: Option<&str>) -> String {
+    field.map(|f| format!(" at `{f}`")).unwrap_or_default()
+}
+
 impl Error {
+    /// Every code [`Error::code`] can return, in declaration order.
+    ///
+    /// Bindings map each to a native error class and test that they map all of them.
+    pub const CODES: &'static [&'static str] = &[
+        "invalid_json",
+        "invalid_message",
+        "missing_identity",
+        "invalid_timestamp",
+        "too_large",
+        "invalid_encoding",
+        "invalid_config",
+        "invalid_definition",
+        "not_found",
+        "capacity_exceeded",
+    ];
+
     /// The stable, machine-readable code of this error's kind.
     ///
     /// Codes never change once released; bindings expose them as `.code`.
@@ -126,8 +152,8 @@ impl Error {
     #[must_use]
     pub fn field(&self) -> Option<&str> {
         match self {
-            Self::InvalidJson { field, .. }
-            | Self::InvalidMessage { field, .. }
+            Self::InvalidJson { field, .. } => field.as_deref(),
+            Self::InvalidMessage { field, .. }
             | Self::InvalidTimestamp { field, .. }
             | Self::TooLarge { field, .. }
             | Self::InvalidEncoding { field, .. }
@@ -152,7 +178,8 @@ impl Error {
         }
     }
 
-    /// Prefixes the field path with `prefix` (used for batch elements).
+    /// Prefixes the field path with `prefix` (used for batch elements and for values
+    /// validated inside a larger document).
     pub(crate) fn within(self, prefix: &str) -> Self {
         let join = |f: String| {
             if f == "$" {
@@ -162,8 +189,13 @@ impl Error {
             }
         };
         match self {
-            Self::InvalidJson { field, message } => Self::InvalidJson {
-                field: join(field),
+            Self::InvalidJson {
+                what,
+                field,
+                message,
+            } => Self::InvalidJson {
+                what,
+                field: Some(join(field.unwrap_or_else(|| "$".to_owned()))),
                 message,
             },
             Self::InvalidMessage { field, message } => Self::InvalidMessage {
@@ -188,7 +220,140 @@ impl Error {
                 field: join(field),
                 kind,
             },
+            Self::InvalidConfig { field, message } => Self::InvalidConfig {
+                field: join(field),
+                message,
+            },
+            Self::InvalidDefinition { field, message } => Self::InvalidDefinition {
+                field: join(field),
+                message,
+            },
             other => other,
         }
+    }
+}
+
+/// Parses a JSON document into `T`: serde reads the document (tracking the JSON
+/// path), then each validated type validates (see [`stratum_core::json`]).
+///
+/// ```
+/// use stratum_cdp::identity::IdentityConfig;
+/// let e = stratum_cdp::from_json::<IdentityConfig>(r#"{"rules": 5}"#).unwrap_err();
+/// assert_eq!((e.code(), e.field()), ("invalid_json", Some("rules")));
+/// ```
+///
+/// # Errors
+/// The validation's own kind and field ([`Error::InvalidConfig`],
+/// [`Error::InvalidDefinition`]) for a document that parses but fails validation;
+/// [`Error::InvalidJson`] with the JSON path of the offending value for a document of
+/// the wrong shape.
+pub fn from_json<T: serde::de::DeserializeOwned>(text: &str) -> Result<T> {
+    from_json_slice(text.as_bytes())
+}
+
+/// Like [`from_json`], from bytes.
+///
+/// # Errors
+/// As [`from_json`].
+pub fn from_json_slice<T: serde::de::DeserializeOwned>(json: &[u8]) -> Result<T> {
+    stratum_core::json::parse(json).map_err(|f| {
+        let path = f.path.clone();
+        f.validation::<Error>()
+            // A validated value inside a document (a definition in a list): its
+            // fields are named from where it sits.
+            .map(|e| match &path {
+                Some(p) => e.within(p),
+                None => e,
+            })
+            .unwrap_or_else(|f| Error::InvalidJson {
+                what: stratum_core::json::type_name::<T>(),
+                field: f.path,
+                message: f.message,
+            })
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// One error of each kind; the match below has no wildcard, so a new variant
+    /// does not compile until it is added here (and its code to [`Error::CODES`]).
+    fn one_of_each() -> Vec<Error> {
+        let f = || "f".to_owned();
+        let m = || "m".to_owned();
+        let all = vec![
+            Error::InvalidJson {
+                what: "X",
+                field: None,
+                message: m(),
+            },
+            Error::message(f(), m()),
+            Error::MissingIdentity {
+                field: f(),
+                kind: "track".into(),
+            },
+            Error::InvalidTimestamp {
+                field: f(),
+                value: "v".into(),
+                message: m(),
+            },
+            Error::TooLarge {
+                field: f(),
+                size: 2,
+                limit: 1,
+            },
+            Error::InvalidEncoding {
+                field: f(),
+                message: m(),
+            },
+            Error::config(f(), m()),
+            Error::InvalidDefinition {
+                field: f(),
+                message: m(),
+            },
+            Error::NotFound {
+                what: "profile",
+                id: "p".into(),
+            },
+            Error::Capacity { message: m() },
+        ];
+        for e in &all {
+            match e {
+                Error::InvalidJson { .. }
+                | Error::InvalidMessage { .. }
+                | Error::MissingIdentity { .. }
+                | Error::InvalidTimestamp { .. }
+                | Error::TooLarge { .. }
+                | Error::InvalidEncoding { .. }
+                | Error::InvalidConfig { .. }
+                | Error::InvalidDefinition { .. }
+                | Error::NotFound { .. }
+                | Error::Capacity { .. } => {}
+            }
+        }
+        all
+    }
+
+    #[test]
+    fn codes_lists_every_code_once() {
+        let codes: Vec<&str> = one_of_each().iter().map(Error::code).collect();
+        assert_eq!(codes, Error::CODES);
+    }
+
+    #[test]
+    fn a_batch_element_prefixes_the_path_of_invalid_json() {
+        let e = Error::InvalidJson {
+            what: "message",
+            field: Some("$".into()),
+            message: "m".into(),
+        };
+        assert_eq!(e.within("batch[3]").field(), Some("batch[3]"));
+        let e = Error::InvalidJson {
+            what: "message",
+            field: Some("context".into()),
+            message: "m".into(),
+        };
+        assert_eq!(e.within("batch[3]").field(), Some("batch[3].context"));
     }
 }

@@ -65,7 +65,7 @@ mod json_object;
 pub mod message;
 pub mod profile;
 
-pub use error::{Error, Result};
+pub use error::{Error, Result, from_json, from_json_slice};
 
 /// The guides in `docs/`, compiled as doctests so that every number they show is
 /// checked.

@@ -177,14 +177,16 @@ pub struct Message {
 }
 
 /// Limits and time bounds of the parser.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(try_from = "RawParseConfig", into = "RawParseConfig")]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(into = "RawParseConfig")]
 pub struct ParseConfig {
     max_message_bytes: usize,
     max_batch_bytes: usize,
     max_future: TimeDelta,
     min_timestamp: DateTime<Utc>,
 }
+
+stratum_core::validated_deserialize!(ParseConfig, RawParseConfig);
 
 #[derive(Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
@@ -413,7 +415,8 @@ impl<'a> Fields<'a> {
             Err(e) => Err(match serde_json::from_slice::<Value>(json) {
                 Ok(v) if !v.is_object() => not_object("$", &v),
                 _ => Error::InvalidJson {
-                    field: "$".into(),
+                    what: "message",
+                    field: Some("$".into()),
                     message: e.to_string(),
                 },
             }),
@@ -446,7 +449,8 @@ impl<'a> Fields<'a> {
         }
         text.push('}');
         JsonObject::from_json(&text).map_err(|e| Error::InvalidJson {
-            field: "$".into(),
+            what: "message",
+            field: Some("$".into()),
             message: e.to_string(),
         })
     }
@@ -454,14 +458,16 @@ impl<'a> Fields<'a> {
 
 fn parse_raw<T: serde::de::DeserializeOwned>(field: &str, raw: &RawValue) -> Result<T> {
     serde_json::from_str(raw.get()).map_err(|e| Error::InvalidJson {
-        field: field.into(),
+        what: "message",
+        field: Some(field.into()),
         message: e.to_string(),
     })
 }
 
 fn scan_error(e: envelope::ScanError) -> Error {
     Error::InvalidJson {
-        field: "$".into(),
+        what: "message",
+        field: Some("$".into()),
         message: e.message,
     }
 }
@@ -500,7 +506,8 @@ pub fn parse_batch(json: &[u8], received_at: DateTime<Utc>, config: &ParseConfig
     for (k, v) in members {
         let key: String =
             serde_json::from_slice(&json[k.start..k.end]).map_err(|e| Error::InvalidJson {
-                field: "$".into(),
+                what: "batch",
+                field: Some("$".into()),
                 message: format!("a key of the batch: {e}"),
             })?;
         if key == "batch" {
@@ -509,7 +516,8 @@ pub fn parse_batch(json: &[u8], received_at: DateTime<Utc>, config: &ParseConfig
         }
         let raw: &RawValue =
             serde_json::from_slice(&json[v.start..v.end]).map_err(|e| Error::InvalidJson {
-                field: key.clone(),
+                what: "batch",
+                field: Some(key.clone()),
                 message: e.to_string(),
             })?;
         map.insert(key, raw);
@@ -572,7 +580,8 @@ pub fn parse_batch(json: &[u8], received_at: DateTime<Utc>, config: &ParseConfig
 
 fn not_object(field: &str, v: &Value) -> Error {
     Error::InvalidJson {
-        field: field.into(),
+        what: "message",
+        field: Some(field.into()),
         message: format!("expected a JSON object, got {}", type_name(v)),
     }
 }

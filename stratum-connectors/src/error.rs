@@ -21,10 +21,13 @@ pub enum Error {
         message: String,
     },
     /// A JSON document could not be parsed into the expected type.
-    #[error("invalid JSON for {what}: {message}")]
+    #[error("invalid JSON for {what}{}: {message}", at(field.as_deref()))]
     InvalidJson {
         /// The type being parsed, e.g. `NormalizerConfig`.
         what: &'static str,
+        /// JSON path of the offending value (`user.email`, `contents[2].quantity`),
+        /// or `None` when the problem is the document as a whole.
+        field: Option<String>,
         /// The parser's message, with line and column.
         message: String,
     },
@@ -113,7 +116,27 @@ pub enum Error {
     },
 }
 
+fn at(field: Option<&str>) -> String {
+    field.map(|f| format!(" at `{f}`")).unwrap_or_default()
+}
+
 impl Error {
+    /// Every code [`Error::code`] can return, in declaration order.
+    ///
+    /// Bindings map each to a native error class and test that they map all of them.
+    pub const CODES: &'static [&'static str] = &[
+        "invalid_config",
+        "invalid_json",
+        "missing_required_field",
+        "event_too_old",
+        "event_in_future",
+        "insufficient_customer_info",
+        "invalid_currency",
+        "invalid_value",
+        "unknown_field",
+        "unknown_platform",
+    ];
+
     /// The stable, machine-readable code of this error's kind.
     ///
     /// Codes never change once released; bindings expose them as `.code`.
@@ -144,7 +167,8 @@ impl Error {
             Self::InvalidCurrency { .. } => Some("currency"),
             Self::UnknownField { .. } => Some("field"),
             Self::UnknownPlatform { .. } => Some("platform"),
-            Self::InvalidJson { .. } | Self::InsufficientCustomerInfo { .. } => None,
+            Self::InvalidJson { field, .. } => field.as_deref(),
+            Self::InsufficientCustomerInfo { .. } => None,
         }
     }
 
@@ -156,39 +180,112 @@ impl Error {
     }
 }
 
-/// Parses a JSON document into `T`.
+/// Parses a JSON document into `T`: serde reads the document (tracking the JSON
+/// path), then each validated type validates (see [`stratum_core::json`]).
 ///
-/// Validation errors raised while deserialising (e.g. a [`NormalizerConfig`] without
-/// a phone region) keep their kind and field: serde turns them into text, and they
-/// are recovered here.
+/// A validation error (e.g. a [`NormalizerConfig`] without a phone region) keeps its
+/// kind and field.
 ///
 /// [`NormalizerConfig`]: crate::NormalizerConfig
 ///
 /// # Errors
 ///
 /// [`Error::InvalidConfig`] for a document that parses but fails validation,
-/// [`Error::InvalidJson`] for anything else.
+/// [`Error::InvalidJson`] with the JSON path of the offending value for a document of
+/// the wrong shape.
 pub fn from_json<T: serde::de::DeserializeOwned>(text: &str) -> Result<T> {
-    serde_json::from_str(text).map_err(|e| {
-        let message = e.to_string();
-        recover_config_error(&message).unwrap_or_else(|| {
-            let full = std::any::type_name::<T>();
-            Error::InvalidJson {
-                what: full.rsplit("::").next().unwrap_or(full),
-                message,
-            }
-        })
+    from_json_slice(text.as_bytes())
+}
+
+/// Like [`from_json`], from bytes.
+///
+/// # Errors
+/// As [`from_json`].
+pub fn from_json_slice<T: serde::de::DeserializeOwned>(json: &[u8]) -> Result<T> {
+    stratum_core::json::parse(json).map_err(|f| {
+        f.validation::<Error>()
+            .unwrap_or_else(|f| Error::InvalidJson {
+                what: stratum_core::json::type_name::<T>(),
+                field: f.path,
+                message: f.message,
+            })
     })
 }
 
-/// Recovers an [`Error::InvalidConfig`] from its rendered text
-/// ("invalid config: `<field>` <message>[ at line L column C]").
-fn recover_config_error(message: &str) -> Option<Error> {
-    let rest = message.strip_prefix("invalid config: `")?;
-    let (field, tail) = rest.split_once("` ")?;
-    let tail = match tail.rfind(" at line ") {
-        Some(pos) => &tail[..pos],
-        None => tail,
-    };
-    Some(Error::config(field, tail))
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// One error of each kind; the match below has no wildcard, so a new variant
+    /// does not compile until it is added here (and its code to [`Error::CODES`]).
+    fn one_of_each() -> Vec<Error> {
+        let f = || "f".to_owned();
+        let m = || "m".to_owned();
+        let all = vec![
+            Error::config(f(), m()),
+            Error::InvalidJson {
+                what: "X",
+                field: None,
+                message: m(),
+            },
+            Error::MissingRequiredField {
+                platform: "meta",
+                field: f(),
+                message: m(),
+            },
+            Error::EventTooOld {
+                platform: "meta",
+                event_time: "t".into(),
+                age_hours: 200,
+                max_days: 7,
+            },
+            Error::EventInFuture {
+                platform: "meta",
+                event_time: "t".into(),
+                ahead_seconds: 100,
+            },
+            Error::InsufficientCustomerInfo {
+                platform: "meta",
+                present: String::new(),
+                message: m(),
+            },
+            Error::InvalidCurrency {
+                value: "XXX".into(),
+            },
+            Error::InvalidValue {
+                field: f(),
+                value: "-1".into(),
+                message: m(),
+            },
+            Error::UnknownField {
+                name: m(),
+                expected: m(),
+            },
+            Error::UnknownPlatform {
+                name: m(),
+                message: m(),
+            },
+        ];
+        for e in &all {
+            match e {
+                Error::InvalidConfig { .. }
+                | Error::InvalidJson { .. }
+                | Error::MissingRequiredField { .. }
+                | Error::EventTooOld { .. }
+                | Error::EventInFuture { .. }
+                | Error::InsufficientCustomerInfo { .. }
+                | Error::InvalidCurrency { .. }
+                | Error::InvalidValue { .. }
+                | Error::UnknownField { .. }
+                | Error::UnknownPlatform { .. } => {}
+            }
+        }
+        all
+    }
+
+    #[test]
+    fn codes_lists_every_code_once() {
+        let codes: Vec<&str> = one_of_each().iter().map(Error::code).collect();
+        assert_eq!(codes, Error::CODES);
+    }
 }

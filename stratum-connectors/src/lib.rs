@@ -78,7 +78,7 @@ mod snapchat;
 #[cfg(feature = "tiktok")]
 mod tiktok;
 
-pub use error::{Error, Result, from_json};
+pub use error::{Error, Result, from_json, from_json_slice};
 pub use event::{ActionSource, Consent, Content, ConversionEvent};
 pub use normalize::{
     Context, ExternalIdMode, FieldValue, FieldWarning, HashEncoding, Hashed, HashedColumn,

@@ -21,7 +21,7 @@ proptest! {
         country in proptest::option::of(proptest::sample::select(vec!["us", "ca", "gb", "de"])),
     ) {
         let n = common::us();
-        let ctx = Context { country };
+        let ctx = Context { country, ..Context::default() };
         let Ok(first) = n.normalize_in(platform, field, &FieldValue::raw(text.clone()), ctx) else {
             return Ok(());
         };
@@ -102,6 +102,6 @@ proptest! {
             2 => FieldValue::Hashed(stratum_connectors::Hashed::Hex(text)),
             _ => FieldValue::Hashed(stratum_connectors::Hashed::Base64(text)),
         };
-        let _ = n.normalize_in(platform, field, &value, Context { country: country.as_deref() });
+        let _ = n.normalize_in(platform, field, &value, Context { country: country.as_deref(), ..Context::default() });
     }
 }

@@ -47,7 +47,15 @@ fn every_vector_matches() {
             .get("context")
             .and_then(|c| c.get("country"))
             .and_then(Value::as_str);
-        let got = n.normalize_in(platform, field, &input, Context { country });
+        let got = n.normalize_in(
+            platform,
+            field,
+            &input,
+            Context {
+                country,
+                ..Context::default()
+            },
+        );
         let want = &case["expected"];
         let ok = match (&got, want.get("warning")) {
             (Err(w), Some(code)) => {

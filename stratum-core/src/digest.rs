@@ -57,6 +57,7 @@ impl Digest {
         let bytes = hex.as_bytes();
         let bad = || Error::InvalidJson {
             what: "Digest",
+            field: None,
             message: format!("expected 64 hex characters, got {:?}", truncate(hex)),
         };
         if bytes.len() != 64 {
@@ -175,6 +176,7 @@ pub(crate) fn encode_into<T: Serialize + ?Sized>(value: &T, out: &mut Vec<u8>) -
         .serialize(&mut Encoder { out })
         .map_err(|e| Error::InvalidJson {
             what: "canonical encoding",
+            field: None,
             message: e.0,
         })
 }

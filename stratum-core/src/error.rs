@@ -76,10 +76,13 @@ pub enum Error {
         path: PathBuf,
     },
     /// A JSON document could not be parsed into the expected type.
-    #[error("invalid JSON for {what}: {message}")]
+    #[error("invalid JSON for {what}{}: {message}", at(field.as_deref()))]
     InvalidJson {
         /// The type being parsed, e.g. `TrustGateConfig`.
         what: &'static str,
+        /// JSON path of the offending value (`hysteresis.window`, `rules[2].id`), or
+        /// `None` when the problem is the document as a whole.
+        field: Option<String>,
         /// The parser's message, with line and column.
         message: String,
     },
@@ -205,7 +208,30 @@ impl std::fmt::Display for IntegrityProblem {
     }
 }
 
+/// ` at `path`` for an error about one value of a document, nothing for the whole.
+pub(crate) fn at(field: Option<&str>) -> String {
+    field.map(|f| format!(" at `{f}`")).unwrap_or_default()
+}
+
 impl Error {
+    /// Every code [`Error::code`] can return, in declaration order.
+    ///
+    /// Bindings map each to a native error class and test that they map all of them.
+    pub const CODES: &'static [&'static str] = &[
+        "invalid_config",
+        "invalid_observation",
+        "invalid_action",
+        "override_refused",
+        "audit_integrity",
+        "audit_io",
+        "audit_locked",
+        "invalid_json",
+        "invalid_time",
+        "stale_health",
+        "health_config_mismatch",
+        "not_permitted",
+    ];
+
     /// The stable, machine-readable code of this error's kind.
     ///
     /// Codes never change once released; bindings expose them as `.code`.
@@ -240,8 +266,9 @@ impl Error {
             | Self::StaleHealth { field, .. }
             | Self::HealthConfigMismatch { field, .. }
             | Self::NotPermitted { field, .. } => Some(field),
+            Self::InvalidJson { field, .. } => field.as_deref(),
             Self::Backtest { source, .. } => source.field(),
-            _ => None,
+            Self::AuditIntegrity { .. } | Self::AuditIo { .. } | Self::AuditLocked { .. } => None,
         }
     }
 
@@ -295,13 +322,13 @@ impl Error {
     }
 }
 
-/// Parses any public type from JSON, mapping parser errors to [`Error::InvalidJson`]
-/// and validation errors raised during deserialisation to their own kind.
+/// Parses any public type from JSON: serde reads the document (tracking the JSON
+/// path), then each validated type validates (see [`crate::json`]).
 ///
 /// # Errors
-/// [`Error::InvalidJson`] when the document is not valid JSON of the expected shape;
-/// [`Error::InvalidConfig`] (and the other validation kinds) when a value is out of
-/// range.
+/// [`Error::InvalidJson`] with the JSON path of the offending value when the document
+/// is not valid JSON of the expected shape; [`Error::InvalidConfig`] (and the other
+/// validation kinds) with the validation's own field when a value is out of range.
 pub fn from_json<T: serde::de::DeserializeOwned>(json: &str) -> Result<T> {
     from_json_slice(json.as_bytes())
 }
@@ -311,16 +338,99 @@ pub fn from_json<T: serde::de::DeserializeOwned>(json: &str) -> Result<T> {
 /// # Errors
 /// As [`from_json`].
 pub fn from_json_slice<T: serde::de::DeserializeOwned>(json: &[u8]) -> Result<T> {
-    serde_json::from_slice(json).map_err(|e| {
-        let message = e.to_string();
-        crate::validate::recover_validation_error(&message).unwrap_or_else(|| Error::InvalidJson {
-            what: short_type_name::<T>(),
-            message,
-        })
+    crate::json::parse(json).map_err(|f| {
+        f.validation::<Error>()
+            .unwrap_or_else(|f| Error::InvalidJson {
+                what: crate::json::type_name::<T>(),
+                field: f.path,
+                message: f.message,
+            })
     })
 }
 
-fn short_type_name<T>() -> &'static str {
-    let full = std::any::type_name::<T>();
-    full.rsplit("::").next().unwrap_or(full)
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// One error of each kind; the match below has no wildcard, so a new variant
+    /// does not compile until it is added here (and its code to [`Error::CODES`]).
+    fn one_of_each() -> Vec<Error> {
+        let f = || "f".to_owned();
+        let m = || "m".to_owned();
+        let all = vec![
+            Error::InvalidConfig {
+                field: f(),
+                message: m(),
+            },
+            Error::InvalidObservation {
+                field: f(),
+                message: m(),
+            },
+            Error::InvalidAction {
+                field: f(),
+                message: m(),
+            },
+            Error::OverrideRefused {
+                field: f(),
+                message: m(),
+            },
+            Error::AuditIntegrity {
+                index: 0,
+                problem: IntegrityProblem::Unreadable { message: m() },
+            },
+            Error::AuditIo {
+                path: PathBuf::from("x"),
+                source: std::io::Error::other("m"),
+            },
+            Error::AuditLocked {
+                path: PathBuf::from("x"),
+            },
+            Error::InvalidJson {
+                what: "X",
+                field: None,
+                message: m(),
+            },
+            Error::InvalidTime {
+                field: f(),
+                message: m(),
+            },
+            Error::StaleHealth {
+                field: f(),
+                message: m(),
+            },
+            Error::HealthConfigMismatch {
+                field: f(),
+                message: m(),
+            },
+            Error::NotPermitted {
+                field: f(),
+                message: m(),
+            },
+        ];
+        for e in &all {
+            match e {
+                Error::InvalidConfig { .. }
+                | Error::InvalidObservation { .. }
+                | Error::InvalidAction { .. }
+                | Error::OverrideRefused { .. }
+                | Error::AuditIntegrity { .. }
+                | Error::AuditIo { .. }
+                | Error::AuditLocked { .. }
+                | Error::InvalidJson { .. }
+                | Error::InvalidTime { .. }
+                | Error::StaleHealth { .. }
+                | Error::HealthConfigMismatch { .. }
+                | Error::NotPermitted { .. }
+                // Backtest carries another error's code.
+                | Error::Backtest { .. } => {}
+            }
+        }
+        all
+    }
+
+    #[test]
+    fn codes_lists_every_code_once() {
+        let codes: Vec<&str> = one_of_each().iter().map(Error::code).collect();
+        assert_eq!(codes, Error::CODES);
+    }
 }

@@ -76,6 +76,7 @@ pub mod gate;
 pub mod guardrails;
 pub mod health;
 pub mod time;
+pub mod json;
 mod validate;
 
 pub use error::{Error, IntegrityProblem, Result, from_json, from_json_slice};

@@ -62,33 +62,3 @@ pub(crate) fn config_err(field: String, message: String) -> Error {
 pub(crate) fn observation_err(field: String, message: String) -> Error {
     Error::InvalidObservation { field, message }
 }
-
-/// Serde flattens errors raised by `TryFrom` conversions into strings. Our
-/// validation errors render as "<kind prefix> `<field>` <message>", so the kind and
-/// field are recovered here and survive a round trip through a JSON parser.
-type MakeError = fn(String, String) -> Error;
-
-pub(crate) fn recover_validation_error(message: &str) -> Option<Error> {
-    const KINDS: [(&str, MakeError); 4] = [
-        ("invalid config: `", config_err),
-        ("invalid observation: `", observation_err),
-        ("invalid action: `", |field, message| Error::InvalidAction {
-            field,
-            message,
-        }),
-        ("override refused: `", |field, message| {
-            Error::OverrideRefused { field, message }
-        }),
-    ];
-    for (prefix, make) in KINDS {
-        if let Some(rest) = message.strip_prefix(prefix) {
-            let (field, tail) = rest.split_once("` ")?;
-            let tail = match tail.rfind(" at line ") {
-                Some(pos) => &tail[..pos],
-                None => tail,
-            };
-            return Some(make(field.to_owned(), tail.to_owned()));
-        }
-    }
-    None
-}

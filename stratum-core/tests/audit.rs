@@ -51,6 +51,7 @@ fn file_log_survives_reopen_and_continues_the_chain() -> Result<()> {
         serde_json::from_str(text.lines().next().unwrap_or_default()).map_err(|e| {
             Error::InvalidJson {
                 what: "line",
+                field: None,
                 message: e.to_string(),
             }
         })?;
@@ -185,6 +186,7 @@ fn record_hash_is_independent_of_json_formatting() -> Result<()> {
     let r = &audit.records()?[0];
     let pretty = serde_json::to_string_pretty(r).map_err(|e| Error::InvalidJson {
         what: "AuditRecord",
+        field: None,
         message: e.to_string(),
     })?;
     let back: stratum_core::audit::AuditRecord = stratum_core::from_json(&pretty)?;
@@ -310,6 +312,7 @@ fn varied_log(audit: &mut AuditLog) -> Result<()> {
 fn json_err(e: serde_json::Error) -> Error {
     Error::InvalidJson {
         what: "test",
+        field: None,
         message: e.to_string(),
     }
 }

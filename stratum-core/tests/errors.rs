@@ -376,6 +376,7 @@ fn error_codes_are_stable() {
         (
             Error::InvalidJson {
                 what: "X",
+                field: None,
                 message: "m".into(),
             },
             "invalid_json",

@@ -550,6 +550,7 @@ fn preview_changes_nothing_and_state_round_trips() -> Result<()> {
     // Persist and restore: the cooldown survives.
     let saved = serde_json::to_string(&gate.state()).map_err(|e| Error::InvalidJson {
         what: "GateState",
+        field: None,
         message: e.to_string(),
     })?;
     let restored: GateState = stratum_core::from_json(&saved)?;

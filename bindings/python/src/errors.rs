@@ -46,6 +46,11 @@ pub(crate) fn cdp_err(e: stratum_cdp::Error) -> PyErr {
     stratum_err(e.code(), e.to_string(), e.field())
 }
 
+/// A surface [`ErrorReport`](stratum_bindings::ErrorReport) → Python.
+pub(crate) fn report_err(e: stratum_bindings::ErrorReport) -> PyErr {
+    stratum_err(&e.code, e.message, e.field.as_deref())
+}
+
 /// An input that cannot be converted at the boundary (`invalid_json`).
 pub(crate) fn input_err(what: &str, message: impl std::fmt::Display) -> PyErr {
     stratum_err("invalid_json", format!("invalid {what}: {message}"), None)

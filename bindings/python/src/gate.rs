@@ -7,7 +7,7 @@ use crate::audit::AuditLog;
 use crate::convert::{core_from, tag, time, to_py};
 use crate::errors::{core_err, guard};
 use crate::health::{HealthReport, Signals};
-use crate::locks::{detached, lock};
+use crate::locks::{Text, detached, lock};
 
 /// A proposed change (`stratum_core::gate::ProposedAction`), built once from a dict.
 #[pyclass(name = "ProposedAction", module = "stratum._native", frozen)]
@@ -277,32 +277,35 @@ impl TrustGate {
     /// role, as a dict) and audits it.
     #[pyo3(signature = (id, by, reason, audit, now = None))]
     fn revoke_override(
-        &mut self,
-        id: &str,
+        &self,
+        py: Python<'_>,
+        id: Text,
         by: &Bound<'_, PyAny>,
-        reason: &str,
+        reason: Text,
         audit: &Bound<'_, AuditLog>,
         now: Option<&Bound<'_, PyAny>>,
     ) -> PyResult<()> {
         guard(|| {
             let now = time(now)?;
             let by = core_from(by)?;
-            self.0
-                .revoke_override(id, by, reason, now, &mut audit.borrow_mut().0)
+            lock(py, &self.0)?
+                .revoke_override(&id.0, by, &reason.0, now, &mut *lock(py, &audit.get().0)?)
                 .map_err(core_err)
         })
     }
 
     /// Live overrides, as dicts, by grant time.
     fn overrides<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
-        to_py(py, &self.0.overrides())
+        let overrides = lock(py, &self.0)?.overrides();
+        to_py(py, &overrides)
     }
 
     /// The gate's state (hysteresis per scope, executed-action ledger, live
     /// overrides) as a dict, to persist between processes; `TrustGate.from_state`
     /// restores it, so a restart cannot un-trip a gate.
     fn state<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
-        to_py(py, &self.0.state())
+        let state = lock(py, &self.0)?.state();
+        to_py(py, &state)
     }
 
     /// A gate with `config` (a dict, `None`: defaults) resuming from `state` (a dict
@@ -316,7 +319,9 @@ impl TrustGate {
                 None => core::TrustGateConfig::default(),
             };
             let state: core::GateState = core_from(state)?;
-            Ok(Self(core::TrustGate::with_state(config, state)))
+            Ok(Self(std::sync::Mutex::new(core::TrustGate::with_state(
+                config, state,
+            ))))
         })
     }
 

@@ -11,37 +11,20 @@ use stratum_cdp::message::ParseConfig;
 
 use crate::arrow::{ArrowArray, Chunked, import_chunks};
 use crate::convert::{json_text, time, to_py};
-use crate::errors::{cdp_err, guard, input_err, stratum_err};
+use crate::errors::{cdp_err, guard, input_err};
 use crate::locks::{Text, lock};
 use crate::message::message_from_py;
 
 pub(crate) fn identity_config(obj: Option<&Bound<'_, PyAny>>) -> PyResult<IdentityConfig> {
     match obj {
         None => Ok(IdentityConfig::default()),
-        Some(o) => serde_json::from_str(&json_text(o)?).map_err(|e| {
-            stratum_err(
-                "invalid_config",
-                format!("invalid identity config: {e}"),
-                None,
-            )
-        }),
+        Some(o) => stratum_cdp::from_json(&json_text(o)?).map_err(cdp_err),
     }
 }
 
 /// An identifier kind from its name (`user_id`, `email`, ..., or `external:<type>`).
 pub(crate) fn kind(name: &str) -> PyResult<IdentifierKind> {
-    if let Some(t) = name.strip_prefix("external:") {
-        return Ok(IdentifierKind::External(t.to_owned()));
-    }
-    serde_json::from_value(serde_json::Value::String(name.to_owned())).map_err(|_| {
-        input_err(
-            "identifier kind",
-            format!(
-                "{name:?}; expected user_id, anonymous_id, email, phone, device_id, \
-                 advertising_id, click_id or external:<type>"
-            ),
-        )
-    })
+    name.parse().map_err(cdp_err)
 }
 
 /// The incremental identity graph (`stratum_cdp::identity::IdentityGraph`):

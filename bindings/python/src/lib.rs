@@ -74,5 +74,6 @@ fn native(m: &Bound<'_, PyModule>) -> PyResult<()> {
         .map(|p| p.as_str())
         .collect();
     m.add("PLATFORMS", platforms)?;
+    m.add("ERROR_CODES", stratum_bindings::codes())?;
     Ok(())
 }

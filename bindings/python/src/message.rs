@@ -2,51 +2,24 @@
 //! batch, with clock-skew correction and per-element results) and de-duplication by
 //! `messageId` within a window.
 
-use chrono::{DateTime, TimeDelta, Utc};
+use chrono::TimeDelta;
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyList, PyString};
-use serde::Deserialize;
 use stratum_cdp::message::{self as core, ParseConfig};
 use stratum_cdp::{dedup, http};
 
-use crate::convert::{json_bytes, py_time, serde_from, tag, time, to_py};
+use crate::convert::{json_bytes, json_text, py_time, tag, time, to_py};
 use crate::errors::{cdp_err, guard, input_err};
 use crate::locks::{Int, lock};
 
-/// Parser limits as the caller gives them; each one set goes through the crate's
-/// validating setter, so an error names its field.
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct ParseOptions {
-    max_message_bytes: Option<usize>,
-    max_batch_bytes: Option<usize>,
-    max_future_seconds: Option<i64>,
-    min_timestamp: Option<DateTime<Utc>>,
-}
-
 /// A parser configuration from a dict (`max_message_bytes`, `max_batch_bytes`,
-/// `max_future_seconds`, `min_timestamp`); the defaults when `None`.
+/// `max_future_seconds`, `min_timestamp`, each optional); the defaults when `None`.
+/// The crate reads and validates it (errors name the field).
 pub(crate) fn parse_config(obj: Option<&Bound<'_, PyAny>>) -> PyResult<ParseConfig> {
-    let mut c = ParseConfig::default();
-    let Some(obj) = obj else {
-        return Ok(c);
-    };
-    let o: ParseOptions = serde_from(obj, "parser config")?;
-    if let Some(b) = o.max_message_bytes {
-        c = c.with_max_message_bytes(b).map_err(cdp_err)?;
+    match obj {
+        None => Ok(ParseConfig::default()),
+        Some(o) => stratum_cdp::from_json(&json_text(o)?).map_err(cdp_err),
     }
-    if let Some(b) = o.max_batch_bytes {
-        c = c.with_max_batch_bytes(b).map_err(cdp_err)?;
-    }
-    if let Some(s) = o.max_future_seconds {
-        // Out of `TimeDelta`'s range is out of the setter's range too.
-        let d = TimeDelta::try_seconds(s).unwrap_or(TimeDelta::MAX);
-        c = c.with_max_future(d).map_err(cdp_err)?;
-    }
-    if let Some(t) = o.min_timestamp {
-        c = c.with_min_timestamp(t).map_err(cdp_err)?;
-    }
-    Ok(c)
 }
 
 /// A Segment-spec message from a parsed `Message` (taken as it is), a dict, or JSON

@@ -122,7 +122,9 @@ impl Normalizer {
                 self::value(value, raw)?,
             );
             let country = country.as_deref();
-            let out = self.0.normalize_in(p, f, &v, Context { country });
+            // The host's day bounds birth dates unless the config fixes one.
+            let today = Some(chrono::Utc::now().date_naive());
+            let out = self.0.normalize_in(p, f, &v, Context { country, today });
             outcome_dict(py, &out)
         })
     }

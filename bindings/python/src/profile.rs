@@ -11,7 +11,7 @@ use stratum_cdp::message::ParseConfig;
 use stratum_cdp::profile::InMemoryProfileStore;
 
 use crate::convert::{json_text, time, to_py};
-use crate::errors::{cdp_err, guard, stratum_err};
+use crate::errors::{cdp_err, guard};
 use crate::identity::kind;
 use crate::locks::{Int, Text, lock};
 use crate::message::message_from_py;
@@ -45,13 +45,7 @@ impl Cdp {
         guard(|| {
             let traits: ComputedTraits = match computed_traits {
                 None => ComputedTraits::default(),
-                Some(t) => serde_json::from_str(&json_text(t)?).map_err(|e| {
-                    stratum_err(
-                        "invalid_definition",
-                        format!("invalid computed-trait definition: {e}"),
-                        None,
-                    )
-                })?,
+                Some(t) => stratum_cdp::from_json(&json_text(t)?).map_err(cdp_err)?,
             };
             let identity = crate::identity::identity_config(identity)?;
             // Out of `TimeDelta`'s range is out of the window's range too: the

@@ -31,7 +31,16 @@ pub fn check(fields: &[Field], data: &[u8]) {
         for &platform in Platform::ALL {
             for &field in fields {
                 for country in [None, Some("us"), Some("ca"), Some("de")] {
-                    check_one(n, platform, field, &text, Context { country });
+                    check_one(
+                        n,
+                        platform,
+                        field,
+                        &text,
+                        Context {
+                            country,
+                            ..Context::default()
+                        },
+                    );
                 }
                 let _ = n.normalize(
                     platform,

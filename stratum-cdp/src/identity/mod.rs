@@ -57,6 +57,45 @@ impl std::fmt::Display for IdentifierKind {
     }
 }
 
+/// Parses the text [`IdentifierKind`]'s `Display` writes: `user_id`,
+/// `anonymous_id`, `email`, `phone`, `device_id`, `advertising_id`, `click_id` or
+/// `external:<type>`.
+///
+/// ```
+/// use stratum_cdp::identity::IdentifierKind;
+/// for kind in [IdentifierKind::Email, IdentifierKind::External("crm".into())] {
+///     assert_eq!(kind.to_string().parse::<IdentifierKind>(), Ok(kind));
+/// }
+/// let e = "fax".parse::<IdentifierKind>().unwrap_err();
+/// assert_eq!((e.code(), e.field()), ("invalid_config", Some("kind")));
+/// ```
+impl std::str::FromStr for IdentifierKind {
+    type Err = Error;
+    fn from_str(s: &str) -> Result<Self> {
+        Ok(match s {
+            "user_id" => Self::UserId,
+            "anonymous_id" => Self::AnonymousId,
+            "email" => Self::Email,
+            "phone" => Self::Phone,
+            "device_id" => Self::DeviceId,
+            "advertising_id" => Self::AdvertisingId,
+            "click_id" => Self::ClickId,
+            other => match other.strip_prefix("external:") {
+                Some(t) if !t.is_empty() => Self::External(t.to_owned()),
+                _ => {
+                    return Err(Error::config(
+                        "kind",
+                        format!(
+                            "is {other:?}; expected user_id, anonymous_id, email, phone, \
+                             device_id, advertising_id, click_id or external:<type>"
+                        ),
+                    ));
+                }
+            },
+        })
+    }
+}
+
 /// A typed, normalised identifier value.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 pub struct Identifier {
@@ -289,8 +328,8 @@ pub enum BlockReason {
 
 /// Identity-resolution settings: rules per identifier type, blocked values, caps
 /// per profile and the consent category required to link.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(try_from = "RawIdentityConfig", into = "RawIdentityConfig")]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(into = "RawIdentityConfig")]
 pub struct IdentityConfig {
     rules: Vec<IdentifierRule>,
     external_default: IdentifierRule,
@@ -303,6 +342,8 @@ pub struct IdentityConfig {
     max_merges_per_profile: u32,
     required_consent: Option<String>,
 }
+
+stratum_core::validated_deserialize!(IdentityConfig, RawIdentityConfig);
 
 fn length_bit(len: usize) -> u64 {
     1 << len.min(63)

@@ -668,6 +668,7 @@ impl<T: Transport, C: Clock> Deliverer<T, C> {
     ) -> Result<RequestReport> {
         let body = serde_json::to_vec(request).map_err(|e| Error::InvalidJson {
             what: "request",
+            field: None,
             message: e.to_string(),
         })?;
         let http = self.endpoint.request(body, self.config.timeout);

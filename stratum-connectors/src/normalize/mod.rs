@@ -234,16 +234,21 @@ pub struct Normalized {
 }
 
 /// Per-event facts some rules need: the event's country decides whether a state or
-/// zip is checked against US/Canadian formats.
+/// zip is checked against US/Canadian formats; the day of the call bounds birth
+/// dates.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct Context<'a> {
     /// The event's country as ISO 3166-1 alpha-2 (either case), if known.
     pub country: Option<&'a str>,
+    /// The day the call is judged at (the payload builders pass their `now`): birth
+    /// dates after it are dropped. [`NormalizerConfig::today`], when set, takes
+    /// precedence. With neither, only the 1900-01-01 lower bound is checked: the
+    /// normaliser never reads the system clock.
+    pub today: Option<NaiveDate>,
 }
 
 /// Validated settings of a [`Normalizer`]; deserialises through the same checks.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(try_from = "RawNormalizerConfig")]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct NormalizerConfig {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     phone_region: Option<PhoneRegion>,
@@ -254,6 +259,8 @@ pub struct NormalizerConfig {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     today: Option<NaiveDate>,
 }
+
+stratum_core::validated_deserialize!(NormalizerConfig, RawNormalizerConfig);
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -309,7 +316,8 @@ impl NormalizerConfig {
         self.google_encoding
     }
 
-    /// The fixed "today" for birth-date checks, if set (otherwise the UTC date now).
+    /// The fixed "today" for birth-date checks, if set (otherwise the day each call
+    /// gives in its [`Context`]).
     #[must_use]
     pub fn today(&self) -> Option<NaiveDate> {
         self.today
@@ -694,7 +702,8 @@ impl Normalizer {
                         format!("a typed date was given for {field}"),
                     ));
                 }
-                let s = rules::birth_date_typed(*d, self.today()).map_err(|(c, m)| warn(c, m))?;
+                let s =
+                    rules::birth_date_typed(*d, self.today(ctx)).map_err(|(c, m)| warn(c, m))?;
                 return Ok(self.finish(platform, field, spec.key, hashed, s));
             }
             FieldValue::Auto(s) => (s, true),
@@ -785,7 +794,7 @@ impl Normalizer {
             Rule::Country => rules::country(text, false),
             Rule::CountryUpper => rules::country(text, true),
             Rule::Gender => rules::gender(text),
-            Rule::BirthDate => rules::birth_date(text, self.today()),
+            Rule::BirthDate => rules::birth_date(text, self.today(ctx)),
             Rule::ExternalId => {
                 if self.config.external_id_mode == ExternalIdMode::Lowercase {
                     rules::external_id(text)
@@ -931,10 +940,10 @@ impl Normalizer {
         })
     }
 
-    fn today(&self) -> NaiveDate {
-        self.config
-            .today
-            .unwrap_or_else(|| chrono::Utc::now().date_naive())
+    /// The upper bound of birth dates: the configured day, else the call's, else none
+    /// (the latest date there is).
+    fn today(&self, ctx: Context<'_>) -> NaiveDate {
+        self.config.today.or(ctx.today).unwrap_or(NaiveDate::MAX)
     }
 }
 

@@ -31,6 +31,9 @@ impl Member {
 }
 
 /// The outcome of building audience requests.
+///
+/// Serialises as `{"requests", "skipped", "warnings"}`, each warning as
+/// `{"index", "field", "code", "message"}`.
 #[derive(Clone, Debug, PartialEq)]
 pub struct AudienceBuilt<R> {
     /// The requests, each within the per-call limit.
@@ -39,6 +42,31 @@ pub struct AudienceBuilt<R> {
     pub skipped: Vec<usize>,
     /// Dropped fields, by member index.
     pub warnings: Vec<(usize, FieldWarning)>,
+}
+
+impl<R: Serialize> Serialize for AudienceBuilt<R> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct;
+
+        struct Row<'a>(usize, &'a FieldWarning);
+        impl Serialize for Row<'_> {
+            fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+                let mut out = s.serialize_struct("AudienceWarning", 4)?;
+                out.serialize_field("index", &self.0)?;
+                out.serialize_field("field", self.1.field.as_str())?;
+                out.serialize_field("code", self.1.code.as_str())?;
+                out.serialize_field("message", &self.1.message)?;
+                out.end()
+            }
+        }
+
+        let rows: Vec<Row<'_>> = self.warnings.iter().map(|(i, w)| Row(*i, w)).collect();
+        let mut out = s.serialize_struct("AudienceBuilt", 3)?;
+        out.serialize_field("requests", &self.requests)?;
+        out.serialize_field("skipped", &self.skipped)?;
+        out.serialize_field("warnings", &rows)?;
+        out.end()
+    }
 }
 
 /// Hashed (or, for raw keys, normalised) values of `fields` for one member.
@@ -388,7 +416,8 @@ pub mod tiktok {
     pub const MAX_RECORDS: usize = 1_000;
 
     /// `action`: whether the members join or leave the audiences.
-    #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+    #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, serde::Deserialize)]
+    #[serde(rename_all = "snake_case")]
     pub enum Action {
         /// `add`.
         Add,
@@ -408,13 +437,46 @@ pub mod tiktok {
     }
 
     /// Which kind of mobile advertising id the members' `mobile_ad_id` is.
-    #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+    ///
+    /// JSON and text: `"idfa"` or `"aaid"`.
+    #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, serde::Deserialize)]
+    #[serde(rename_all = "snake_case")]
     pub enum AdIdKind {
         /// Apple's IDFA: `IDFA_SHA256`.
         #[default]
         Idfa,
         /// Google's advertising id: `AAID_SHA256`.
         Aaid,
+    }
+
+    impl std::fmt::Display for AdIdKind {
+        fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            f.write_str(match self {
+                Self::Idfa => "idfa",
+                Self::Aaid => "aaid",
+            })
+        }
+    }
+
+    /// Parses `"idfa"` or `"aaid"`.
+    ///
+    /// ```
+    /// use stratum_connectors::payload::audience::tiktok::AdIdKind;
+    /// assert_eq!("aaid".parse::<AdIdKind>(), Ok(AdIdKind::Aaid));
+    /// assert_eq!("gaid".parse::<AdIdKind>().map_err(|e| e.code()), Err("invalid_config"));
+    /// ```
+    impl std::str::FromStr for AdIdKind {
+        type Err = crate::Error;
+        fn from_str(s: &str) -> crate::Result<Self> {
+            match s {
+                "idfa" => Ok(Self::Idfa),
+                "aaid" => Ok(Self::Aaid),
+                other => Err(crate::Error::config(
+                    "ad_id",
+                    format!("is {other:?}; expected \"idfa\" or \"aaid\""),
+                )),
+            }
+        }
     }
 
     /// Where the members go.

@@ -42,7 +42,10 @@ pub const MAX_VALUE: Decimal = Decimal::from_parts(3_567_587_328, 232, 0, false,
 pub const FUTURE_TOLERANCE_SECONDS: i64 = 60;
 
 /// The outcome of building requests from a list of events.
-#[derive(Clone, Debug, PartialEq)]
+///
+/// Serialises as `{"requests", "rejected", "warnings", "event_indices"}`, with each
+/// rejected event and each warning as `{"index", "code", "field", "message"}`.
+#[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct Built<R> {
     /// The requests to send, each within the platform's batch limit.
     pub requests: Vec<R>,
@@ -84,12 +87,27 @@ impl<R> Built<R> {
 }
 
 /// An event that failed validation.
+///
+/// Serialises as `{"index", "code", "field", "message"}` (the error's stable code,
+/// field and text).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Rejected {
     /// Its index in the input list.
     pub index: usize,
     /// Why.
     pub error: Error,
+}
+
+impl Serialize for Rejected {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct;
+        let mut out = s.serialize_struct("Rejected", 4)?;
+        out.serialize_field("index", &self.index)?;
+        out.serialize_field("code", self.error.code())?;
+        out.serialize_field("field", &self.error.field())?;
+        out.serialize_field("message", &self.error.to_string())?;
+        out.end()
+    }
 }
 
 /// A non-fatal finding about one event; the event is still sent.
@@ -137,6 +155,49 @@ impl EventWarning {
             Self::MissingEventId { .. } => "missing_event_id",
             Self::OldEvent { .. } => "old_event",
         }
+    }
+
+    /// The neutral name of the dropped field, for [`EventWarning::Field`].
+    #[must_use]
+    pub fn field(&self) -> Option<&'static str> {
+        match self {
+            Self::Field { warning, .. } => Some(warning.field.as_str()),
+            Self::MissingEventId { .. } | Self::OldEvent { .. } => None,
+        }
+    }
+}
+
+/// The explanation shown to people: the field warning's text, or what the finding
+/// means for the event.
+///
+/// ```
+/// use stratum_connectors::payload::EventWarning;
+/// let w = EventWarning::OldEvent { index: 0, age_days: 95 };
+/// assert_eq!(w.to_string(), "the event is 95 days old");
+/// ```
+impl std::fmt::Display for EventWarning {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Field { warning, .. } => warning.fmt(f),
+            Self::MissingEventId { .. } => f.write_str(
+                "no event_id: the platform cannot deduplicate this event against the Pixel",
+            ),
+            Self::OldEvent { age_days, .. } => write!(f, "the event is {age_days} days old"),
+        }
+    }
+}
+
+/// Serialises as `{"index", "code", "field", "message"}` (`field` is `null` for
+/// findings about the whole event).
+impl Serialize for EventWarning {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct;
+        let mut out = s.serialize_struct("EventWarning", 4)?;
+        out.serialize_field("index", &self.index())?;
+        out.serialize_field("code", self.code())?;
+        out.serialize_field("field", &self.field())?;
+        out.serialize_field("message", &self.to_string())?;
+        out.end()
     }
 }
 
@@ -207,7 +268,10 @@ pub(crate) fn prepare<'e>(
         _ => None,
     });
     let country = country.and_then(crate::normalize::country_code);
-    let ctx = Context { country };
+    let ctx = Context {
+        country,
+        today: Some(now.date_naive()),
+    };
     let mut keys = Vec::with_capacity(event.user.len());
     for (field, value) in &event.user {
         if platform.spec(*field).is_none() {
@@ -352,7 +416,12 @@ pub(crate) fn opt_decimal_number<S: Serializer>(
 }
 
 /// Splits `items` into requests of at most `size` (audience uploads).
-#[cfg(any(feature = "meta", feature = "google", feature = "snapchat"))]
+#[cfg(any(
+    feature = "meta",
+    feature = "google",
+    feature = "tiktok",
+    feature = "snapchat"
+))]
 pub(crate) fn chunked<T, R>(
     items: Vec<T>,
     size: usize,

@@ -102,13 +102,20 @@ pub fn event_source(source: ActionSource) -> &'static str {
 }
 
 /// The event source ids of one advertiser: one request goes to one source.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+///
+/// JSON: `{"web": pixel code, "app": app id, "offline": event set id}`, each
+/// optional.
+#[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct EventSourceIds {
     /// Pixel code, for website events.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub web: Option<String>,
     /// TikTok app id, for app events.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub app: Option<String>,
     /// Offline event set id, for every other action source.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub offline: Option<String>,
 }
 

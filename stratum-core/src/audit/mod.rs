@@ -454,6 +454,7 @@ pub fn records_from_json(json: &str) -> Result<Vec<AuditRecord>> {
     let values: Vec<serde_json::Value> =
         serde_json::from_str(json).map_err(|e| Error::InvalidJson {
             what: "audit records (a JSON array of records)",
+            field: None,
             message: e.to_string(),
         })?;
     values

@@ -255,6 +255,7 @@ impl AuditSink for JsonlFileSink {
         }
         serde_json::to_writer(&mut self.line, &record).map_err(|e| Error::InvalidJson {
             what: "AuditRecord",
+            field: None,
             message: e.to_string(),
         })?;
         self.line.push(b'\n');

@@ -342,12 +342,14 @@ impl Rule {
 /// assert_eq!(bad.field(), Some("rules[0].conditions[0].metric"));
 /// # Ok::<(), stratum_core::Error>(())
 /// ```
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(try_from = "RuleSetSpec", into = "RuleSetSpec")]
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[serde(into = "RuleSetSpec")]
 pub struct RuleSet {
     rules: Vec<Rule>,
     max_actions_per_run: u32,
 }
+
+crate::validated_deserialize!(RuleSet, RuleSetSpec);
 
 impl RuleSet {
     /// The rules, in evaluation order.

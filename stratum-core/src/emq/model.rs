@@ -336,8 +336,8 @@ pub struct KeyRule {
 }
 
 /// A validated EMQ model: the keys a platform accepts, with weights.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(try_from = "EmqModelBuilder", into = "EmqModelBuilder")]
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[serde(into = "EmqModelBuilder")]
 pub struct EmqModel {
     name: String,
     rules: Vec<KeyRule>,
@@ -346,6 +346,8 @@ pub struct EmqModel {
     available: KeySet,
     reference_total: f64,
 }
+
+crate::validated_deserialize!(EmqModel, EmqModelBuilder);
 
 impl Default for EmqModel {
     /// Every key with its default weight, under the name `default`.

@@ -22,13 +22,15 @@ use crate::health::EmqObservation;
 /// attribute per EMQ point gained; it is an assumption to calibrate against your own
 /// before/after data (default 0.03, i.e. +3 % matched conversions per point).
 /// Revenue and spend are for the period the batch represents.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(try_from = "RawRoasModel", into = "RawRoasModel")]
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[serde(into = "RawRoasModel")]
 pub struct RoasModel {
     uplift_per_point: f64,
     attributed_revenue: Decimal,
     spend: Decimal,
 }
+
+crate::validated_deserialize!(RoasModel, RawRoasModel);
 
 #[derive(Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]

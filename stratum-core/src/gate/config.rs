@@ -289,12 +289,14 @@ impl TrustGateConfigBuilder {
 /// assert_eq!(cfg.hash().to_hex().len(), 64);
 /// # Ok::<(), stratum_core::Error>(())
 /// ```
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(try_from = "TrustGateConfigBuilder", into = "TrustGateConfigBuilder")]
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[serde(into = "TrustGateConfigBuilder")]
 pub struct TrustGateConfig {
     b: TrustGateConfigBuilder,
     hash: Digest,
 }
+
+crate::validated_deserialize!(TrustGateConfig, TrustGateConfigBuilder);
 
 impl TryFrom<TrustGateConfigBuilder> for TrustGateConfig {
     type Error = Error;

@@ -260,8 +260,8 @@ impl Default for MinSamples {
 /// assert_eq!(cfg.weights(), &Weights::default());
 /// # Ok::<(), stratum_core::Error>(())
 /// ```
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(try_from = "HealthConfigBuilder", into = "HealthConfigBuilder")]
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[serde(into = "HealthConfigBuilder")]
 pub struct HealthConfig {
     b: HealthConfigBuilder,
     hash: Digest,
@@ -275,6 +275,8 @@ impl Default for HealthConfig {
         HealthConfig { b, hash }
     }
 }
+
+crate::validated_deserialize!(HealthConfig, HealthConfigBuilder);
 
 /// The unvalidated form of [`HealthConfig`]; also its JSON schema. Every field has
 /// a default, so `{}` is a valid config.

@@ -19,12 +19,13 @@ __all__ = [
     "emq_report_rows", "emq_report_arrow", "build_payloads", "build_audience", "Message",
     "parse_message", "parse_batch", "Deduplicator", "IdentityGraph",
     "resolve_links", "resolve_links_arrow", "Cdp", "Autopilot", "attribute",
-    "detect_anomalies", "FIELDS", "PLATFORMS",
+    "detect_anomalies", "FIELDS", "PLATFORMS", "ERROR_CODES",
 ]
 
 __version__: str
 FIELDS: List[str]
 PLATFORMS: List[str]
+ERROR_CODES: List[str]
 
 def _panic_for_test() -> None: ...
 
@@ -227,6 +228,9 @@ def build_payloads(
     event_source_ids: Optional[Mapping[str, str]] = None,
     test_event_code: Optional[str] = None,
     batch_size: Optional[int] = None,
+    data_processing: Optional[Mapping[str, Any]] = None,
+    consent: Optional[Mapping[str, Optional[bool]]] = None,
+    validate_only: bool = False,
     as_json: bool = False,
 ) -> Dict[str, Any]: ...
 
@@ -239,7 +243,7 @@ def build_audience(
     destinations: Optional[_Json] = None,
     advertiser_ids: Optional[Sequence[str]] = None,
     audience_ids: Optional[Sequence[str]] = None,
-    ad_id: str = "idfa",
+    ad_id: Optional[str] = None,
     batch_size: Optional[int] = None,
     as_json: bool = False,
 ) -> Dict[str, Any]: ...
