@@ -10,9 +10,10 @@ fn code_field(e: Option<Error>) -> Option<(&'static str, Option<String>)> {
 
 #[test]
 fn normalizer_config_validation_keeps_kind_and_field() {
+    assert!(from_json::<NormalizerConfig>("{}").is_ok());
     assert_eq!(
-        code_field(from_json::<NormalizerConfig>("{}").err()),
-        Some(("invalid_config", Some("phone_region".into())))
+        code_field(from_json::<NormalizerConfig>(r#"{"today": "1899-12-31"}"#).err()),
+        Some(("invalid_config", Some("today".into())))
     );
 }
 
