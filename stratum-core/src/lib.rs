@@ -75,8 +75,8 @@ mod error;
 pub mod gate;
 pub mod guardrails;
 pub mod health;
-pub mod time;
 pub mod json;
+pub mod time;
 mod validate;
 
 pub use error::{Error, IntegrityProblem, Result, from_json, from_json_slice};

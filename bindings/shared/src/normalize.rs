@@ -59,6 +59,9 @@ pub struct NormalizeOutcome {
     pub normalized: Option<String>,
     /// Where the sent value came from.
     pub origin: Option<Origin>,
+    /// A doubt about a value that is still sent (`phone_not_valid`: possible for its
+    /// country but not valid in the numbering-plan metadata).
+    pub note: Option<WarningCode>,
     /// Why the value was dropped.
     pub warning: Option<WarningCode>,
     /// The explanation of the warning.
@@ -74,6 +77,7 @@ impl From<Result<Normalized, FieldWarning>> for NormalizeOutcome {
                 value: Some(n.value),
                 normalized: n.normalized,
                 origin: Some(n.origin),
+                note: n.note,
                 warning: None,
                 message: None,
             },
@@ -83,6 +87,7 @@ impl From<Result<Normalized, FieldWarning>> for NormalizeOutcome {
                 value: None,
                 normalized: None,
                 origin: None,
+                note: None,
                 warning: Some(w.code),
                 message: Some(w.message),
             },
