@@ -280,7 +280,7 @@ def test_out_of_range_windows_are_typed(window: int) -> None:
 def test_huge_numbers_elsewhere_are_typed() -> None:
     with pytest.raises(stratum.StratumError) as info:
         stratum.TrustGate().evaluate(healthy_signals(), budget_change(), 2**2000)
-    assert info.value.code == "invalid_json"
+    assert info.value.code == "invalid_time"
 
 
 def test_open_recovering_from_python(tmp_path: Path) -> None:
