@@ -24,8 +24,12 @@
 //!
 //! ## Incremental cost
 //! An event later (canonical order) than every link touching its identifiers is
-//! applied directly. An event arriving late, and every unmerge, recomputes only
-//! the affected component: the links connected to it through shared identifiers.
+//! applied directly. So is a late event whose replay provably only joins (or, if
+//! earlier than its founder, founds) the one profile its identifiers touch (see
+//! `try_late`): a newest-first backfill costs about what in-order arrival does.
+//! Any other late event, and every unmerge, recomputes only the affected
+//! component: the links connected to it through shared identifiers
+//! ([`IdentityGraph::replayed_links`] counts them).
 
 use std::collections::{HashMap, HashSet};
 use std::hash::BuildHasher as _;
@@ -124,11 +128,13 @@ pub struct Resolution {
     pub duplicate: bool,
     /// The event's consent denies the required category: nothing was linked.
     pub consent_denied: bool,
-    /// Set when the event arrived after later events touching its identifiers, so
-    /// the affected component was recomputed: the component's profiles now.
+    /// Set when the event arrived after later events touching its identifiers and
+    /// could not be applied directly, so the affected component was recomputed:
+    /// the component's profiles now.
     pub recomputed: Option<Recomputed>,
-    /// Profile ids that stopped being live because of this event (merged away or
-    /// replaced in a recomputation); each redirects to its successor.
+    /// Profile ids that stopped being live because of this event (merged away,
+    /// replaced in a recomputation, or renamed because this late event founds the
+    /// profile now); each redirects to its successor.
     pub retired: Vec<ProfileId>,
 }
 
