@@ -396,7 +396,7 @@ type Flags = Vec<(usize, f64, f64, f64)>;
 
 fn robust_z(x: &[f64], c: &AnomalyConfig) -> Flags {
     let mut out = Vec::new();
-    let mut win = OrderWindow::new(x);
+    let mut win = OrderWindow::new(x, c.robust_window);
     let start = c.min_history.min(x.len());
     let mut lo = start.saturating_sub(c.robust_window);
     for j in lo..start {
@@ -485,7 +485,7 @@ fn seasonal_offsets(x: &[f64], season: usize) -> Vec<f64> {
         return vec![0.0; n];
     }
     let half = season / 2;
-    let mut win = OrderWindow::new(x);
+    let mut win = OrderWindow::new(x, season);
     let (mut lo, mut hi) = (0usize, 0usize);
     let detrended: Vec<f64> = (0..n)
         .map(|i| {
@@ -521,7 +521,7 @@ fn seasonal_offsets(x: &[f64], season: usize) -> Vec<f64> {
 fn seasonal_esd(x: &[f64], c: &AnomalyConfig) -> Flags {
     let n = x.len();
     let max_outliers = ((n as f64 * c.esd_max_share).floor() as usize).max(1);
-    let mut active = OrderWindow::new(x);
+    let mut active = OrderWindow::new(x, n);
     for i in 0..n {
         active.insert(i);
     }
@@ -566,7 +566,7 @@ fn seasonal_esd(x: &[f64], c: &AnomalyConfig) -> Flags {
 /// The point of `active` farthest from `med` in units of `s`, with that distance:
 /// one of the extremes, since the distance only grows away from the median; among
 /// equal distances the largest index.
-fn most_extreme(active: &OrderWindow, med: f64, s: f64) -> Option<(usize, f64)> {
+fn most_extreme(active: &OrderWindow<'_>, med: f64, s: f64) -> Option<(usize, f64)> {
     let m = active.len();
     if m == 0 {
         return None;
@@ -612,8 +612,8 @@ fn level_shift(x: &[f64], c: &AnomalyConfig) -> Flags {
     let start = c.min_history.max(w);
     let end = x.len().saturating_sub(w - 1);
     if start < end {
-        let mut before = OrderWindow::new(x);
-        let mut after = OrderWindow::new(x);
+        let mut before = OrderWindow::new(x, w);
+        let mut after = OrderWindow::new(x, w);
         for j in start - w..start {
             before.insert(j);
         }

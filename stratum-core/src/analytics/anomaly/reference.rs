@@ -307,6 +307,7 @@ fn level_shift(x: &[f64], c: &AnomalyConfig) -> Flags {
 
 #[cfg(test)]
 mod tests {
+    #![allow(clippy::unwrap_used)]
     use chrono::{DateTime, TimeDelta, Utc};
     use proptest::prelude::*;
 
@@ -378,14 +379,21 @@ mod tests {
             v in prop::collection::vec(prop_oneof![(-4i32..4).prop_map(f64::from), -1e3f64..1e3], 1..60),
             skip in 0usize..10,
         ) {
-            let mut w = super::super::OrderWindow::new(&v);
-            for i in skip.min(v.len() - 1)..v.len() {
-                w.insert(i);
+            // Both representations: a sorted vector and the tree.
+            for capacity in [v.len(), usize::MAX] {
+                let mut w = super::super::OrderWindow::new(&v, capacity);
+                for i in skip.min(v.len() - 1)..v.len() {
+                    w.insert(i);
+                }
+                let part = &v[skip.min(v.len() - 1)..];
+                let (m, mad) = super::median_mad(part);
+                prop_assert_eq!(w.median().to_bits(), m.to_bits());
+                prop_assert_eq!(w.mad(m).to_bits(), mad.to_bits(), "{:?}", part);
+                let (rm, rs) = super::robust_sigma(part);
+                let (wm, ws) = w.robust_sigma();
+                prop_assert_eq!(wm.to_bits(), rm.to_bits());
+                prop_assert!((ws - rs).abs() <= 1e-9 * rs.abs().max(1.0), "{ws} vs {rs}");
             }
-            let part = &v[skip.min(v.len() - 1)..];
-            let (m, mad) = super::median_mad(part);
-            prop_assert_eq!(w.median().to_bits(), m.to_bits());
-            prop_assert_eq!(w.mad(m).to_bits(), mad.to_bits(), "{:?}", part);
         }
 
         #[test]
@@ -416,6 +424,27 @@ mod tests {
                     prop_assert_eq!(a, b);
                 }
                 (a, b) => prop_assert_eq!(a.err().map(|e| e.to_string()), b.err().map(|e| e.to_string())),
+            }
+        }
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(24))]
+
+        /// Series longer than a sorted window holds: ESD works on the tree.
+        #[test]
+        fn esd_on_the_tree_equals_the_reference(
+            v in prop::collection::vec(
+                prop_oneof![3 => (0i32..8).prop_map(f64::from), 1 => -100.0f64..100.0],
+                1100..1400,
+            ),
+        ) {
+            let c = AnomalyConfig { esd_max_share: 0.05, ..AnomalyConfig::default() };
+            let s = series(&v);
+            for d in [super::super::Detector::SeasonalEsd, super::super::Detector::RobustZ] {
+                let new = super::super::detect_with(&s, &c, d).unwrap();
+                let old = super::detect_with(&s, &c, d).unwrap();
+                same(&new, &old)?;
             }
         }
     }
