@@ -7,6 +7,12 @@
 //! * `attribution/markov_1m_paths_12_channels`: exact Markov removal effects on
 //!   1,000,000 paths over 12 channels (counting the transitions and 13 solves).
 //! * `attribution/shapley_exact_12_channels`: exact Shapley values on the same paths.
+//! * `attribution/markov_2000_channels`: Markov removal effects over 2,000
+//!   channels (the cap) whose transitions form one large cycle set, the slowest
+//!   shape to solve (200 channels under `cargo test --benches`).
+//! * `anomaly/detect_1m`: every anomaly detector (`detect`) on a 1,000,000-point
+//!   series with a weekly pattern, noise, spikes and level shifts (20,000 points
+//!   under `cargo test --benches`).
 //!
 //! Run with `cargo bench -p stratum-benches --bench analytics`.
 #![allow(clippy::expect_used)]
@@ -17,7 +23,8 @@ use std::time::Duration;
 use criterion::{BatchSize, Criterion, Throughput, criterion_group, criterion_main};
 use stratum_benches::analytics::{account_signals, campaign_metrics, conversion_paths, rules};
 use stratum_benches::{Rng, SEED, epoch};
-use stratum_core::analytics::attribution::{Model, attribute};
+use stratum_core::analytics::anomaly::{AnomalyConfig, Point, detect};
+use stratum_core::analytics::attribution::{Model, PathSet, attribute};
 use stratum_core::audit::AuditLog;
 use stratum_core::autopilot::Autopilot;
 use stratum_core::gate::{TrustGate, TrustGateConfig};
@@ -96,9 +103,65 @@ fn attribution(c: &mut Criterion) {
     group.finish();
 }
 
+/// Full size under `cargo bench`, `small` when the bench runs as a test.
+fn sized(full: usize, small: usize) -> usize {
+    if std::env::args().any(|a| a == "--bench") {
+        full
+    } else {
+        small
+    }
+}
+
+fn markov_many(c: &mut Criterion) {
+    let n = sized(2_000, 200);
+    let mut paths = PathSet::new();
+    for i in 0..n {
+        let names = [
+            format!("ch{}", i % n),
+            format!("ch{}", (i * 7 + 1) % n),
+            format!("ch{}", (i * 13 + 5) % n),
+        ];
+        let refs: Vec<&str> = names.iter().map(String::as_str).collect();
+        paths
+            .push(&refs, (i % 3) as u64, 1)
+            .expect("generated paths are valid");
+    }
+    let mut group = c.benchmark_group("attribution");
+    group.sample_size(10);
+    group.bench_function("markov_2000_channels", |b| {
+        b.iter(|| black_box(attribute(&paths, &Model::Markov).expect("valid")));
+    });
+    group.finish();
+}
+
+fn anomaly(c: &mut Criterion) {
+    let n = sized(1_000_000, 20_000);
+    let mut rng = Rng::new(SEED);
+    let t0 = epoch();
+    let series: Vec<Point> = (0..n)
+        .map(|i| {
+            let weekly = [0.0, 4.0, -3.0, 6.0, 2.0, -9.0, -7.0][i % 7];
+            let shift = if (i / 50_000) % 2 == 1 { 30.0 } else { 0.0 };
+            let spike = if rng.chance(0.001) { 60.0 } else { 0.0 };
+            Point {
+                at: t0 + chrono::TimeDelta::hours(i as i64),
+                value: 200.0 + weekly + shift + spike + rng.range(-5.0, 5.0),
+            }
+        })
+        .collect();
+    let config = AnomalyConfig::default();
+    let mut group = c.benchmark_group("anomaly");
+    group.sample_size(10);
+    group.throughput(Throughput::Elements(n as u64));
+    group.bench_function("detect_1m", |b| {
+        b.iter(|| black_box(detect(&series, &config).expect("valid")));
+    });
+    group.finish();
+}
+
 criterion_group! {
     name = benches;
     config = Criterion::default().warm_up_time(Duration::from_secs(1));
-    targets = autopilot, attribution
+    targets = autopilot, attribution, markov_many, anomaly
 }
 criterion_main!(benches);

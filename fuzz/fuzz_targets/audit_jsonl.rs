@@ -16,11 +16,18 @@ use stratum_core::digest::Digest;
 use stratum_core::from_json_slice;
 use stratum_core::gate::Actor;
 
-/// One scratch file per fuzzing process.
+/// One scratch file per fuzzing process, in memory (`/dev/shm`) where there is
+/// one: every input writes, reopens and appends to it.
 fn scratch() -> &'static PathBuf {
     static PATH: OnceLock<PathBuf> = OnceLock::new();
     PATH.get_or_init(|| {
-        std::env::temp_dir().join(format!("stratum-fuzz-audit-{}.jsonl", std::process::id()))
+        let shm = std::path::Path::new("/dev/shm");
+        let dir = if shm.is_dir() {
+            shm.to_path_buf()
+        } else {
+            std::env::temp_dir()
+        };
+        dir.join(format!("stratum-fuzz-audit-{}.jsonl", std::process::id()))
     })
 }
 

@@ -383,7 +383,7 @@ impl<S: ProfileStore> Cdp<S> {
                 .store
                 .get(pid)?
                 .unwrap_or_else(|| Profile::new(pid.clone()));
-            for gone in &resolution.merged {
+            for gone in &resolution.retired {
                 if let Some(old) = self.store.remove(gone)? {
                     profile.merge(&old);
                 }

@@ -36,6 +36,12 @@ fn snapshot(g: &IdentityGraph) -> (Vec<Vec<Identifier>>, BTreeMap<Identifier, Pr
     (g.partition(), owner)
 }
 
+/// Everything the graph says about its live profiles: identifiers, the events
+/// that linked them with what each accepted and dropped, and the merge records.
+fn full_state(g: &IdentityGraph) -> Vec<Explanation> {
+    g.profiles().iter().map(|p| g.explain(p).unwrap()).collect()
+}
+
 #[test]
 fn extracts_typed_identifiers_and_ignores_ip() {
     let json = br#"{"type":"identify","messageId":"m1","userId":" u1 ","anonymousId":"a1",
@@ -267,12 +273,89 @@ fn late_event_recomputes_and_redirects() {
     // An event from earlier arrives late: it becomes the founder, the old id
     // redirects to the new one.
     let r = g.link("m1", at(1), vec![anon("a1")]);
-    let rec = r.recomputed.clone().unwrap();
-    assert_eq!(rec.profiles, [ProfileId("prof:m1".into())]);
+    // It only founds the profile earlier: applied directly, no replay.
+    assert_eq!(r.recomputed, None);
+    assert_eq!(r.profile, Some(ProfileId("prof:m1".into())));
     assert_eq!(r.retired, [ProfileId("prof:m5".into())]);
     assert_eq!(
         g.canonical(&ProfileId("prof:m5".into())),
         Some(ProfileId("prof:m1".into()))
+    );
+}
+
+#[test]
+fn late_event_that_connects_apart_sets_recomputes() {
+    let mut g = graph();
+    g.link("m5", at(5), vec![anon("a1")]);
+    g.link("m6", at(6), vec![anon("a2")]);
+    g.link("m7", at(7), vec![anon("a1"), anon("a2")]);
+    // Earlier than the merge, joining a1 and a2: the merge moves to m3.
+    let r = g.link("m3", at(3), vec![anon("a1"), anon("a2")]);
+    let rec = r.recomputed.unwrap();
+    assert_eq!(rec.profiles, [ProfileId("prof:m3".into())]);
+    assert_eq!(g.replayed_links(), 4);
+    let e = g.explain(&ProfileId("prof:m3".into())).unwrap();
+    assert_eq!(e.merges.len(), 0);
+}
+
+/// `n` events of `users` people, each carrying its person's anonymous id and,
+/// from time to time, the user id and email (an identify): the shape of a
+/// backfill.
+fn backfill(n: usize, users: usize) -> Vec<Ev> {
+    (0..n)
+        .map(|k| {
+            let u = k % users;
+            let mut ids = vec![anon(&format!("anon-{u}"))];
+            if k % 7 == 3 {
+                ids.push(user(&format!("user-{u}")));
+                ids.push(email(&format!("p{u}@x.io")));
+            } else if k % 3 == 1 {
+                ids.push(user(&format!("user-{u}")));
+            }
+            Ev {
+                message_id: format!("m{k:06}"),
+                minute: k as i64,
+                ids,
+            }
+        })
+        .collect()
+}
+
+#[test]
+fn newest_first_backfill_replays_nothing() {
+    let evs = backfill(4_000, 20);
+    let mut g = graph();
+    for e in evs.iter().rev() {
+        let r = g.link(&e.message_id, at(e.minute), e.ids.clone());
+        assert_eq!(r.recomputed, None, "{}", e.message_id);
+    }
+    // Before, each event replayed its person's whole history: n² / (2 · users).
+    assert_eq!(g.replayed_links(), 0);
+    assert_eq!(
+        full_state(&g),
+        full_state(&build(&IdentityConfig::default(), &evs))
+    );
+}
+
+#[test]
+fn shuffled_backfill_replays_a_bounded_number_of_links() {
+    let evs = backfill(4_000, 20);
+    let mut shuffled = evs.clone();
+    // A fixed pseudo-random permutation (Fisher–Yates over a small LCG).
+    let mut x: u64 = 0x2545_f491_4f6c_dd1d;
+    for k in (1..shuffled.len()).rev() {
+        x = x
+            .wrapping_mul(6_364_136_223_846_793_005)
+            .wrapping_add(1_442_695_040_888_963_407);
+        shuffled.swap(k, (x >> 33) as usize % (k + 1));
+    }
+    let g = build(&IdentityConfig::default(), &shuffled);
+    // Only events that come before their person's first identify and carry the
+    // user id can connect sets that were apart; a late one replays its person.
+    assert!(g.replayed_links() <= 4_000, "{}", g.replayed_links());
+    assert_eq!(
+        full_state(&g),
+        full_state(&build(&IdentityConfig::default(), &evs))
     );
 }
 
@@ -391,6 +474,54 @@ fn no_limits() -> IdentityConfig {
     .unwrap()
 }
 
+/// Two emails per profile within an hour, at most 6 identifiers, 2 merges.
+fn windowed() -> IdentityConfig {
+    let mut rules = IdentityConfig::default().rules().to_vec();
+    for r in &mut rules {
+        if r.kind == IdentifierKind::Email {
+            r.limit = 2;
+            r.window_seconds = Some(3_600);
+        }
+    }
+    IdentityConfig::new(
+        rules,
+        IdentityConfig::default().rule_for(&IdentifierKind::External("x".into())),
+    )
+    .unwrap()
+    .with_caps(6, 2)
+    .unwrap()
+}
+
+/// Events of four people, each with an anonymous id per device (two devices),
+/// a user id and two emails, plus a family email they share; an event carries one to three of them. Minutes
+/// spread over four hours so that windows matter.
+fn people_and_permutation(n: usize) -> impl Strategy<Value = (Vec<Ev>, Vec<Ev>)> {
+    let one = (0usize..4, 0i64..240, prop::collection::vec(0u8..6, 1..4));
+    prop::collection::vec(one, 1..n)
+        .prop_map(|v| {
+            v.into_iter()
+                .enumerate()
+                .map(|(k, (p, minute, picks))| Ev {
+                    message_id: format!("m{k:03}"),
+                    minute,
+                    ids: picks
+                        .into_iter()
+                        .map(|w| match w {
+                            0 | 1 => anon(&format!("a{p}-{w}")),
+                            2 => user(&format!("u{p}")),
+                            3 | 4 => email(&format!("p{p}-{w}@x.io")),
+                            _ => email("family@x.io"),
+                        })
+                        .collect(),
+                })
+                .collect::<Vec<_>>()
+        })
+        .prop_flat_map(|evs| {
+            let shuffled = Just(evs.clone()).prop_shuffle();
+            (Just(evs), shuffled)
+        })
+}
+
 fn check_limits(g: &IdentityGraph) {
     let cfg = g.config();
     for part in g.partition() {
@@ -418,6 +549,40 @@ proptest! {
         let b = build(&cfg, &shuffled);
         prop_assert_eq!(snapshot(&a), snapshot(&b));
         check_limits(&a);
+    }
+
+    /// Any arrival order gives exactly the state of the canonical-order build:
+    /// the same profiles, links, outcomes and merge records, with the default
+    /// limits, with none, and with a windowed limit.
+    #[test]
+    fn any_permutation_equals_the_sorted_build((evs, shuffled) in events_and_permutation(24)) {
+        let mut sorted = evs;
+        sorted.sort_by(|a, b| (a.minute, &a.message_id).cmp(&(b.minute, &b.message_id)));
+        for cfg in [IdentityConfig::default(), no_limits(), windowed()] {
+            let a = build(&cfg, &sorted);
+            let b = build(&cfg, &shuffled);
+            prop_assert_eq!(a.replayed_links(), 0);
+            prop_assert_eq!(full_state(&a), full_state(&b));
+        }
+    }
+
+    /// The same for people with many events and few identifiers (the fast paths).
+    #[test]
+    fn any_permutation_of_people_equals_the_sorted_build(
+        (evs, shuffled) in people_and_permutation(60),
+    ) {
+        let mut sorted = evs.clone();
+        sorted.sort_by(|a, b| (a.minute, &a.message_id).cmp(&(b.minute, &b.message_id)));
+        for cfg in [IdentityConfig::default(), no_limits(), windowed()] {
+            let a = build(&cfg, &sorted);
+            let b = build(&cfg, &shuffled);
+            prop_assert_eq!(full_state(&a), full_state(&b));
+            for e in &evs {
+                for i in &e.ids {
+                    prop_assert_eq!(a.profile_of(i), b.profile_of(i));
+                }
+            }
+        }
     }
 
     /// Without limits the partition equals the connected components of the links

@@ -120,6 +120,41 @@ fn shapley_golden() {
     assert_eq!(a.error_bound, None);
 }
 
+/// `n` channels, each path three touches hopping over the channels (with
+/// returns, so the chain is one large cycle set: the slowest case to solve).
+fn many_channels(n: usize) -> PathSet {
+    let mut p = PathSet::new();
+    for i in 0..n {
+        let names = [
+            format!("ch{}", i % n),
+            format!("ch{}", (i * 7 + 1) % n),
+            format!("ch{}", (i * 13 + 5) % n),
+        ];
+        let refs: Vec<&str> = names.iter().map(String::as_str).collect();
+        p.push(&refs, (i % 3) as u64, 1).unwrap();
+    }
+    p
+}
+
+#[test]
+fn markov_on_20000_channels_is_a_typed_error_not_an_abort() {
+    // Before: a dense 20,001² matrix (3.2 GB) per solve aborted the process.
+    let p = many_channels(20_000);
+    let e = attribute(&p, &Model::Markov).unwrap_err();
+    assert_eq!(e.code(), "invalid_observation");
+    assert_eq!(e.field(), Some("paths"));
+    assert!(e.to_string().contains("at most 2000 channels"), "{e}");
+}
+
+#[test]
+fn markov_at_the_channel_cap_answers() {
+    let p = many_channels(MAX_MARKOV_CHANNELS);
+    let a = attribute(&p, &Model::Markov).unwrap();
+    assert_eq!(a.credits.len(), MAX_MARKOV_CHANNELS);
+    let sum: f64 = a.credits.iter().sum();
+    assert!(close(sum, p.total_conversions(), 1e-6), "{sum}");
+}
+
 #[test]
 fn bad_input_is_typed() {
     let empty = PathSet::new();

@@ -29,8 +29,12 @@
 //!
 //! ## Incremental cost
 //! An event later (canonical order) than every link touching its identifiers is
-//! applied directly. An event arriving late, and every unmerge, recomputes only
-//! the affected component: the links connected to it through shared identifiers.
+//! applied directly. So is a late event whose replay provably only joins (or, if
+//! earlier than its founder, founds) the one profile its identifiers touch (see
+//! `try_late`): a newest-first backfill costs about what in-order arrival does.
+//! Any other late event, and every unmerge, recomputes only the affected
+//! component: the links connected to it through shared identifiers
+//! ([`IdentityGraph::replayed_links`] counts them).
 
 use std::collections::{HashMap, HashSet};
 use std::hash::BuildHasher as _;
@@ -129,11 +133,13 @@ pub struct Resolution {
     pub duplicate: bool,
     /// The event's consent denies the required category: nothing was linked.
     pub consent_denied: bool,
-    /// Set when the event arrived after later events touching its identifiers, so
-    /// the affected component was recomputed: the component's profiles now.
+    /// Set when the event arrived after later events touching its identifiers and
+    /// could not be applied directly, so the affected component was recomputed:
+    /// the component's profiles now.
     pub recomputed: Option<Recomputed>,
-    /// Profile ids that stopped being live because of this event (merged away or
-    /// replaced in a recomputation); each redirects to its successor.
+    /// Profile ids that stopped being live because of this event (merged away,
+    /// replaced in a recomputation, or renamed because this late event founds the
+    /// profile now); each redirects to its successor.
     pub retired: Vec<ProfileId>,
 }
 
@@ -235,6 +241,13 @@ struct IdentState {
     profile: Option<usize>,
     /// When it joined its profile (the timestamp of the accepting event).
     joined: Option<DateTime<Utc>>,
+    /// The link that accepted it first (canonical order).
+    joined_by: Option<usize>,
+    /// The link from which on it is in the same set as its profile's founding
+    /// identifiers: its joining link, or the later merge that brought it in.
+    root_since: Option<usize>,
+    /// A limit dropped it from some event (its component is order-sensitive).
+    contested: bool,
     /// Latest (canonical order) link touching this identifier.
     last_link: Option<usize>,
     /// Head of the list (in `IdentityGraph::incidence`) of every link that
@@ -272,6 +285,9 @@ struct ProfileNode {
     merge_count: u32,
     /// Latest (canonical order) link touching any identifier of this profile.
     max_link: usize,
+    /// A limit dropped an identifier from one of its events, or refused a merge
+    /// with it: its component's outcome depends on the limits.
+    contested: bool,
 }
 
 /// The incremental identity graph. See the [module docs](self) for the rules.
@@ -280,8 +296,8 @@ pub struct IdentityGraph {
     config: IdentityConfig,
     /// Rule slots: index into `config.rules`, or one slot per distinct external kind.
     rule_slots: Map<IdentifierKind, usize>,
-    /// Per rule slot: the kind and its limit.
-    slot_limits: Vec<(IdentifierKind, u32)>,
+    /// Per rule slot: the kind, its limit and its priority.
+    slot_limits: Vec<(IdentifierKind, u32, u32)>,
     /// Hashes for `index` and `by_message`.
     hasher: foldhash::fast::RandomState,
     /// Index into `idents` by identifier (the key lives in `idents` only).
@@ -299,6 +315,8 @@ pub struct IdentityGraph {
     incidence: Vec<(usize, usize)>,
     /// Reused buffers of `apply_raw`: profiles joined, counts, candidate counts.
     scratch: (Vec<usize>, Vec<u32>, Vec<u32>),
+    /// Links replayed by recomputations so far.
+    replayed: u64,
 }
 
 impl IdentityGraph {
@@ -320,6 +338,7 @@ impl IdentityGraph {
             redirects: Map::default(),
             incidence: Vec::new(),
             scratch: Default::default(),
+            replayed: 0,
         }
     }
 
@@ -455,6 +474,8 @@ impl IdentityGraph {
         if in_order {
             self.apply(l);
             res.retired = self.links[l].outcome.merged.clone();
+        } else if let Some(retired) = self.try_late(l) {
+            res.retired = retired;
         } else {
             let raw = self.links[l].raw.clone();
             let r = self.recompute_from(&raw);
@@ -518,6 +539,15 @@ impl IdentityGraph {
             .collect();
         ids.sort();
         Ok(ids)
+    }
+
+    /// How many recorded links recomputations have replayed so far: late events
+    /// that could not be applied directly, unmerges and their undo. A measure of
+    /// what out-of-order arrival has cost; an event applied directly (in order, or
+    /// late but provably without effect on the rest of its component) replays none.
+    #[must_use]
+    pub fn replayed_links(&self) -> u64 {
+        self.replayed
     }
 
     /// Number of live profiles.
@@ -729,7 +759,7 @@ impl IdentityGraph {
             Some(&r) => r,
             None => {
                 let r = self.slot_limits.len();
-                self.slot_limits.push((id.kind.clone(), limit));
+                self.slot_limits.push((id.kind.clone(), limit, priority));
                 self.rule_slots.insert(id.kind.clone(), r);
                 r
             }
@@ -742,6 +772,9 @@ impl IdentityGraph {
             rule,
             profile: None,
             joined: None,
+            joined_by: None,
+            root_since: None,
+            contested: false,
             last_link: None,
             links_head: NONE,
             removed: false,
@@ -788,6 +821,161 @@ impl IdentityGraph {
             }
         }
         node.idents.len() as u32
+    }
+
+    /// Applies late link `l` directly, without replaying its component, when the
+    /// canonical-order replay provably differs from the current state only by `l`
+    /// joining the one profile its identifiers touch (or founding it, when `l` is
+    /// earlier than its founder). Returns the retired profile ids, or `None`, with
+    /// nothing changed, when a recomputation is needed.
+    ///
+    /// Conditions: no limit ever decided anything in the profile's component (no
+    /// contested identifier or profile), every identifier of `l` is removed, in
+    /// that profile, or new; and either
+    /// * every identifier of `l` in the profile was already in its founder's set
+    ///   before `l` (for an earliest `l`: was accepted by the founder), so `l`
+    ///   connects nothing that was apart, and new identifiers keep the profile
+    ///   within every limit even ignoring windows; or
+    /// * the profile never absorbed a merge, `l` shares an identifier with the set
+    ///   at its time (for an earliest `l`: with the founder), and the profile with
+    ///   `l`'s identifiers keeps every limit even ignoring windows.
+    ///
+    /// Then no event of the component drops anything in either order, and every
+    /// event after `l` joins or merges exactly the same sets as before.
+    fn try_late(&mut self, l: usize) -> Option<Vec<ProfileId>> {
+        let raw = std::mem::take(&mut self.links[l].raw);
+        let done = self.try_late_raw(l, &raw);
+        self.links[l].raw = raw;
+        done
+    }
+
+    fn try_late_raw(&mut self, l: usize, raw: &[usize]) -> Option<Vec<ProfileId>> {
+        let mut profile: Option<usize> = None;
+        let mut fresh = 0u32;
+        for &i in raw {
+            let s = &self.idents[i];
+            if s.removed {
+                continue;
+            }
+            if s.contested {
+                return None;
+            }
+            match s.profile {
+                Some(q) if profile.is_none_or(|p| p == q) => profile = Some(q),
+                Some(_) => return None,
+                None if s.last_link.is_none() => fresh += 1,
+                None => return None,
+            }
+        }
+        let p = profile?;
+        let node = self.node(p)?;
+        if node.contested {
+            return None;
+        }
+        let founder = node.founder;
+        let earliest = self.key_less(l, founder);
+        let members = || {
+            raw.iter()
+                .copied()
+                .filter(|&i| !self.idents[i].removed && self.idents[i].profile == Some(p))
+        };
+        let in_set = |i: usize| {
+            let since = self.idents[i].root_since;
+            if earliest {
+                since == Some(founder)
+            } else {
+                since.is_some_and(|r| self.key_less(r, l))
+            }
+        };
+        let strict = members().all(in_set);
+        let relaxed = node.merge_count == 0 && members().any(in_set);
+        if !(strict || relaxed) {
+            return None;
+        }
+        if !strict || fresh > 0 {
+            // Upper bound of every count any replay order can reach.
+            let mut counts: Vec<u32> = Vec::new();
+            for &i in node.idents.iter().chain(
+                raw.iter()
+                    .filter(|&&i| !self.idents[i].removed && self.idents[i].profile.is_none()),
+            ) {
+                bump(&mut counts, self.idents[i].rule);
+            }
+            let total = node.idents.len().saturating_add(fresh as usize);
+            if total > self.config.max_identifiers_per_profile() as usize
+                || self.limit_broken(&counts).is_some()
+            {
+                return None;
+            }
+        }
+        // Apply: the outcome the replay gives `l`, and the identifiers' new state.
+        let t = self.links[l].timestamp;
+        let mut outcome = Outcome {
+            accepted: Vec::with_capacity(raw.len()),
+            ..Outcome::default()
+        };
+        for &i in raw {
+            let last = self.later(self.idents[i].last_link, l);
+            let joined_later = self.idents[i].joined_by.is_none_or(|j| self.key_less(l, j));
+            let root_later = self.idents[i]
+                .root_since
+                .is_none_or(|r| self.key_less(l, r));
+            let s = &mut self.idents[i];
+            s.last_link = Some(last);
+            if s.removed {
+                outcome.dropped.push((i, None, DropReason::Removed));
+                continue;
+            }
+            outcome.accepted.push(i);
+            if s.profile.is_none() {
+                s.profile = Some(p);
+                if let Some(Some(n)) = self.profiles.get_mut(p) {
+                    n.idents.push(i);
+                }
+            }
+            if joined_later {
+                s.joined = Some(t);
+                s.joined_by = Some(l);
+            }
+            if root_later {
+                s.root_since = Some(l);
+            }
+        }
+        self.links[l].outcome = outcome;
+        let max_link = self.node(p).map(|n| self.later(Some(n.max_link), l));
+        let mut retired = Vec::new();
+        if earliest {
+            // `l` founds the profile now: rename it, the old id redirects.
+            self.forget_profile_index(p);
+            let new_id = ProfileId(format!("prof:{}", self.links[l].message_id));
+            self.redirects.remove(&new_id);
+            let hash = self.hasher.hash_one(&new_id);
+            if let Some(Some(n)) = self.profiles.get_mut(p) {
+                let old_id = std::mem::replace(&mut n.id, new_id.clone());
+                n.founder = l;
+                for m in &mut n.merges {
+                    if m.survivor == old_id {
+                        m.survivor = new_id.clone();
+                    }
+                }
+                self.redirects.insert(old_id.clone(), new_id);
+                retired.push(old_id);
+            }
+            let (profiles, hasher) = (&self.profiles, &self.hasher);
+            self.by_id.insert_unique(hash, p, |&q| {
+                profiles
+                    .get(q)
+                    .and_then(Option::as_ref)
+                    .map_or(0, |n| hasher.hash_one(&n.id))
+            });
+        }
+        if let Some(Some(n)) = self.profiles.get_mut(p) {
+            n.links.push(l);
+            if let Some(m) = max_link {
+                n.max_link = m;
+            }
+        }
+        Some(retired)
     }
 
     /// Applies link `l` on top of the current state (which must hold every link
@@ -877,6 +1065,22 @@ impl IdentityGraph {
                 }
             }
         }
+        // A limit decided something: the identifiers and profiles involved are
+        // order-sensitive from now on (see `try_late`).
+        let mut limited = false;
+        for (i, p, r) in &outcome.dropped {
+            if *r == DropReason::Removed {
+                continue;
+            }
+            limited = true;
+            self.idents[*i].contested = true;
+            if p.is_some()
+                && let Some(q) = self.idents[*i].profile
+                && let Some(Some(n)) = self.profiles.get_mut(q)
+            {
+                n.contested = true;
+            }
+        }
         if outcome.accepted.is_empty() {
             self.links[l].outcome = outcome;
             self.scratch = (profiles, counts, next);
@@ -905,11 +1109,15 @@ impl IdentityGraph {
                 outcome.merged.push(absorbed);
             }
         }
+        let mut contested = limited;
         for &i in &outcome.accepted {
             let s = &mut self.idents[i];
             if s.profile.is_none() {
                 s.joined = Some(t);
+                s.joined_by = Some(l);
+                s.root_since = Some(l);
                 s.profile = Some(survivor);
+                contested |= s.contested;
                 if let Some(Some(n)) = self.profiles.get_mut(survivor) {
                     n.idents.push(i);
                 }
@@ -917,18 +1125,22 @@ impl IdentityGraph {
         }
         if let Some(Some(n)) = self.profiles.get_mut(survivor) {
             n.links.push(l);
+            n.contested |= contested;
         }
         self.links[l].outcome = outcome;
         self.scratch = (profiles, counts, next);
     }
 
-    /// The first per-type limit that `counts` (per rule slot) would break.
+    /// The per-type limit that `counts` (per rule slot) would break; when several
+    /// are, the one of the most trusted type (priority, then kind), so that the
+    /// reason does not depend on the order in which types were first seen.
     fn limit_broken(&self, counts: &[u32]) -> Option<DropReason> {
         counts
             .iter()
             .zip(&self.slot_limits)
-            .find(|(c, (_, limit))| **c > *limit)
-            .map(|(c, (kind, limit))| DropReason::LimitExceeded {
+            .filter(|(c, (_, limit, _))| **c > *limit)
+            .min_by(|(_, (ka, _, pa)), (_, (kb, _, pb))| (pa, ka).cmp(&(pb, kb)))
+            .map(|(c, (kind, limit, _))| DropReason::LimitExceeded {
                 kind: kind.clone(),
                 limit: *limit,
                 would_hold: *c,
@@ -984,6 +1196,7 @@ impl IdentityGraph {
             merges: Vec::new(),
             merge_count: 0,
             max_link: founder,
+            contested: false,
         };
         let p = match self.free.pop() {
             Some(p) => {
@@ -1014,7 +1227,10 @@ impl IdentityGraph {
         };
         self.free.push(p);
         for &i in &gone.idents {
-            self.idents[i].profile = Some(survivor);
+            let since = self.later(self.idents[i].root_since, l);
+            let s = &mut self.idents[i];
+            s.profile = Some(survivor);
+            s.root_since = Some(since);
         }
         let max_link = gone.max_link;
         let merged_max = self
@@ -1028,6 +1244,7 @@ impl IdentityGraph {
             n.links.extend(gone.links);
             n.merges.extend(gone.merges);
             n.merge_count = n.merge_count.saturating_add(gone.merge_count + 1);
+            n.contested |= gone.contested;
             if let Some(m) = merged_max {
                 n.max_link = m;
             }
@@ -1083,10 +1300,14 @@ impl IdentityGraph {
             let s = &mut self.idents[i];
             s.profile = None;
             s.joined = None;
+            s.joined_by = None;
+            s.root_since = None;
+            s.contested = false;
             s.last_link = None;
         }
         let mut order: Vec<usize> = seen_links.into_iter().collect();
         order.sort_unstable_by(|&a, &b| self.key_cmp(a, b));
+        self.replayed = self.replayed.saturating_add(order.len() as u64);
         for &l in &order {
             self.links[l].outcome = Outcome::default();
             if !self.links[l].removed {

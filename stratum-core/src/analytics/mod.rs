@@ -2,7 +2,7 @@
 //!
 //! * [`attribution`]: conversion credit per channel over conversion paths
 //!   (last / first click, linear, time decay, position based, Markov removal
-//!   effect solved exactly, Shapley values).
+//!   effect on a sparse absorbing chain, Shapley values).
 //! * [`anomaly`]: robust z-score, EWMA, CUSUM, seasonal ESD and level-shift
 //!   detectors on metric series.
 //! * [`pacing`]: spend to date against day / month budgets with projections.
@@ -19,6 +19,7 @@ pub mod allocation;
 pub mod anomaly;
 pub mod attribution;
 pub mod incidents;
+#[cfg(test)]
 pub(crate) mod linalg;
 pub mod pacing;
 pub mod profit;

@@ -11,7 +11,7 @@
 //! | [`Model::Linear`] | equal shares per touch |
 //! | [`Model::TimeDecay`] | shares ∝ `2^(-age / half_life)` |
 //! | [`Model::PositionBased`] | `first` / `last` to the ends, the rest spread over the middle |
-//! | [`Model::Markov`] | removal effect on a first-order absorbing chain, solved exactly |
+//! | [`Model::Markov`] | removal effect on a first-order absorbing chain, solved on its sparse transition graph |
 //! | [`Model::Shapley`] | Shapley values of the coalition conversion rate |
 //!
 //! ```
@@ -32,7 +32,7 @@ mod shapley;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-pub use markov::MarkovChain;
+pub use markov::{MARKOV_TOLERANCE, MAX_MARKOV_CHANNELS, MAX_MARKOV_WORK, MarkovChain};
 pub use shapley::{EXACT_SHAPLEY_MAX_CHANNELS, SAMPLED_SHAPLEY_MAX_CHANNELS};
 
 use crate::error::{Error, Result};
@@ -329,7 +329,8 @@ pub enum Model {
         /// Share of the last touch (0.4 classically).
         last: f64,
     },
-    /// First-order Markov chain removal effect, solved exactly.
+    /// First-order Markov chain removal effect, solved on the sparse chain to
+    /// [`MARKOV_TOLERANCE`] (at most [`MAX_MARKOV_CHANNELS`] channels).
     Markov,
     /// Shapley values: exact up to [`EXACT_SHAPLEY_MAX_CHANNELS`] channels, sampled
     /// permutations with `seed` above.

@@ -27,6 +27,12 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
 
+mod window;
+use window::OrderWindow;
+
+#[cfg(test)]
+mod reference;
+
 /// One observation of a metric series.
 #[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -304,6 +310,7 @@ fn robust_sigma(v: &[f64]) -> (f64, f64) {
 /// [`Error::InvalidObservation`] on `series…` for a series shorter than
 /// `min_history`, a non-finite value or timestamps that are not strictly increasing.
 pub fn detect(series: &[Point], config: &AnomalyConfig) -> Result<Vec<Anomaly>> {
+    let (x, offset) = prepare(series, config)?;
     let mut out = Vec::new();
     for d in [
         Detector::RobustZ,
@@ -312,7 +319,7 @@ pub fn detect(series: &[Point], config: &AnomalyConfig) -> Result<Vec<Anomaly>> 
         Detector::SeasonalEsd,
         Detector::LevelShift,
     ] {
-        out.extend(detect_with(series, config, d)?);
+        out.extend(run(series, &x, &offset, config, d));
     }
     out.sort_by(|a, b| a.index.cmp(&b.index).then(a.detector.cmp(&b.detector)));
     Ok(out)
@@ -327,20 +334,35 @@ pub fn detect_with(
     config: &AnomalyConfig,
     detector: Detector,
 ) -> Result<Vec<Anomaly>> {
+    let (x, offset) = prepare(series, config)?;
+    Ok(run(series, &x, &offset, config, detector))
+}
+
+/// Validates, then returns the deseasonalised series and the seasonal offsets.
+fn prepare(series: &[Point], config: &AnomalyConfig) -> Result<(Vec<f64>, Vec<f64>)> {
     config.validate()?;
     check(series, config.min_history)?;
     let raw_values: Vec<f64> = series.iter().map(|p| p.value).collect();
     let offset = seasonal_offsets(&raw_values, config.season);
     let x: Vec<f64> = raw_values.iter().zip(&offset).map(|(v, o)| v - o).collect();
+    Ok((x, offset))
+}
+
+fn run(
+    series: &[Point],
+    x: &[f64],
+    offset: &[f64],
+    config: &AnomalyConfig,
+    detector: Detector,
+) -> Vec<Anomaly> {
     let raw = match detector {
-        Detector::RobustZ => robust_z(&x, config),
-        Detector::Ewma => ewma(&x, config),
-        Detector::Cusum => cusum(&x, config),
-        Detector::SeasonalEsd => seasonal_esd(&x, config),
-        Detector::LevelShift => level_shift(&x, config),
+        Detector::RobustZ => robust_z(x, config),
+        Detector::Ewma => ewma(x, config),
+        Detector::Cusum => cusum(x, config),
+        Detector::SeasonalEsd => seasonal_esd(x, config),
+        Detector::LevelShift => level_shift(x, config),
     };
-    Ok(raw
-        .into_iter()
+    raw.into_iter()
         .filter_map(|(i, expected, score, threshold)| {
             let p = series.get(i)?;
             let expected = expected + offset.get(i)?;
@@ -366,7 +388,7 @@ pub fn detect_with(
                 ),
             })
         })
-        .collect())
+        .collect()
 }
 
 /// `(index, expected, score, threshold)` per flagged point.
@@ -374,15 +396,26 @@ type Flags = Vec<(usize, f64, f64, f64)>;
 
 fn robust_z(x: &[f64], c: &AnomalyConfig) -> Flags {
     let mut out = Vec::new();
+    let mut win = OrderWindow::new(x, c.robust_window);
+    let start = c.min_history.min(x.len());
+    let mut lo = start.saturating_sub(c.robust_window);
+    for j in lo..start {
+        win.insert(j);
+    }
     for i in c.min_history..x.len() {
-        let lo = i.saturating_sub(c.robust_window);
-        let Some(win) = x.get(lo..i) else { continue };
-        let (m, s) = robust_sigma(win);
+        // The window is x[i - robust_window .. i].
+        let new_lo = i.saturating_sub(c.robust_window);
+        while lo < new_lo {
+            win.remove(lo);
+            lo += 1;
+        }
+        let (m, s) = win.robust_sigma();
         let v = x.get(i).copied().unwrap_or(m);
         let z = (v - m) / s;
         if z.abs() > c.robust_z && (v - m).abs() >= c.absolute_floor {
             out.push((i, m, z, c.robust_z));
         }
+        win.insert(i);
     }
     out
 }
@@ -452,14 +485,21 @@ fn seasonal_offsets(x: &[f64], season: usize) -> Vec<f64> {
         return vec![0.0; n];
     }
     let half = season / 2;
+    let mut win = OrderWindow::new(x, season);
+    let (mut lo, mut hi) = (0usize, 0usize);
     let detrended: Vec<f64> = (0..n)
         .map(|i| {
-            let lo = i.saturating_sub(half).min(n - season);
-            let mut w = x
-                .get(lo..lo + season)
-                .map(<[f64]>::to_vec)
-                .unwrap_or_default();
-            x.get(i).copied().unwrap_or(0.0) - median(&mut w)
+            // The window is x[lo .. lo + season], moving right only.
+            let new_lo = i.saturating_sub(half).min(n - season);
+            while hi < new_lo + season {
+                win.insert(hi);
+                hi += 1;
+            }
+            while lo < new_lo {
+                win.remove(lo);
+                lo += 1;
+            }
+            x.get(i).copied().unwrap_or(0.0) - win.median()
         })
         .collect();
     let mut per: Vec<f64> = (0..season)
@@ -481,25 +521,22 @@ fn seasonal_offsets(x: &[f64], season: usize) -> Vec<f64> {
 fn seasonal_esd(x: &[f64], c: &AnomalyConfig) -> Flags {
     let n = x.len();
     let max_outliers = ((n as f64 * c.esd_max_share).floor() as usize).max(1);
-    let mut active: Vec<usize> = (0..n).collect();
+    let mut active = OrderWindow::new(x, n);
+    for i in 0..n {
+        active.insert(i);
+    }
     let mut candidates: Vec<(usize, f64, f64)> = Vec::new();
     let mut last_significant = 0usize;
     for k in 1..=max_outliers {
-        let vals: Vec<f64> = active.iter().filter_map(|i| x.get(*i).copied()).collect();
-        let m = vals.len();
+        let m = active.len();
         if m < 3 {
             break;
         }
-        let (med, s) = robust_sigma(&vals);
-        let Some((pos, r)) = vals
-            .iter()
-            .enumerate()
-            .map(|(p, v)| (p, (v - med).abs() / s))
-            .max_by(|a, b| a.1.total_cmp(&b.1))
-        else {
+        let (med, s) = active.robust_sigma();
+        let Some((idx, r)) = most_extreme(&active, med, s) else {
             break;
         };
-        let idx = active.remove(pos);
+        active.remove(idx);
         let mf = m as f64;
         let p = 1.0 - c.esd_alpha / (2.0 * mf);
         let t = t_quantile(p, mf - 2.0);
@@ -526,31 +563,86 @@ fn seasonal_esd(x: &[f64], c: &AnomalyConfig) -> Flags {
         .collect()
 }
 
+/// The point of `active` farthest from `med` in units of `s`, with that distance:
+/// one of the extremes, since the distance only grows away from the median; among
+/// equal distances the largest index.
+fn most_extreme(active: &OrderWindow<'_>, med: f64, s: f64) -> Option<(usize, f64)> {
+    let m = active.len();
+    if m == 0 {
+        return None;
+    }
+    let r = |v: f64| (v - med).abs() / s;
+    let (r_lo, r_hi) = (r(active.kth(0)), r(active.kth(m - 1)));
+    let r_max = if r_lo.total_cmp(&r_hi).is_gt() {
+        r_lo
+    } else {
+        r_hi
+    };
+    let mut best: Option<usize> = None;
+    // Distinct values from the smallest up, then from the largest down, while
+    // their distance is the largest; each value's largest index is its last slot.
+    let mut k = 0;
+    while k < m {
+        let v = active.kth(k);
+        if r(v).total_cmp(&r_max).is_ne() {
+            break;
+        }
+        let upto = active.count_at_most(v);
+        let idx = active.kth_index(upto.saturating_sub(1));
+        best = Some(best.map_or(idx, |b| b.max(idx)));
+        k = upto.max(k + 1);
+    }
+    let mut top = m;
+    while top > 0 {
+        let v = active.kth(top - 1);
+        if r(v).total_cmp(&r_max).is_ne() {
+            break;
+        }
+        let idx = active.kth_index(top - 1);
+        best = Some(best.map_or(idx, |b| b.max(idx)));
+        top = active.count_below(v).min(top - 1);
+    }
+    best.map(|i| (i, r_max))
+}
+
 fn level_shift(x: &[f64], c: &AnomalyConfig) -> Flags {
     let w = c.level_shift_window;
-    let mut scores: Vec<(usize, f64, f64)> = Vec::new();
-    for i in c.min_history.max(w)..x.len().saturating_sub(w - 1) {
-        let (Some(before), Some(after)) = (x.get(i - w..i), x.get(i..i + w)) else {
-            continue;
-        };
-        let (mb, sb) = robust_sigma(before);
-        let (ma, sa) = robust_sigma(after);
-        let s = ((sb * sb + sa * sa) / 2.0).sqrt().max(1e-12);
-        let z = (ma - mb) / s;
-        scores.push((i, mb, z));
+    // (index, median before, z, median after)
+    let mut scores: Vec<(usize, f64, f64, f64)> = Vec::new();
+    let start = c.min_history.max(w);
+    let end = x.len().saturating_sub(w - 1);
+    if start < end {
+        let mut before = OrderWindow::new(x, w);
+        let mut after = OrderWindow::new(x, w);
+        for j in start - w..start {
+            before.insert(j);
+        }
+        for j in start..start + w {
+            after.insert(j);
+        }
+        for i in start..end {
+            if i > start {
+                // Slide both windows one point right.
+                before.remove(i - 1 - w);
+                before.insert(i - 1);
+                after.remove(i - 1);
+                after.insert(i + w - 1);
+            }
+            let (mb, sb) = before.robust_sigma();
+            let (ma, sa) = after.robust_sigma();
+            let s = ((sb * sb + sa * sa) / 2.0).sqrt().max(1e-12);
+            let z = (ma - mb) / s;
+            scores.push((i, mb, z, ma));
+        }
     }
     // Keep local maxima of |z| above the threshold.
     let mut out = Vec::new();
-    for (k, (i, mb, z)) in scores.iter().enumerate() {
+    for (k, (i, mb, z, after_median)) in scores.iter().enumerate() {
         let prev = k
             .checked_sub(1)
             .and_then(|p| scores.get(p))
             .map_or(0.0, |s| s.2.abs());
         let next = scores.get(k + 1).map_or(0.0, |s| s.2.abs());
-        let after_median = x.get(*i..*i + w).map_or(*mb, |a| {
-            let mut a = a.to_vec();
-            median(&mut a)
-        });
         if z.abs() > c.level_shift_z
             && z.abs() >= prev
             && z.abs() > next
