@@ -1168,7 +1168,7 @@ impl IdentityGraph {
         next.iter()
             .zip(&self.slot_limits)
             .enumerate()
-            .find(|&(k, (&c, (_, limit)))| {
+            .filter(|&(k, (&c, (_, limit, _)))| {
                 let held = counts
                     .get(k)
                     .copied()
@@ -1177,7 +1177,9 @@ impl IdentityGraph {
                 let extra = u32::from(alias && user_slot == Some(k));
                 c > (*limit).max(held).saturating_add(extra)
             })
-            .map(|(_, (&c, (kind, limit)))| DropReason::LimitExceeded {
+            // The most trusted type, as in `limit_broken`.
+            .min_by(|(_, (_, (ka, _, pa))), (_, (_, (kb, _, pb)))| (pa, ka).cmp(&(pb, kb)))
+            .map(|(_, (&c, (kind, limit, _)))| DropReason::LimitExceeded {
                 kind: kind.clone(),
                 limit: *limit,
                 would_hold: c,
