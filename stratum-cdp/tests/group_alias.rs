@@ -110,6 +110,31 @@ fn alias_from_an_earlier_user_id_merges_the_profiles() {
 }
 
 #[test]
+fn an_alias_arriving_before_the_previous_user_id_merges_once_it_is_named() {
+    let mut g = IdentityGraph::new(IdentityConfig::default());
+    g.resolve(&at_min(IDENTIFY_NEW, 1));
+    // The alias arrives first: `legacy-42` is not known yet.
+    let r = g.resolve(&at_min(ALIAS, 2));
+    assert_eq!(r.accepted, [user("u-7"), anon("legacy-42")]);
+    // The previous id's own identify arrives late (a backfill).
+    let r = g.resolve(&at_min(IDENTIFY_LEGACY, 0));
+    assert!(r.dropped.is_empty(), "{r:?}");
+    assert_eq!(g.profile_count(), 1);
+    let p = g.profile_of(&user("u-7")).unwrap();
+    assert_eq!(g.profile_of(&user("legacy-42")), Some(p.clone()));
+    assert_eq!(g.profile_of(&email("old@example.com")), Some(p.clone()));
+    // The alias is re-read with the user id: no anonymous id is left behind.
+    assert_eq!(g.profile_of(&anon("legacy-42")), None);
+    let ex = g.explain(&p).unwrap();
+    assert!(
+        ex.merges
+            .iter()
+            .any(|m| m.message_id == "al-1" && m.via == [user("legacy-42"), user("u-7")]),
+        "{ex:?}"
+    );
+}
+
+#[test]
 fn an_aliased_profile_keeps_working_and_stays_protected() {
     let mut g = IdentityGraph::new(IdentityConfig::default());
     g.resolve(&at_min(IDENTIFY_LEGACY, 0));
@@ -163,7 +188,7 @@ fn alias_from_an_anonymous_id_merges_as_before() {
 
 #[test]
 fn the_aliased_result_does_not_depend_on_arrival_order() {
-    // Any order in which the previous id's identify arrives before the alias.
+    // Any arrival order, the alias before the previous id's identify included.
     let msgs = [
         at_min(IDENTIFY_LEGACY, 0),
         at_min(IDENTIFY_NEW, 3),
@@ -173,12 +198,15 @@ fn the_aliased_result_does_not_depend_on_arrival_order() {
             2,
         ),
     ];
-    let orders: [[usize; 4]; 5] = [
+    let orders: [[usize; 4]; 8] = [
         [0, 1, 2, 3],
         [0, 2, 1, 3],
         [0, 3, 2, 1],
         [1, 0, 2, 3],
         [3, 1, 0, 2],
+        [2, 0, 1, 3],
+        [2, 3, 1, 0],
+        [1, 2, 3, 0],
     ];
     let mut results = Vec::new();
     for order in orders {
@@ -195,8 +223,8 @@ fn the_aliased_result_does_not_depend_on_arrival_order() {
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(64))]
 
-    /// Whatever the arrival order (the previous id's event before the alias, as
-    /// documented) and the event times, the aliased profiles end up the same.
+    /// Whatever the arrival order (the alias before or after the events that name
+    /// its previous id as a user id) and the event times, the graph ends up the same.
     #[test]
     fn alias_results_do_not_depend_on_arrival_order(
         order in Just((0..6).collect::<Vec<usize>>()).prop_shuffle(),
@@ -211,13 +239,6 @@ proptest! {
             r#"{"type":"track","messageId":"t-1","userId":"legacy-42","event":"e","context":{"traits":{"email":"t@example.com"}}}"#.to_owned(),
         ];
         let msgs: Vec<Message> = jsons.iter().zip(&minutes).map(|(j, &m)| at_min(j, m)).collect();
-        let mut order = order;
-        // The previous id's identify arrives before the alias.
-        let pos = |o: &[usize], x: usize| o.iter().position(|&i| i == x).unwrap();
-        let (a, b) = (pos(&order, 0), pos(&order, 2));
-        if a > b {
-            order.swap(a, b);
-        }
         let mut reference = IdentityGraph::new(IdentityConfig::default());
         for m in &msgs {
             reference.resolve(m);
@@ -228,6 +249,7 @@ proptest! {
         }
         prop_assert_eq!(g.partition(), reference.partition());
         prop_assert_eq!(g.profile_of(&user("u-7")), reference.profile_of(&user("u-7")));
+        prop_assert_eq!(g.profile_of(&anon("legacy-42")), None);
     }
 }
 

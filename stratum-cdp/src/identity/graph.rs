@@ -317,6 +317,10 @@ pub struct IdentityGraph {
     scratch: (Vec<usize>, Vec<u32>, Vec<u32>),
     /// Links replayed by recomputations so far.
     replayed: u64,
+    /// `alias` links whose `previousId` was read as an anonymous id because no
+    /// event had named it as a user id yet, by that `previousId`: when a later
+    /// event names it as a user id, these links are re-read with it.
+    alias_previous: Map<String, Vec<usize>>,
 }
 
 impl IdentityGraph {
@@ -339,6 +343,7 @@ impl IdentityGraph {
             incidence: Vec::new(),
             scratch: Default::default(),
             replayed: 0,
+            alias_previous: Map::default(),
         }
     }
 
@@ -351,8 +356,10 @@ impl IdentityGraph {
     /// Resolves a parsed message: extracts its identifiers
     /// ([`super::identifiers`]), respects the required consent category, and links.
     ///
-    /// An `alias`'s `previousId` is taken as a `user_id` when the graph already
-    /// knows `user_id:<previousId>`, else as an `anonymous_id`; an alias may join
+    /// An `alias`'s `previousId` is taken as a `user_id` when any event (before or
+    /// after the alias) names `user_id:<previousId>`, else as an `anonymous_id`: an
+    /// alias read as an anonymous id is re-read when such an event arrives, so the
+    /// result does not depend on arrival order. An alias may join
     /// one user id over the `user_id` limit (see the [module docs](self)).
     pub fn resolve(&mut self, message: &Message) -> Resolution {
         if let Some(cat) = self.config.required_consent()
@@ -372,25 +379,35 @@ impl IdentityGraph {
             };
         }
         let alias = message.kind == MessageType::Alias;
-        // `previousId` names a user id when the graph knows it as one, else an
-        // anonymous id (Segment allows either).
+        // `previousId` names a user id when any event names it as one (before or
+        // after this alias), else an anonymous id (Segment allows either).
         let previous = match &message.previous_id {
             Some(p)
                 if alias
                     && self
-                        .profile_of(&Identifier::new(IdentifierKind::UserId, p))
+                        .ident_index(&Identifier::new(IdentifierKind::UserId, p))
                         .is_some() =>
             {
                 IdentifierKind::UserId
             }
             _ => IdentifierKind::AnonymousId,
         };
-        self.link_as(
+        let res = self.link_as(
             &message.message_id,
             message.timestamp,
-            super::identifiers_with_previous(message, previous),
+            super::identifiers_with_previous(message, previous.clone()),
             alias,
-        )
+        );
+        if alias
+            && !res.duplicate
+            && previous == IdentifierKind::AnonymousId
+            && let Some(p) = &message.previous_id
+        {
+            let l = self.links.len() - 1;
+            let key = Identifier::new(IdentifierKind::AnonymousId, p).value;
+            self.alias_previous.entry(key).or_default().push(l);
+        }
+        res
     }
 
     /// Links the identifiers carried by one event (values are used as given:
@@ -431,6 +448,7 @@ impl IdentityGraph {
             return res;
         }
         let l = self.links.len();
+        let first_new = self.idents.len();
         let mut raw = Vec::with_capacity(identifiers.len());
         for id in identifiers {
             if let Some(reason) = self.config.blocked(&id) {
@@ -471,7 +489,14 @@ impl IdentityGraph {
             self.incidence.push((l, self.idents[i].links_head));
             self.idents[i].links_head = head;
         }
-        if in_order {
+        let reread = self.reread_aliases(first_new);
+        if !reread.is_empty() {
+            let mut start = self.links[l].raw.clone();
+            start.extend(reread);
+            let r = self.recompute_from(&start);
+            res.retired = r.retired.clone();
+            res.recomputed = Some(r);
+        } else if in_order {
             self.apply(l);
             res.retired = self.links[l].outcome.merged.clone();
         } else if let Some(retired) = self.try_late(l) {
@@ -500,6 +525,48 @@ impl IdentityGraph {
         res.merged = out.merged.clone();
         res.profile = self.profile_of_link(l);
         res
+    }
+
+    /// Re-reads the `alias` links whose `previousId` was taken as an anonymous id
+    /// when an identifier interned from `first_new` on names it as a user id: the
+    /// alias then links that user id instead, as it would have had the user id been
+    /// seen first. Returns the identifiers whose component must be recomputed
+    /// (empty when nothing was re-read).
+    fn reread_aliases(&mut self, first_new: usize) -> Vec<usize> {
+        let mut touched = Vec::new();
+        if self.alias_previous.is_empty() {
+            return touched;
+        }
+        for u in first_new..self.idents.len() {
+            if self.idents[u].id.kind != IdentifierKind::UserId {
+                continue;
+            }
+            let anon = Identifier::new(IdentifierKind::AnonymousId, &self.idents[u].id.value);
+            let Some(pending) = self.alias_previous.remove(&anon.value) else {
+                continue;
+            };
+            let Some(a) = self.ident_index(&anon) else {
+                continue;
+            };
+            for la in pending {
+                let Some(k) = self.links[la].raw.iter().position(|&i| i == a) else {
+                    continue;
+                };
+                self.links[la].raw[k] = u;
+                let mut raw = std::mem::take(&mut self.links[la].raw);
+                raw.sort_unstable_by(|&x, &y| self.ident_order(x, y));
+                raw.dedup();
+                touched.extend(raw.iter().copied());
+                self.links[la].raw = raw;
+                // The anonymous id's list keeps a stale cell for `la`: it only
+                // widens a later recomputation, never narrows it.
+                let head = self.incidence.len();
+                self.incidence.push((la, self.idents[u].links_head));
+                self.idents[u].links_head = head;
+                touched.push(a);
+            }
+        }
+        touched
     }
 
     /// The profile an identifier belongs to.

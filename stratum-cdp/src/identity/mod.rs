@@ -149,7 +149,7 @@ pub fn identifiers(message: &Message) -> Vec<Identifier> {
 }
 
 /// [`identifiers`], with an `alias`'s `previousId` taken as `previous`: the
-/// [`IdentityGraph`] passes `user_id` when it already knows `previousId` as a
+/// [`IdentityGraph`] passes `user_id` when an event names `previousId` as a
 /// user id (Segment allows either).
 pub(crate) fn identifiers_with_previous(
     message: &Message,
