@@ -13,8 +13,7 @@ use libfuzzer_sys::fuzz_target;
 use stratum_connectors::fuzzing;
 
 const REGIONS: [&str; 16] = [
-    "US", "GB", "DE", "FR", "IT", "AR", "MX", "BR", "IN", "AU", "JP", "RU", "NZ", "CA", "CN",
-    "ZA",
+    "US", "GB", "DE", "FR", "IT", "AR", "MX", "BR", "IN", "AU", "JP", "RU", "NZ", "CA", "CN", "ZA",
 ];
 
 fuzz_target!(|data: &[u8]| {
@@ -50,6 +49,10 @@ fuzz_target!(|data: &[u8]| {
         "{text:?} ({region})"
     );
     if let Some(valid) = fuzzing::is_valid(code, &national) {
-        assert_eq!(valid, phonenumber::is_valid(&n), "validity of {text:?} ({region})");
+        assert_eq!(
+            valid,
+            phonenumber::is_valid(&n),
+            "validity of {text:?} ({region})"
+        );
     }
 });
