@@ -5,6 +5,7 @@ use stratum_core::health as core;
 
 use crate::convert::{core_from, tag, time, to_py};
 use crate::errors::{core_err, guard};
+use crate::locks::Float;
 
 /// Observations of one scope (`stratum_core::health::Signals`), built once from a dict.
 #[pyclass(name = "Signals", module = "stratum._native", frozen)]
@@ -72,8 +73,8 @@ impl HealthConfig {
     }
 
     /// The status (`healthy`, `degraded`, `unhealthy`) this config gives a score.
-    fn status_of(&self, score: f64) -> String {
-        tag(&self.0.status_of(score))
+    fn status_of(&self, score: Float) -> String {
+        tag(&self.0.status_of(score.0))
     }
 
     /// The config as a dict.

@@ -10,6 +10,7 @@
 
 use std::sync::{Mutex, MutexGuard};
 
+use pyo3::exceptions::PyOverflowError;
 use pyo3::prelude::*;
 use pyo3::sync::MutexExt;
 use pyo3::types::{PyInt, PyString};
@@ -81,6 +82,28 @@ pub(crate) fn text_err() -> PyErr {
             .to_owned(),
         None,
     )
+}
+
+/// A float argument (a Python `float` or `int`): an `int` too large for a float
+/// becomes the infinity of its sign, which the crates' own range checks refuse,
+/// instead of Python raising `OverflowError`.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub(crate) struct Float(pub(crate) f64);
+
+impl<'a, 'py> FromPyObject<'a, 'py> for Float {
+    type Error = PyErr;
+
+    fn extract(obj: Borrowed<'a, 'py, PyAny>) -> PyResult<Self> {
+        match obj.extract::<f64>() {
+            Ok(v) => Ok(Float(v)),
+            Err(e) if e.is_instance_of::<PyOverflowError>(obj.py()) => Ok(Float(if obj.gt(0)? {
+                f64::INFINITY
+            } else {
+                f64::NEG_INFINITY
+            })),
+            Err(e) => Err(e),
+        }
+    }
 }
 
 /// An integer argument kept whole: `Int::Small` when it fits an `i64`, otherwise

@@ -281,6 +281,11 @@ def test_huge_numbers_elsewhere_are_typed() -> None:
     with pytest.raises(stratum.StratumError) as info:
         stratum.TrustGate().evaluate(healthy_signals(), budget_change(), 2**2000)
     assert info.value.code == "invalid_time"
+    # An int too large for a float is the infinity of its sign, not OverflowError.
+    config = stratum.HealthConfig()
+    assert config.status_of(2**2000) == "healthy"
+    assert config.status_of(-(2**2000)) == "unhealthy"
+    assert config.status_of(True) == "unhealthy"
 
 
 def test_open_recovering_from_python(tmp_path: Path) -> None:
