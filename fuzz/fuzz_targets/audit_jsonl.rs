@@ -1,7 +1,10 @@
-//! Bytes -> an audit log file. Opening it with `JsonlFileSink` + `AuditLog::open`
-//! must not panic; a log that opens must verify, hold one record per line and
-//! accept a further record. Independently, every line is parsed as an
-//! `AuditRecord` and the parsed records are checked with `verify_chain`.
+//! Bytes -> an audit log file. Decoding them in memory (`records_from_jsonl`) must
+//! not panic; when they decode into a chain that verifies, the same bytes written
+//! to a file must open with `JsonlFileSink` + `AuditLog::open`, verify, hold one
+//! record per non-blank line and accept a further record (a file that does not
+//! decode is refused by the same scanner, so it is written only for those).
+//! Independently, every line is parsed as an `AuditRecord` and the parsed records
+//! are checked with `verify_chain`.
 #![no_main]
 
 use std::path::PathBuf;
@@ -10,7 +13,7 @@ use std::sync::OnceLock;
 use chrono::DateTime;
 use libfuzzer_sys::fuzz_target;
 use stratum_core::audit::{
-    AuditEvent, AuditLog, AuditRecord, FsyncPolicy, JsonlFileSink, verify_chain,
+    AuditEvent, AuditLog, AuditRecord, FsyncPolicy, JsonlFileSink, records_from_jsonl, verify_chain,
 };
 use stratum_core::digest::Digest;
 use stratum_core::from_json_slice;
@@ -31,15 +34,26 @@ fn scratch() -> &'static PathBuf {
     })
 }
 
+/// Lines holding something other than whitespace, after a UTF-8 byte order mark.
+fn record_lines(data: &[u8]) -> u64 {
+    let data = data.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(data);
+    data.split(|&b| b == b'\n')
+        .filter(|l| !l.iter().all(u8::is_ascii_whitespace))
+        .count() as u64
+}
+
 fuzz_target!(|data: &[u8]| {
-    let path = scratch();
-    if std::fs::write(path, data).is_err() {
-        return;
+    let decoded = records_from_jsonl(data);
+    if let Ok(records) = &decoded {
+        assert_eq!(records.len() as u64, record_lines(data));
     }
-    if let Ok(sink) = JsonlFileSink::open(path, FsyncPolicy::Never)
+    let path = scratch();
+    if decoded.is_ok_and(|r| verify_chain(&r).is_ok())
+        && std::fs::write(path, data).is_ok()
+        && let Ok(sink) = JsonlFileSink::open(path, FsyncPolicy::Never)
         && let Ok(mut log) = AuditLog::open(sink)
     {
-        let lines = data.iter().filter(|&&b| b == b'\n').count() as u64;
+        let lines = record_lines(data);
         assert_eq!(log.len(), lines);
         assert!(log.verify().is_ok());
         let at = log
