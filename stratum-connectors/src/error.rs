@@ -250,7 +250,7 @@ mod tests {
                 message: m(),
             },
             Error::InvalidCurrency {
-                value: "XXX".into(),
+                value: "ZZZ".into(),
             },
             Error::InvalidValue {
                 field: f(),

@@ -1028,13 +1028,7 @@ impl IdentityGraph {
                 self.redirects.insert(old_id.clone(), new_id);
                 retired.push(old_id);
             }
-            let (profiles, hasher) = (&self.profiles, &self.hasher);
-            self.by_id.insert_unique(hash, p, |&q| {
-                profiles
-                    .get(q)
-                    .and_then(Option::as_ref)
-                    .map_or(0, |n| hasher.hash_one(&n.id))
-            });
+            self.index_profile(p, hash);
         }
         if let Some(Some(n)) = self.profiles.get_mut(p) {
             n.links.push(l);
@@ -1279,6 +1273,12 @@ impl IdentityGraph {
                 self.profiles.len() - 1
             }
         };
+        self.index_profile(p, hash);
+        p
+    }
+
+    /// Adds live profile slot `p`, whose id hashes to `hash`, to `by_id`.
+    fn index_profile(&mut self, p: usize, hash: u64) {
         let (profiles, hasher) = (&self.profiles, &self.hasher);
         self.by_id.insert_unique(hash, p, |&q| {
             profiles
@@ -1286,7 +1286,6 @@ impl IdentityGraph {
                 .and_then(Option::as_ref)
                 .map_or(0, |n| hasher.hash_one(&n.id))
         });
-        p
     }
 
     fn absorb(&mut self, survivor: usize, p: usize, l: usize, via: &[Identifier]) -> ProfileId {

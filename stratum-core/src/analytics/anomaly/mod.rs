@@ -362,6 +362,12 @@ fn run(
         Detector::SeasonalEsd => seasonal_esd(x, config),
         Detector::LevelShift => level_shift(x, config),
     };
+    anomalies(series, offset, detector, raw)
+}
+
+/// The flagged points of `detector` as explained anomalies, the seasonal offset
+/// added back to the expected value.
+fn anomalies(series: &[Point], offset: &[f64], detector: Detector, raw: Flags) -> Vec<Anomaly> {
     raw.into_iter()
         .filter_map(|(i, expected, score, threshold)| {
             let p = series.get(i)?;
@@ -504,7 +510,7 @@ fn seasonal_offsets(x: &[f64], season: usize) -> Vec<f64> {
         .collect();
     let mut per: Vec<f64> = (0..season)
         .map(|k| {
-            let mut vals: Vec<f64> = detrended.iter().skip(k).step_by(season).copied().collect();
+            let mut vals: Vec<f64> = detrended[k..].iter().step_by(season).copied().collect();
             median(&mut vals)
         })
         .collect();

@@ -1,44 +1,15 @@
 //! The straightforward implementation the detectors had before they used order
 //! statistics (a window re-sorted per point, ESD re-sorting the remaining points
-//! per round): kept as the oracle of the differential tests.
+//! per round): kept as the oracle of the differential tests. The parts that did
+//! not change (the EWMA and CUSUM detectors, the median helpers and how flags
+//! become anomalies) are the module's own.
 #![allow(clippy::indexing_slicing)]
 
-use super::{Anomaly, AnomalyConfig, Detector, Point, severity, t_quantile};
+use super::{
+    Anomaly, AnomalyConfig, Detector, Flags, Point, cusum, ewma, median, median_mad, robust_sigma,
+    t_quantile,
+};
 use crate::error::Result;
-
-/// Median of `v` (sorted in place); 0 when empty.
-fn median(v: &mut [f64]) -> f64 {
-    if v.is_empty() {
-        return 0.0;
-    }
-    v.sort_by(f64::total_cmp);
-    let n = v.len();
-    let hi = v.get(n / 2).copied().unwrap_or(0.0);
-    if n % 2 == 1 {
-        hi
-    } else {
-        (v.get(n / 2 - 1).copied().unwrap_or(0.0) + hi) / 2.0
-    }
-}
-
-/// Median and MAD of `v`.
-fn median_mad(v: &[f64]) -> (f64, f64) {
-    let mut s = v.to_vec();
-    let m = median(&mut s);
-    let mut d: Vec<f64> = v.iter().map(|x| (x - m).abs()).collect();
-    (m, median(&mut d))
-}
-
-/// Robust σ: 1.4826 × MAD, falling back to the mean absolute deviation × 1.2533
-/// when more than half the values are equal, and to a tiny positive number.
-fn robust_sigma(v: &[f64]) -> (f64, f64) {
-    let (m, mad) = median_mad(v);
-    let mut s = 1.4826 * mad;
-    if s <= 0.0 && !v.is_empty() {
-        s = 1.2533 * v.iter().map(|x| (x - m).abs()).sum::<f64>() / v.len() as f64;
-    }
-    (m, s.max(1e-12))
-}
 
 /// Runs every detector on `series` and returns the anomalies sorted by index, then
 /// detector.
@@ -82,38 +53,8 @@ pub(super) fn detect_with(
         Detector::SeasonalEsd => seasonal_esd(&x, config),
         Detector::LevelShift => level_shift(&x, config),
     };
-    Ok(raw
-        .into_iter()
-        .filter_map(|(i, expected, score, threshold)| {
-            let p = series.get(i)?;
-            let expected = expected + offset.get(i)?;
-            let what = match detector {
-                Detector::RobustZ => "robust z-score",
-                Detector::Ewma => "EWMA statistic",
-                Detector::Cusum => "CUSUM sum",
-                Detector::SeasonalEsd => "seasonal ESD statistic",
-                Detector::LevelShift => "level-shift statistic",
-            };
-            let dir = if p.value >= expected { "above" } else { "below" };
-            Some(Anomaly {
-                index: i,
-                at: p.at,
-                value: p.value,
-                expected,
-                detector,
-                score,
-                severity: severity(score, threshold),
-                explanation: format!(
-                    "{} is {dir} the expected {expected:.4} ({what} {score:.2}, threshold {threshold})",
-                    p.value
-                ),
-            })
-        })
-        .collect())
+    Ok(super::anomalies(series, &offset, detector, raw))
 }
-
-/// `(index, expected, score, threshold)` per flagged point.
-type Flags = Vec<(usize, f64, f64, f64)>;
 
 fn robust_z(x: &[f64], c: &AnomalyConfig) -> Flags {
     let mut out = Vec::new();
@@ -125,62 +66,6 @@ fn robust_z(x: &[f64], c: &AnomalyConfig) -> Flags {
         let z = (v - m) / s;
         if z.abs() > c.robust_z && (v - m).abs() >= c.absolute_floor {
             out.push((i, m, z, c.robust_z));
-        }
-    }
-    out
-}
-
-fn baseline(x: &[f64], c: &AnomalyConfig) -> (f64, f64) {
-    robust_sigma(x.get(..c.min_history).unwrap_or(x))
-}
-
-fn ewma(x: &[f64], c: &AnomalyConfig) -> Flags {
-    let (mu, sigma) = baseline(x, c);
-    let l = c.ewma_lambda;
-    let limit_sigma = sigma * (l / (2.0 - l)).sqrt();
-    let mut z = mu;
-    let mut out = Vec::new();
-    let mut alarmed = false;
-    for (i, v) in x.iter().enumerate() {
-        z = l * v + (1.0 - l) * z;
-        if i < c.min_history {
-            continue;
-        }
-        let score = (z - mu) / limit_sigma;
-        let out_of_control = score.abs() > c.ewma_width && (z - mu).abs() >= c.absolute_floor;
-        // One alert per excursion: when the statistic leaves the limits.
-        if out_of_control && !alarmed {
-            out.push((i, mu, score, c.ewma_width));
-        }
-        alarmed = out_of_control;
-    }
-    out
-}
-
-fn cusum(x: &[f64], c: &AnomalyConfig) -> Flags {
-    let (mu, sigma) = baseline(x, c);
-    let (mut hi, mut lo) = (0.0f64, 0.0f64);
-    let mut alarmed = false;
-    let mut out = Vec::new();
-    for (i, v) in x.iter().enumerate() {
-        let z = (v - mu) / sigma;
-        hi = (hi + z - c.cusum_k).max(0.0);
-        lo = (lo - z - c.cusum_k).max(0.0);
-        if i < c.min_history {
-            hi = 0.0;
-            lo = 0.0;
-            continue;
-        }
-        let score = if hi >= lo { hi } else { -lo };
-        // One alert per excursion: the sums keep growing while the shift lasts and
-        // the alarm re-arms once they are back to zero.
-        if score.abs() > c.cusum_h && (v - mu).abs() >= c.absolute_floor {
-            if !alarmed {
-                out.push((i, mu, score, c.cusum_h));
-            }
-            alarmed = true;
-        } else if hi == 0.0 && lo == 0.0 {
-            alarmed = false;
         }
     }
     out
@@ -207,7 +92,7 @@ fn seasonal_offsets(x: &[f64], season: usize) -> Vec<f64> {
         .collect();
     let mut per: Vec<f64> = (0..season)
         .map(|k| {
-            let mut vals: Vec<f64> = detrended.iter().skip(k).step_by(season).copied().collect();
+            let mut vals: Vec<f64> = detrended[k..].iter().step_by(season).copied().collect();
             median(&mut vals)
         })
         .collect();
