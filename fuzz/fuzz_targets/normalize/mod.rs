@@ -1,7 +1,10 @@
 //! The oracle shared by the normaliser targets: for every platform, every field of
 //! the target and every way of passing the value, normalisation must not panic, must
 //! be idempotent on its own output, must never hash a digest again, and every digest
-//! must be the SHA-256 of the text it claims to hash.
+//! must be the SHA-256 of the text it claims to hash. A phone number kept with the
+//! `phone_not_valid` note is exempt from idempotence (libphonenumber strips a national
+//! prefix again from such a number given back in E.164 form; see
+//! `docs/connectors.md`): its second reading must still be kept, with the note.
 #![allow(dead_code)]
 
 use std::sync::LazyLock;
@@ -9,7 +12,7 @@ use std::sync::LazyLock;
 use chrono::NaiveDate;
 use stratum_connectors::{
     Context, Field, FieldValue, Hashed, Normalizer, NormalizerConfig, Origin, PhoneRegion,
-    Platform, Rule, sha256_hex,
+    Platform, Rule, WarningCode, sha256_hex,
 };
 
 fn normalizer(region: PhoneRegion) -> Normalizer {
@@ -128,6 +131,14 @@ fn check_one(n: &Normalizer, platform: Platform, field: Field, text: &str, ctx: 
     let second = n
         .normalize_in(platform, field, &FieldValue::Raw(input), ctx)
         .unwrap_or_else(|w| panic!("{platform}/{field}: {text:?} -> {normalized:?} then {w}"));
+    if first.note == Some(WarningCode::PhoneNotValid) {
+        assert_eq!(
+            second.note,
+            Some(WarningCode::PhoneNotValid),
+            "{platform}/{field}: {text:?} -> {normalized:?} became valid"
+        );
+        return;
+    }
     assert_eq!(
         second.value, first.value,
         "{platform}/{field}: not idempotent on {text:?}"
