@@ -94,6 +94,17 @@ pub(crate) fn to_py<'py, T: Serialize>(py: Python<'py>, value: &T) -> PyResult<B
     loads.bind(py).call1((text,))
 }
 
+/// What `__reduce__` returns for an object rebuilt by calling its class with its JSON
+/// form: `(type(obj), (value as Python objects,))`. Pickling then ships the config
+/// (to Spark, Dask or Ray workers, or `multiprocessing`), and the worker's
+/// constructor validates it again.
+pub(crate) fn reduce<'py, T: Serialize>(
+    obj: &Bound<'py, PyAny>,
+    value: &T,
+) -> PyResult<(Bound<'py, PyAny>, (Bound<'py, PyAny>,))> {
+    Ok((obj.get_type().into_any(), (to_py(obj.py(), value)?,)))
+}
+
 /// The snake_case name serde gives a unit enum variant (e.g. `Outcome::AlertOnly` →
 /// `"alert_only"`).
 pub(crate) fn tag<T: Serialize>(value: &T) -> String {

@@ -4,7 +4,7 @@ use pyo3::prelude::*;
 use stratum_core::gate as core;
 
 use crate::audit::AuditLog;
-use crate::convert::{core_from, tag, time, to_py};
+use crate::convert::{core_from, reduce, tag, time, to_py};
 use crate::errors::{core_err, guard};
 use crate::health::{HealthReport, Signals};
 use crate::locks::{Text, detached, lock};
@@ -33,6 +33,13 @@ impl ProposedAction {
     /// The action as a dict.
     fn to_dict<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
         to_py(py, &self.0)
+    }
+
+    /// Pickling support: rebuilt from its dict form by the constructor.
+    fn __reduce__<'py>(
+        slf: &Bound<'py, Self>,
+    ) -> PyResult<(Bound<'py, PyAny>, (Bound<'py, PyAny>,))> {
+        reduce(slf.as_any(), &slf.get().0)
     }
 
     fn __repr__(&self) -> String {

@@ -3,7 +3,7 @@
 use pyo3::prelude::*;
 use stratum_core::health as core;
 
-use crate::convert::{core_from, tag, time, to_py};
+use crate::convert::{core_from, reduce, tag, time, to_py};
 use crate::errors::{core_err, guard};
 use crate::locks::Float;
 
@@ -25,6 +25,13 @@ impl Signals {
     /// The signals as a dict (the JSON form).
     fn to_dict<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
         to_py(py, &self.0)
+    }
+
+    /// Pickling support: rebuilt from its dict form by the constructor.
+    fn __reduce__<'py>(
+        slf: &Bound<'py, Self>,
+    ) -> PyResult<(Bound<'py, PyAny>, (Bound<'py, PyAny>,))> {
+        reduce(slf.as_any(), &slf.get().0)
     }
 
     fn __repr__(&self) -> String {
@@ -80,6 +87,13 @@ impl HealthConfig {
     /// The config as a dict.
     fn to_dict<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
         to_py(py, &self.0)
+    }
+
+    /// Pickling support: rebuilt from its dict form by the constructor.
+    fn __reduce__<'py>(
+        slf: &Bound<'py, Self>,
+    ) -> PyResult<(Bound<'py, PyAny>, (Bound<'py, PyAny>,))> {
+        reduce(slf.as_any(), &slf.get().0)
     }
 }
 

@@ -11,7 +11,7 @@ use stratum_connectors::{
 };
 
 use crate::arrow::{ArrowArray, Strings, import_chunks};
-use crate::convert::{connectors_from, serde_from, tag};
+use crate::convert::{connectors_from, reduce, serde_from, tag, to_py};
 use crate::errors::{connectors_err, guard, input_err};
 use crate::locks::Text;
 
@@ -100,6 +100,19 @@ impl Normalizer {
                 .map(Self)
                 .map_err(connectors_err)
         })
+    }
+
+    /// The config as a dict (the form the constructor takes).
+    fn to_dict<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        to_py(py, self.0.config())
+    }
+
+    /// Pickling support: rebuilt from its config by the constructor, so a normaliser
+    /// built once on a driver can be shipped to workers.
+    fn __reduce__<'py>(
+        slf: &Bound<'py, Self>,
+    ) -> PyResult<(Bound<'py, PyAny>, (Bound<'py, PyAny>,))> {
+        reduce(slf.as_any(), slf.get().0.config())
     }
 
     /// One value → a dict `{field, key, value, normalized, origin, note, warning,
