@@ -32,7 +32,7 @@ rm -rf "$venv"
 "$python" -m venv "$venv"
 "$venv/bin/pip" install --quiet --disable-pip-version-check \
   "$wheel" pytest hypothesis mypy pyarrow polars pandas matplotlib tqdm \
-  segment-analytics-python
+  segment-analytics-python pyspark "dask[dataframe]"
 
 cd "$here"
 echo "stubtest"
