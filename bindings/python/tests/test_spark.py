@@ -145,3 +145,70 @@ def test_dask_partitions_with_a_normaliser_built_once(tmp_path: Any) -> None:
     got = got.sort_values("id")
     want = _single(n, "meta", "email", EMAILS)
     assert [None if pd.isna(v) else v for v in got["email"]] == want
+
+
+def _canonical(pairs: Dict[str, Optional[int]]) -> Dict[str, Optional[str]]:
+    """Single-machine labels → the smallest identifier of each component."""
+    smallest: Dict[int, str] = {}
+    for ident, label in pairs.items():
+        if label is not None and (label not in smallest or ident < smallest[label]):
+            smallest[label] = ident
+    return {i: (None if lab is None else smallest[lab]) for i, lab in pairs.items()}
+
+
+def _random_links(seed: int, n: int, ids: int) -> List[Any]:
+    import random
+
+    rng = random.Random(seed)
+    pool = [f"u{i}" for i in range(ids)] + ["undefined", "null", "0"]
+    links: List[Any] = []
+    for _ in range(n):
+        a, b = rng.choice(pool), rng.choice(pool)
+        roll = rng.random()
+        links.append((a, None) if roll < 0.05 else (None, b) if roll < 0.08 else (a, b))
+    return links
+
+
+@pytest.mark.parametrize("seed,partitions", [(1, 1), (2, 3), (3, 8)])
+def test_identity_resolution_on_spark_is_the_single_machine_partition(
+    spark: Any, seed: int, partitions: int
+) -> None:
+    links = _random_links(seed, 3000, 2500)
+    df = spark.createDataFrame(links, "left string, right string").repartition(partitions)
+    got = {r["identifier"]: r["component"]
+           for r in stratum.spark.resolve_identities(df).collect()}
+    table = pa.table({"left": [a for a, _ in links], "right": [b for _, b in links]})
+    single = stratum.resolve_identities(table)
+    want = _canonical(dict(zip(single["identifier"].to_pylist(),
+                               single["component"].to_pylist())))
+    assert got == want
+    assert got["undefined"] is None
+    assert len({c for c in got.values() if c is not None}) > 10
+
+
+def test_a_long_chain_across_partitions_converges(spark: Any) -> None:
+    # A path u0 - u1 - ... - u399 spread over 7 partitions in shuffled order: the
+    # worst case for label propagation, a few rounds for the star alternation.
+    import random
+
+    links = [(f"c{i:04d}", f"c{i + 1:04d}") for i in range(399)]
+    random.Random(7).shuffle(links)
+    df = spark.createDataFrame(links, "left string, right string").repartition(7)
+    out, rounds = stratum.spark._resolve(df, "left", "right", True, 64, True, prereduce=True)
+    rows = out.collect()
+    assert len(rows) == 400
+    assert {r["component"] for r in rows} == {"c0000"}
+    assert rounds < 20
+    plain, _ = stratum.spark._resolve(df, "left", "right", True, 64, True, prereduce=False)
+    assert {r["component"] for r in plain.collect()} == {"c0000"}
+
+
+def test_identity_resolution_arguments(spark: Any) -> None:
+    df = spark.createDataFrame([("a", "b")], "a string, b string")
+    with pytest.raises(stratum.InvalidConfigError, match="no column"):
+        stratum.spark.resolve_identities(df)
+    ints = spark.createDataFrame([(1, 2)], "left long, right long")
+    with pytest.raises(stratum.InvalidConfigError, match="not string"):
+        stratum.spark.resolve_identities(ints)
+    empty = spark.createDataFrame([], "left string, right string")
+    assert stratum.spark.resolve_identities(empty).collect() == []

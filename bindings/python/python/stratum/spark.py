@@ -153,3 +153,177 @@ def _arrow_schema(
     if with_warnings:
         fields += [pa.field(c + WARNING_SUFFIX, pa.string(), nullable=True) for c, _ in pairs]
     return pa.schema(fields)
+
+
+def resolve_identities(
+    df: Any,
+    *,
+    left: str = "left",
+    right: str = "right",
+    blocklist: bool = True,
+    max_iterations: int = 64,
+    checkpoint: bool = True,
+) -> Any:
+    """Connected components of a link table too large for one machine.
+
+    ``df`` has string columns ``left`` and ``right``; a row is a link between two
+    identifiers, or one identifier alone when the other end is null. The result has
+    one row per distinct identifier: ``identifier`` and ``component``, the smallest
+    identifier of its component (a label that does not depend on partitioning or
+    order), null for blocked values such as ``"undefined"``.
+
+    Two steps, both on Spark:
+
+    1. each partition is resolved by the Rust bulk resolver (the same one as
+       :func:`stratum.resolve_identities`), which leaves one edge per identifier, to
+       the smallest identifier of its component within the partition;
+    2. those edges are merged across partitions with the large-star / small-star
+       alternation of Kiveris et al., "Connected Components in MapReduce and
+       Beyond" (SoCC 2014), in DataFrame operations, until a round changes nothing.
+       With ``checkpoint`` each round's edges are checkpointed (the session's
+       checkpoint directory when set, a local checkpoint otherwise), so the plan
+       does not grow with the rounds.
+
+    The partition equals the single-machine resolver's: blocking is a rule on
+    values, the same in every partition, and the rest is plain connectivity, which
+    the merge preserves exactly. The identity graph's per-type limits and
+    priorities are rules about the order links arrive in; they are not applied
+    here (use :class:`stratum.IdentityGraph` where they must hold).
+    """
+    out, _ = _resolve(df, left, right, blocklist, max_iterations, checkpoint, prereduce=True)
+    return out
+
+
+def _resolve(df: Any, left: str, right: str, blocklist: bool, max_iterations: int,
+             checkpoint: bool, prereduce: bool) -> Tuple[Any, int]:
+    from pyspark.sql import functions as F
+    from pyspark.sql.types import StringType, StructField, StructType
+
+    for name in (left, right):
+        if name not in df.schema.names:
+            raise InvalidConfigError(
+                f"no column {name!r} in the link table; it has {', '.join(df.schema.names)}",
+                field=name,
+            )
+        if not isinstance(df.schema[name].dataType, StringType):
+            raise InvalidConfigError(
+                f"column {name!r} is {df.schema[name].dataType.simpleString()}, not string",
+                field=name,
+            )
+    if max_iterations < 1:
+        raise InvalidConfigError("max_iterations must be at least 1", field="max_iterations")
+    links = df.select(F.col(left).alias("l"), F.col(right).alias("r"))
+    star_schema = StructType([
+        StructField("u", StringType(), False),
+        StructField("v", StringType(), True),
+    ])
+    if prereduce:
+        def local(batches: Iterator[Any]) -> Iterator[Any]:
+            import pyarrow as pa  # type: ignore[import-untyped,unused-ignore]
+
+            from ._native import resolve_links_arrow
+
+            lefts: List[Any] = []
+            rights: List[Any] = []
+            for batch in batches:
+                lefts.append(batch.column(0))
+                rights.append(batch.column(1))
+            if not lefts:
+                return
+            ids, labels = resolve_links_arrow(
+                pa.chunked_array(lefts, pa.string()), pa.chunked_array(rights, pa.string()),
+                blocklist=blocklist,
+            )
+            table = pa.table({"u": pa.array(ids), "label": pa.array(labels)})
+            roots = table.filter(table["label"].is_valid()).group_by("label").aggregate(
+                [("u", "min")]
+            )
+            joined = table.join(roots, "label", join_type="left outer")
+            yield pa.RecordBatch.from_arrays(
+                [joined["u"].combine_chunks(), joined["u_min"].combine_chunks()],
+                schema=pa.schema([pa.field("u", pa.string(), False),
+                                  pa.field("v", pa.string(), True)]),
+            )
+
+        stars = links.mapInArrow(local, star_schema)
+    else:
+        ends = links.select(F.col("l").alias("u"), F.col("r").alias("v")).filter(
+            F.col("u").isNotNull()
+        ).unionByName(
+            links.select(F.col("r").alias("u"), F.col("l").alias("v")).filter(
+                F.col("u").isNotNull()
+            )
+        )
+        stars = ends.select("u", F.coalesce("v", "u").alias("v"))
+    stars = _persist(stars, checkpoint)
+    # Every identifier, and the blocked ones (no local root) apart.
+    vertices = stars.groupBy("u").agg(F.min("v").alias("root"))
+    edges = stars.filter(F.col("v").isNotNull() & (F.col("u") != F.col("v"))).select(
+        F.least("u", "v").alias("u"), F.greatest("u", "v").alias("v")
+    ).distinct()
+    edges = _persist(edges, checkpoint)
+    iterations = 0
+    while True:
+        iterations += 1
+        if iterations > max_iterations:
+            raise InvalidConfigError(
+                f"connected components did not converge in {max_iterations} rounds",
+                field="max_iterations",
+            )
+        nxt = _persist(_small_star(_large_star(edges)), checkpoint)
+        changed = nxt.exceptAll(edges).limit(1).count() + edges.exceptAll(nxt).limit(1).count()
+        edges = nxt
+        if changed == 0:
+            break
+    # Converged: every edge is (component minimum, member).
+    labels = edges.select(F.col("v").alias("u"), F.col("u").alias("component"))
+    out = vertices.join(labels, "u", "left").select(
+        F.col("u").alias("identifier"),
+        F.when(F.col("root").isNull(), F.lit(None).cast("string"))
+        .otherwise(F.coalesce("component", "u"))
+        .alias("component"),
+    )
+    return out, iterations
+
+
+def _large_star(edges: Any) -> Any:
+    """Large-star: every node links its larger neighbours to the smallest node of its
+    neighbourhood (itself included). Edges are ``(u, v)`` with ``u < v``."""
+    from pyspark.sql import functions as F
+
+    both = edges.select("u", "v").unionByName(edges.select(F.col("v").alias("u"),
+                                                           F.col("u").alias("v")))
+    m = both.groupBy("u").agg(F.min("v").alias("m"))
+    return (
+        both.join(m, "u")
+        .filter(F.col("v") > F.col("u"))
+        .select(F.least("m", "u").alias("u"), F.col("v"))
+        .filter(F.col("u") != F.col("v"))
+        .distinct()
+    )
+
+
+def _small_star(edges: Any) -> Any:
+    """Small-star: every node links itself and its smaller neighbours to the smallest
+    of them. Edges are ``(u, v)`` with ``u < v``; the node is ``v``."""
+    from pyspark.sql import functions as F
+
+    m = edges.groupBy("v").agg(F.min("u").alias("m"))
+    members = edges.select(F.col("v").alias("node"), F.col("u").alias("x")).unionByName(
+        m.select(F.col("v").alias("node"), F.col("v").alias("x"))
+    )
+    return (
+        members.join(m.withColumnRenamed("v", "node"), "node")
+        .filter(F.col("x") != F.col("m"))
+        .select(F.col("m").alias("u"), F.col("x").alias("v"))
+        .distinct()
+    )
+
+
+def _persist(df: Any, checkpoint: bool) -> Any:
+    if not checkpoint:
+        return df
+    spark = df.sparkSession
+    if spark.sparkContext.getCheckpointDir():
+        return df.checkpoint(eager=True)
+    return df.localCheckpoint(eager=True)
