@@ -189,6 +189,7 @@ impl ProfileTable {
     }
 
     fn put(rows: usize, map: &mut HashMap<String, Column>, name: &str, col: Column) -> Result<()> {
+        let col = col.dictionary();
         if col.len() != rows {
             return Err(Error::config(
                 name,
@@ -199,7 +200,7 @@ impl ProfileTable {
         Ok(())
     }
 
-    /// Adds (or replaces) a trait column.
+    /// Adds (or replaces) a trait column (string columns are dictionary-encoded).
     ///
     /// # Errors
     /// [`Error::InvalidConfig`] for a column of the wrong length.
@@ -294,6 +295,9 @@ pub struct AudienceEngine {
     history: Vec<Transition>,
     clock: Option<DateTime<Utc>>,
     time_dependent_computed: bool,
+    scratch: super::plan::Scratch,
+    counts: Vec<u64>,
+    bits: Vec<u64>,
 }
 
 impl AudienceEngine {
@@ -321,6 +325,9 @@ impl AudienceEngine {
             history: Vec::new(),
             clock: None,
             time_dependent_computed,
+            scratch: super::plan::Scratch::default(),
+            counts: Vec::new(),
+            bits: Vec::new(),
         }
     }
 
@@ -417,16 +424,27 @@ impl AudienceEngine {
     /// Records an event of `profile` (no evaluation); returns whether any event
     /// condition counts it.
     pub fn record_event(&mut self, profile: &ProfileId, e: &TraitEvent) -> bool {
-        let streams: Vec<usize> = self.set.plan.streams_of(e).collect();
-        if streams.is_empty() {
+        let mut streams = self.set.plan.streams_of(e).peekable();
+        if streams.peek().is_none() {
             return false;
         }
+        let streams: Vec<usize> = streams.collect();
         let slot = self.slot(profile);
         let ts = e.timestamp.timestamp_micros();
+        let clock = self.clock.map(|c| c.timestamp_micros());
         for st in streams {
             let v = self.events.entry((slot, st as u32)).or_default();
             let at = v.partition_point(|x| *x <= ts);
             v.insert(at, ts);
+            // Events that no window can hold again (the clock only moves forward)
+            // are dropped once they are half of the list.
+            if let (Some(far), Some(clock)) = (self.set.plan.horizon[st], clock) {
+                let cut = clock.saturating_sub(far.saturating_mul(1_000_000));
+                let k = v.partition_point(|x| *x <= cut);
+                if k > 0 && 2 * k >= v.len() {
+                    v.drain(..k);
+                }
+            }
         }
         true
     }
@@ -535,17 +553,23 @@ impl AudienceEngine {
         }
     }
 
-    fn next_change(&self, slot: u32, now_micros: i64) -> Option<i64> {
+    /// The count of every event input of `slot` at `now` (into `self.counts`) and
+    /// the next time one of them changes.
+    fn counts_and_next_change(&mut self, slot: u32, now_micros: i64) -> Option<i64> {
+        let inputs = &self.set.plan.inputs;
+        self.counts.clear();
+        self.counts.resize(inputs.len(), 0);
         let mut next: Option<i64> = None;
-        for input in &self.set.plan.inputs {
-            let Input::Events {
-                stream,
-                window: Some(w),
-            } = input
-            else {
+        let mut at = |t: i64| next = Some(next.map_or(t, |n: i64| n.min(t)));
+        for (i, input) in inputs.iter().enumerate() {
+            let Input::Events { stream, window } = input else {
                 continue;
             };
             let Some(v) = self.events.get(&(slot, *stream as u32)) else {
+                continue;
+            };
+            let Some(w) = window else {
+                self.counts[i] = v.len() as u64;
                 continue;
             };
             let (lo, hi) = w.bounds_micros(now_micros);
@@ -556,15 +580,16 @@ impl AudienceEngine {
                     to_seconds,
                 } => (from_seconds, to_seconds),
             };
-            // the oldest event still inside leaves at ts + far
-            if let Some(ts) = v.get(v.partition_point(|x| *x <= lo)) {
-                let t = ts.saturating_add(far.saturating_mul(1_000_000));
-                next = Some(next.map_or(t, |n| n.min(t)));
+            let first_in = v.partition_point(|x| *x <= lo);
+            let first_after = v.partition_point(|x| *x <= hi);
+            self.counts[i] = (first_after - first_in) as u64;
+            // the oldest event inside leaves at ts + far
+            if let Some(ts) = v.get(first_in) {
+                at(ts.saturating_add(far.saturating_mul(1_000_000)));
             }
             // the oldest event not yet inside enters at ts + near
-            if let Some(ts) = v.get(v.partition_point(|x| *x <= hi)) {
-                let t = ts.saturating_add(near.saturating_mul(1_000_000));
-                next = Some(next.map_or(t, |n| n.min(t)));
+            if let Some(ts) = v.get(first_after) {
+                at(ts.saturating_add(near.saturating_mul(1_000_000)));
             }
         }
         next
@@ -578,13 +603,18 @@ impl AudienceEngine {
         now: DateTime<Utc>,
     ) -> Vec<Transition> {
         let now_micros = now.timestamp_micros();
-        let mut bits = vec![0u64; self.words];
-        {
-            let count = self.count_fn(slot, now_micros);
-            self.set
-                .plan
-                .eval_profile(profile, computed, &count, now, &mut bits);
-        }
+        let next = self.counts_and_next_change(slot, now_micros);
+        let mut bits = std::mem::take(&mut self.bits);
+        bits.clear();
+        bits.resize(self.words, 0);
+        self.set.plan.eval_profile(
+            profile,
+            computed,
+            &self.counts,
+            now,
+            &mut bits,
+            &mut self.scratch,
+        );
         let base = slot as usize * self.words;
         let mut out = Vec::new();
         for (w, new) in bits.iter().enumerate() {
@@ -607,12 +637,15 @@ impl AudienceEngine {
             }
             self.members[base + w] = *new;
         }
-        if let Some(d) = self.due_at[slot as usize].take() {
-            self.due.remove(&(d, slot));
-        }
-        if let Some(d) = self.next_change(slot, now_micros) {
-            self.due.insert((d, slot));
-            self.due_at[slot as usize] = Some(d);
+        self.bits = bits;
+        if self.due_at[slot as usize] != next {
+            if let Some(d) = self.due_at[slot as usize].take() {
+                self.due.remove(&(d, slot));
+            }
+            if let Some(d) = next {
+                self.due.insert((d, slot));
+                self.due_at[slot as usize] = Some(d);
+            }
         }
         if self.time_dependent_computed {
             self.rescan.insert(slot);

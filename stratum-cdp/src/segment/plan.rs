@@ -81,6 +81,13 @@ enum Instr {
     Not,
 }
 
+/// Reusable buffers of per-profile evaluation.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Scratch {
+    cache: Vec<u8>,
+    stack: Vec<bool>,
+}
+
 /// A compiled set of segments.
 #[derive(Debug, Clone)]
 pub struct Plan {
@@ -92,6 +99,11 @@ pub struct Plan {
     keys: Vec<String>,
     /// Whether an input's value depends on the evaluation time.
     pub(crate) time_dependent: bool,
+    /// Event name → the streams counting it.
+    by_event: HashMap<String, Vec<usize>>,
+    /// Per stream: the longest window over it in seconds, or `None` when an
+    /// all-time condition counts it (then nothing may be dropped).
+    pub(crate) horizon: Vec<Option<i64>>,
 }
 
 /// Rejects cycles and returns the segments in dependency order.
@@ -307,6 +319,8 @@ impl Plan {
                 order: Vec::new(),
                 keys: keys.clone(),
                 time_dependent: false,
+                by_event: HashMap::new(),
+                horizon: Vec::new(),
             },
             index: &index,
             keys: &keys,
@@ -323,6 +337,28 @@ impl Plan {
         }
         let mut plan = c.plan;
         plan.order = topo(&keys, &deps)?;
+        for (i, st) in plan.streams.iter().enumerate() {
+            plan.by_event.entry(st.event.clone()).or_default().push(i);
+        }
+        plan.horizon = (0..plan.streams.len())
+            .map(|st| {
+                let mut far = Some(0i64);
+                for input in &plan.inputs {
+                    if let Input::Events { stream, window } = input
+                        && *stream == st
+                    {
+                        far = match (far, window) {
+                            (Some(f), Some(Window::Within { seconds })) => Some(f.max(*seconds)),
+                            (Some(f), Some(Window::Between { to_seconds, .. })) => {
+                                Some(f.max(*to_seconds))
+                            }
+                            _ => None,
+                        };
+                    }
+                }
+                far
+            })
+            .collect();
         Ok(plan)
     }
 
@@ -334,11 +370,13 @@ impl Plan {
 
     /// The event streams whose events `e` counts towards.
     pub(crate) fn streams_of<'a>(&'a self, e: &'a TraitEvent) -> impl Iterator<Item = usize> + 'a {
-        self.streams
-            .iter()
-            .enumerate()
-            .filter(move |(_, s)| s.matches(e))
-            .map(|(i, _)| i)
+        e.name
+            .as_deref()
+            .and_then(|n| self.by_event.get(n))
+            .into_iter()
+            .flatten()
+            .copied()
+            .filter(move |i| self.streams[*i].matches(e))
     }
 
     /// Evaluates every segment for one profile. `count(stream, window)` returns the
@@ -348,13 +386,15 @@ impl Plan {
         &self,
         profile: &Profile,
         computed: &ComputedTraits,
-        count: &dyn Fn(usize, Option<Window>) -> u64,
+        counts: &[u64],
         now: DateTime<Utc>,
         out: &mut [u64],
+        scratch: &mut Scratch,
     ) {
         out.iter_mut().for_each(|w| *w = 0);
-        let mut cache: Vec<u8> = vec![0; self.leaves.len()];
-        let mut stack: Vec<bool> = Vec::with_capacity(16);
+        let Scratch { cache, stack } = scratch;
+        cache.clear();
+        cache.resize(self.leaves.len(), 0);
         for &s in &self.order {
             stack.clear();
             for ins in &self.programs[s] {
@@ -362,7 +402,7 @@ impl Plan {
                     Instr::Leaf(l) => {
                         let l = l as usize;
                         if cache[l] == 0 {
-                            let v = self.leaf_profile(l, profile, computed, count, now, out);
+                            let v = self.leaf_profile(l, profile, computed, counts, now, out);
                             cache[l] = 1 + u8::from(v);
                         }
                         stack.push(cache[l] == 2);
@@ -397,7 +437,7 @@ impl Plan {
         l: usize,
         profile: &Profile,
         computed: &ComputedTraits,
-        count: &dyn Fn(usize, Option<Window>) -> u64,
+        counts: &[u64],
         now: DateTime<Utc>,
         done: &[u64],
     ) -> bool {
@@ -418,10 +458,7 @@ impl Plan {
                 }
                 _ => false,
             },
-            Leaf::Count { input, count: c } => match &self.inputs[*input] {
-                Input::Events { stream, window } => c.holds(count(*stream, *window)),
-                _ => false,
-            },
+            Leaf::Count { input, count: c } => c.holds(counts.get(*input).copied().unwrap_or(0)),
             Leaf::Consent { input } => match &self.inputs[*input] {
                 Input::Consent(cat) => profile.consent_granted(cat) == Some(true),
                 _ => false,
@@ -556,6 +593,16 @@ impl Plan {
             return;
         }
         match (col, lit) {
+            (Column::Dictionary { codes, values }, _) => {
+                let hit: Vec<bool> = values
+                    .iter()
+                    .map(|v| matches(Cell::Str(v), op, lit))
+                    .collect();
+                let missing = matches(Cell::Missing, op, lit);
+                pack(out, &codes[range], |c| {
+                    hit.get(*c as usize).copied().unwrap_or(missing)
+                });
+            }
             (Column::F64(xs), Some(Literal::Number(d))) if is_order(op) => {
                 let t = d.to_f64().unwrap_or(f64::NAN);
                 let xs = &xs[range];
@@ -656,6 +703,14 @@ pub enum Column {
     Bool(Vec<Option<bool>>),
     /// Strings.
     Str(Vec<Option<String>>),
+    /// Dictionary-encoded strings: `codes[i]` indexes `values`, `u32::MAX` is
+    /// missing ([`Column::dictionary`] builds it from [`Column::Str`]).
+    Dictionary {
+        /// One code per row.
+        codes: Vec<u32>,
+        /// The distinct values.
+        values: Vec<String>,
+    },
     /// Instants.
     Timestamp(Vec<Option<DateTime<Utc>>>),
     /// JSON values (lists, mixed types).
@@ -676,11 +731,33 @@ impl Column {
             Self::Decimal(v) => v.len(),
             Self::Bool(v) => v.len(),
             Self::Str(v) => v.len(),
+            Self::Dictionary { codes, .. } => codes.len(),
             Self::Timestamp(v) => v.len(),
             Self::Json(v) => v.len(),
             Self::Computed(v) => v.len(),
             Self::Count(v) => v.len(),
         }
+    }
+
+    /// A string column dictionary-encoded (other columns unchanged): every
+    /// condition on it is then evaluated once per distinct value, and per row by
+    /// a table lookup.
+    #[must_use]
+    pub fn dictionary(self) -> Self {
+        let Self::Str(v) = self else { return self };
+        let mut index: HashMap<String, u32> = HashMap::new();
+        let mut values = Vec::new();
+        let codes = v
+            .into_iter()
+            .map(|s| match s {
+                None => u32::MAX,
+                Some(s) => *index.entry(s).or_insert_with_key(|k| {
+                    values.push(k.clone());
+                    (values.len() - 1) as u32
+                }),
+            })
+            .collect();
+        Self::Dictionary { codes, values }
     }
 
     /// Whether the column has no rows.
@@ -696,6 +773,9 @@ impl Column {
             Self::Decimal(v) => f(v[i].map_or(Cell::Missing, Cell::Num)),
             Self::Bool(v) => f(v[i].map_or(Cell::Missing, Cell::Bool)),
             Self::Str(v) => f(v[i].as_deref().map_or(Cell::Missing, Cell::Str)),
+            Self::Dictionary { codes, values } => f(values
+                .get(codes[i] as usize)
+                .map_or(Cell::Missing, |s| Cell::Str(s))),
             Self::Timestamp(v) => f(v[i].map_or(Cell::Missing, Cell::Time)),
             Self::Json(v) => f(Cell::json(v[i].as_ref())),
             Self::Computed(v) => f(Cell::computed(&v[i])),
