@@ -300,6 +300,25 @@ impl Error {
                 field: join(field),
                 message,
             },
+            Self::UnknownName {
+                field,
+                kind,
+                name,
+                suggestion,
+            } => Self::UnknownName {
+                field: join(field.trim_start_matches("$.").to_owned()),
+                kind,
+                name,
+                suggestion,
+            },
+            Self::TypeMismatch { field, message } => Self::TypeMismatch {
+                field: join(field.trim_start_matches("$.").to_owned()),
+                message,
+            },
+            Self::SegmentLimit { field, message } => Self::SegmentLimit {
+                field: join(field.trim_start_matches("$.").to_owned()),
+                message,
+            },
             other => other,
         }
     }

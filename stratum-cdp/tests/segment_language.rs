@@ -529,3 +529,21 @@ proptest! {
         }
     }
 }
+
+#[test]
+fn an_audience_error_names_the_audience() {
+    let bad = Segment::from_json(r#"{"trait": {"name": "a", "op": "exists"}}"#).unwrap();
+    let mut defs = vec![AudienceDefinition::parse("ok", "plan = \"pro\"").unwrap()];
+    defs.push(AudienceDefinition {
+        key: "b".into(),
+        name: None,
+        segment: bad,
+    });
+    AudienceSet::new(defs.clone(), None).unwrap();
+    let e = AudienceSet::new(defs, None)
+        .unwrap()
+        .validate(&schema())
+        .unwrap_err();
+    assert_eq!(e.code(), "unknown_name");
+    assert_eq!(e.field(), Some("audiences[1].segment.trait.name"));
+}

@@ -119,6 +119,23 @@ impl AudienceSet {
         &self.defs
     }
 
+    /// What a table must hold for [`AudienceSet::evaluate`], in plan order:
+    /// `("trait", name)`, `("computed", name)`, `("consent", category)`, and
+    /// `("event", event name)` for event conditions (which tables cannot hold).
+    #[must_use]
+    pub fn inputs(&self) -> Vec<(&'static str, String)> {
+        self.plan
+            .inputs
+            .iter()
+            .map(|i| match i {
+                Input::Trait(n) => ("trait", n.clone()),
+                Input::Computed(n) => ("computed", n.clone()),
+                Input::Consent(n) => ("consent", n.clone()),
+                Input::Events { stream, .. } => ("event", self.plan.streams[*stream].event.clone()),
+            })
+            .collect()
+    }
+
     /// The compiled plan.
     #[must_use]
     pub fn plan(&self) -> &Plan {
