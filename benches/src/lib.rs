@@ -18,6 +18,7 @@
 //!   mutates per-account steps in place instead of materialising them.
 
 pub mod analytics;
+pub mod segments;
 
 use std::fmt::Write as _;
 use std::rc::Rc;

@@ -106,6 +106,64 @@ pub enum Error {
         /// Which limit was reached.
         message: String,
     },
+    /// Segment text does not parse: where, and what the parser expected there.
+    #[error(
+        "segment syntax error at line {line}, column {column}: expected {expected}, found {found}"
+    )]
+    SegmentSyntax {
+        /// `line:column` of the offending token (as [`Error::field`]).
+        field: String,
+        /// 1-based line of the offending token.
+        line: u32,
+        /// 1-based column (in characters) of the offending token.
+        column: u32,
+        /// What the parser expected there.
+        expected: String,
+        /// What it found (the token text, or `end of input`).
+        found: String,
+    },
+    /// A segment names a trait, event, property, computed trait or audience that the
+    /// schema or the audience set does not declare.
+    #[error("unknown {kind} {name:?} at `{field}`{}", suggest(suggestion.as_deref()))]
+    UnknownName {
+        /// Where in the segment (JSON path of the condition, e.g. `and[1].trait.name`).
+        field: String,
+        /// `trait`, `event`, `property`, `computed trait`, `audience` or `column`.
+        kind: &'static str,
+        /// The unknown name.
+        name: String,
+        /// The closest declared name, when one is close.
+        suggestion: Option<String>,
+    },
+    /// An operator and a value (or a declared type) do not fit together
+    /// (`plan > "pro"`, `age starts_with 3`, a number compared with a string trait).
+    #[error("type mismatch at `{field}`: {message}")]
+    TypeMismatch {
+        /// Where in the segment.
+        field: String,
+        /// What does not fit, and what would.
+        message: String,
+    },
+    /// Audiences reference each other in a cycle.
+    #[error("audience cycle: {}; an audience cannot depend on itself", cycle.join(" -> "))]
+    SegmentCycle {
+        /// The audience keys around the cycle, the first repeated at the end.
+        cycle: Vec<String>,
+    },
+    /// A segment exceeds a limit: nesting depth, text or literal size, a window of
+    /// zero or more than ten years, an absurd count.
+    #[error("segment limit at `{field}`: {message}")]
+    SegmentLimit {
+        /// Where in the segment (or `text` for the whole text).
+        field: String,
+        /// Which limit, and the allowed range.
+        message: String,
+    },
+}
+
+fn suggest(s: Option<&str>) -> String {
+    s.map(|s| format!("; did you mean {s:?}?"))
+        .unwrap_or_default()
 }
 
 fn at(field: Option<&str>) -> String {
@@ -127,6 +185,11 @@ impl Error {
         "invalid_definition",
         "not_found",
         "capacity_exceeded",
+        "segment_syntax",
+        "unknown_name",
+        "type_mismatch",
+        "segment_cycle",
+        "segment_limit",
     ];
 
     /// The stable, machine-readable code of this error's kind.
@@ -145,6 +208,11 @@ impl Error {
             Self::InvalidDefinition { .. } => "invalid_definition",
             Self::NotFound { .. } => "not_found",
             Self::Capacity { .. } => "capacity_exceeded",
+            Self::SegmentSyntax { .. } => "segment_syntax",
+            Self::UnknownName { .. } => "unknown_name",
+            Self::TypeMismatch { .. } => "type_mismatch",
+            Self::SegmentCycle { .. } => "segment_cycle",
+            Self::SegmentLimit { .. } => "segment_limit",
         }
     }
 
@@ -159,8 +227,12 @@ impl Error {
             | Self::InvalidEncoding { field, .. }
             | Self::InvalidConfig { field, .. }
             | Self::InvalidDefinition { field, .. }
-            | Self::MissingIdentity { field, .. } => Some(field),
-            Self::NotFound { .. } | Self::Capacity { .. } => None,
+            | Self::MissingIdentity { field, .. }
+            | Self::UnknownName { field, .. }
+            | Self::SegmentSyntax { field, .. }
+            | Self::TypeMismatch { field, .. }
+            | Self::SegmentLimit { field, .. } => Some(field),
+            Self::NotFound { .. } | Self::Capacity { .. } | Self::SegmentCycle { .. } => None,
         }
     }
 
@@ -226,6 +298,25 @@ impl Error {
             },
             Self::InvalidDefinition { field, message } => Self::InvalidDefinition {
                 field: join(field),
+                message,
+            },
+            Self::UnknownName {
+                field,
+                kind,
+                name,
+                suggestion,
+            } => Self::UnknownName {
+                field: join(field.trim_start_matches("$.").to_owned()),
+                kind,
+                name,
+                suggestion,
+            },
+            Self::TypeMismatch { field, message } => Self::TypeMismatch {
+                field: join(field.trim_start_matches("$.").to_owned()),
+                message,
+            },
+            Self::SegmentLimit { field, message } => Self::SegmentLimit {
+                field: join(field.trim_start_matches("$.").to_owned()),
                 message,
             },
             other => other,
@@ -317,6 +408,30 @@ mod tests {
                 id: "p".into(),
             },
             Error::Capacity { message: m() },
+            Error::SegmentSyntax {
+                field: "1:1".into(),
+                line: 1,
+                column: 1,
+                expected: m(),
+                found: m(),
+            },
+            Error::UnknownName {
+                field: f(),
+                kind: "trait",
+                name: "n".into(),
+                suggestion: None,
+            },
+            Error::TypeMismatch {
+                field: f(),
+                message: m(),
+            },
+            Error::SegmentCycle {
+                cycle: vec!["a".into(), "a".into()],
+            },
+            Error::SegmentLimit {
+                field: f(),
+                message: m(),
+            },
         ];
         for e in &all {
             match e {
@@ -329,7 +444,12 @@ mod tests {
                 | Error::InvalidConfig { .. }
                 | Error::InvalidDefinition { .. }
                 | Error::NotFound { .. }
-                | Error::Capacity { .. } => {}
+                | Error::Capacity { .. }
+                | Error::SegmentSyntax { .. }
+                | Error::UnknownName { .. }
+                | Error::TypeMismatch { .. }
+                | Error::SegmentCycle { .. }
+                | Error::SegmentLimit { .. } => {}
             }
         }
         all

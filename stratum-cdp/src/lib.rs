@@ -20,6 +20,9 @@
 //! * [`computed`]: computed traits (counters, sums, averages, extremes, first / last,
 //!   most frequent and unique values) with filters and rolling windows, updated
 //!   incrementally and combined when profiles merge.
+//! * [`segment`]: the segmentation language (text and JSON forms), validation
+//!   against a schema, compiled full and incremental evaluation, audiences with
+//!   a membership history and `Audience Entered` / `Audience Exited` events.
 //!
 //! All public types serialise to snake_case JSON with `serde`; time is
 //! [`chrono::DateTime<chrono::Utc>`]. Every fallible function returns [`Error`],
@@ -64,6 +67,7 @@ pub mod identity;
 mod json_object;
 pub mod message;
 pub mod profile;
+pub mod segment;
 
 pub use error::{Error, Result, from_json, from_json_slice};
 

@@ -29,6 +29,7 @@ use crate::identity::{
     Identifier, IdentityConfig, IdentityGraph, ProfileId, Recomputed, Resolution,
 };
 use crate::message::{Message, MessageType};
+use crate::segment::{AudienceDefinition, AudienceEngine, AudienceSet, Bitmap, Transition};
 
 /// A trait value with the event that set it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -61,6 +62,10 @@ pub struct Profile {
     /// A group's traits describe the group and are not the person's traits.
     #[serde(default)]
     pub groups: BTreeSet<String>,
+    /// Consent category → the latest preference (`true` granted, `false`
+    /// withdrawn) by event time, from `context.consent.categoryPreferences`.
+    #[serde(default)]
+    pub consent: BTreeMap<String, TraitValue>,
 }
 
 impl Profile {
@@ -72,6 +77,37 @@ impl Profile {
             traits: BTreeMap::new(),
             computed: BTreeMap::new(),
             groups: BTreeSet::new(),
+            consent: BTreeMap::new(),
+        }
+    }
+
+    /// The latest consent preference for `category`, if any message stated one.
+    #[must_use]
+    pub fn consent_granted(&self, category: &str) -> Option<bool> {
+        self.consent.get(category).and_then(|t| t.value.as_bool())
+    }
+
+    /// Applies the consent preferences a message carries (latest by event time
+    /// wins, ties by message id).
+    pub fn apply_consent(
+        &mut self,
+        categories: &BTreeMap<String, bool>,
+        timestamp: DateTime<Utc>,
+        message_id: &str,
+    ) {
+        for (k, v) in categories {
+            let value = TraitValue {
+                value: Value::Bool(*v),
+                timestamp,
+                message_id: message_id.to_owned(),
+            };
+            match self.consent.get_mut(k) {
+                Some(cur) if !value.newer_than(cur) => {}
+                Some(cur) => *cur = value,
+                None => {
+                    self.consent.insert(k.clone(), value);
+                }
+            }
         }
     }
 
@@ -110,6 +146,15 @@ impl Profile {
     /// memberships are united.
     pub fn merge(&mut self, other: &Profile) {
         self.groups.extend(other.groups.iter().cloned());
+        for (k, v) in &other.consent {
+            match self.consent.get_mut(k) {
+                Some(cur) if !v.newer_than(cur) => {}
+                Some(cur) => *cur = v.clone(),
+                None => {
+                    self.consent.insert(k.clone(), v.clone());
+                }
+            }
+        }
         for (k, v) in &other.traits {
             self.set_trait(k, v.clone());
         }
@@ -268,6 +313,14 @@ pub struct Cdp<S: ProfileStore = InMemoryProfileStore> {
     /// Events that matched a computed-trait definition, by message id, kept so that
     /// recomputed profiles' states are rebuilt exactly.
     event_log: HashMap<String, TraitEvent, foldhash::fast::RandomState>,
+    /// Consent preferences by message id, kept so that recomputed profiles'
+    /// consent is rebuilt exactly.
+    consent_log:
+        HashMap<String, (DateTime<Utc>, BTreeMap<String, bool>), foldhash::fast::RandomState>,
+    /// The audiences, when configured.
+    audiences: Option<AudienceEngine>,
+    /// Transitions not yet taken with [`Cdp::take_transitions`].
+    pending: Vec<Transition>,
 }
 
 impl<S: ProfileStore> Cdp<S> {
@@ -297,7 +350,100 @@ impl<S: ProfileStore> Cdp<S> {
             group_log: HashMap::default(),
             computed,
             event_log: HashMap::default(),
+            consent_log: HashMap::default(),
+            audiences: None,
+            pending: Vec::new(),
         })
+    }
+
+    /// Configures audiences, kept up to date as messages arrive: membership
+    /// changes when an event, a trait or consent change, a merge or an unmerge
+    /// reaches a profile (evaluated at the message's `received_at`), and when
+    /// [`Cdp::advance_time`] slides windows past events.
+    ///
+    /// # Errors
+    /// [`Error::InvalidConfig`] (field `audiences`) once messages were ingested
+    /// (events seen before would be missing from the counts); the errors of
+    /// [`AudienceSet::new`] (computed-trait conditions must name a definition of
+    /// this CDP).
+    pub fn set_audiences(&mut self, defs: Vec<AudienceDefinition>) -> Result<()> {
+        if !self.store.is_empty()? {
+            return Err(Error::config(
+                "audiences",
+                "must be set before the first message is ingested",
+            ));
+        }
+        let set = AudienceSet::new(defs, Some(&self.computed))?;
+        self.audiences = Some(AudienceEngine::new(set));
+        Ok(())
+    }
+
+    /// The audience engine (membership, history, clock), when configured.
+    #[must_use]
+    pub fn audiences(&self) -> Option<&AudienceEngine> {
+        self.audiences.as_ref()
+    }
+
+    /// Takes the transitions produced since the last call, in order.
+    pub fn take_transitions(&mut self) -> Vec<Transition> {
+        std::mem::take(&mut self.pending)
+    }
+
+    /// Moves the audience clock to `now` and re-evaluates every profile whose
+    /// membership can change by then; returns the transitions (also kept for
+    /// [`Cdp::take_transitions`]). Nothing here reads the wall clock.
+    ///
+    /// # Errors
+    /// [`Error::InvalidTimestamp`] for a `now` before the clock; store errors.
+    pub fn advance_time(&mut self, now: DateTime<Utc>) -> Result<Vec<Transition>> {
+        let Some(eng) = self.audiences.as_mut() else {
+            return Ok(Vec::new());
+        };
+        let store = &self.store;
+        let out = eng.advance_time(now, &self.computed, |id| store.get(id))?;
+        self.pending.extend(out.iter().cloned());
+        Ok(out)
+    }
+
+    /// Full evaluation of every audience over every tracked profile at `now`
+    /// with the compiled plan (column by column), without changing membership:
+    /// the profile ids (sorted) and one bitmap per audience in that row order.
+    ///
+    /// # Errors
+    /// Store errors.
+    pub fn evaluate_audiences(&self, now: DateTime<Utc>) -> Result<(Vec<ProfileId>, Vec<Bitmap>)> {
+        let Some(eng) = &self.audiences else {
+            return Ok((Vec::new(), Vec::new()));
+        };
+        let ids = eng.profiles();
+        let mut profiles = Vec::with_capacity(ids.len());
+        for id in &ids {
+            profiles.push(
+                self.store
+                    .get(id)?
+                    .unwrap_or_else(|| Profile::new(id.clone())),
+            );
+        }
+        let bits = eng.evaluate_full(&profiles, &self.computed, now);
+        Ok((ids, bits))
+    }
+
+    /// The logged events (those a computed trait or an audience counts) of a
+    /// profile, from the links that form it.
+    ///
+    /// # Errors
+    /// [`Error::NotFound`] for an unknown profile.
+    pub fn profile_events(&self, id: &ProfileId) -> Result<Vec<TraitEvent>> {
+        let live = self.graph.canonical(id).ok_or_else(|| Error::NotFound {
+            what: "profile",
+            id: id.0.clone(),
+        })?;
+        let explanation = self.graph.explain(&live)?;
+        Ok(explanation
+            .links
+            .iter()
+            .filter_map(|l| self.event_log.get(&l.message_id).cloned())
+            .collect())
     }
 
     /// The computed-trait definitions.
@@ -368,16 +514,25 @@ impl<S: ProfileStore> Cdp<S> {
                 (message.timestamp, message.traits.map().clone()),
             );
         }
-        let event = if self.computed.is_empty() {
+        if !message.consent.categories.is_empty() {
+            self.consent_log.insert(
+                message.message_id.clone(),
+                (message.timestamp, message.consent.categories.clone()),
+            );
+        }
+        let event = if self.computed.is_empty() && self.audiences.is_none() {
             None
         } else {
-            TraitEvent::from_message(message).filter(|e| self.computed.matches(e))
+            TraitEvent::from_message(message).filter(|e| {
+                self.computed.matches(e) || self.audiences.as_ref().is_some_and(|a| a.counts(e))
+            })
         };
         if let Some(e) = &event {
             self.event_log.insert(e.message_id.clone(), e.clone());
         }
+        let at = message.received_at;
         if let Some(r) = &resolution.recomputed {
-            self.rebuild(&r.profiles, &r.retired)?;
+            self.rebuild(&r.profiles, &r.retired, Some(at))?;
         } else if let Some(pid) = &resolution.profile {
             let mut profile = self
                 .store
@@ -399,6 +554,21 @@ impl<S: ProfileStore> Cdp<S> {
             if let Some(e) = &event {
                 profile.apply_event(&self.computed, e);
             }
+            profile.apply_consent(
+                &message.consent.categories,
+                message.timestamp,
+                &message.message_id,
+            );
+            if let Some(eng) = self.audiences.as_mut() {
+                for gone in &resolution.retired {
+                    self.pending.extend(eng.merge(pid, gone, at));
+                }
+                if let Some(e) = &event {
+                    eng.record_event(pid, e);
+                }
+                self.pending
+                    .extend(eng.evaluate(&profile, &self.computed, at));
+            }
             self.store.put(profile)?;
         }
         Ok(Ingested::Resolved {
@@ -413,7 +583,7 @@ impl<S: ProfileStore> Cdp<S> {
     /// [`Error::NotFound`] for an unknown identifier; store errors.
     pub fn remove_identifier(&mut self, id: &Identifier) -> Result<Recomputed> {
         let r = self.graph.remove_identifier(id)?;
-        self.rebuild(&r.profiles, &r.retired)?;
+        self.rebuild(&r.profiles, &r.retired, None)?;
         Ok(r)
     }
 
@@ -424,13 +594,24 @@ impl<S: ProfileStore> Cdp<S> {
     /// [`Error::NotFound`] for an unknown message id; store errors.
     pub fn remove_link(&mut self, message_id: &str) -> Result<Recomputed> {
         let r = self.graph.remove_link(message_id)?;
-        self.rebuild(&r.profiles, &r.retired)?;
+        self.rebuild(&r.profiles, &r.retired, None)?;
         Ok(r)
     }
 
-    fn rebuild(&mut self, profiles: &[ProfileId], retired: &[ProfileId]) -> Result<()> {
+    /// Rebuilds recomputed profiles from the logs; audiences are re-evaluated at
+    /// `at`, or at the audience clock for an unmerge.
+    fn rebuild(
+        &mut self,
+        profiles: &[ProfileId],
+        retired: &[ProfileId],
+        at: Option<DateTime<Utc>>,
+    ) -> Result<()> {
+        let at = at.or_else(|| self.audiences.as_ref().and_then(AudienceEngine::clock));
         for r in retired {
             self.store.remove(r)?;
+            if let (Some(eng), Some(at)) = (self.audiences.as_mut(), at) {
+                self.pending.extend(eng.remove(r, at));
+            }
         }
         for pid in profiles {
             let explanation = self.graph.explain(pid)?;
@@ -445,6 +626,18 @@ impl<S: ProfileStore> Cdp<S> {
                 if let Some(g) = self.group_log.get(&link.message_id) {
                     profile.groups.insert(g.clone());
                 }
+                if let Some((ts, c)) = self.consent_log.get(&link.message_id) {
+                    profile.apply_consent(c, *ts, &link.message_id);
+                }
+            }
+            if let (Some(eng), Some(at)) = (self.audiences.as_mut(), at) {
+                let events = explanation
+                    .links
+                    .iter()
+                    .filter_map(|l| self.event_log.get(&l.message_id));
+                eng.reset_events(pid, events);
+                self.pending
+                    .extend(eng.evaluate(&profile, &self.computed, at));
             }
             self.store.put(profile)?;
         }

@@ -25,6 +25,7 @@ mod message;
 mod normalize;
 mod payload;
 mod profile;
+mod segment;
 
 use pyo3::prelude::*;
 
@@ -61,6 +62,8 @@ fn native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(identity::resolve_links, m)?)?;
     m.add_function(wrap_pyfunction!(identity::resolve_links_arrow, m)?)?;
     m.add_class::<profile::Cdp>()?;
+    m.add_class::<segment::Segment>()?;
+    m.add_class::<segment::Audiences>()?;
     m.add_class::<autopilot::Autopilot>()?;
     m.add_function(wrap_pyfunction!(analytics::attribute, m)?)?;
     m.add_function(wrap_pyfunction!(analytics::detect_anomalies, m)?)?;

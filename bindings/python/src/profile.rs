@@ -8,9 +8,9 @@ use pyo3::prelude::*;
 use stratum_cdp::computed::ComputedTraits;
 use stratum_cdp::identity::{Identifier, ProfileId};
 use stratum_cdp::message::ParseConfig;
-use stratum_cdp::profile::InMemoryProfileStore;
+use stratum_cdp::profile::{InMemoryProfileStore, ProfileStore};
 
-use crate::convert::{json_text, time, to_py};
+use crate::convert::{json_text, time, time_arg, to_py};
 use crate::errors::{cdp_err, guard};
 use crate::identity::kind;
 use crate::locks::{Int, Text, lock};
@@ -140,6 +140,171 @@ impl Cdp {
                 .remove_identifier(&id)
                 .map_err(cdp_err)?;
             to_py(py, &changes)
+        })
+    }
+
+    /// Configures audiences (a list of dicts `{"key", "name"?, "segment"}`, the
+    /// segment as text, a JSON-form dict or a `Segment`), kept up to date as
+    /// messages arrive. Must come before the first message.
+    fn set_audiences(&self, py: Python<'_>, definitions: &Bound<'_, PyAny>) -> PyResult<()> {
+        guard(|| {
+            let defs = crate::segment::definitions(definitions)?;
+            lock(py, &self.cdp)?.set_audiences(defs).map_err(cdp_err)
+        })
+    }
+
+    /// Moves the audience clock to `now` (required: nothing reads the wall clock)
+    /// and returns the transitions of the profiles whose windows changed.
+    fn advance_time<'py>(
+        &self,
+        py: Python<'py>,
+        now: &Bound<'py, PyAny>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        guard(|| {
+            let now = time_arg(Some(now), "now")?;
+            let out = lock(py, &self.cdp)?.advance_time(now).map_err(cdp_err)?;
+            to_py(py, &out)
+        })
+    }
+
+    /// The transitions since the last call (dicts `audience`, `profile`, `kind`,
+    /// `at`); with `as_events`, as Segment `track` messages (`Audience Entered` /
+    /// `Audience Exited`).
+    #[pyo3(signature = (as_events = false))]
+    fn take_transitions<'py>(
+        &self,
+        py: Python<'py>,
+        as_events: bool,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        guard(|| {
+            let mut cdp = lock(py, &self.cdp)?;
+            let out = cdp.take_transitions();
+            if !as_events {
+                return to_py(py, &out);
+            }
+            let defs = cdp
+                .audiences()
+                .map(|a| a.audiences().definitions().to_vec())
+                .unwrap_or_default();
+            let events: Vec<serde_json::Value> = out
+                .iter()
+                .map(|t| {
+                    let name = defs
+                        .iter()
+                        .find(|d| d.key == t.audience)
+                        .and_then(|d| d.name.as_deref());
+                    t.to_track_event(name)
+                })
+                .collect();
+            to_py(py, &events)
+        })
+    }
+
+    /// The members of audience `key`, sorted.
+    fn audience_members(&self, py: Python<'_>, key: Text) -> PyResult<Vec<String>> {
+        guard(|| {
+            let cdp = lock(py, &self.cdp)?;
+            Ok(cdp
+                .audiences()
+                .map(|a| a.members(&key).into_iter().map(|p| p.0).collect())
+                .unwrap_or_default())
+        })
+    }
+
+    /// Every transition so far, in order.
+    fn audience_history<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        guard(|| {
+            let cdp = lock(py, &self.cdp)?;
+            let h = cdp
+                .audiences()
+                .map(|a| a.history().to_vec())
+                .unwrap_or_default();
+            to_py(py, &h)
+        })
+    }
+
+    /// Full (columnar) evaluation of every audience over every tracked profile at
+    /// `now`, membership unchanged: audience key → sorted member profile ids.
+    fn evaluate_audiences<'py>(
+        &self,
+        py: Python<'py>,
+        now: &Bound<'py, PyAny>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        guard(|| {
+            let now = time_arg(Some(now), "now")?;
+            let cdp = lock(py, &self.cdp)?;
+            let (ids, bits) = cdp.evaluate_audiences(now).map_err(cdp_err)?;
+            let keys = cdp
+                .audiences()
+                .map(|a| a.audiences().plan().keys().to_vec())
+                .unwrap_or_default();
+            let out: std::collections::BTreeMap<String, Vec<String>> = keys
+                .into_iter()
+                .zip(bits)
+                .map(|(k, b)| {
+                    let members = ids
+                        .iter()
+                        .enumerate()
+                        .filter(|(i, _)| b.get(*i))
+                        .map(|(_, p)| p.0.clone())
+                        .collect();
+                    (k, members)
+                })
+                .collect();
+            to_py(py, &out)
+        })
+    }
+
+    /// Audience sync: the upload bodies for `config` (`audience`, `platform`,
+    /// `options`, `consent_category`, `fields`) since `state` (the `state` of the
+    /// previous call, `None` for a first, full sync). With `from_history`, the
+    /// membership is replayed from the transitions. Returns `{"result", "state"}`.
+    #[pyo3(signature = (normalizer, config, state = None, from_history = false))]
+    fn sync_audience<'py>(
+        &self,
+        py: Python<'py>,
+        normalizer: &Bound<'py, crate::normalize::Normalizer>,
+        config: &Bound<'py, PyAny>,
+        state: Option<&Bound<'py, PyAny>>,
+        from_history: bool,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        use stratum_bindings::audience_sync::{
+            SyncConfig, SyncState, membership_from_history, sync_audience,
+        };
+        guard(|| {
+            let config: SyncConfig = stratum_bindings::from_json(&json_text(config)?)
+                .map_err(crate::errors::report_err)?;
+            let mut state: SyncState = match state {
+                None => SyncState::default(),
+                Some(s) if s.is_none() => SyncState::default(),
+                Some(s) => stratum_bindings::from_json(&json_text(s)?)
+                    .map_err(crate::errors::report_err)?,
+            };
+            let cdp = lock(py, &self.cdp)?;
+            let eng = cdp.audiences().ok_or_else(|| {
+                cdp_err(stratum_cdp::Error::UnknownName {
+                    field: "audience".into(),
+                    kind: "audience",
+                    name: config.audience.clone(),
+                    suggestion: None,
+                })
+            })?;
+            let members: std::collections::BTreeSet<ProfileId> = if from_history {
+                membership_from_history(eng.history(), &config.audience)
+            } else {
+                eng.members(&config.audience).into_iter().collect()
+            };
+            let result = sync_audience(&normalizer.get().0, &config, &mut state, &members, |id| {
+                cdp.store()
+                    .get(id)
+                    .map_err(stratum_bindings::ErrorReport::from)
+            })
+            .map_err(crate::errors::report_err)?;
+            let out = serde_json::json!({
+                "result": serde_json::to_value(&result).map_err(|e| crate::errors::input_err("result", e))?,
+                "state": serde_json::to_value(&state).map_err(|e| crate::errors::input_err("state", e))?,
+            });
+            to_py(py, &out)
         })
     }
 

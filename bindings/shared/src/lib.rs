@@ -28,6 +28,7 @@
 //! crate (`tests/vectors.rs`) and against every binding.
 
 pub mod audience;
+pub mod audience_sync;
 pub mod emq;
 mod error;
 pub mod gate;

@@ -3,7 +3,8 @@
 Signal health scoring, the trust gate, guardrails, the hash-chained audit log and
 backtests (``stratum-core``); conversion-API normalisation, hashing, EMQ reports and
 payloads for conversions and audience uploads (``stratum-connectors``); Segment
-messages, de-duplication and identity resolution (``stratum-cdp``).
+messages, de-duplication, identity resolution, segments and audiences
+(``stratum-cdp``).
 
 Configuration and single documents are dicts in the JSON form documented for the
 Rust crates. Batches cross into the native code once: lists, or Arrow-compatible
@@ -17,6 +18,7 @@ from ._native import (
     FIELDS,
     PLATFORMS,
     ArrowArray,
+    Audiences,
     AuditLog,
     Autopilot,
     Cdp,
@@ -29,6 +31,7 @@ from ._native import (
     Message,
     Normalizer,
     ProposedAction,
+    Segment,
     Signals,
     TrustGate,
     __version__,
@@ -45,6 +48,7 @@ from ._native import (
     verify_chain,
 )
 from .batch import emq_report, normalize_batch, resolve_identities
+from .segments import evaluate_segments
 from .errors import (
     AuditIntegrityError,
     InternalError,
@@ -59,6 +63,7 @@ __all__ = [
     "FIELDS",
     "PLATFORMS",
     "ArrowArray",
+    "Audiences",
     "AuditIntegrityError",
     "AuditLog",
     "Autopilot",
@@ -77,6 +82,7 @@ __all__ = [
     "Message",
     "Normalizer",
     "ProposedAction",
+    "Segment",
     "Signals",
     "StratumError",
     "TrustGate",
@@ -90,6 +96,7 @@ __all__ = [
     "emq_report",
     "emq_score",
     "errors",
+    "evaluate_segments",
     "normalize_batch",
     "parse_batch",
     "parse_message",

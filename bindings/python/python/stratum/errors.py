@@ -41,6 +41,11 @@ __all__ = [
     "StaleHealthError",
     "HealthConfigMismatchError",
     "NotPermittedError",
+    "SegmentSyntaxError",
+    "UnknownNameError",
+    "TypeMismatchError",
+    "SegmentCycleError",
+    "SegmentLimitError",
     "ERRORS_BY_CODE",
 ]
 
@@ -243,6 +248,55 @@ class NotPermittedError(StratumError):
     code = "not_permitted"
 
 
+class SegmentSyntaxError(StratumError, ValueError):
+    """Segment text does not parse (``segment_syntax``); ``field`` is
+    ``"line:column"``, also given as :attr:`line` and :attr:`column`."""
+
+    code = "segment_syntax"
+
+    @property
+    def line(self) -> Optional[int]:
+        """1-based line of the offending token."""
+        return _position(self.field, 0)
+
+    @property
+    def column(self) -> Optional[int]:
+        """1-based column of the offending token."""
+        return _position(self.field, 1)
+
+
+def _position(field: Optional[str], i: int) -> Optional[int]:
+    parts = (field or "").split(":")
+    if len(parts) != 2 or not all(p.isdigit() for p in parts):
+        return None
+    return int(parts[i])
+
+
+class UnknownNameError(StratumError, ValueError):
+    """A segment names an undeclared trait, event, property, computed trait,
+    audience or column (``unknown_name``); the message suggests the closest name."""
+
+    code = "unknown_name"
+
+
+class TypeMismatchError(StratumError, TypeError, ValueError):
+    """An operator and a value or declared type do not fit (``type_mismatch``)."""
+
+    code = "type_mismatch"
+
+
+class SegmentCycleError(StratumError, ValueError):
+    """Audiences reference each other in a cycle (``segment_cycle``)."""
+
+    code = "segment_cycle"
+
+
+class SegmentLimitError(StratumError, ValueError):
+    """A segment exceeds a limit: nesting, literal size, window (``segment_limit``)."""
+
+    code = "segment_limit"
+
+
 ERRORS_BY_CODE = {
     cls.code: cls
     for cls in (
@@ -275,6 +329,11 @@ ERRORS_BY_CODE = {
         StaleHealthError,
         HealthConfigMismatchError,
         NotPermittedError,
+        SegmentSyntaxError,
+        UnknownNameError,
+        TypeMismatchError,
+        SegmentCycleError,
+        SegmentLimitError,
     )
 }
 

@@ -1,0 +1,115 @@
+//! Criterion benchmarks of segments.
+//!
+//! * `segments/full_50x100k`: full evaluation of 50 generated segments (2 to 4
+//!   conditions over 20 traits and 10 counters) over 100,000 generated profiles
+//!   (`benches/compare_segments.sh` runs 1 M side by side with Polars).
+//! * `segments/incremental_event_50`: one `Order Completed` event on a profile,
+//!   re-evaluating 50 audiences that all reference it (a windowed count, a
+//!   filtered count, traits), transitions included, on an engine holding 10,000
+//!   profiles; amortised.
+//!
+//! Run with `cargo bench -p stratum-benches --bench segments` (add `-- --quick`).
+#![allow(clippy::expect_used)]
+
+use std::hint::black_box;
+
+use chrono::{TimeDelta, TimeZone, Utc};
+use criterion::{Criterion, Throughput, criterion_group, criterion_main};
+use serde_json::json;
+use stratum_benches::segments::{Profiles, definitions, segments};
+use stratum_benches::{Rng, SEED};
+use stratum_cdp::computed::{ComputedTraits, TraitEvent};
+use stratum_cdp::identity::ProfileId;
+use stratum_cdp::profile::Profile;
+use stratum_cdp::segment::{AudienceDefinition, AudienceEngine, AudienceSet};
+
+fn full(c: &mut Criterion) {
+    let rows = 100_000;
+    let mut rng = Rng::new(SEED);
+    let profiles = Profiles::generate(&mut rng, rows);
+    let segs = segments(&mut rng, 50);
+    let table = profiles.table();
+    let set = AudienceSet::new(definitions(&segs), None).expect("segments compile");
+    let mut g = c.benchmark_group("segments");
+    g.throughput(Throughput::Elements(rows as u64));
+    g.bench_function("full_50x100k", |b| {
+        b.iter(|| black_box(set.evaluate(&table).expect("columns present")));
+    });
+    g.finish();
+}
+
+fn incremental(c: &mut Criterion) {
+    let defs: Vec<AudienceDefinition> = (0..50)
+        .map(|i| {
+            let text = match i % 5 {
+                0 => format!(
+                    r#"performed "Order Completed" at least {} times within 30d"#,
+                    1 + i % 7
+                ),
+                1 => format!(
+                    r#"performed "Order Completed" where properties.total > {} and plan = "pro""#,
+                    10 * i
+                ),
+                2 => format!(
+                    r#"performed "Order Completed" at most {} times within 7d or age >= {}"#,
+                    i % 4,
+                    20 + i
+                ),
+                3 => format!(
+                    r#"never performed "Order Completed" between 1d and {}d ago"#,
+                    2 + i % 9
+                ),
+                _ => format!(
+                    r#"performed "Order Completed" exactly {} times and vip = true"#,
+                    i % 6
+                ),
+            };
+            AudienceDefinition::parse(&format!("a{i}"), &text).expect("valid")
+        })
+        .collect();
+    let set = AudienceSet::new(defs, None).expect("compiles");
+    let mut engine = AudienceEngine::new(set);
+    let computed = ComputedTraits::default();
+    let t0 = Utc
+        .with_ymd_and_hms(2026, 3, 1, 0, 0, 0)
+        .single()
+        .expect("valid");
+    let profiles: Vec<Profile> = (0..10_000)
+        .map(|i| {
+            let mut p = Profile::new(ProfileId(format!("prof:{i}")));
+            let traits = json!({"plan": if i % 3 == 0 { "pro" } else { "free" }, "age": i % 70, "vip": i % 2 == 0});
+            p.apply_traits(traits.as_object().expect("object"), t0, "i");
+            p
+        })
+        .collect();
+    for p in &profiles {
+        engine.evaluate(p, &computed, t0);
+    }
+    let events: Vec<TraitEvent> = (0..10_000)
+        .map(|i| TraitEvent {
+            name: Some("Order Completed".into()),
+            timestamp: t0 + TimeDelta::minutes(i),
+            message_id: format!("m{i}"),
+            properties: json!({"total": i % 500})
+                .as_object()
+                .expect("object")
+                .clone(),
+        })
+        .collect();
+    let mut g = c.benchmark_group("segments");
+    g.throughput(Throughput::Elements(1));
+    let mut i = 0usize;
+    g.bench_function("incremental_event_50", |b| {
+        b.iter(|| {
+            let p = &profiles[i % profiles.len()];
+            let e = &events[i % events.len()];
+            i += 1;
+            engine.record_event(&p.id, e);
+            black_box(engine.evaluate(p, &computed, e.timestamp));
+        });
+    });
+    g.finish();
+}
+
+criterion_group!(benches, full, incremental);
+criterion_main!(benches);

@@ -1,0 +1,768 @@
+//! Audiences: named segments compiled together, evaluated over tables of many
+//! profiles, and kept up to date incrementally with a membership history.
+
+use std::collections::{BTreeSet, HashMap};
+
+use chrono::{DateTime, SecondsFormat, Utc};
+use serde::{Deserialize, Serialize};
+use serde_json::{Value, json};
+
+use super::Segment;
+use super::ast::Window;
+use super::plan::{Bitmap, Column, Input, Plan};
+use super::schema::{Schema, suggestion};
+use crate::computed::{ComputedTraits, TraitEvent};
+use crate::error::{Error, Result};
+use crate::identity::ProfileId;
+use crate::profile::Profile;
+
+/// Most audiences in one [`AudienceSet`].
+pub const MAX_AUDIENCES: usize = 4096;
+
+/// A named segment.
+///
+/// JSON: `{"key": "repeat_buyers", "name": "Repeat buyers", "segment": <segment
+/// JSON>}`; `segment` may also be the text form as a JSON string.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AudienceDefinition {
+    /// The stable key (carried by `Audience Entered` / `Audience Exited` events).
+    pub key: String,
+    /// A display name (the key when absent).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// The condition.
+    pub segment: Segment,
+}
+
+impl AudienceDefinition {
+    /// An audience from its key and the segment's text form.
+    ///
+    /// # Errors
+    /// As [`Segment::parse`].
+    pub fn parse(key: &str, text: &str) -> Result<Self> {
+        Ok(AudienceDefinition {
+            key: key.to_owned(),
+            name: None,
+            segment: Segment::parse(text)?,
+        })
+    }
+}
+
+/// Audiences compiled into one [`Plan`] (dependency cycles rejected).
+#[derive(Debug, Clone)]
+pub struct AudienceSet {
+    defs: Vec<AudienceDefinition>,
+    plan: Plan,
+}
+
+impl AudienceSet {
+    /// Checks and compiles `defs`. With `computed`, computed-trait conditions must
+    /// name one of its definitions.
+    ///
+    /// # Errors
+    /// [`Error::InvalidConfig`] for an empty or duplicate key or too many
+    /// audiences; the segment's own errors ([`Error::SegmentLimit`],
+    /// [`Error::TypeMismatch`]) with the field prefixed by `audiences[i]`;
+    /// [`Error::UnknownName`] for an unknown audience or computed trait;
+    /// [`Error::SegmentCycle`].
+    pub fn new(defs: Vec<AudienceDefinition>, computed: Option<&ComputedTraits>) -> Result<Self> {
+        if defs.len() > MAX_AUDIENCES {
+            return Err(Error::config(
+                "audiences",
+                format!("has {} audiences; the limit is {MAX_AUDIENCES}", defs.len()),
+            ));
+        }
+        let mut seen = BTreeSet::new();
+        for (i, d) in defs.iter().enumerate() {
+            if d.key.is_empty() || d.key.len() > super::limits::MAX_NAME_BYTES {
+                return Err(Error::config(
+                    format!("audiences[{i}].key"),
+                    format!("must be 1 to {} bytes", super::limits::MAX_NAME_BYTES),
+                ));
+            }
+            if !seen.insert(d.key.as_str()) {
+                return Err(Error::config(
+                    format!("audiences[{i}].key"),
+                    format!("{:?} is used twice", d.key),
+                ));
+            }
+            d.segment
+                .check()
+                .map_err(|e| e.within(&format!("audiences[{i}].segment")))?;
+        }
+        let pairs: Vec<(String, super::Expr)> = defs
+            .iter()
+            .map(|d| (d.key.clone(), d.segment.expr().clone()))
+            .collect();
+        let plan = Plan::compile(&pairs, computed)?;
+        Ok(AudienceSet { defs, plan })
+    }
+
+    /// Validates every segment against `schema` (names and types; audience
+    /// references against this set).
+    ///
+    /// # Errors
+    /// As [`Segment::validate`], the field prefixed by `audiences[i].segment`.
+    pub fn validate(&self, schema: &Schema) -> Result<()> {
+        let keys: Vec<&str> = self.defs.iter().map(|d| d.key.as_str()).collect();
+        for (i, d) in self.defs.iter().enumerate() {
+            super::schema::validate(d.segment.expr(), schema, Some(&keys))
+                .map_err(|e| e.within(&format!("audiences[{i}].segment")))?;
+        }
+        Ok(())
+    }
+
+    /// The definitions, in order.
+    #[must_use]
+    pub fn definitions(&self) -> &[AudienceDefinition] {
+        &self.defs
+    }
+
+    /// What a table must hold for [`AudienceSet::evaluate`], in plan order:
+    /// `("trait", name)`, `("computed", name)`, `("consent", category)`, and
+    /// `("event", event name)` for event conditions (which tables cannot hold).
+    #[must_use]
+    pub fn inputs(&self) -> Vec<(&'static str, String)> {
+        self.plan
+            .inputs
+            .iter()
+            .map(|i| match i {
+                Input::Trait(n) => ("trait", n.clone()),
+                Input::Computed(n) => ("computed", n.clone()),
+                Input::Consent(n) => ("consent", n.clone()),
+                Input::Events { stream, .. } => ("event", self.plan.streams[*stream].event.clone()),
+            })
+            .collect()
+    }
+
+    /// The compiled plan.
+    #[must_use]
+    pub fn plan(&self) -> &Plan {
+        &self.plan
+    }
+
+    /// Evaluates every audience over a table of profiles: one bitmap per
+    /// audience, in definition order.
+    ///
+    /// # Errors
+    /// [`Error::UnknownName`] (kind `column`) for a trait, computed trait or consent
+    /// category the table has no column for, or for an event condition (tables
+    /// carry no event history: give its count as a computed trait);
+    /// [`Error::InvalidConfig`] for a column of the wrong length.
+    pub fn evaluate(&self, table: &ProfileTable) -> Result<Vec<Bitmap>> {
+        let mut cols = Vec::with_capacity(self.plan.inputs.len());
+        for input in &self.plan.inputs {
+            let (map, name, prefix) = match input {
+                Input::Trait(n) => (&table.traits, n, ""),
+                Input::Computed(n) => (&table.computed, n, "computed."),
+                Input::Consent(n) => (&table.consent, n, "consent."),
+                Input::Events { stream, .. } => {
+                    return Err(Error::UnknownName {
+                        field: "table".into(),
+                        kind: "column",
+                        name: format!("performed {:?}", self.plan.streams[*stream].event),
+                        suggestion: None,
+                    });
+                }
+            };
+            let col = map.get(name).ok_or_else(|| Error::UnknownName {
+                field: "table".into(),
+                kind: "column",
+                name: format!("{prefix}{name}"),
+                suggestion: suggestion(name, map.keys().map(String::as_str))
+                    .map(|s| format!("{prefix}{s}")),
+            })?;
+            cols.push(col);
+        }
+        Ok(self.plan.eval_columns(table.rows, &cols))
+    }
+}
+
+/// Profiles as columns: traits, computed traits and consent by name, every column
+/// of the same length.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ProfileTable {
+    rows: usize,
+    traits: HashMap<String, Column>,
+    computed: HashMap<String, Column>,
+    consent: HashMap<String, Column>,
+}
+
+impl ProfileTable {
+    /// An empty table of `rows` rows.
+    #[must_use]
+    pub fn new(rows: usize) -> Self {
+        ProfileTable {
+            rows,
+            ..Self::default()
+        }
+    }
+
+    /// Number of rows.
+    #[must_use]
+    pub fn rows(&self) -> usize {
+        self.rows
+    }
+
+    fn put(rows: usize, map: &mut HashMap<String, Column>, name: &str, col: Column) -> Result<()> {
+        let col = col.dictionary();
+        if col.len() != rows {
+            return Err(Error::config(
+                name,
+                format!("has {} rows; the table has {rows}", col.len()),
+            ));
+        }
+        map.insert(name.to_owned(), col);
+        Ok(())
+    }
+
+    /// Adds (or replaces) a trait column (string columns are dictionary-encoded).
+    ///
+    /// # Errors
+    /// [`Error::InvalidConfig`] for a column of the wrong length.
+    pub fn add_trait(&mut self, name: &str, col: Column) -> Result<()> {
+        Self::put(self.rows, &mut self.traits, name, col)
+    }
+
+    /// Adds (or replaces) a computed-trait column.
+    ///
+    /// # Errors
+    /// [`Error::InvalidConfig`] for a column of the wrong length.
+    pub fn add_computed(&mut self, name: &str, col: Column) -> Result<()> {
+        Self::put(self.rows, &mut self.computed, name, col)
+    }
+
+    /// Adds (or replaces) a consent column (granted `true`, withdrawn `false`).
+    ///
+    /// # Errors
+    /// [`Error::InvalidConfig`] for a column of the wrong length.
+    pub fn add_consent(&mut self, category: &str, col: Vec<Option<bool>>) -> Result<()> {
+        Self::put(self.rows, &mut self.consent, category, Column::Bool(col))
+    }
+}
+
+/// Whether a profile entered or left an audience.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TransitionKind {
+    /// The profile became a member.
+    Entered,
+    /// The profile stopped being a member (or was merged away).
+    Exited,
+}
+
+/// One membership change.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Transition {
+    /// The audience key.
+    pub audience: String,
+    /// The profile.
+    pub profile: ProfileId,
+    /// Entered or exited.
+    pub kind: TransitionKind,
+    /// The evaluation time at which the change was seen.
+    pub at: DateTime<Utc>,
+}
+
+impl Transition {
+    /// The change as a Segment-spec `track` message (`Audience Entered` /
+    /// `Audience Exited`), with the profile id as `userId`, a deterministic
+    /// `messageId`, and `properties.audience_key`, `audience_name`, `profile_id`.
+    #[must_use]
+    pub fn to_track_event(&self, audience_name: Option<&str>) -> Value {
+        let (event, tag) = match self.kind {
+            TransitionKind::Entered => ("Audience Entered", "entered"),
+            TransitionKind::Exited => ("Audience Exited", "exited"),
+        };
+        json!({
+            "type": "track",
+            "event": event,
+            "messageId": format!("audience:{}:{}:{tag}:{}", self.audience, self.profile.0, self.at.timestamp_micros()),
+            "userId": self.profile.0,
+            "timestamp": self.at.to_rfc3339_opts(SecondsFormat::AutoSi, true),
+            "properties": {
+                "audience_key": self.audience,
+                "audience_name": audience_name.unwrap_or(&self.audience),
+                "profile_id": self.profile.0,
+            }
+        })
+    }
+}
+
+/// Incremental membership of every audience of a set: per-profile event
+/// timestamps for the event conditions, one bit per audience per profile, the
+/// history of transitions, and the evaluation clock.
+///
+/// Nothing here reads the wall clock: the clock moves with
+/// [`AudienceEngine::advance_time`] (and the `at` of each call), and time-based
+/// exits are produced only there.
+#[derive(Debug, Clone)]
+pub struct AudienceEngine {
+    set: AudienceSet,
+    words: usize,
+    slots: HashMap<ProfileId, u32, foldhash::fast::RandomState>,
+    ids: Vec<Option<ProfileId>>,
+    free: Vec<u32>,
+    members: Vec<u64>,
+    events: HashMap<(u32, u32), Vec<i64>, foldhash::fast::RandomState>,
+    due: BTreeSet<(i64, u32)>,
+    due_at: Vec<Option<i64>>,
+    rescan: BTreeSet<u32>,
+    history: Vec<Transition>,
+    clock: Option<DateTime<Utc>>,
+    time_dependent_computed: bool,
+    scratch: super::plan::Scratch,
+    counts: Vec<u64>,
+    bits: Vec<u64>,
+}
+
+impl AudienceEngine {
+    /// An engine with no profiles.
+    #[must_use]
+    pub fn new(set: AudienceSet) -> Self {
+        let words = set.defs.len().div_ceil(64).max(1);
+        let time_dependent_computed = set.plan.time_dependent
+            && set
+                .plan
+                .inputs
+                .iter()
+                .any(|i| matches!(i, Input::Computed(_)));
+        AudienceEngine {
+            set,
+            words,
+            slots: HashMap::default(),
+            ids: Vec::new(),
+            free: Vec::new(),
+            members: Vec::new(),
+            events: HashMap::default(),
+            due: BTreeSet::new(),
+            due_at: Vec::new(),
+            rescan: BTreeSet::new(),
+            history: Vec::new(),
+            clock: None,
+            time_dependent_computed,
+            scratch: super::plan::Scratch::default(),
+            counts: Vec::new(),
+            bits: Vec::new(),
+        }
+    }
+
+    /// The audiences.
+    #[must_use]
+    pub fn audiences(&self) -> &AudienceSet {
+        &self.set
+    }
+
+    /// The evaluation clock: the latest time given.
+    #[must_use]
+    pub fn clock(&self) -> Option<DateTime<Utc>> {
+        self.clock
+    }
+
+    /// Every transition so far, in order.
+    #[must_use]
+    pub fn history(&self) -> &[Transition] {
+        &self.history
+    }
+
+    /// Whether `profile` is a member of audience `key`.
+    #[must_use]
+    pub fn is_member(&self, profile: &ProfileId, key: &str) -> bool {
+        let Some(a) = self.set.defs.iter().position(|d| d.key == key) else {
+            return false;
+        };
+        self.slots
+            .get(profile)
+            .is_some_and(|s| self.bit(*s as usize, a))
+    }
+
+    /// The members of audience `key`, sorted.
+    #[must_use]
+    pub fn members(&self, key: &str) -> Vec<ProfileId> {
+        let Some(a) = self.set.defs.iter().position(|d| d.key == key) else {
+            return Vec::new();
+        };
+        let mut out: Vec<ProfileId> = self
+            .ids
+            .iter()
+            .enumerate()
+            .filter_map(|(s, id)| id.as_ref().filter(|_| self.bit(s, a)).cloned())
+            .collect();
+        out.sort();
+        out
+    }
+
+    /// Every tracked profile, sorted.
+    #[must_use]
+    pub fn profiles(&self) -> Vec<ProfileId> {
+        let mut out: Vec<ProfileId> = self.slots.keys().cloned().collect();
+        out.sort();
+        out
+    }
+
+    /// Bytes of membership state per tracked profile (the bitset, without the
+    /// profile index).
+    #[must_use]
+    pub fn membership_bytes_per_profile(&self) -> usize {
+        self.words * 8
+    }
+
+    fn bit(&self, slot: usize, a: usize) -> bool {
+        self.members[slot * self.words + a / 64] >> (a % 64) & 1 == 1
+    }
+
+    fn slot(&mut self, id: &ProfileId) -> u32 {
+        if let Some(s) = self.slots.get(id) {
+            return *s;
+        }
+        let s = match self.free.pop() {
+            Some(s) => {
+                self.ids[s as usize] = Some(id.clone());
+                s
+            }
+            None => {
+                self.ids.push(Some(id.clone()));
+                self.members.extend(std::iter::repeat_n(0, self.words));
+                self.due_at.push(None);
+                (self.ids.len() - 1) as u32
+            }
+        };
+        self.slots.insert(id.clone(), s);
+        s
+    }
+
+    fn tick(&mut self, at: DateTime<Utc>) {
+        if self.clock.is_none_or(|c| at > c) {
+            self.clock = Some(at);
+        }
+    }
+
+    /// Records an event of `profile` (no evaluation); returns whether any event
+    /// condition counts it.
+    pub fn record_event(&mut self, profile: &ProfileId, e: &TraitEvent) -> bool {
+        let mut streams = self.set.plan.streams_of(e).peekable();
+        if streams.peek().is_none() {
+            return false;
+        }
+        let streams: Vec<usize> = streams.collect();
+        let slot = self.slot(profile);
+        let ts = e.timestamp.timestamp_micros();
+        let clock = self.clock.map(|c| c.timestamp_micros());
+        for st in streams {
+            let v = self.events.entry((slot, st as u32)).or_default();
+            let at = v.partition_point(|x| *x <= ts);
+            v.insert(at, ts);
+            // Events that no window can hold again (the clock only moves forward)
+            // are dropped once they are half of the list.
+            if let (Some(far), Some(clock)) = (self.set.plan.horizon[st], clock) {
+                let cut = clock.saturating_sub(far.saturating_mul(1_000_000));
+                let k = v.partition_point(|x| *x <= cut);
+                if k > 0 && 2 * k >= v.len() {
+                    v.drain(..k);
+                }
+            }
+        }
+        true
+    }
+
+    /// Whether any event condition counts `e`.
+    #[must_use]
+    pub fn counts(&self, e: &TraitEvent) -> bool {
+        self.set.plan.streams_of(e).next().is_some()
+    }
+
+    /// Replaces the recorded events of `profile` (after an unmerge).
+    pub fn reset_events<'a>(
+        &mut self,
+        profile: &ProfileId,
+        events: impl IntoIterator<Item = &'a TraitEvent>,
+    ) {
+        let slot = self.slot(profile);
+        for st in 0..self.set.plan.streams.len() {
+            self.events.remove(&(slot, st as u32));
+        }
+        for e in events {
+            self.record_event(profile, e);
+        }
+    }
+
+    /// `from` merged into `into`: its events move, and it leaves every audience
+    /// (transitions at `at`). Re-evaluate `into` afterwards.
+    pub fn merge(
+        &mut self,
+        into: &ProfileId,
+        from: &ProfileId,
+        at: DateTime<Utc>,
+    ) -> Vec<Transition> {
+        let Some(&f) = self.slots.get(from) else {
+            return Vec::new();
+        };
+        let i = self.slot(into);
+        for st in 0..self.set.plan.streams.len() as u32 {
+            if let Some(mut moved) = self.events.remove(&(f, st)) {
+                let v = self.events.entry((i, st)).or_default();
+                v.append(&mut moved);
+                v.sort_unstable();
+            }
+        }
+        self.remove(from, at)
+    }
+
+    /// `profile` is gone (merged away or retired): it leaves every audience.
+    pub fn remove(&mut self, profile: &ProfileId, at: DateTime<Utc>) -> Vec<Transition> {
+        self.tick(at);
+        let Some(s) = self.slots.remove(profile) else {
+            return Vec::new();
+        };
+        let mut out = Vec::new();
+        for (a, d) in self.set.defs.iter().enumerate() {
+            if self.members[s as usize * self.words + a / 64] >> (a % 64) & 1 == 1 {
+                out.push(Transition {
+                    audience: d.key.clone(),
+                    profile: profile.clone(),
+                    kind: TransitionKind::Exited,
+                    at,
+                });
+            }
+        }
+        let base = s as usize * self.words;
+        self.members[base..base + self.words].fill(0);
+        for st in 0..self.set.plan.streams.len() as u32 {
+            self.events.remove(&(s, st));
+        }
+        if let Some(d) = self.due_at[s as usize].take() {
+            self.due.remove(&(d, s));
+        }
+        self.rescan.remove(&s);
+        self.ids[s as usize] = None;
+        self.free.push(s);
+        self.history.extend(out.iter().cloned());
+        out
+    }
+
+    /// Re-evaluates `profile` at `at` (the clock moves forward to `at` if later; an
+    /// earlier `at` evaluates at the clock) and returns its transitions.
+    pub fn evaluate(
+        &mut self,
+        profile: &Profile,
+        computed: &ComputedTraits,
+        at: DateTime<Utc>,
+    ) -> Vec<Transition> {
+        self.tick(at);
+        let now = self.clock.unwrap_or(at);
+        let slot = self.slot(&profile.id);
+        self.evaluate_slot(slot, profile, computed, now)
+    }
+
+    fn count_fn(&self, slot: u32, now_micros: i64) -> impl Fn(usize, Option<Window>) -> u64 + '_ {
+        move |stream, window| {
+            let Some(v) = self.events.get(&(slot, stream as u32)) else {
+                return 0;
+            };
+            match window {
+                None => v.len() as u64,
+                Some(w) => {
+                    let (lo, hi) = w.bounds_micros(now_micros);
+                    (v.partition_point(|x| *x <= hi) - v.partition_point(|x| *x <= lo)) as u64
+                }
+            }
+        }
+    }
+
+    /// The count of every event input of `slot` at `now` (into `self.counts`) and
+    /// the next time one of them changes.
+    fn counts_and_next_change(&mut self, slot: u32, now_micros: i64) -> Option<i64> {
+        let inputs = &self.set.plan.inputs;
+        self.counts.clear();
+        self.counts.resize(inputs.len(), 0);
+        let mut next: Option<i64> = None;
+        let mut at = |t: i64| next = Some(next.map_or(t, |n: i64| n.min(t)));
+        for (i, input) in inputs.iter().enumerate() {
+            let Input::Events { stream, window } = input else {
+                continue;
+            };
+            let Some(v) = self.events.get(&(slot, *stream as u32)) else {
+                continue;
+            };
+            let Some(w) = window else {
+                self.counts[i] = v.len() as u64;
+                continue;
+            };
+            let (lo, hi) = w.bounds_micros(now_micros);
+            let (near, far) = match *w {
+                Window::Within { seconds } => (0, seconds),
+                Window::Between {
+                    from_seconds,
+                    to_seconds,
+                } => (from_seconds, to_seconds),
+            };
+            let first_in = v.partition_point(|x| *x <= lo);
+            let first_after = v.partition_point(|x| *x <= hi);
+            self.counts[i] = (first_after - first_in) as u64;
+            // the oldest event inside leaves at ts + far
+            if let Some(ts) = v.get(first_in) {
+                at(ts.saturating_add(far.saturating_mul(1_000_000)));
+            }
+            // the oldest event not yet inside enters at ts + near
+            if let Some(ts) = v.get(first_after) {
+                at(ts.saturating_add(near.saturating_mul(1_000_000)));
+            }
+        }
+        next
+    }
+
+    fn evaluate_slot(
+        &mut self,
+        slot: u32,
+        profile: &Profile,
+        computed: &ComputedTraits,
+        now: DateTime<Utc>,
+    ) -> Vec<Transition> {
+        let now_micros = now.timestamp_micros();
+        let next = self.counts_and_next_change(slot, now_micros);
+        let mut bits = std::mem::take(&mut self.bits);
+        bits.clear();
+        bits.resize(self.words, 0);
+        self.set.plan.eval_profile(
+            profile,
+            computed,
+            &self.counts,
+            now,
+            &mut bits,
+            &mut self.scratch,
+        );
+        let base = slot as usize * self.words;
+        let mut out = Vec::new();
+        for (w, new) in bits.iter().enumerate() {
+            let old = self.members[base + w];
+            let mut diff = old ^ new;
+            while diff != 0 {
+                let b = diff.trailing_zeros() as usize;
+                diff &= diff - 1;
+                let a = w * 64 + b;
+                out.push(Transition {
+                    audience: self.set.defs[a].key.clone(),
+                    profile: profile.id.clone(),
+                    kind: if new >> b & 1 == 1 {
+                        TransitionKind::Entered
+                    } else {
+                        TransitionKind::Exited
+                    },
+                    at: now,
+                });
+            }
+            self.members[base + w] = *new;
+        }
+        self.bits = bits;
+        if self.due_at[slot as usize] != next {
+            if let Some(d) = self.due_at[slot as usize].take() {
+                self.due.remove(&(d, slot));
+            }
+            if let Some(d) = next {
+                self.due.insert((d, slot));
+                self.due_at[slot as usize] = Some(d);
+            }
+        }
+        if self.time_dependent_computed {
+            self.rescan.insert(slot);
+        }
+        self.history.extend(out.iter().cloned());
+        out
+    }
+
+    /// Moves the clock to `now` and re-evaluates every profile whose membership
+    /// can change by then (a window sliding past an event, windowed computed
+    /// traits); returns the transitions.
+    ///
+    /// # Errors
+    /// [`Error::InvalidTimestamp`] (field `now`) for a time before the clock;
+    /// `profile`'s errors.
+    pub fn advance_time(
+        &mut self,
+        now: DateTime<Utc>,
+        computed: &ComputedTraits,
+        mut profile: impl FnMut(&ProfileId) -> Result<Option<Profile>>,
+    ) -> Result<Vec<Transition>> {
+        if let Some(c) = self.clock
+            && now < c
+        {
+            return Err(Error::InvalidTimestamp {
+                field: "now".into(),
+                value: now.to_rfc3339(),
+                message: format!("is before the audience clock ({})", c.to_rfc3339()),
+            });
+        }
+        self.tick(now);
+        let micros = now.timestamp_micros();
+        let mut todo: BTreeSet<u32> = std::mem::take(&mut self.rescan);
+        while let Some(&(d, s)) = self.due.first() {
+            if d > micros {
+                break;
+            }
+            self.due.pop_first();
+            self.due_at[s as usize] = None;
+            todo.insert(s);
+        }
+        let mut out = Vec::new();
+        for s in todo {
+            let Some(id) = self.ids[s as usize].clone() else {
+                continue;
+            };
+            let p = profile(&id)?.unwrap_or_else(|| Profile::new(id.clone()));
+            out.extend(self.evaluate_slot(s, &p, computed, now));
+        }
+        Ok(out)
+    }
+
+    /// Full evaluation of `profiles` at `now`, column by column with the compiled
+    /// plan (`events(id)` gives a profile's recorded events). Returns one bitmap
+    /// per audience, rows in the order of `profiles`. The engine's state is not
+    /// changed.
+    pub fn evaluate_full(
+        &self,
+        profiles: &[Profile],
+        computed: &ComputedTraits,
+        now: DateTime<Utc>,
+    ) -> Vec<Bitmap> {
+        let plan = &self.set.plan;
+        let now_micros = now.timestamp_micros();
+        let cols: Vec<Column> = plan
+            .inputs
+            .iter()
+            .map(|input| match input {
+                Input::Trait(n) => {
+                    Column::Json(profiles.iter().map(|p| p.trait_value(n).cloned()).collect())
+                }
+                Input::Computed(n) => Column::Computed(
+                    profiles
+                        .iter()
+                        .map(|p| match p.computed.get(n) {
+                            Some(st) => st.value(now),
+                            None => match computed.definitions().iter().find(|d| d.name() == n) {
+                                Some(d) => d.new_state().value(now),
+                                None => crate::computed::ComputedValue::Null,
+                            },
+                        })
+                        .collect(),
+                ),
+                Input::Consent(c) => {
+                    Column::Bool(profiles.iter().map(|p| p.consent_granted(c)).collect())
+                }
+                Input::Events { stream, window } => Column::Count(
+                    profiles
+                        .iter()
+                        .map(|p| {
+                            self.slots.get(&p.id).map_or(0, |s| {
+                                u32::try_from(self.count_fn(*s, now_micros)(*stream, *window))
+                                    .unwrap_or(u32::MAX)
+                            })
+                        })
+                        .collect(),
+                ),
+            })
+            .collect();
+        let refs: Vec<&Column> = cols.iter().collect();
+        plan.eval_columns(profiles.len(), &refs)
+    }
+}
