@@ -78,7 +78,7 @@ pub fn emq_preview(
         .map(|(f, v)| normalizer.normalize(platform, *f, v))
         .collect();
     let event = emq::event(&outcomes, request.event.event_id.as_deref());
-    let model = emq::model(platform);
+    let model = emq::shared_model(platform);
     let score = model.score(&event);
     let report = model.report(std::slice::from_ref(&event), &request.options)?;
     Ok(EmqPreview {

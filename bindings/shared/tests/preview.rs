@@ -1,7 +1,12 @@
 //! The one-event preview and the column hashing against the normalisation vectors
 //! (`testdata/normalization.json`, digests from Python's `hashlib`) and the
 //! documented EMQ model.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::float_cmp)]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::float_cmp
+)]
 
 use proptest::prelude::*;
 use serde_json::{Value, json};

@@ -367,6 +367,10 @@ fn pct(share: f64) -> String {
     let p = share * 100.0;
     if p > 0.0 && p < 1.0 {
         "<1%".to_owned()
+    } else if p.fract() == 0.0 && p.abs() < 1e15 {
+        // Whole percentages (every share of a one-event report) print as integers,
+        // without the exact-rounding float formatter: the same text, far faster.
+        format!("{}%", p as i64)
     } else {
         format!("{p:.0}%")
     }
@@ -415,5 +419,27 @@ fn distribution(tenths: &[u64; 101], sum: f64, n: u64) -> ScoreDistribution {
         p10: quantile(0.1),
         p50: quantile(0.5),
         p90: quantile(0.9),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    proptest::proptest! {
+        /// The whole-percentage fast path prints what the float formatter prints.
+        #[test]
+        fn pct_is_the_rounded_percentage(num in 0u32..=1000, den in 1u32..=1000) {
+            let share = f64::from(num.min(den)) / f64::from(den);
+            let p = share * 100.0;
+            let expected = if p > 0.0 && p < 1.0 { "<1%".to_owned() } else { format!("{p:.0}%") };
+            proptest::prop_assert_eq!(super::pct(share), expected);
+        }
+    }
+
+    #[test]
+    fn whole_percentages() {
+        assert_eq!(super::pct(1.0), "100%");
+        assert_eq!(super::pct(0.0), "0%");
+        assert_eq!(super::pct(0.5), "50%");
+        assert_eq!(super::pct(0.125), "12%");
     }
 }
