@@ -271,8 +271,8 @@ export interface Decision {
   health: { score: number; status: "healthy" | "degraded" | "unhealthy"; [key: string]: unknown };
   enforcement: string;
   reasons: unknown[];
-  /** Always `null` here: a preview writes no audit record. */
-  audit_seq: number | null;
+  /** Absent here: a preview writes no audit record. */
+  audit_seq?: number;
   [key: string]: unknown;
 }
 export interface MessageRequest {

@@ -1,0 +1,18 @@
+// The JavaScript examples of docs/wasm.md, run against the Node build: the ```js
+// blocks in order, as one module body (import lines give the package's exports).
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { readFileSync } from "node:fs";
+import { stratum } from "./load.mjs";
+
+const doc = readFileSync(new URL("../../../docs/wasm.md", import.meta.url), "utf8");
+const blocks = [...doc.matchAll(/```js\n([\s\S]*?)```/g)].map((m) => m[1]);
+
+test("docs/wasm.md examples run", async () => {
+  assert.ok(blocks.length >= 4, `${blocks.length} blocks`);
+  const body = blocks.join("\n").replace(/^import .* from "\.\/pkg\/stratum_wasm\.js";$/gm, "");
+  const AsyncFunction = (async () => {}).constructor;
+  const names = Object.keys(stratum).filter((k) => /^[A-Za-z_$][\w$]*$/.test(k));
+  const run = new AsyncFunction("assert", "init", ...names, body);
+  await run(assert, async () => {}, ...names.map((k) => stratum[k]));
+});
