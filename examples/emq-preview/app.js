@@ -40,6 +40,8 @@ function el(tag, attrs = {}, ...children) {
   const e = document.createElement(tag);
   for (const [k, v] of Object.entries(attrs)) {
     if (k === "text") e.textContent = v;
+    // Through the CSSOM: the page's CSP allows no inline style attributes.
+    else if (k === "width") e.style.width = v;
     else e.setAttribute(k, v);
   }
   e.append(...children);
@@ -98,8 +100,9 @@ function render(p) {
   const maxWeight = Math.max(...p.score.contributions.map((c) => c.weight));
   $("bars").replaceChildren(...p.score.contributions.map((c) => {
     const counted = c.state === "valid" || c.state === "pre_hashed";
-    const fill = el("span", { style: `width:${(counted ? c.weight / maxWeight : 0) * 100}%` });
-    const track = el("div", { class: "bar", style: `width:${(c.weight / maxWeight) * 100}%`, role: "presentation" }, fill);
+    // The track is the key's potential (its weight); it is filled when the key counts.
+    const fill = el("span", { width: counted ? "100%" : "0%" });
+    const track = el("div", { class: "bar", width: `${(c.weight / maxWeight) * 100}%`, role: "presentation" }, fill);
     return el("li", { "data-key": c.key, "data-state": c.state },
       el("span", {}, LABELS[c.key] ?? c.key, " ", el("span", { class: "state", text: c.state.replace("_", " ") })),
       el("div", {}, track),
