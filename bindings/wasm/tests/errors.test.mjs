@@ -45,6 +45,7 @@ const hostile = [
   { platform: "meta", event: { user: { phone: { raw: "+".repeat(5000) + "1".repeat(5000) } } } },
   { platform: "meta", event: { user: { email: { hashed: { hex: "zz" } } } } },
   { platform: "meta", events: [{ user: {} }], options: { roas: { attributed_revenue: "1e400", spend: "0" } } },
+  { platform: "meta", event: { user: {} }, events: [{}], options: { roas: { attributed_revenue: "79228162514264337593543950335", spend: "0.0000000000000000000000000001" } } },
   { platform: "google", now: "not a time", events: [] },
   { platform: "meta", now: "+275760-09-13T00:00:00Z", events: [{ event_name: "P", event_time: "-262143-01-01T00:00:00Z", action_source: "website" }] },
   { signals: { scope: { tenant: "" } }, now: "2026-03-01T00:00:00Z", config: { weights: { emq: NaN } } },
@@ -79,6 +80,15 @@ test("hostile input gives a typed error or a result, never a crash", () => {
   assert.ok(errors > hostile.length * 5);
   // The module still answers after every failure.
   assert.equal(n.emqScore(ok).score, 2.1);
+});
+
+test("a ROAS model whose estimates would overflow is refused by name", () => {
+  const e = thrown(() => n.emqPreview({
+    ...ok,
+    options: { roas: { attributed_revenue: "79228162514264337593543950335", spend: "0.0000000000000000000000000001" } },
+  }));
+  assert.equal(e.code, "invalid_config");
+  assert.equal(e.field, "roas.spend");
 });
 
 test("a Date is read as its RFC 3339 time", () => {
