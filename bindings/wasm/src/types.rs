@@ -12,7 +12,9 @@ export type ErrorCode =
   | "missing_identity" | "invalid_timestamp" | "too_large" | "invalid_definition"
   | "not_found" | "capacity_exceeded" | "missing_required_field" | "event_too_old"
   | "event_in_future" | "insufficient_customer_info" | "invalid_currency"
-  | "invalid_value" | "internal";
+  | "invalid_value" | "audit_locked" | "invalid_time" | "stale_health"
+  | "health_config_mismatch" | "not_permitted" | "invalid_encoding" | "unknown_field"
+  | "unknown_platform" | "internal";
 
 /** What every function of this package throws: an `Error` with a stable code and
  * the offending field's path (or `null`). */
