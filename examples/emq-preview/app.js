@@ -60,11 +60,18 @@ function buildFields() {
   }
 }
 
-/** The form's fields as the event's `user` (empty fields left out). */
+/**
+ * The form's fields as the event's `user` (empty fields left out). A value the form
+ * cannot show (an already hashed one from the JSON view) is kept while its field is
+ * empty; an `auto` value stays `auto`.
+ */
 function eventFromForm() {
   const user = {};
   for (const input of form.querySelectorAll("input[data-field]")) {
-    if (input.value.trim() !== "") user[input.dataset.field] = { raw: input.value };
+    const field = input.dataset.field;
+    const old = event.user?.[field];
+    if (input.value.trim() !== "") user[field] = old?.auto !== undefined ? { auto: input.value } : { raw: input.value };
+    else if (old?.hashed) user[field] = old;
   }
   return { ...event, user };
 }

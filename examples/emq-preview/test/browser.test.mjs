@@ -121,6 +121,17 @@ test("editing the raw JSON updates the form and the score", async () => {
   assert.match(await page.locator("#json-error").textContent(), /at event\.user/);
 });
 
+test("a hashed value from the JSON view survives typing in the form", async () => {
+  const digest = vector("trim").expected.value;
+  await page.getByLabel("Event as JSON").fill(JSON.stringify({ user: { email: { hashed: { hex: digest } } } }));
+  await page.getByLabel("Phone").pressSequentially("+1 650 555 1212");
+  assert.equal(await page.getByTestId("value-email").textContent(), digest);
+  const json = JSON.parse(await page.getByLabel("Event as JSON").inputValue());
+  assert.deepEqual(json.user.email, { hashed: { hex: digest } });
+  // Email 3 (pre-hashed, counted) + phone 2 → 10 · 5 / 14 = 3.6.
+  assert.equal(await page.getByTestId("score").textContent(), "3.6");
+});
+
 test("a ROAS model shows each fix's estimated effect", async () => {
   await page.getByLabel("Event as JSON").fill(JSON.stringify({ user: { email: { raw: "ann@example.com" } } }));
   await page.getByLabel("Attributed revenue").pressSequentially("10000");
