@@ -33,6 +33,8 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
+use std::sync::OnceLock;
+
 use stratum_core::emq::{EmqEvent, EmqKey, EmqModel, EmqModelBuilder};
 
 use crate::normalize::{FieldWarning, Normalized, Origin, WarningCode};
@@ -95,9 +97,34 @@ pub fn model(platform: Platform) -> EmqModel {
         .unwrap_or_else(|_| EmqModel::default())
 }
 
+/// The default model of `platform` as [`model`] builds it, built once per process
+/// and shared: for callers that score one event at a time (a page previewing an
+/// event on every keystroke).
+///
+/// ```
+/// use stratum_connectors::{emq, Platform};
+/// assert_eq!(emq::shared_model(Platform::Meta), &emq::model(Platform::Meta));
+/// ```
+#[must_use]
+pub fn shared_model(platform: Platform) -> &'static EmqModel {
+    static MODELS: [OnceLock<EmqModel>; 4] = [const { OnceLock::new() }; 4];
+    let slot: usize = match platform {
+        #[cfg(feature = "meta")]
+        Platform::Meta => 0,
+        #[cfg(feature = "google")]
+        Platform::Google => 1,
+        #[cfg(feature = "tiktok")]
+        Platform::TikTok => 2,
+        #[cfg(feature = "snapchat")]
+        Platform::Snapchat => 3,
+    };
+    MODELS[slot].get_or_init(|| model(platform))
+}
+
 /// The builder behind [`model`], to change weights before building.
 pub fn model_builder(platform: Platform) -> EmqModelBuilder {
     let (click_source, browser_source) = id_sources(platform);
+    let defaults = EmqModel::default();
     let mut b = EmqModel::builder(platform.as_str());
     for key in EmqKey::ALL {
         let fields: &[Field] = match key {
@@ -127,7 +154,7 @@ pub fn model_builder(platform: Platform) -> EmqModelBuilder {
             EmqKey::ClickId => b.key_labelled(key, &label, click_source),
             EmqKey::BrowserId => b.key_labelled(key, &label, browser_source),
             _ => {
-                let source = stratum_core::emq::EmqModel::default()
+                let source = defaults
                     .rules()
                     .iter()
                     .find(|r| r.key == key)

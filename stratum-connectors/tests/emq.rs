@@ -75,3 +75,13 @@ fn remediation_names_the_platform_parameter() {
     let ip = r.fixes.iter().find(|f| f.key == EmqKey::IpUa).unwrap();
     assert!(ip.remediation.starts_with("send `ip` + `user_agent`"));
 }
+
+#[test]
+fn the_shared_model_of_each_platform_is_its_model() {
+    for &p in Platform::ALL {
+        let shared = emq::shared_model(p);
+        assert_eq!(shared, &emq::model(p), "{p:?}");
+        assert_eq!(shared.name(), p.as_str());
+        assert!(std::ptr::eq(shared, emq::shared_model(p)), "built once");
+    }
+}

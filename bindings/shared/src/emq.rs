@@ -67,7 +67,7 @@ fn event_of(n: &Normalizer, p: Platform, e: &EmqEventInput) -> EmqEvent {
 #[must_use]
 pub fn emq_score(normalizer: &Normalizer, request: &EmqScoreRequest) -> EventScore {
     let event = event_of(normalizer, request.platform, &request.event);
-    emq::model(request.platform).score(&event)
+    emq::shared_model(request.platform).score(&event)
 }
 
 /// A batch report: coverage per key, the score distribution and ranked fixes.
@@ -84,5 +84,5 @@ pub fn emq_report(
         .iter()
         .map(|e| event_of(normalizer, request.platform, e))
         .collect();
-    Ok(emq::model(request.platform).report(&events, &request.options)?)
+    Ok(emq::shared_model(request.platform).report(&events, &request.options)?)
 }

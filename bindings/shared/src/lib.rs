@@ -17,6 +17,8 @@
 //! | [`gate::health_score`] | [`gate::HealthRequest`] | [`HealthReport`](stratum_core::health::HealthReport) |
 //! | [`gate::gate_preview`], [`gate::gate_decide`] | [`gate::GateRequest`] | [`Decision`](stratum_core::gate::Decision) |
 //! | [`message::parse_message`] | [`message::MessageRequest`] | [`Message`](stratum_cdp::message::Message) |
+//! | [`preview::emq_preview`] | [`preview::EmqPreviewRequest`] | [`preview::EmqPreview`] |
+//! | [`preview::hash_values`] | [`preview::HashRequest`] | [`preview::HashResponse`] |
 //!
 //! [`from_json`] reads any request from JSON text with the crates' one path (JSON
 //! path on shape errors, typed validation errors), as an [`ErrorReport`].
@@ -35,6 +37,7 @@ pub mod gate;
 pub mod message;
 pub mod normalize;
 pub mod payload;
+pub mod preview;
 
 pub use error::{ErrorReport, INTERNAL, codes, from_json};
 

@@ -85,6 +85,21 @@ impl RoasModel {
                 format!("is {spend}; it must be positive (ROAS divides by it)"),
             ));
         }
+        // The largest estimate is 10 points at an uplift of 1 per point: ten times
+        // the revenue, over the spend; it must fit a decimal.
+        if attributed_revenue
+            .checked_mul(Decimal::TEN)
+            .and_then(|r| r.checked_div(spend))
+            .is_none()
+        {
+            return Err(Error::config(
+                "roas.spend",
+                format!(
+                    "is {spend}, too small for an attributed revenue of {attributed_revenue}: \
+                     ROAS estimates would not fit a decimal"
+                ),
+            ));
+        }
         Ok(Self {
             uplift_per_point: Self::DEFAULT_UPLIFT_PER_POINT,
             attributed_revenue,
@@ -116,8 +131,17 @@ impl RoasModel {
         let share = Decimal::from_f64_retain(uplift)
             .unwrap_or_default()
             .round_dp(6);
-        let revenue = (self.attributed_revenue * share).round_dp(2);
-        let roas = (revenue / self.spend).round_dp(4);
+        // Cannot overflow for a gain of at most 10 points (checked by `new`); a
+        // larger gain saturates.
+        let revenue = self
+            .attributed_revenue
+            .checked_mul(share)
+            .unwrap_or(Decimal::MAX)
+            .round_dp(2);
+        let roas = revenue
+            .checked_div(self.spend)
+            .unwrap_or(Decimal::MAX)
+            .round_dp(4);
         RoasImpact {
             matched_conversion_uplift: (uplift * 1e6).round() / 1e6,
             attributed_revenue_delta: revenue,
@@ -367,6 +391,10 @@ fn pct(share: f64) -> String {
     let p = share * 100.0;
     if p > 0.0 && p < 1.0 {
         "<1%".to_owned()
+    } else if p.fract() == 0.0 && p.abs() < 1e15 {
+        // Whole percentages (every share of a one-event report) print as integers,
+        // without the exact-rounding float formatter: the same text, far faster.
+        format!("{}%", p as i64)
     } else {
         format!("{p:.0}%")
     }
@@ -415,5 +443,66 @@ fn distribution(tenths: &[u64; 101], sum: f64, n: u64) -> ScoreDistribution {
         p10: quantile(0.1),
         p50: quantile(0.5),
         p90: quantile(0.9),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    proptest::proptest! {
+        /// The whole-percentage fast path prints what the float formatter prints.
+        #[test]
+        fn pct_is_the_rounded_percentage(num in 0u32..=1000, den in 1u32..=1000) {
+            let share = f64::from(num.min(den)) / f64::from(den);
+            let p = share * 100.0;
+            let expected = if p > 0.0 && p < 1.0 { "<1%".to_owned() } else { format!("{p:.0}%") };
+            proptest::prop_assert_eq!(super::pct(share), expected);
+        }
+    }
+
+    use rust_decimal::Decimal;
+
+    fn decimal() -> impl proptest::strategy::Strategy<Value = Decimal> {
+        use proptest::prelude::*;
+        prop_oneof![
+            Just(Decimal::MAX),
+            Just(Decimal::new(1, 28)),
+            Just(Decimal::ONE),
+            (any::<i64>(), 0u32..=28).prop_map(|(m, s)| Decimal::new(m.saturating_abs(), s)),
+        ]
+    }
+
+    proptest::proptest! {
+        /// A ROAS model is refused or estimates any gain without overflowing.
+        #[test]
+        fn roas_estimates_never_overflow(
+            revenue in decimal(),
+            spend in decimal(),
+            uplift in 0.0f64..=1.0,
+            gain in proptest::prop_oneof![0.0f64..=10.0, proptest::strategy::Just(1e300)],
+        ) {
+            match super::RoasModel::new(revenue, spend) {
+                Err(e) => proptest::prop_assert!(e.field().is_some_and(|f| f.starts_with("roas."))),
+                Ok(m) => {
+                    let m = m.with_uplift_per_point(uplift).map_err(|e| proptest::test_runner::TestCaseError::fail(e.to_string()))?;
+                    let i = m.impact(gain);
+                    proptest::prop_assert!(i.roas_delta >= Decimal::ZERO);
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn a_spend_too_small_for_the_revenue_is_refused() {
+        let e = super::RoasModel::new(Decimal::MAX, Decimal::new(1, 28)).err();
+        assert_eq!(e.as_ref().map(crate::Error::code), Some("invalid_config"));
+        assert_eq!(e.as_ref().and_then(crate::Error::field), Some("roas.spend"));
+    }
+
+    #[test]
+    fn whole_percentages() {
+        assert_eq!(super::pct(1.0), "100%");
+        assert_eq!(super::pct(0.0), "0%");
+        assert_eq!(super::pct(0.5), "50%");
+        assert_eq!(super::pct(0.125), "12%");
     }
 }
