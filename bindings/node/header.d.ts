@@ -122,8 +122,10 @@ export type TrustGateConfig = {
 export type GateResult = 'pass' | 'hold' | 'block' | 'inconclusive'
 /** The gate's verdict. */
 export type Outcome = 'execute' | 'alert_only' | 'manual_required'
-/** The gate's verdict on one proposed action. */
-export type Decision = {
+/** An enforcement mode. */
+export type Enforcement = 'advisory' | 'soft_block' | 'hard_block'
+/** The gate's verdict on one proposed action, in its JSON form (`Decision.toJSON()`). */
+export type DecisionData = {
   decided_at: string
   action: ProposedActionData
   gate: GateResult

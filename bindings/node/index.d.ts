@@ -122,8 +122,10 @@ export type TrustGateConfig = {
 export type GateResult = 'pass' | 'hold' | 'block' | 'inconclusive'
 /** The gate's verdict. */
 export type Outcome = 'execute' | 'alert_only' | 'manual_required'
-/** The gate's verdict on one proposed action. */
-export type Decision = {
+/** An enforcement mode. */
+export type Enforcement = 'advisory' | 'soft_block' | 'hard_block'
+/** The gate's verdict on one proposed action, in its JSON form (`Decision.toJSON()`). */
+export type DecisionData = {
   decided_at: string
   action: ProposedActionData
   gate: GateResult
@@ -334,6 +336,37 @@ export declare class Cdp {
   removeLink(messageId: string): ProfileChanges
 }
 
+/**
+ * The gate's verdict on one action, kept native: the getters read it, `toJSON()`
+ * gives the whole document (`JSON.stringify` calls it).
+ */
+export declare class Decision {
+  /** `execute`, `alert_only` or `manual_required`. */
+  get outcome(): Outcome
+  /** Whether the action may be carried out now. */
+  get executes(): boolean
+  /** The gate result before enforcement (`pass`, `hold`, `block`, `inconclusive`). */
+  get gate(): GateResult
+  /** The enforcement mode applied. */
+  get enforcement(): Enforcement
+  /** The health score the decision was made on. */
+  get healthScore(): number
+  /** The health status the decision was made on. */
+  get healthStatus(): HealthStatus
+  /** Human-readable reasons, most severe first. */
+  get reasons(): Array<string>
+  /** Whether a guardrail stopped the action. */
+  get stoppedByPolicy(): boolean
+  /** Hex SHA-256 of the config the decision was made under. */
+  get configHash(): string
+  /** Sequence number of the audit record, when the decision was recorded. */
+  get auditSeq(): number | null
+  /** A multi-line, human-readable explanation. */
+  explain(): string
+  /** The whole decision as a plain object (the JSON form). */
+  toJSON(): DecisionData
+}
+
 /** Drops repeated `messageId`s within a time window. */
 export declare class Deduplicator {
   /** A de-duplicator remembering ids for `windowSeconds` (default one day). */
@@ -430,6 +463,13 @@ export declare class Normalizer {
   `-separated line, no copy into JS strings).
    */
   normalizeList(platform: Platform, field: Field, values: Array<string | null> | Uint8Array, options?: NormalizeListOptions | undefined | null): Promise<NormalizedList>
+  /**
+   * Normalises and hashes a column of one hashed field (emails, phones, names,
+   * ...) into one buffer of fixed-width digests, on every core, off the event
+   * loop: no JS string per row on the way in (pass a `Buffer` of lines) nor on
+   * the way out.
+   */
+  hashColumn(platform: Platform, field: Field, values: Array<string | null> | Uint8Array, options?: NormalizeListOptions | undefined | null): Promise<HashedColumn>
 }
 
 /** A proposed change, checked once and kept native. */
@@ -556,6 +596,14 @@ export declare function compareConfigs(baseline: TrustGateConfig, candidate: Tru
 /** Finds anomalies in a metric series; resolves to them, oldest first. */
 export declare function detectAnomalies(series: SeriesPoint[], config?: AnomalyConfig | undefined | null): Promise<Anomaly[]>
 
+/** A row `Normalizer.hashColumn` dropped. */
+export interface DroppedRow {
+  /** The row's index. */
+  index: number
+  /** Why it was dropped. */
+  code: WarningCode
+}
+
 /**
  * The EMQ report of a batch (`{"platform", "events", "options"}`): coverage per
  * key, the score distribution and ranked fixes; off the event loop.
@@ -572,12 +620,6 @@ export declare function emqScore(normalizer: Normalizer, request: EmqScoreReques
 export declare function errorCodes(): ErrorCode[]
 
 /**
- * Explains a decision (as returned by `TrustGate.evaluate`) in a few
- * human-readable lines.
- */
-export declare function explainDecision(decision: Decision): string
-
-/**
  * Explains a health report (as returned by `HealthConfig.score`) in a few
  * human-readable lines.
  */
@@ -585,6 +627,21 @@ export declare function explainHealth(report: HealthReport): string
 
 /** Every neutral customer-information field. */
 export declare function fields(): Field[]
+
+/** The outcome of `Normalizer.hashColumn`: every row's digest in one buffer. */
+export interface HashedColumn {
+  /** Bytes per digest: 64 (hex) or 44 (base64, Google's option). */
+  width: number
+  /**
+   * `rows × width` bytes of ASCII: row `i`'s digest at `i × width`, zeros where
+   * the row has none.
+   */
+  digests: Buffer
+  /** 1 where the row has a digest, 0 where it was dropped or `null`. */
+  kept: Uint8Array
+  /** The dropped rows, with the warning code of each. */
+  dropped: Array<DroppedRow>
+}
 
 /** One identifier of `IdentityGraph.link`. */
 export interface IdentifierInput {

@@ -66,6 +66,8 @@ function fromReport(report) {
 
 // A lone UTF-16 surrogate: napi would silently turn it into U+FFFD.
 const LONE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/
+const wellFormed =
+  typeof String.prototype.isWellFormed === 'function' ? (s) => s.isWellFormed() : (s) => !LONE.test(s)
 
 function invalid(message, field) {
   return new errors.InvalidJsonError(message, 'invalid_json', field)
@@ -77,7 +79,7 @@ function invalid(message, field) {
 function check(value, path, depth) {
   switch (typeof value) {
     case 'string':
-      if (LONE.test(value)) {
+      if (!wellFormed(value)) {
         throw invalid(`invalid text at ${path}: it holds a lone UTF-16 surrogate, which is not valid Unicode`, path)
       }
       return

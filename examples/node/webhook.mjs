@@ -41,7 +41,7 @@ export function createApp({ gateConfig = {}, auditPath = undefined } = {}) {
       proposer: { type: 'autopilot' },
     }
     const d = await gate.decide(request.signals, action, audit, request.now)
-    return { outcome: d.outcome, gate: d.gate, health: d.health.score, audit_seq: d.audit_seq }
+    return { outcome: d.outcome, gate: d.gate, health: d.healthScore, audit_seq: d.auditSeq }
   }
 
   const routes = { '/events': events, '/budget': budget }

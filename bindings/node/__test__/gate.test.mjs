@@ -13,12 +13,19 @@ test('a healthy budget change executes, from plain objects or prebuilt ones alik
   const b = gate.evaluate(new stratum.Signals(healthySignals()), new stratum.ProposedAction(budgetChange()), new Date(NOW))
   assert.equal(a.outcome, 'execute')
   assert.equal(a.gate, 'pass')
-  assert.equal(a.health.status, 'healthy')
-  assert.equal(a.audit_seq, undefined)
-  assert.equal(a.config_hash.length, 64)
-  assert.equal(a.action.target.id, 'cmp_42')
-  assert.deepEqual(a, b)
-  assert.match(stratum.explainDecision(a).toLowerCase(), /execute/)
+  assert.equal(a.executes, true)
+  assert.equal(a.healthStatus, 'healthy')
+  assert.ok(a.healthScore > 80)
+  assert.equal(a.auditSeq, null)
+  assert.equal(a.configHash.length, 64)
+  assert.equal(a.stoppedByPolicy, false)
+  assert.ok(a instanceof stratum.Decision)
+  const doc = a.toJSON()
+  assert.equal(doc.action.target.id, 'cmp_42')
+  assert.equal(doc.outcome, 'execute')
+  assert.deepEqual(JSON.parse(JSON.stringify(a)), doc)
+  assert.deepEqual(doc, b.toJSON())
+  assert.match(a.explain().toLowerCase(), /execute/)
 })
 
 test('unhealthy signals hold automation', () => {
@@ -27,13 +34,14 @@ test('unhealthy signals hold automation', () => {
   s.emq.score = 1.0
   const d = new stratum.TrustGate().evaluate(s, budgetChange(), NOW)
   assert.notEqual(d.outcome, 'execute')
-  assert.notEqual(d.health.status, 'healthy')
+  assert.notEqual(d.healthStatus, 'healthy')
 })
 
 test('a guardrail stops a large change', () => {
   const d = new stratum.TrustGate({ guardrails: { max_change_pct: '30' } }).evaluate(healthySignals(), budgetChange('500', '900'), NOW)
   assert.notEqual(d.outcome, 'execute')
-  assert.ok(d.violations.length > 0)
+  assert.ok(d.stoppedByPolicy)
+  assert.ok(d.toJSON().violations.length > 0)
 })
 
 test('health scores and statuses', () => {
@@ -50,7 +58,7 @@ test('decide writes one audit record; the chain verifies', async () => {
   const gate = new stratum.TrustGate()
   const log = new stratum.AuditLog()
   const d = await gate.decide(healthySignals(), budgetChange(), log, NOW)
-  assert.equal(d.audit_seq, 0)
+  assert.equal(d.auditSeq, 0)
   assert.equal(log.length, 1)
   const anchor = await log.verify()
   assert.equal(anchor.len, 1)
@@ -113,7 +121,7 @@ test('one gate shared by concurrent Promises stays consistent', async () => {
   const log = new stratum.AuditLog()
   const n = 64
   const decisions = await Promise.all(Array.from({ length: n }, () => gate.decide(healthySignals(), budgetChange(), log, NOW)))
-  assert.deepEqual(decisions.map((d) => d.audit_seq).sort((a, b) => a - b), Array.from({ length: n }, (_, i) => i))
+  assert.deepEqual(decisions.map((d) => d.auditSeq).sort((a, b) => a - b), Array.from({ length: n }, (_, i) => i))
   assert.equal(log.length, n)
   assert.equal((await log.verify()).len, n)
 })

@@ -84,3 +84,21 @@ test('normalizeList refuses a lone surrogate with a typed error naming the row',
   const ok = await n.normalizeList('meta', 'email', ['\uFFFD@example.com'])
   assert.equal(ok.values.length, 1)
 })
+
+test('hashColumn gives normalizeList digests in one buffer, with the dropped rows', async () => {
+  const n = normalizer()
+  const rows = [' Ann@Example.com ', null, 'nope', 'bob@example.com']
+  const list = await n.normalizeList('meta', 'email', rows)
+  const col = await n.hashColumn('meta', 'email', rows)
+  assert.equal(col.width, 64)
+  assert.equal(col.digests.length, 4 * 64)
+  const digest = (c, i) => (c.kept[i] ? c.digests.subarray(i * 64, (i + 1) * 64).toString('latin1') : null)
+  assert.deepEqual([0, 1, 2, 3].map((i) => digest(col, i)), list.values)
+  assert.deepEqual(col.dropped, [{ index: 2, code: list.warnings[2] }])
+  // The same rows as a Buffer of lines (no null rows there).
+  const lines = await n.hashColumn('meta', 'email', Buffer.from(' Ann@Example.com \nnope\nbob@example.com\n'))
+  assert.deepEqual([0, 1, 2].map((i) => digest(lines, i)), [list.values[0], null, list.values[3]])
+  assert.deepEqual(lines.dropped, [{ index: 1, code: list.warnings[2] }])
+  // A field sent in clear text has no fixed-width digest.
+  await assert.rejects(n.hashColumn('meta', 'client_ip', ['203.0.113.7']), (e) => e.code === 'invalid_config' && e.field === 'field')
+})

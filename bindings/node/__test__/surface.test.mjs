@@ -14,7 +14,7 @@ const ENTRIES = {
   emq_score: (n, r) => stratum.emqScore(n, r),
   emq_report: (n, r) => stratum.emqReport(n, r),
   health_score: (n, r) => new stratum.HealthConfig(r.config).score(r.signals, r.now),
-  gate_preview: (n, r) => new stratum.TrustGate(r.config).evaluate(r.signals, r.action, r.now),
+  gate_preview: (n, r) => new stratum.TrustGate(r.config).evaluate(r.signals, r.action, r.now).toJSON(),
   parse_message: (n, r) => stratum.parseMessage(r.body, r.received_at, { config: r.config }),
 }
 

@@ -10,6 +10,7 @@ use stratum_core::analytics::{anomaly, attribution};
 use stratum_core::backtest as bt;
 
 use crate::audit::AuditLog;
+use crate::conv::caught;
 use crate::conv::{Job, Json, de, de_or_default, guard, job, lock, ser, time};
 use crate::gate::TrustGate;
 
@@ -96,24 +97,25 @@ impl Autopilot {
         gate: &TrustGate,
         audit: &AuditLog,
         now: Option<Either<DateTime<Utc>, String>>,
-    ) -> napi::Result<AsyncTask<Job>> {
-        let (now, metrics, signals) = guard(|| {
+    ) -> AsyncTask<Job> {
+        let prepared = caught(|| {
             let metrics: Vec<stratum_core::autopilot::CampaignMetrics> = de(&metrics)?;
             let signals: Vec<stratum_core::health::Signals> = de(&signals)?;
             Ok((time(now)?, metrics, signals))
-        })?;
+        });
         let (me, gate, audit) = (
             Arc::clone(&self.0),
             Arc::clone(&gate.0),
             Arc::clone(&audit.0),
         );
-        Ok(job(move || {
+        job(move || {
+            let (now, metrics, signals) = prepared?;
             // Lock order: autopilot, gate, audit log.
             let mut autopilot = lock(&me)?;
             let mut gate = lock(&gate)?;
             let report = autopilot.run(now, &metrics, &signals, &mut gate, &mut *lock(&audit)?)?;
             ser(&report)
-        }))
+        })
     }
 
     /// What `run` would propose and decide, without changing or recording anything.

@@ -10,6 +10,7 @@ use serde_json::Value;
 use stratum_bindings::ErrorReport;
 use stratum_core::audit as core;
 
+use crate::conv::caught;
 use crate::conv::{Job, Json, de, guard, job, lock, ser, time};
 
 fn fsync_policy(fsync: Option<&str>) -> Result<core::FsyncPolicy, ErrorReport> {
@@ -84,13 +85,14 @@ impl AuditLog {
         #[napi(ts_arg_type = "Actor")] actor: Json,
         #[napi(ts_arg_type = "AuditEvent")] event: Json,
         now: Option<Either<DateTime<Utc>, String>>,
-    ) -> napi::Result<AsyncTask<Job>> {
-        let (at, actor, event) = guard(|| Ok((time(now)?, de(&actor)?, de(&event)?)))?;
+    ) -> AsyncTask<Job> {
+        let prepared = caught(|| Ok((time(now)?, de(&actor)?, de(&event)?)));
         let log = Arc::clone(&self.0);
-        Ok(job(move || {
+        job(move || {
+            let (at, actor, event) = prepared?;
             let r = lock(&log)?.append(at, actor, event, stratum_core::digest::Digest::ZERO)?;
             ser(&r)
-        }))
+        })
     }
 
     /// Verifies the whole chain; resolves to its anchor, rejects with

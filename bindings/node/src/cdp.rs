@@ -14,7 +14,7 @@ use stratum_cdp::message::{self as core, ParseConfig};
 use stratum_cdp::profile::InMemoryProfileStore;
 use stratum_cdp::{dedup, http};
 
-use crate::conv::{Job, Json, de_or_default, guard, job, lock, ser, time_arg};
+use crate::conv::{Job, Json, caught, de_or_default, guard, job, lock, ser, time_arg};
 
 type Body = Either<String, Either<Buffer, Json>>;
 
@@ -79,13 +79,14 @@ pub fn parse_batch(
     #[napi(ts_arg_type = "string | Buffer | Record<string, unknown>")] body: Body,
     received_at: Option<Either<DateTime<Utc>, String>>,
     options: Option<ParseOptions>,
-) -> napi::Result<AsyncTask<Job>> {
-    let (now, config, encoding) = guard(|| {
+) -> AsyncTask<Job> {
+    let prepared = caught(|| {
         let (config, encoding) = parse_options(options)?;
         Ok((time_arg(received_at, "received_at")?, config, encoding))
-    })?;
+    });
     let bytes = body_bytes(body);
-    Ok(job(move || {
+    job(move || {
+        let (now, config, encoding) = prepared?;
         let parsed = http::parse_batch_body(&bytes, encoding.as_deref(), now, &config)?;
         let mut messages = Vec::new();
         let mut errors = Vec::new();
@@ -104,7 +105,7 @@ pub fn parse_batch(
         Ok(Json(
             serde_json::json!({"messages": messages, "errors": errors}),
         ))
-    }))
+    })
 }
 
 /// Drops repeated `messageId`s within a time window.

@@ -34,19 +34,21 @@ pub(crate) fn napi_err(report: &ErrorReport) -> napi::Error {
 /// Runs `f`, turning its report into a napi error and a panic into an `internal`
 /// one (a panic never unwinds into Node).
 pub(crate) fn guard<T>(f: impl FnOnce() -> Result<T, ErrorReport>) -> napi::Result<T> {
-    match catch_unwind(AssertUnwindSafe(f)) {
-        Ok(r) => r.map_err(|e| napi_err(&e)),
-        Err(payload) => {
-            let detail = payload
-                .downcast_ref::<&str>()
-                .map(|s| (*s).to_owned())
-                .or_else(|| payload.downcast_ref::<String>().cloned())
-                .unwrap_or_else(|| "unknown panic".to_owned());
-            Err(napi_err(&ErrorReport::internal(format!(
-                "internal error (please report it with the input): {detail}"
-            ))))
-        }
-    }
+    caught(f).map_err(|e| napi_err(&e))
+}
+
+/// Runs `f`, turning a panic into an `internal` report.
+pub(crate) fn caught<T>(f: impl FnOnce() -> Result<T, ErrorReport>) -> Result<T, ErrorReport> {
+    catch_unwind(AssertUnwindSafe(f)).unwrap_or_else(|payload| {
+        let detail = payload
+            .downcast_ref::<&str>()
+            .map(|s| (*s).to_owned())
+            .or_else(|| payload.downcast_ref::<String>().cloned())
+            .unwrap_or_else(|| "unknown panic".to_owned());
+        Err(ErrorReport::internal(format!(
+            "internal error (please report it with the input): {detail}"
+        )))
+    })
 }
 
 /// A crate type from a plain JS object (its JSON form), with the crates' JSON paths

@@ -5,11 +5,14 @@ use std::sync::{Arc, Mutex};
 use chrono::{DateTime, Utc};
 use napi::Either;
 use napi::bindgen_prelude::AsyncTask;
+use napi::{Env, Task};
 use napi_derive::napi;
 use serde_json::Value;
+use stratum_bindings::ErrorReport;
 use stratum_core::gate as core;
 
 use crate::audit::AuditLog;
+use crate::conv::caught;
 use crate::conv::{Job, Json, de, de_or_default, guard, job, lock, ser, time};
 use crate::health::Signals;
 
@@ -63,6 +66,121 @@ fn owned_action(a: ActionArg<'_>) -> Result<core::ProposedAction, stratum_bindin
     }
 }
 
+/// The snake_case name serde gives a unit enum variant (`Outcome::AlertOnly` →
+/// `"alert_only"`).
+fn tag<T: serde::Serialize>(value: &T) -> String {
+    match serde_json::to_value(value) {
+        Ok(Value::String(s)) => s,
+        Ok(other) => other.to_string(),
+        Err(e) => e.to_string(),
+    }
+}
+
+/// The gate's verdict on one action, kept native: the getters read it, `toJSON()`
+/// gives the whole document (`JSON.stringify` calls it).
+#[napi]
+pub struct Decision(pub(crate) core::Decision);
+
+#[napi]
+impl Decision {
+    /// `execute`, `alert_only` or `manual_required`.
+    #[napi(getter, ts_return_type = "Outcome")]
+    pub fn outcome(&self) -> String {
+        tag(&self.0.outcome)
+    }
+
+    /// Whether the action may be carried out now.
+    #[napi(getter)]
+    pub fn executes(&self) -> bool {
+        self.0.outcome == core::Outcome::Execute
+    }
+
+    /// The gate result before enforcement (`pass`, `hold`, `block`, `inconclusive`).
+    #[napi(getter, ts_return_type = "GateResult")]
+    pub fn gate(&self) -> String {
+        tag(&self.0.gate)
+    }
+
+    /// The enforcement mode applied.
+    #[napi(getter, ts_return_type = "Enforcement")]
+    pub fn enforcement(&self) -> String {
+        tag(&self.0.enforcement)
+    }
+
+    /// The health score the decision was made on.
+    #[napi(getter)]
+    pub fn health_score(&self) -> f64 {
+        self.0.health.score
+    }
+
+    /// The health status the decision was made on.
+    #[napi(getter, ts_return_type = "HealthStatus")]
+    pub fn health_status(&self) -> String {
+        tag(&self.0.health.status)
+    }
+
+    /// Human-readable reasons, most severe first.
+    #[napi(getter)]
+    pub fn reasons(&self) -> Vec<String> {
+        self.0.reasons.iter().map(ToString::to_string).collect()
+    }
+
+    /// Whether a guardrail stopped the action.
+    #[napi(getter)]
+    pub fn stopped_by_policy(&self) -> bool {
+        self.0.stopped_by_policy()
+    }
+
+    /// Hex SHA-256 of the config the decision was made under.
+    #[napi(getter)]
+    pub fn config_hash(&self) -> String {
+        self.0.config_hash.to_hex()
+    }
+
+    /// Sequence number of the audit record, when the decision was recorded.
+    #[napi(getter)]
+    pub fn audit_seq(&self) -> Option<f64> {
+        self.0.audit_seq.map(|s| s as f64)
+    }
+
+    /// A multi-line, human-readable explanation.
+    #[napi]
+    pub fn explain(&self) -> String {
+        self.0.explain()
+    }
+
+    /// The whole decision as a plain object (the JSON form).
+    #[napi(js_name = "toJSON", ts_return_type = "DecisionData")]
+    pub fn to_json(&self) -> napi::Result<Json> {
+        guard(|| ser(&self.0))
+    }
+}
+
+/// A decision computed off the event loop.
+pub struct DecisionJob(Option<Box<dyn FnOnce() -> Result<core::Decision, ErrorReport> + Send>>);
+
+impl Task for DecisionJob {
+    type Output = core::Decision;
+    type JsValue = Decision;
+
+    fn compute(&mut self) -> napi::Result<core::Decision> {
+        match self.0.take() {
+            Some(f) => guard(f),
+            None => guard(|| Err(ErrorReport::internal("a task ran twice"))),
+        }
+    }
+
+    fn resolve(&mut self, _env: Env, output: core::Decision) -> napi::Result<Decision> {
+        Ok(Decision(output))
+    }
+}
+
+fn decision_job(
+    f: impl FnOnce() -> Result<core::Decision, ErrorReport> + Send + 'static,
+) -> AsyncTask<DecisionJob> {
+    AsyncTask::new(DecisionJob(Some(Box::new(f))))
+}
+
 /// The trust gate: config plus state (hysteresis, guardrail ledger, overrides).
 /// Safe to share between concurrent Promises: calls wait for each other.
 #[napi]
@@ -84,25 +202,23 @@ impl TrustGate {
     /// What the gate would decide for `action` on `signals` at `now`, without
     /// recording anything or changing state (a dry run). Pass prebuilt `Signals` /
     /// `ProposedAction` on hot paths.
-    #[napi(ts_return_type = "Decision")]
+    #[napi]
     pub fn evaluate(
         &self,
         #[napi(ts_arg_type = "Signals | SignalsData")] signals: SignalsArg<'_>,
         #[napi(ts_arg_type = "ProposedAction | ProposedActionData")] action: ActionArg<'_>,
         now: Option<Either<DateTime<Utc>, String>>,
-    ) -> napi::Result<Json> {
+    ) -> napi::Result<Decision> {
         guard(|| {
             let now = time(now)?;
-            let gate = lock(&self.0)?;
             let decision = match (&signals, &action) {
-                (Either::A(s), Either::A(a)) => gate.preview(&s.0, &a.0, now)?,
+                (Either::A(s), Either::A(a)) => lock(&self.0)?.preview(&s.0, &a.0, now)?,
                 _ => {
-                    drop(gate);
                     let (s, a) = (owned_signals(signals)?, owned_action(action)?);
                     lock(&self.0)?.preview(&s, &a, now)?
                 }
             };
-            ser(&decision)
+            Ok(Decision(decision))
         })
     }
 
@@ -115,15 +231,14 @@ impl TrustGate {
         #[napi(ts_arg_type = "ProposedAction | ProposedActionData")] action: ActionArg<'_>,
         audit: &AuditLog,
         now: Option<Either<DateTime<Utc>, String>>,
-    ) -> napi::Result<AsyncTask<Job>> {
-        let (signals, action, now) =
-            guard(|| Ok((owned_signals(signals)?, owned_action(action)?, time(now)?)))?;
+    ) -> AsyncTask<DecisionJob> {
+        let prepared = caught(|| Ok((owned_signals(signals)?, owned_action(action)?, time(now)?)));
         let (gate, audit) = (Arc::clone(&self.0), Arc::clone(&audit.0));
-        Ok(job(move || {
+        decision_job(move || {
+            let (signals, action, now) = prepared?;
             let mut gate = lock(&gate)?;
-            let d = gate.decide(&signals, &action, now, &mut *lock(&audit)?)?;
-            ser(&d)
-        }))
+            Ok(gate.decide(&signals, &action, now, &mut *lock(&audit)?)?)
+        })
     }
 
     /// Like `decide`, on an already computed health report.
@@ -134,17 +249,17 @@ impl TrustGate {
         #[napi(ts_arg_type = "ProposedAction | ProposedActionData")] action: ActionArg<'_>,
         audit: &AuditLog,
         now: Option<Either<DateTime<Utc>, String>>,
-    ) -> napi::Result<AsyncTask<Job>> {
-        let (health, action, now) = guard(|| {
+    ) -> AsyncTask<DecisionJob> {
+        let prepared = caught(|| {
             let health: stratum_core::health::HealthReport = de(&health)?;
             Ok((health, owned_action(action)?, time(now)?))
-        })?;
+        });
         let (gate, audit) = (Arc::clone(&self.0), Arc::clone(&audit.0));
-        Ok(job(move || {
+        decision_job(move || {
+            let (health, action, now) = prepared?;
             let mut gate = lock(&gate)?;
-            let d = gate.decide_with_health(&health, &action, now, &mut *lock(&audit)?)?;
-            ser(&d)
-        }))
+            Ok(gate.decide_with_health(&health, &action, now, &mut *lock(&audit)?)?)
+        })
     }
 
     /// Grants a soft-block override and audits it; resolves to the override.
@@ -154,13 +269,14 @@ impl TrustGate {
         #[napi(ts_arg_type = "OverrideRequest")] request: Json,
         audit: &AuditLog,
         now: Option<Either<DateTime<Utc>, String>>,
-    ) -> napi::Result<AsyncTask<Job>> {
-        let (request, now) = guard(|| Ok((de::<core::OverrideRequest>(&request)?, time(now)?)))?;
+    ) -> AsyncTask<Job> {
+        let prepared = caught(|| Ok((de::<core::OverrideRequest>(&request)?, time(now)?)));
         let (gate, audit) = (Arc::clone(&self.0), Arc::clone(&audit.0));
-        Ok(job(move || {
+        job(move || {
+            let (request, now) = prepared?;
             let granted = lock(&gate)?.grant_override(request, now, &mut *lock(&audit)?)?;
             ser(&granted)
-        }))
+        })
     }
 
     /// Revokes live override `id` before it expires (`by`: a person with an allowed
@@ -173,13 +289,14 @@ impl TrustGate {
         reason: String,
         audit: &AuditLog,
         now: Option<Either<DateTime<Utc>, String>>,
-    ) -> napi::Result<AsyncTask<Job>> {
-        let (by, now) = guard(|| Ok((de(&by)?, time(now)?)))?;
+    ) -> AsyncTask<Job> {
+        let prepared = caught(|| Ok((de(&by)?, time(now)?)));
         let (gate, audit) = (Arc::clone(&self.0), Arc::clone(&audit.0));
-        Ok(job(move || {
+        job(move || {
+            let (by, now) = prepared?;
             lock(&gate)?.revoke_override(&id, by, &reason, now, &mut *lock(&audit)?)?;
             Ok(Json(Value::Null))
-        }))
+        })
     }
 
     /// Live overrides, by grant time.
@@ -220,16 +337,17 @@ impl TrustGate {
         #[napi(ts_arg_type = "Actor")] by: Json,
         audit: &AuditLog,
         now: Option<Either<DateTime<Utc>, String>>,
-    ) -> napi::Result<AsyncTask<Job>> {
-        let (config, by, now) = guard(|| {
+    ) -> AsyncTask<Job> {
+        let prepared = caught(|| {
             let config: core::TrustGateConfig = de(&config)?;
             Ok((config, de(&by)?, time(now)?))
-        })?;
+        });
         let (gate, audit) = (Arc::clone(&self.0), Arc::clone(&audit.0));
-        Ok(job(move || {
+        job(move || {
+            let (config, by, now) = prepared?;
             lock(&gate)?.set_config(config, by, now, &mut *lock(&audit)?)?;
             Ok(Json(Value::Null))
-        }))
+        })
     }
 
     /// Engine time of one `evaluate`, in seconds, averaged over `n` runs inside the
@@ -266,13 +384,6 @@ impl TrustGate {
     pub fn config(&self) -> napi::Result<Json> {
         guard(|| ser(lock(&self.0)?.config()))
     }
-}
-
-/// Explains a decision (as returned by `TrustGate.evaluate`) in a few
-/// human-readable lines.
-#[napi(ts_args_type = "decision: Decision")]
-pub fn explain_decision(decision: Json) -> napi::Result<String> {
-    guard(|| Ok(de::<core::Decision>(&decision)?.explain()))
 }
 
 /// Policy limits on actions, checked against a ledger of what was executed.

@@ -3,6 +3,7 @@
 // reports and errors.
 import {
   AuditLog,
+  Decision,
   HealthConfig,
   InvalidConfigError,
   Normalizer,
@@ -14,7 +15,7 @@ import {
   emqScore,
   parseMessage,
 } from '../../index.js'
-import type { Decision, ErrorCode, HealthReport, NormalizedList, Outcome, Platform, SignalsData, TrustGateConfig } from '../../index.js'
+import type { DecisionData, ErrorCode, HealthReport, NormalizedList, Outcome, Platform, SignalsData, TrustGateConfig } from '../../index.js'
 
 const config: TrustGateConfig = { enforcement: 'soft_block', guardrails: { max_change_pct: '30' } }
 const signals: SignalsData = { scope: { tenant: 'acme', platform: 'meta', ad_account: 'act_1' } }
@@ -27,7 +28,9 @@ const action = new ProposedAction({
 const decision: Decision = gate.evaluate(new Signals(signals), action, new Date())
 const outcome: Outcome = decision.outcome
 const executes: boolean = outcome === 'execute'
-const score: number = decision.health.score
+const score: number = decision.healthScore
+const doc: DecisionData = decision.toJSON()
+const seq0: number | null = doc.audit_seq ?? null
 
 const report: HealthReport = new HealthConfig().score(signals, '2026-03-01T12:00:00Z')
 const status: 'healthy' | 'degraded' | 'unhealthy' = report.status
@@ -35,7 +38,7 @@ const status: 'healthy' | 'degraded' | 'unhealthy' = report.status
 async function main(): Promise<void> {
   const log = new AuditLog()
   const d: Decision = await gate.decide(signals, action, log)
-  const seq: number | undefined = d.audit_seq
+  const seq: number | null = d.auditSeq
   const n = new Normalizer({ phone_region: { default: 'US' } })
   const platform: Platform = 'meta'
   const list: NormalizedList = await n.normalizeList(platform, 'email', ['ann@example.com', null])
@@ -48,7 +51,7 @@ async function main(): Promise<void> {
   const rejected: number = out.rejected.length
   const m = parseMessage('{"type":"track","messageId":"m","userId":"u","event":"e"}', new Date())
   const id: string = m.message_id
-  void [seq, first, normalized, emq, rejected, id, executes, score, status]
+  void [seq, seq0, first, normalized, emq, rejected, id, executes, score, status]
 }
 
 try {
