@@ -155,8 +155,6 @@ export type AuditEvent = JsonObject
 export type AuditRecord = { v: number; seq: number; at: string; actor: Actor; event: AuditEvent; inputs_digest: string; prev_hash: string; hash: string }
 /** The anchor of a verified chain. */
 export type ChainAnchor = JsonObject
-/** The torn last line cut off by `AuditLog.openRecovering`. */
-export type TornTail = { offset: number; bytes: string; digest: string }
 /** One step of a backtest history. */
 export type BacktestStep = JsonObject
 /** A backtest report. */

@@ -155,8 +155,6 @@ export type AuditEvent = JsonObject
 export type AuditRecord = { v: number; seq: number; at: string; actor: Actor; event: AuditEvent; inputs_digest: string; prev_hash: string; hash: string }
 /** The anchor of a verified chain. */
 export type ChainAnchor = JsonObject
-/** The torn last line cut off by `AuditLog.openRecovering`. */
-export type TornTail = { offset: number; bytes: string; digest: string }
 /** One step of a backtest history. */
 export type BacktestStep = JsonObject
 /** A backtest report. */
@@ -713,6 +711,22 @@ export declare function platforms(): Platform[]
 
 /** Lowercase hex SHA-256 of a string's UTF-8, as the platforms expect it. */
 export declare function sha256Hex(text: string): string
+
+/**
+ * The torn last line `AuditLog.openRecovering` cut off (a crash in the middle of a
+ * write).
+ */
+export interface TornTail {
+  /**
+   * Byte offset in the file where the removed line started (the file's new
+   * length).
+   */
+  offset: number
+  /** The bytes removed, exactly as they were in the file. */
+  bytes: Buffer
+  /** Hex SHA-256 of the removed bytes (recorded in the recovery's audit event). */
+  digest: string
+}
 
 /** Verifies a chain of records (as read from a JSONL log); resolves to its anchor. */
 export declare function verifyChain(records: AuditRecord[]): Promise<ChainAnchor>

@@ -1,7 +1,8 @@
 // Health, the trust gate, guardrails and the audit log across the boundary.
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
+import { execFileSync } from 'node:child_process'
+import { appendFileSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import stratum from '../index.js'
@@ -157,4 +158,29 @@ test('guardrails check and record', () => {
   assert.deepEqual(g.check(small, NOW), [])
   g.record(small, NOW)
   assert.equal(small.kind, 'budget_change')
+})
+
+test('openRecovering cuts off a torn last line and returns its exact bytes', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'stratum-torn-'))
+  try {
+    const path = join(dir, 'audit.jsonl')
+    // Another process writes one record and exits (releasing the file).
+    const index = new URL('../index.js', import.meta.url).pathname
+    const script = `const s = require(${JSON.stringify(index)}); const log = new s.AuditLog(${JSON.stringify(path)});
+      new s.TrustGate().decide({ scope: ${JSON.stringify(budgetChange().target.scope)} }, ${JSON.stringify(budgetChange())}, log, '${NOW}').then(() => process.exit(0))`
+    execFileSync(process.execPath, ['-e', script])
+    const good = statSync(path).size
+    const torn = Buffer.from([0x7b, 0x22, 0x76, 0x22, 0x3a, 0xff, 0xfe]) // '{"v":' then bytes that are not UTF-8
+    appendFileSync(path, torn)
+    const log = stratum.AuditLog.openRecovering(path, ADMIN, NOW)
+    const tail = log.tornTail
+    assert.ok(tail)
+    assert.equal(tail.offset, good)
+    assert.ok(Buffer.isBuffer(tail.bytes))
+    assert.deepEqual([...tail.bytes], [...torn])
+    assert.equal(tail.digest.length, 64)
+    assert.equal((await log.verify()).len, 2)
+  } finally {
+    rmSync(dir, { recursive: true, force: true })
+  }
 })

@@ -4,9 +4,8 @@ use std::sync::{Arc, Mutex};
 
 use chrono::{DateTime, Utc};
 use napi::Either;
-use napi::bindgen_prelude::AsyncTask;
+use napi::bindgen_prelude::{AsyncTask, Buffer};
 use napi_derive::napi;
-use serde_json::Value;
 use stratum_bindings::ErrorReport;
 use stratum_core::audit as core;
 
@@ -26,7 +25,23 @@ fn fsync_policy(fsync: Option<&str>) -> Result<core::FsyncPolicy, ErrorReport> {
 
 /// The hash-chained audit log. Safe to share between concurrent Promises.
 #[napi]
-pub struct AuditLog(pub(crate) Arc<Mutex<core::AuditLog>>, Option<Value>);
+pub struct AuditLog(
+    pub(crate) Arc<Mutex<core::AuditLog>>,
+    Option<core::TornTail>,
+);
+
+/// The torn last line `AuditLog.openRecovering` cut off (a crash in the middle of a
+/// write).
+#[napi(object, object_from_js = false)]
+pub struct TornTail {
+    /// Byte offset in the file where the removed line started (the file's new
+    /// length).
+    pub offset: f64,
+    /// The bytes removed, exactly as they were in the file.
+    pub bytes: Buffer,
+    /// Hex SHA-256 of the removed bytes (recorded in the recovery's audit event).
+    pub digest: String,
+}
 
 #[napi]
 impl AuditLog {
@@ -67,13 +82,6 @@ impl AuditLog {
             let actor = de(&actor)?;
             let sink = core::JsonlFileSink::open(path, policy)?;
             let (log, torn) = core::AuditLog::open_recovering(sink, at, actor)?;
-            let torn = torn.map(|t| {
-                serde_json::json!({
-                    "offset": t.offset,
-                    "bytes": String::from_utf8_lossy(&t.bytes),
-                    "digest": t.digest.to_hex(),
-                })
-            });
             Ok(Self(Arc::new(Mutex::new(log)), torn))
         })
     }
@@ -112,9 +120,13 @@ impl AuditLog {
 
     /// The torn last line `openRecovering` cut off (`null` when there was none or
     /// the log was opened otherwise).
-    #[napi(getter, ts_return_type = "TornTail | null")]
-    pub fn torn_tail(&self) -> Option<Json> {
-        self.1.clone().map(Json)
+    #[napi(getter)]
+    pub fn torn_tail(&self) -> Option<TornTail> {
+        self.1.as_ref().map(|t| TornTail {
+            offset: t.offset as f64,
+            bytes: t.bytes.clone().into(),
+            digest: t.digest.to_hex(),
+        })
     }
 
     /// Hex digest of the last record (the chain head).

@@ -87,24 +87,9 @@ pub fn parse_batch(
     let bytes = body_bytes(body);
     job(move || {
         let (now, config, encoding) = prepared?;
-        let parsed = http::parse_batch_body(&bytes, encoding.as_deref(), now, &config)?;
-        let mut messages = Vec::new();
-        let mut errors = Vec::new();
-        for (index, result) in parsed.results.into_iter().enumerate() {
-            match result {
-                Ok(m) => messages.push(m),
-                Err(e) => errors.push(serde_json::json!({
-                    "index": index,
-                    "code": e.code(),
-                    "field": e.field(),
-                    "message": e.to_string(),
-                })),
-            }
-        }
-        let messages = ser(&messages)?.0;
-        Ok(Json(
-            serde_json::json!({"messages": messages, "errors": errors}),
-        ))
+        let parsed =
+            stratum_bindings::batch::parse_batch(&bytes, encoding.as_deref(), now, &config)?;
+        ser(&parsed)
     })
 }
 

@@ -17,6 +17,7 @@
 //! | [`gate::health_score`] | [`gate::HealthRequest`] | [`HealthReport`](stratum_core::health::HealthReport) |
 //! | [`gate::gate_preview`], [`gate::gate_decide`] | [`gate::GateRequest`] | [`Decision`](stratum_core::gate::Decision) |
 //! | [`message::parse_message`] | [`message::MessageRequest`] | [`Message`](stratum_cdp::message::Message) |
+//! | [`batch::parse_batch`] | a batch body as received | [`batch::ParsedBatch`] |
 //!
 //! [`from_json`] reads any request from JSON text with the crates' one path (JSON
 //! path on shape errors, typed validation errors), as an [`ErrorReport`].
@@ -28,6 +29,7 @@
 //! crate (`tests/vectors.rs`) and against every binding.
 
 pub mod audience;
+pub mod batch;
 pub mod emq;
 mod error;
 pub mod gate;
