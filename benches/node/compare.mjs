@@ -57,6 +57,7 @@ console.log(`normalise + SHA-256 of ${N.toLocaleString('en')} emails, best of ${
 const plain = await best(() => plainLoop(emails))
 const list = await best(() => n.normalizeList('meta', 'email', emails))
 const buf = await best(() => n.normalizeList('meta', 'email', buffer))
+const colList = await best(() => n.hashColumn('meta', 'email', emails))
 const col = await best(() => n.hashColumn('meta', 'email', buffer))
 
 let agree = 0
@@ -70,11 +71,13 @@ const digestAt = (i) => (col.result.kept[i] ? col.result.digests.toString('latin
 for (let i = 0; i < N; i += 997) {
   if (digestAt(i) !== list.result.values[i]) throw new Error(`hashColumn row ${i} differs`)
 }
+if (Buffer.compare(colList.result.digests, col.result.digests) !== 0) throw new Error('hashColumn of strings and of a Buffer differ')
 
 const rate = (s) => `${(N / s / 1e6).toFixed(2)} M/s`
 console.log(`  plain Node loop (createHash)     ${plain.seconds.toFixed(3)} s  ${rate(plain.seconds)}`)
 console.log(`  addon normalizeList(string[])    ${list.seconds.toFixed(3)} s  ${rate(list.seconds)}  ${(plain.seconds / list.seconds).toFixed(2)}x`)
 console.log(`  addon normalizeList(Buffer)      ${buf.seconds.toFixed(3)} s  ${rate(buf.seconds)}  ${(plain.seconds / buf.seconds).toFixed(2)}x`)
+console.log(`  addon hashColumn(string[])       ${colList.seconds.toFixed(3)} s  ${rate(colList.seconds)}  ${(plain.seconds / colList.seconds).toFixed(2)}x`)
 console.log(`  addon hashColumn(Buffer)         ${col.seconds.toFixed(3)} s  ${rate(col.seconds)}  ${(plain.seconds / col.seconds).toFixed(2)}x`)
 console.log(`  (${agree.toLocaleString('en')} digests identical to the plain loop's)`)
 

@@ -97,10 +97,19 @@ function check(value, path, depth) {
       if (value === null || ArrayBuffer.isView(value) || value instanceof ArrayBuffer || value instanceof Date) return
       if (depth > 128) throw invalid(`invalid value at ${path}: nested more than 128 levels deep`, path)
       if (Array.isArray(value)) {
+        // Strings, numbers and nulls (most batch rows) are checked inline: the path
+        // text is only built for an error or a nested value.
         for (let i = 0; i < value.length; i++) {
           const v = value[i]
-          if (v === undefined) throw invalid(`invalid value at ${path}[${i}]: undefined is not data; use null`, `${path}[${i}]`)
-          check(v, `${path}[${i}]`, depth + 1)
+          if (typeof v === 'string') {
+            if (!wellFormed(v)) check(v, `${path}[${i}]`, depth + 1)
+          } else if (typeof v === 'number') {
+            if (!Number.isFinite(v)) check(v, `${path}[${i}]`, depth + 1)
+          } else if (v === undefined) {
+            throw invalid(`invalid value at ${path}[${i}]: undefined is not data; use null`, `${path}[${i}]`)
+          } else if (v !== null && typeof v !== 'boolean') {
+            check(v, `${path}[${i}]`, depth + 1)
+          }
         }
         return
       }
@@ -108,7 +117,10 @@ function check(value, path, depth) {
       if (proto !== Object.prototype && proto !== null) return
       for (const key of Object.keys(value)) {
         const v = value[key]
-        if (v !== undefined) check(v, path ? `${path}.${key}` : key, depth + 1)
+        if (v === undefined || v === null || typeof v === 'boolean') continue
+        if (typeof v === 'string' && wellFormed(v)) continue
+        if (typeof v === 'number' && Number.isFinite(v)) continue
+        check(v, path ? `${path}.${key}` : key, depth + 1)
       }
       return
     }
@@ -135,9 +147,19 @@ function convert(e) {
   return e
 }
 
+const ARG = Array.from({ length: 16 }, (_, i) => `arguments[${i}]`)
+function checkArgs(args) {
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i]
+    // Native instances, Dates, Buffers, booleans and absent values need no walk.
+    if (a === undefined || a === null || typeof a === 'boolean') continue
+    check(a, ARG[i] ?? `arguments[${i}]`, 0)
+  }
+}
+
 function wrap(fn) {
   return function (...args) {
-    for (let i = 0; i < args.length; i++) check(args[i], `arguments[${i}]`, 0)
+    checkArgs(args)
     let out
     try {
       out = fn.apply(this, args)
@@ -170,7 +192,7 @@ function wrapClass(cls) {
   const Wrapped = {
     [cls.name]: function (...args) {
       if (new.target === undefined) throw new TypeError(`Class constructor ${cls.name} cannot be invoked without 'new'`)
-      for (let i = 0; i < args.length; i++) check(args[i], `arguments[${i}]`, 0)
+      checkArgs(args)
       try {
         return Reflect.construct(cls, args, new.target)
       } catch (e) {
