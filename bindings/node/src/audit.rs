@@ -149,7 +149,7 @@ impl AuditLog {
 )]
 pub fn verify_chain(records: Json) -> AsyncTask<Job> {
     job(move || {
-        let records = core::records_from_json(&records.0.to_string())?;
+        let records = core::records_from_json(&records.0)?;
         ser(&core::verify_chain(&records)?)
     })
 }

@@ -33,7 +33,7 @@ fn body_bytes(body: Body) -> Vec<u8> {
     match body {
         Either::A(s) => s.into_bytes(),
         Either::B(Either::A(b)) => b.to_vec(),
-        Either::B(Either::B(v)) => v.0.to_string().into_bytes(),
+        Either::B(Either::B(v)) => v.0.into_bytes(),
     }
 }
 
@@ -129,7 +129,7 @@ impl Deduplicator {
                 Ok(lock(&self.0)?.check(&id, at))
             }
             Either::B(m) => {
-                let m: core::Message = serde_json::from_value(m.0).map_err(|e| {
+                let m: core::Message = serde_json::from_str(&m.0).map_err(|e| {
                     ErrorReport::new(
                         "invalid_json",
                         Some("message"),

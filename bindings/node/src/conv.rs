@@ -9,14 +9,16 @@ use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::{Mutex, MutexGuard};
 
 use chrono::{DateTime, Utc};
+use napi::bindgen_prelude::JsObjectValue;
 use napi::bindgen_prelude::{
-    AsyncTask, Either, FromNapiValue, ToNapiValue, TypeName, ValidateNapiValue, ValueType,
+    AsyncTask, Either, FromNapiValue, Function, Object, ToNapiValue, TypeName, ValidateNapiValue,
+    ValueType,
 };
 use napi::sys;
 use napi::{Env, Task};
+use napi::{JsString, JsValue, Unknown};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
-use serde_json::Value;
 use stratum_bindings::ErrorReport;
 
 /// The prefix of a native error message that carries an [`ErrorReport`].
@@ -54,7 +56,7 @@ pub(crate) fn caught<T>(f: impl FnOnce() -> Result<T, ErrorReport>) -> Result<T,
 /// A crate type from a plain JS object (its JSON form), with the crates' JSON paths
 /// and validation errors.
 pub(crate) fn de<T: DeserializeOwned>(value: &Json) -> Result<T, ErrorReport> {
-    stratum_bindings::from_json(&value.0.to_string())
+    stratum_bindings::from_json(&value.0)
 }
 
 /// An optional crate type, its default when absent (`undefined` or `null`).
@@ -62,14 +64,20 @@ pub(crate) fn de_or_default<T: DeserializeOwned + Default>(
     value: Option<&Json>,
 ) -> Result<T, ErrorReport> {
     match value {
-        None | Some(Json(Value::Null)) => Ok(T::default()),
+        None => Ok(T::default()),
+        Some(Json(text)) if text == "null" => Ok(T::default()),
         Some(v) => de(v),
     }
 }
 
+/// `null`.
+pub(crate) fn null() -> Json {
+    Json("null".to_owned())
+}
+
 /// A serialisable value as a plain JS object.
 pub(crate) fn ser<T: Serialize + ?Sized>(value: &T) -> Result<Json, ErrorReport> {
-    serde_json::to_value(value)
+    serde_json::to_string(value)
         .map(Json)
         .map_err(|e| ErrorReport::internal(e.to_string()))
 }
@@ -102,9 +110,11 @@ pub(crate) fn lock<T>(m: &Mutex<T>) -> Result<MutexGuard<'_, T>, ErrorReport> {
 }
 
 /// A plain JS value in its JSON form (objects, arrays, strings, finite numbers,
-/// booleans, `null`), converted by napi's `serde-json` support: `undefined`, a
-/// function, a symbol or a non-finite number is refused (`invalid_json` in JS).
-pub struct Json(pub(crate) Value);
+/// booleans, `null`). It crosses the boundary as JSON text: V8's own
+/// `JSON.stringify` on the way in (serde then reads the text with the crates' JSON
+/// paths), `JSON.parse` on the way out. Measured faster than building or walking
+/// the value property by property through Node-API (`docs/node.md`).
+pub struct Json(pub(crate) String);
 
 impl TypeName for Json {
     fn type_name() -> &'static str {
@@ -118,19 +128,47 @@ impl TypeName for Json {
 
 impl ValidateNapiValue for Json {}
 
-// The only `unsafe` of the crate: the conversions delegate to napi's own for
-// `serde_json::Value` with the same (env, value) pair napi hands in.
+/// `JSON[name]` of the current realm.
+fn json_fn<'env>(
+    env: &'env Env,
+    name: &str,
+) -> napi::Result<Function<'env, Unknown<'env>, Unknown<'env>>> {
+    let global = env.get_global()?;
+    let json: Object<'_> = global.get_named_property("JSON")?;
+    json.get_named_property(name)
+}
+
+fn not_data() -> napi::Error {
+    napi_err(&ErrorReport::new(
+        "invalid_json",
+        None,
+        "invalid input: the value is not JSON data (undefined, a function or a symbol)",
+    ))
+}
+
+// The only `unsafe` of the crate: napi hands the conversions a raw (env, value)
+// pair, valid for the duration of the call.
 impl FromNapiValue for Json {
     unsafe fn from_napi_value(env: sys::napi_env, napi_val: sys::napi_value) -> napi::Result<Self> {
-        // SAFETY: the caller's guarantees (a valid env and value) are passed on as is.
-        unsafe { Value::from_napi_value(env, napi_val) }.map(Self)
+        let env = Env::from_raw(env);
+        // SAFETY: `napi_val` is the live argument napi is converting.
+        let value = unsafe { Unknown::from_raw_unchecked(env.raw(), napi_val) };
+        let text = json_fn(&env, "stringify")?.call(value)?;
+        if text.get_type()? != ValueType::String {
+            return Err(not_data());
+        }
+        Ok(Self(
+            JsString::from_unknown(text)?.into_utf8()?.into_owned()?,
+        ))
     }
 }
 
 impl ToNapiValue for Json {
     unsafe fn to_napi_value(env: sys::napi_env, val: Self) -> napi::Result<sys::napi_value> {
-        // SAFETY: the caller's guarantee (a valid env) is passed on as is.
-        unsafe { Value::to_napi_value(env, val.0) }
+        let env = Env::from_raw(env);
+        let text = env.create_string(&val.0)?;
+        let parsed = json_fn(&env, "parse")?.call(text.to_unknown())?;
+        Ok(parsed.raw())
     }
 }
 

@@ -12,8 +12,8 @@ use stratum_bindings::ErrorReport;
 use stratum_core::gate as core;
 
 use crate::audit::AuditLog;
-use crate::conv::caught;
 use crate::conv::{Job, Json, de, de_or_default, guard, job, lock, ser, time};
+use crate::conv::{caught, null};
 use crate::health::Signals;
 
 /// A proposed change, checked once and kept native.
@@ -295,7 +295,7 @@ impl TrustGate {
         job(move || {
             let (by, now) = prepared?;
             lock(&gate)?.revoke_override(&id, by, &reason, now, &mut *lock(&audit)?)?;
-            Ok(Json(Value::Null))
+            Ok(null())
         })
     }
 
@@ -346,7 +346,7 @@ impl TrustGate {
         job(move || {
             let (config, by, now) = prepared?;
             lock(&gate)?.set_config(config, by, now, &mut *lock(&audit)?)?;
-            Ok(Json(Value::Null))
+            Ok(null())
         })
     }
 

@@ -444,7 +444,9 @@ pub fn build_payloads(normalizer: &Normalizer, request: Json) -> AsyncTask<Job> 
     let n = Arc::clone(&normalizer.0);
     job(move || {
         let request: payload::PayloadRequest = de(&request)?;
-        payload::build_payloads(&n, &request)?.to_value().map(Json)
+        payload::build_payloads(&n, &request)?
+            .to_value()
+            .and_then(|v| ser(&v))
     })
 }
 
@@ -458,6 +460,8 @@ pub fn build_audience(normalizer: &Normalizer, request: Json) -> AsyncTask<Job> 
     let n = Arc::clone(&normalizer.0);
     job(move || {
         let request: audience::AudienceRequest = de(&request)?;
-        audience::build_audience(&n, &request)?.to_value().map(Json)
+        audience::build_audience(&n, &request)?
+            .to_value()
+            .and_then(|v| ser(&v))
     })
 }
