@@ -19,6 +19,7 @@
 //! | [`message::parse_message`] | [`message::MessageRequest`] | [`Message`](stratum_cdp::message::Message) |
 //! | [`preview::emq_preview`] | [`preview::EmqPreviewRequest`] | [`preview::EmqPreview`] |
 //! | [`preview::hash_values`] | [`preview::HashRequest`] | [`preview::HashResponse`] |
+//! | [`batch::parse_batch`] | a batch body as received | [`batch::ParsedBatch`] |
 //!
 //! [`from_json`] reads any request from JSON text with the crates' one path (JSON
 //! path on shape errors, typed validation errors), as an [`ErrorReport`].
@@ -31,6 +32,7 @@
 
 pub mod audience;
 pub mod audience_sync;
+pub mod batch;
 pub mod emq;
 mod error;
 pub mod gate;
