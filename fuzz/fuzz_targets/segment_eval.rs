@@ -18,7 +18,12 @@ fn check(c: &Cdp, now: chrono::DateTime<Utc>) {
     let (ids, bits) = c.evaluate_audiences(now).expect("in-memory store");
     for (row, id) in ids.iter().enumerate() {
         for (a, d) in eng.audiences().definitions().iter().enumerate() {
-            assert_eq!(bits[a].get(row), eng.is_member(id, &d.key), "{} {id:?}", d.key);
+            assert_eq!(
+                bits[a].get(row),
+                eng.is_member(id, &d.key),
+                "{} {id:?}",
+                d.key
+            );
         }
     }
 }
@@ -44,17 +49,32 @@ fuzz_target!(|data: &[u8]| {
     )
     .expect("valid config");
     let defs = vec![
-        AudienceDefinition { key: "base".into(), name: None, segment: Segment::parse(r#"plan = "pro""#).expect("valid") },
-        AudienceDefinition { key: "fuzzed".into(), name: None, segment },
+        AudienceDefinition {
+            key: "base".into(),
+            name: None,
+            segment: Segment::parse(r#"plan = "pro""#).expect("valid"),
+        },
+        AudienceDefinition {
+            key: "fuzzed".into(),
+            name: None,
+            segment,
+        },
     ];
     if c.set_audiences(defs).is_err() {
         return;
     }
-    let mut now = Utc.with_ymd_and_hms(2026, 3, 1, 0, 0, 0).single().expect("valid date");
+    let mut now = Utc
+        .with_ymd_and_hms(2026, 3, 1, 0, 0, 0)
+        .single()
+        .expect("valid date");
     let names = ["Order Completed", "Login", "Page"];
     let plans = ["pro", "free", "team"];
     for (i, chunk) in data[(split + 1).min(data.len())..].chunks(3).enumerate() {
-        let (op, a, b) = (chunk[0], chunk.get(1).copied().unwrap_or(0), chunk.get(2).copied().unwrap_or(0));
+        let (op, a, b) = (
+            chunk[0],
+            chunk.get(1).copied().unwrap_or(0),
+            chunk.get(2).copied().unwrap_or(0),
+        );
         let user = format!("u{}", a % 4);
         let anon = format!("a{}", b % 4);
         let mid = format!("m{i}");
@@ -62,8 +82,10 @@ fuzz_target!(|data: &[u8]| {
         let msg = match op % 5 {
             0 => json!({"type": "identify", "messageId": mid, "userId": user, "anonymousId": anon,
                 "timestamp": ts, "traits": {"plan": plans[usize::from(b % 3)], "age": a, "tags": ["x", plans[usize::from(a % 3)]]}}),
-            1 => json!({"type": "track", "messageId": mid, "anonymousId": anon, "event": names[usize::from(a % 3)],
-                "timestamp": ts, "properties": {"total": a, "sku": plans[usize::from(b % 3)]}}),
+            1 => {
+                json!({"type": "track", "messageId": mid, "anonymousId": anon, "event": names[usize::from(a % 3)],
+                "timestamp": ts, "properties": {"total": a, "sku": plans[usize::from(b % 3)]}})
+            }
             2 => json!({"type": "track", "messageId": mid, "userId": user, "event": "Consent",
                 "timestamp": ts, "context": {"consent": {"categoryPreferences": {"ads": a % 2 == 0}}}}),
             3 => {
@@ -77,7 +99,8 @@ fuzz_target!(|data: &[u8]| {
                 continue;
             }
         };
-        let m = parse_message(msg.to_string().as_bytes(), now, &ParseConfig::default()).expect("valid message");
+        let m = parse_message(msg.to_string().as_bytes(), now, &ParseConfig::default())
+            .expect("valid message");
         c.ingest(&m).expect("in-memory store");
     }
     now += TimeDelta::minutes(1);
