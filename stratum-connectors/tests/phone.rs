@@ -1,19 +1,21 @@
 //! Phone numbers given back in their own normalised form.
 
+#![allow(clippy::expect_used)]
+
 use stratum_connectors::{Field, FieldValue, Normalizer, NormalizerConfig, Platform, WarningCode};
 
 fn normalizer() -> Normalizer {
     let config = NormalizerConfig::builder()
         .build()
-        .unwrap_or_else(|e| panic!("{e}"));
-    Normalizer::new(config).unwrap_or_else(|e| panic!("{e}"))
+        .expect("the default config is valid");
+    Normalizer::new(config).expect("the default rules compile")
 }
 
 /// The digits and the note of `text` read as a Meta phone number.
 fn read(n: &Normalizer, text: &str) -> (String, Option<WarningCode>) {
     let v = n
         .normalize(Platform::Meta, Field::Phone, &FieldValue::raw(text))
-        .unwrap_or_else(|w| panic!("{text:?}: {w}"));
+        .expect("a phone number is read, valid or not");
     (v.normalized.unwrap_or_default(), v.note)
 }
 
