@@ -16,12 +16,12 @@ use std::hint::black_box;
 use chrono::{TimeDelta, TimeZone, Utc};
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use serde_json::json;
-use stratum_benches::segments::{Profiles, definitions, segments};
+use stratum_benches::segments::{Profiles, definitions, event_definitions, segments};
 use stratum_benches::{Rng, SEED};
 use stratum_cdp::computed::{ComputedTraits, TraitEvent};
 use stratum_cdp::identity::ProfileId;
 use stratum_cdp::profile::Profile;
-use stratum_cdp::segment::{AudienceDefinition, AudienceEngine, AudienceSet};
+use stratum_cdp::segment::{AudienceEngine, AudienceSet};
 
 fn full(c: &mut Criterion) {
     let rows = 100_000;
@@ -39,34 +39,7 @@ fn full(c: &mut Criterion) {
 }
 
 fn incremental(c: &mut Criterion) {
-    let defs: Vec<AudienceDefinition> = (0..50)
-        .map(|i| {
-            let text = match i % 5 {
-                0 => format!(
-                    r#"performed "Order Completed" at least {} times within 30d"#,
-                    1 + i % 7
-                ),
-                1 => format!(
-                    r#"performed "Order Completed" where properties.total > {} and plan = "pro""#,
-                    10 * i
-                ),
-                2 => format!(
-                    r#"performed "Order Completed" at most {} times within 7d or age >= {}"#,
-                    i % 4,
-                    20 + i
-                ),
-                3 => format!(
-                    r#"never performed "Order Completed" between 1d and {}d ago"#,
-                    2 + i % 9
-                ),
-                _ => format!(
-                    r#"performed "Order Completed" exactly {} times and vip = true"#,
-                    i % 6
-                ),
-            };
-            AudienceDefinition::parse(&format!("a{i}"), &text).expect("valid")
-        })
-        .collect();
+    let defs = event_definitions();
     let set = AudienceSet::new(defs, None).expect("compiles");
     let mut engine = AudienceEngine::new(set);
     let computed = ComputedTraits::default();

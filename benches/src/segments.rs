@@ -271,3 +271,38 @@ pub fn definitions(segs: &[GeneratedSegment]) -> Vec<AudienceDefinition> {
         .map(|s| AudienceDefinition::parse(&s.key, &s.text).expect("generated segments parse"))
         .collect()
 }
+
+/// The 50 audiences of the incremental benchmarks, every one referencing
+/// `Order Completed`: windowed counts, filtered counts, `never ... between`, and
+/// traits (`plan`, `age`, `vip`).
+#[must_use]
+pub fn event_definitions() -> Vec<AudienceDefinition> {
+    (0..50)
+        .map(|i| {
+            let text = match i % 5 {
+                0 => format!(
+                    r#"performed "Order Completed" at least {} times within 30d"#,
+                    1 + i % 7
+                ),
+                1 => format!(
+                    r#"performed "Order Completed" where properties.total > {} and plan = "pro""#,
+                    10 * i
+                ),
+                2 => format!(
+                    r#"performed "Order Completed" at most {} times within 7d or age >= {}"#,
+                    i % 4,
+                    20 + i
+                ),
+                3 => format!(
+                    r#"never performed "Order Completed" between 1d and {}d ago"#,
+                    2 + i % 9
+                ),
+                _ => format!(
+                    r#"performed "Order Completed" exactly {} times and vip = true"#,
+                    i % 6
+                ),
+            };
+            AudienceDefinition::parse(&format!("a{i}"), &text).expect("valid")
+        })
+        .collect()
+}

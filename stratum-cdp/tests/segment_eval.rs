@@ -310,9 +310,13 @@ fn run(ops: &[Op]) -> Result<(), TestCaseError> {
     now += TimeDelta::hours(1);
     c.advance_time(now).unwrap();
     check_all(&c, now)?;
+    // The history holds exactly the transitions produced, in order.
+    let produced = c.take_transitions();
+    let eng = c.audiences().unwrap();
+    prop_assert_eq!(eng.history().collect::<Vec<_>>(), produced);
+    prop_assert_eq!(eng.history_len(), eng.history().len());
     // The history replays to the current membership: per audience and profile,
     // transitions alternate, starting with an entry.
-    let eng = c.audiences().unwrap();
     let mut state: std::collections::BTreeMap<(String, ProfileId), bool> = Default::default();
     for t in eng.history() {
         let cur = state
@@ -341,6 +345,32 @@ proptest! {
         WITH_COMPUTED.with(|w| w.set(false));
         run(&ops)?;
     }
+}
+
+#[test]
+fn the_history_keeps_times_to_the_nanosecond_and_each_kind() {
+    use stratum_cdp::segment::{AudienceEngine, AudienceSet};
+    let set = AudienceSet::new(
+        vec![
+            AudienceDefinition::parse("pro", r#"plan = "pro""#).unwrap(),
+            AudienceDefinition::parse("not_pro", r#"not plan = "pro""#).unwrap(),
+        ],
+        None,
+    )
+    .unwrap();
+    let mut eng = AudienceEngine::new(set);
+    let computed = ComputedTraits::default();
+    let t1 = DateTime::from_timestamp(1_772_366_400, 123_456_789).unwrap();
+    let t2 = DateTime::from_timestamp(-86_400 * 365 * 50, 999_999_999).unwrap();
+    let mut p = Profile::new(ProfileId("p:1".into()));
+    let mut produced = eng.evaluate(&p, &computed, t2);
+    p.apply_traits(json!({"plan": "pro"}).as_object().unwrap(), t1, "m1");
+    produced.extend(eng.evaluate(&p, &computed, t1));
+    produced.extend(eng.remove(&p.id, t1));
+    assert_eq!(produced.len(), 4, "{produced:?}");
+    assert_eq!(eng.history().collect::<Vec<_>>(), produced);
+    assert_eq!(produced[0].at, t2);
+    assert_eq!(produced[1].at, t1);
 }
 
 #[test]

@@ -217,7 +217,7 @@ impl Cdp {
             let cdp = lock(py, &self.cdp)?;
             let h = cdp
                 .audiences()
-                .map(|a| a.history().to_vec())
+                .map(|a| a.history().collect::<Vec<_>>())
                 .unwrap_or_default();
             to_py(py, &h)
         })

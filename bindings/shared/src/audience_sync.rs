@@ -115,9 +115,16 @@ pub struct SyncResult {
 
 /// The membership of `audience` after `history` (transitions in order).
 #[must_use]
-pub fn membership_from_history(history: &[Transition], audience: &str) -> BTreeSet<ProfileId> {
+pub fn membership_from_history<T: std::borrow::Borrow<Transition>>(
+    history: impl IntoIterator<Item = T>,
+    audience: &str,
+) -> BTreeSet<ProfileId> {
     let mut out = BTreeSet::new();
-    for t in history.iter().filter(|t| t.audience == audience) {
+    for t in history {
+        let t = t.borrow();
+        if t.audience != audience {
+            continue;
+        }
         match t.kind {
             TransitionKind::Entered => out.insert(t.profile.clone()),
             TransitionKind::Exited => out.remove(&t.profile),

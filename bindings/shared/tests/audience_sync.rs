@@ -161,7 +161,7 @@ fn a_sync_replayed_from_the_history_is_the_same() {
     w.person("u1", Some("ann@example.com"), Some(true));
     w.person("u2", Some("bob@example.com"), Some(true));
     w.person("u3", Some("cat@example.com"), Some(true));
-    let history = w.cdp.audiences().unwrap().history().to_vec();
+    let history: Vec<_> = w.cdp.audiences().unwrap().history().collect();
     assert_eq!(membership_from_history(&history, "buyers"), w.members());
     let config = SyncConfig::new("buyers", Platform::Meta, AudienceOptions::default());
     let (mut live, mut replay) = (SyncState::default(), SyncState::default());

@@ -2,8 +2,10 @@
 //! profiles, and kept up to date incrementally with a membership history.
 
 use std::collections::{BTreeSet, HashMap};
+use std::hash::BuildHasher;
 
 use chrono::{DateTime, SecondsFormat, Utc};
+use hashbrown::HashTable;
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
@@ -15,6 +17,10 @@ use crate::computed::{ComputedTraits, TraitEvent};
 use crate::error::{Error, Result};
 use crate::identity::ProfileId;
 use crate::profile::Profile;
+
+/// `AudienceEngine::due_at` of a slot with no due time (no real time is this
+/// late: chrono's latest time is earlier).
+const NOT_DUE: i64 = i64::MAX;
 
 /// Most audiences in one [`AudienceSet`].
 pub const MAX_AUDIENCES: usize = 4096;
@@ -290,6 +296,71 @@ impl Transition {
     }
 }
 
+/// The membership history, compact: one 24-byte record per transition (time,
+/// audience index, kind, and the profile as an index into the ids seen in the
+/// history, each held once), rather than a [`Transition`] with its own copies of
+/// the audience key and the profile id.
+#[derive(Debug, Clone, Default)]
+struct History {
+    records: Vec<Record>,
+    ids: Vec<ProfileId>,
+    index: HashTable<u32>,
+    hasher: foldhash::fast::RandomState,
+}
+
+#[derive(Debug, Clone, Copy)]
+struct Record {
+    secs: i64,
+    /// Nanoseconds (below 2^30) with the kind in the top bit (set: entered).
+    nanos_kind: u32,
+    profile: u32,
+    audience: u32,
+}
+
+const ENTERED_BIT: u32 = 1 << 31;
+
+impl History {
+    fn push(&mut self, audience: usize, t: &Transition) {
+        let hash = self.hasher.hash_one(&t.profile);
+        let ids = &self.ids;
+        let profile = match self.index.find(hash, |&i| ids[i as usize] == t.profile) {
+            Some(&i) => i,
+            None => {
+                let i = self.ids.len() as u32;
+                self.ids.push(t.profile.clone());
+                let (ids, hasher) = (&self.ids, &self.hasher);
+                self.index
+                    .insert_unique(hash, i, |&j| hasher.hash_one(&ids[j as usize]));
+                i
+            }
+        };
+        let kind = match t.kind {
+            TransitionKind::Entered => ENTERED_BIT,
+            TransitionKind::Exited => 0,
+        };
+        self.records.push(Record {
+            secs: t.at.timestamp(),
+            nanos_kind: t.at.timestamp_subsec_nanos() | kind,
+            profile,
+            audience: audience as u32,
+        });
+    }
+
+    fn get(&self, r: Record, defs: &[AudienceDefinition]) -> Transition {
+        Transition {
+            audience: defs[r.audience as usize].key.clone(),
+            profile: self.ids[r.profile as usize].clone(),
+            kind: if r.nanos_kind & ENTERED_BIT == 0 {
+                TransitionKind::Exited
+            } else {
+                TransitionKind::Entered
+            },
+            at: DateTime::from_timestamp(r.secs, r.nanos_kind & !ENTERED_BIT)
+                .unwrap_or(DateTime::<Utc>::MIN_UTC),
+        }
+    }
+}
+
 /// Incremental membership of every audience of a set: per-profile event
 /// timestamps for the event conditions, one bit per audience per profile, the
 /// history of transitions, and the evaluation clock.
@@ -301,15 +372,18 @@ impl Transition {
 pub struct AudienceEngine {
     set: AudienceSet,
     words: usize,
-    slots: HashMap<ProfileId, u32, foldhash::fast::RandomState>,
+    /// Profile id → slot, hashing `ids[slot]`: each id is held once.
+    index: HashTable<u32>,
+    hasher: foldhash::fast::RandomState,
     ids: Vec<Option<ProfileId>>,
     free: Vec<u32>,
     members: Vec<u64>,
     events: HashMap<(u32, u32), Vec<i64>, foldhash::fast::RandomState>,
     due: BTreeSet<(i64, u32)>,
-    due_at: Vec<Option<i64>>,
+    /// The slot's next due time in `due`, [`NOT_DUE`] when none.
+    due_at: Vec<i64>,
     rescan: BTreeSet<u32>,
-    history: Vec<Transition>,
+    history: History,
     clock: Option<DateTime<Utc>>,
     time_dependent_computed: bool,
     scratch: super::plan::Scratch,
@@ -331,7 +405,8 @@ impl AudienceEngine {
         AudienceEngine {
             set,
             words,
-            slots: HashMap::default(),
+            index: HashTable::new(),
+            hasher: foldhash::fast::RandomState::default(),
             ids: Vec::new(),
             free: Vec::new(),
             members: Vec::new(),
@@ -339,7 +414,7 @@ impl AudienceEngine {
             due: BTreeSet::new(),
             due_at: Vec::new(),
             rescan: BTreeSet::new(),
-            history: Vec::new(),
+            history: History::default(),
             clock: None,
             time_dependent_computed,
             scratch: super::plan::Scratch::default(),
@@ -360,10 +435,20 @@ impl AudienceEngine {
         self.clock
     }
 
-    /// Every transition so far, in order.
+    /// Every transition so far, in order (kept compactly, each given back as a
+    /// [`Transition`]).
+    pub fn history(&self) -> impl ExactSizeIterator<Item = Transition> + '_ {
+        let defs = &self.set.defs;
+        self.history
+            .records
+            .iter()
+            .map(move |&r| self.history.get(r, defs))
+    }
+
+    /// The number of transitions in [`AudienceEngine::history`].
     #[must_use]
-    pub fn history(&self) -> &[Transition] {
-        &self.history
+    pub fn history_len(&self) -> usize {
+        self.history.records.len()
     }
 
     /// Whether `profile` is a member of audience `key`.
@@ -372,9 +457,8 @@ impl AudienceEngine {
         let Some(a) = self.set.defs.iter().position(|d| d.key == key) else {
             return false;
         };
-        self.slots
-            .get(profile)
-            .is_some_and(|s| self.bit(*s as usize, a))
+        self.slot_of(profile)
+            .is_some_and(|s| self.bit(s as usize, a))
     }
 
     /// The members of audience `key`, sorted.
@@ -396,7 +480,7 @@ impl AudienceEngine {
     /// Every tracked profile, sorted.
     #[must_use]
     pub fn profiles(&self) -> Vec<ProfileId> {
-        let mut out: Vec<ProfileId> = self.slots.keys().cloned().collect();
+        let mut out: Vec<ProfileId> = self.ids.iter().flatten().cloned().collect();
         out.sort();
         out
     }
@@ -412,9 +496,19 @@ impl AudienceEngine {
         self.members[slot * self.words + a / 64] >> (a % 64) & 1 == 1
     }
 
+    /// The slot of a tracked profile.
+    fn slot_of(&self, id: &ProfileId) -> Option<u32> {
+        let ids = &self.ids;
+        self.index
+            .find(self.hasher.hash_one(id), |&s| {
+                ids[s as usize].as_ref() == Some(id)
+            })
+            .copied()
+    }
+
     fn slot(&mut self, id: &ProfileId) -> u32 {
-        if let Some(s) = self.slots.get(id) {
-            return *s;
+        if let Some(s) = self.slot_of(id) {
+            return s;
         }
         let s = match self.free.pop() {
             Some(s) => {
@@ -424,11 +518,14 @@ impl AudienceEngine {
             None => {
                 self.ids.push(Some(id.clone()));
                 self.members.extend(std::iter::repeat_n(0, self.words));
-                self.due_at.push(None);
+                self.due_at.push(NOT_DUE);
                 (self.ids.len() - 1) as u32
             }
         };
-        self.slots.insert(id.clone(), s);
+        let (ids, hasher) = (&self.ids, &self.hasher);
+        self.index.insert_unique(hasher.hash_one(id), s, |&t| {
+            ids[t as usize].as_ref().map_or(0, |i| hasher.hash_one(i))
+        });
         s
     }
 
@@ -495,7 +592,7 @@ impl AudienceEngine {
         from: &ProfileId,
         at: DateTime<Utc>,
     ) -> Vec<Transition> {
-        let Some(&f) = self.slots.get(from) else {
+        let Some(f) = self.slot_of(from) else {
             return Vec::new();
         };
         let i = self.slot(into);
@@ -512,18 +609,26 @@ impl AudienceEngine {
     /// `profile` is gone (merged away or retired): it leaves every audience.
     pub fn remove(&mut self, profile: &ProfileId, at: DateTime<Utc>) -> Vec<Transition> {
         self.tick(at);
-        let Some(s) = self.slots.remove(profile) else {
+        let hash = self.hasher.hash_one(profile);
+        let ids = &self.ids;
+        let Ok(entry) = self
+            .index
+            .find_entry(hash, |&s| ids[s as usize].as_ref() == Some(profile))
+        else {
             return Vec::new();
         };
+        let (s, _) = entry.remove();
         let mut out = Vec::new();
         for (a, d) in self.set.defs.iter().enumerate() {
             if self.members[s as usize * self.words + a / 64] >> (a % 64) & 1 == 1 {
-                out.push(Transition {
+                let t = Transition {
                     audience: d.key.clone(),
                     profile: profile.clone(),
                     kind: TransitionKind::Exited,
                     at,
-                });
+                };
+                self.history.push(a, &t);
+                out.push(t);
             }
         }
         let base = s as usize * self.words;
@@ -531,13 +636,13 @@ impl AudienceEngine {
         for st in 0..self.set.plan.streams.len() as u32 {
             self.events.remove(&(s, st));
         }
-        if let Some(d) = self.due_at[s as usize].take() {
+        let d = std::mem::replace(&mut self.due_at[s as usize], NOT_DUE);
+        if d != NOT_DUE {
             self.due.remove(&(d, s));
         }
         self.rescan.remove(&s);
         self.ids[s as usize] = None;
         self.free.push(s);
-        self.history.extend(out.iter().cloned());
         out
     }
 
@@ -641,7 +746,7 @@ impl AudienceEngine {
                 let b = diff.trailing_zeros() as usize;
                 diff &= diff - 1;
                 let a = w * 64 + b;
-                out.push(Transition {
+                let t = Transition {
                     audience: self.set.defs[a].key.clone(),
                     profile: profile.id.clone(),
                     kind: if new >> b & 1 == 1 {
@@ -650,24 +755,27 @@ impl AudienceEngine {
                         TransitionKind::Exited
                     },
                     at: now,
-                });
+                };
+                self.history.push(a, &t);
+                out.push(t);
             }
             self.members[base + w] = *new;
         }
         self.bits = bits;
-        if self.due_at[slot as usize] != next {
-            if let Some(d) = self.due_at[slot as usize].take() {
+        let next = next.unwrap_or(NOT_DUE);
+        let d = self.due_at[slot as usize];
+        if d != next {
+            if d != NOT_DUE {
                 self.due.remove(&(d, slot));
             }
-            if let Some(d) = next {
-                self.due.insert((d, slot));
-                self.due_at[slot as usize] = Some(d);
+            if next != NOT_DUE {
+                self.due.insert((next, slot));
             }
+            self.due_at[slot as usize] = next;
         }
         if self.time_dependent_computed {
             self.rescan.insert(slot);
         }
-        self.history.extend(out.iter().cloned());
         out
     }
 
@@ -701,7 +809,7 @@ impl AudienceEngine {
                 break;
             }
             self.due.pop_first();
-            self.due_at[s as usize] = None;
+            self.due_at[s as usize] = NOT_DUE;
             todo.insert(s);
         }
         let mut out = Vec::new();
@@ -753,8 +861,8 @@ impl AudienceEngine {
                     profiles
                         .iter()
                         .map(|p| {
-                            self.slots.get(&p.id).map_or(0, |s| {
-                                u32::try_from(self.count_fn(*s, now_micros)(*stream, *window))
+                            self.slot_of(&p.id).map_or(0, |s| {
+                                u32::try_from(self.count_fn(s, now_micros)(*stream, *window))
                                     .unwrap_or(u32::MAX)
                             })
                         })
