@@ -691,6 +691,64 @@ def person_cases() -> list:
     ]
 
 
+def table_cases() -> list:
+    audiences = [
+        {"key": "pro_spenders", "segment": 'plan = "pro" and ltv >= 100.5'},
+        {"key": "young_or_vip", "segment": "age < 30 or vip = true"},
+        {"key": "pro_not_young", "segment": 'in audience "pro_spenders" and not in audience "young_or_vip"'},
+        {"key": "ads", "segment": {"consent": "advertising"}},
+        {"key": "frequent", "segment": "computed orders_30d >= 3"},
+    ]
+    table = {
+        "columns": {
+            "plan": ["pro", "free", "pro", None, "pro"],
+            "ltv": [150.0, 500.0, 100.5, 999.0, None],
+            "age": [45, 20, 31, None, 50],
+            "vip": [False, False, True, None, False],
+            "consent.advertising": [True, False, None, True, True],
+            "orders": [3, 0, 5, 1, 2],
+        },
+        "computed": {"orders_30d": "orders"},
+    }
+    return [
+        {
+            "name": "one membership per row, audiences reading audiences",
+            "request": {"audiences": audiences, "table": table},
+            "response": {
+                "pro_spenders": [True, False, True, False, False],
+                "young_or_vip": [False, True, True, False, False],
+                "pro_not_young": [True, False, False, False, False],
+                "ads": [True, False, False, True, True],
+                "frequent": [True, False, True, False, False],
+            },
+        },
+        {
+            "name": "a consent column named for its category",
+            "request": {
+                "audiences": [{"key": "ads", "segment": 'consent "advertising"'}],
+                "table": {"columns": {"ads_ok": [True, None, False]}, "consent": {"advertising": "ads_ok"}},
+            },
+            "response": {"ads": [True, False, False]},
+        },
+        {
+            "name": "a column the audiences need is missing",
+            "request": {"audiences": audiences, "table": {"columns": {"plan": ["pro"]}}},
+            "error": {"code": "unknown_name"},
+        },
+        {
+            "name": "audiences that depend on each other are refused",
+            "request": {
+                "audiences": [
+                    {"key": "a", "segment": 'in audience "b"'},
+                    {"key": "b", "segment": 'in audience "a"'},
+                ],
+                "table": {"columns": {}},
+            },
+            "error": {"code": "segment_cycle", "field": None},
+        },
+    ]
+
+
 def main() -> None:
     defaults, normalize = normalize_cases()
     for entry, normalizer, cases in [
@@ -704,6 +762,7 @@ def main() -> None:
         ("parse_message", None, message_cases()),
         ("read_segment", None, segment_cases()),
         ("person_audiences", None, person_cases()),
+        ("evaluate_table", None, table_cases()),
     ]:
         doc = {"entry": entry, "cases": cases}
         if normalizer is not None:

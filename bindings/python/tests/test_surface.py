@@ -127,6 +127,15 @@ def _person_audiences(n: stratum.Normalizer, r: Dict[str, Any]) -> Dict[str, Any
     }
 
 
+def _evaluate_table(n: stratum.Normalizer, r: Dict[str, Any]) -> Dict[str, Any]:
+    # The surface's JSON columns as an Arrow table through `Audiences.evaluate`.
+    pa = pytest.importorskip("pyarrow")
+    audiences = stratum.Audiences(r["audiences"], r.get("computed_traits"))
+    t = r["table"]
+    out = audiences.evaluate(pa.table(t["columns"]), t.get("computed"), t.get("consent"))
+    return {k: pa.array(v).to_pylist() for k, v in out.items()}
+
+
 ENTRIES: Dict[str, Callable[[stratum.Normalizer, Dict[str, Any]], Dict[str, Any]]] = {
     "build_payloads": _build_payloads,
     "build_audience": _build_audience,
@@ -138,6 +147,7 @@ ENTRIES: Dict[str, Callable[[stratum.Normalizer, Dict[str, Any]], Dict[str, Any]
     "parse_message": _parse_message,
     "read_segment": _read_segment,
     "person_audiences": _person_audiences,
+    "evaluate_table": _evaluate_table,
 }
 
 

@@ -22,6 +22,7 @@
 //! | [`batch::parse_batch`] | a batch body as received | [`batch::ParsedBatch`] |
 //! | [`segment::read_segment`] | [`segment::SegmentRequest`] | [`segment::SegmentForms`] |
 //! | [`segment::person_audiences`] | [`segment::PersonRequest`] | [`segment::PersonAudiences`] |
+//! | [`segment::evaluate_table`] | [`segment::TableRequest`] | audience key → one membership per row |
 //!
 //! [`from_json`] reads any request from JSON text with the crates' one path (JSON
 //! path on shape errors, typed validation errors), as an [`ErrorReport`].

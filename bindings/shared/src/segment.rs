@@ -1,6 +1,6 @@
 //! Segments and audiences for hosts: a segment read from either form (and
 //! validated against a schema), the audiences of one person evaluated from their
-//! messages, and the views of a CDP's audiences every host returns (members at a
+//! messages, audiences evaluated over a table of profiles, and the views of a CDP's audiences every host returns (members at a
 //! time, transitions as `Audience Entered` / `Audience Exited` events).
 //!
 //! A segment arrives as its text form (a string) or its JSON form (an object);
@@ -18,7 +18,8 @@ use stratum_cdp::identity::{IdentityConfig, ProfileId};
 use stratum_cdp::message::{ParseConfig, parse_message};
 use stratum_cdp::profile::{Cdp, InMemoryProfileStore, ProfileStore};
 use stratum_cdp::segment::{
-    AudienceDefinition, AudienceEngine, Bitmap, Schema, Segment, Transition,
+    AudienceDefinition, AudienceEngine, AudienceSet, Bitmap, Column, ProfileTable, Schema, Segment,
+    Transition,
 };
 
 use crate::ErrorReport;
@@ -314,4 +315,138 @@ pub fn transition_events(
             t.to_track_event(name)
         })
         .collect()
+}
+
+/// Evaluate audiences over a table of profiles, one row per profile.
+///
+/// JSON: `{"audiences": [{"key", "name", "segment"}], "computed_traits": [...],
+/// "table": {"columns": {"plan": ["pro", null], "ltv": [150.5, 20]}, "computed":
+/// {"orders_30d": "orders"}, "consent": {"advertising": "ads_ok"}}}`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TableRequest {
+    /// The audiences.
+    pub audiences: Vec<AudienceInput>,
+    /// Computed-trait definitions: when given, computed-trait conditions must name
+    /// one of them.
+    #[serde(default)]
+    pub computed_traits: Option<ComputedTraits>,
+    /// The profiles.
+    pub table: Table,
+}
+
+/// A table of profiles as JSON columns, and which column holds each computed
+/// trait and consent category.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Table {
+    /// Column name → one JSON value per row (`null` is missing). A trait condition
+    /// reads the column of the trait's name.
+    pub columns: BTreeMap<String, Vec<Value>>,
+    /// Computed-trait name → column name (default: the trait's name).
+    #[serde(default)]
+    pub computed: BTreeMap<String, String>,
+    /// Consent category → column name of booleans (default: `consent.<category>`).
+    #[serde(default)]
+    pub consent: BTreeMap<String, String>,
+}
+
+impl Table {
+    /// The [`ProfileTable`] `set` reads: each trait, computed-trait and consent
+    /// input from its column.
+    ///
+    /// # Errors
+    /// `unknown_name` (kind `column`) for a missing column; `invalid_config` for
+    /// columns of different lengths; `type_mismatch` for a consent column holding
+    /// anything but booleans and `null`.
+    pub fn profile_table(&self, set: &AudienceSet) -> Result<ProfileTable, ErrorReport> {
+        let column = |name: &str| -> Result<&Vec<Value>, ErrorReport> {
+            self.columns.get(name).ok_or_else(|| {
+                ErrorReport::from(stratum_cdp::Error::UnknownName {
+                    field: "columns".into(),
+                    kind: "column",
+                    name: name.to_owned(),
+                    suggestion: None,
+                })
+            })
+        };
+        let json = |values: &Vec<Value>| {
+            Column::Json(
+                values
+                    .iter()
+                    .map(|v| (!v.is_null()).then(|| v.clone()))
+                    .collect(),
+            )
+        };
+        let rows = self.columns.values().map(Vec::len).max().unwrap_or(0);
+        let mut table = ProfileTable::new(rows);
+        for (kind, name) in set.inputs() {
+            match kind {
+                "trait" => table.add_trait(&name, json(column(&name)?))?,
+                "computed" => {
+                    let col = self
+                        .computed
+                        .get(&name)
+                        .map_or(name.as_str(), String::as_str);
+                    table.add_computed(&name, json(column(col)?))?;
+                }
+                "consent" => {
+                    let default = format!("consent.{name}");
+                    let col = self.consent.get(&name).unwrap_or(&default);
+                    let values = column(col)?
+                        .iter()
+                        .map(|v| match v {
+                            Value::Null => Ok(None),
+                            Value::Bool(b) => Ok(Some(*b)),
+                            other => Err(ErrorReport::from(stratum_cdp::Error::TypeMismatch {
+                                field: format!("columns.{col}"),
+                                message: format!(
+                                    "a consent column holds booleans (or null), not {other}"
+                                ),
+                            })),
+                        })
+                        .collect::<Result<Vec<_>, _>>()?;
+                    table.add_consent(&name, values)?;
+                }
+                // Event conditions: the set's own error names them.
+                _ => {}
+            }
+        }
+        Ok(table)
+    }
+}
+
+/// Full evaluation of `set` over `table`: audience key → one membership per row.
+///
+/// # Errors
+/// The errors of [`Table::profile_table`] and [`AudienceSet::evaluate`] (an event
+/// condition cannot read a table: give its count as a computed-trait column).
+pub fn evaluate_set(
+    set: &AudienceSet,
+    table: &Table,
+) -> Result<BTreeMap<String, Vec<bool>>, ErrorReport> {
+    let profiles = table.profile_table(set)?;
+    let bits = set.evaluate(&profiles)?;
+    Ok(set
+        .plan()
+        .keys()
+        .iter()
+        .zip(bits)
+        .map(|(key, b)| (key.clone(), b.to_bools()))
+        .collect())
+}
+
+/// Compiles the audiences of `request` and evaluates them over its table
+/// (column by column, [`AudienceSet::evaluate`]): audience key → one membership
+/// per row.
+///
+/// # Errors
+/// A segment's errors, `segment_cycle`, `unknown_name`; the errors of
+/// [`evaluate_set`].
+pub fn evaluate_table(request: &TableRequest) -> Result<BTreeMap<String, Vec<bool>>, ErrorReport> {
+    let set = AudienceSet::new(
+        definitions(&request.audiences)?,
+        request.computed_traits.as_ref(),
+    )?;
+    evaluate_set(&set, &request.table)
 }
