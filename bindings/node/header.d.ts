@@ -344,3 +344,12 @@ export type AudienceSyncResult = {
 }
 /** `Cdp.syncAudience`: the result and the state for the next sync. */
 export type AudienceSync = { result: AudienceSyncResult; state: AudienceSyncState }
+/** Profiles as columns for `Audiences.evaluate`: one value per row (`null` is missing). */
+export type AudienceTable = {
+  /** Column name → values; a trait condition reads the column of the trait's name. */
+  columns: { [column: string]: JsonValue[] }
+  /** Computed-trait name → column (default: the trait's name). */
+  computed?: { [name: string]: string }
+  /** Consent category → column of booleans (default: `consent.<category>`). */
+  consent?: { [category: string]: string }
+}

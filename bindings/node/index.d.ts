@@ -344,6 +344,15 @@ export type AudienceSyncResult = {
 }
 /** `Cdp.syncAudience`: the result and the state for the next sync. */
 export type AudienceSync = { result: AudienceSyncResult; state: AudienceSyncState }
+/** Profiles as columns for `Audiences.evaluate`: one value per row (`null` is missing). */
+export type AudienceTable = {
+  /** Column name → values; a trait condition reads the column of the trait's name. */
+  columns: { [column: string]: JsonValue[] }
+  /** Computed-trait name → column (default: the trait's name). */
+  computed?: { [name: string]: string }
+  /** Consent category → column of booleans (default: `consent.<category>`). */
+  consent?: { [category: string]: string }
+}
 
 /**
  * Which binding artifact the generated loader actually loaded: `'native'` for
@@ -352,6 +361,34 @@ export type AudienceSync = { result: AudienceSyncResult; state: AudienceSyncStat
  * can point the loader at a WASI artifact this package does not build itself.
  */
 export declare const __napiBindingTarget: 'native' | 'wasm32-wasi' | 'wasm32-wasip1'
+
+/**
+ * Audiences compiled together (`stratum_cdp::segment::AudienceSet`), evaluated
+ * over a table of profiles given as columns.
+ */
+export declare class Audiences {
+  /**
+   * Compiles `definitions` (`{key, name?, segment}`, the segment as text, its
+   * JSON form or a `Segment`); with `computedTraits`, computed-trait conditions
+   * must name one of them. Audiences that depend on each other are a
+   * `SegmentCycleError`.
+   */
+  constructor(definitions: AudienceDefinition[], computedTraits?: ComputedTraitDefinition[] | null)
+  /** The audience keys, in order. */
+  keys(): Array<string>
+  /**
+   * Validates every segment against `schema` (audience references against
+   * this set).
+   */
+  validate(schema: SegmentSchema): void
+  /**
+   * Full evaluation over `table` (`columns`: name → one value per row;
+   * `computed`: computed trait → column; `consent`: category → column of
+   * booleans, default `consent.<category>`): audience key → one membership per
+   * row.
+   */
+  evaluate(table: AudienceTable): Record<string, boolean[]>
+}
 
 /** The hash-chained audit log. Safe to share between concurrent Promises. */
 export declare class AuditLog {

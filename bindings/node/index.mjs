@@ -7,6 +7,7 @@ const stratum = require('./index.js')
 
 export default stratum
 export const {
+  Audiences,
   AuditIntegrityError,
   AuditIoError,
   AuditLockedError,

@@ -835,6 +835,7 @@ function __napiStampBindingTarget(exportsObject, target) {
 // linked import resolves to `undefined`.
 module.exports.__napiBindingTarget = __napiStampBindingTarget(nativeBinding, __napiLoadedBindingTarget)
 module.exports = nativeBinding
+module.exports.Audiences = nativeBinding.Audiences
 module.exports.AuditLog = nativeBinding.AuditLog
 module.exports.Autopilot = nativeBinding.Autopilot
 module.exports.Cdp = nativeBinding.Cdp

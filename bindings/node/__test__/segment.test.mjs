@@ -186,3 +186,42 @@ test('personAudiences: one person, messages in any order, evaluated at now', () 
     (e) => e instanceof stratum.MissingIdentityError && /messages\[0\]/.test(e.message),
   )
 })
+
+test('Audiences: full evaluation over columns, one membership per row', () => {
+  const audiences = new stratum.Audiences([
+    { key: 'pro_spenders', segment: 'plan = "pro" and ltv >= 100.5' },
+    { key: 'not_pro', segment: stratum.Segment.parse('not in audience "pro_spenders"') },
+    { key: 'ads', segment: { consent: 'advertising' } },
+    { key: 'frequent', segment: 'computed orders_30d >= 3' },
+  ])
+  assert.deepEqual(audiences.keys(), ['pro_spenders', 'not_pro', 'ads', 'frequent'])
+  const out = audiences.evaluate({
+    columns: {
+      plan: ['pro', 'free', 'pro', null],
+      ltv: [150, 500, '100.50', 999],
+      ads_ok: [true, false, null, true],
+      orders: [3, 0, 5, 1],
+    },
+    computed: { orders_30d: 'orders' },
+    consent: { advertising: 'ads_ok' },
+  })
+  assert.deepEqual(out, {
+    pro_spenders: [true, false, false, false],
+    not_pro: [false, true, true, true],
+    ads: [true, false, false, true],
+    frequent: [true, false, true, false],
+  })
+  audiences.validate({ traits: { plan: 'string', ltv: 'number' }, computed: { orders_30d: 'number' } })
+  assert.throws(() => audiences.validate({ traits: { plan: 'string' } }), stratum.UnknownNameError)
+  assert.throws(() => audiences.evaluate({ columns: { plan: ['pro'] } }), (e) => e instanceof stratum.UnknownNameError && /ltv/.test(e.message))
+  assert.throws(
+    () => audiences.evaluate({ columns: { plan: ['pro'], ltv: [1], ads_ok: ['yes'], orders: [1] }, computed: { orders_30d: 'orders' }, consent: { advertising: 'ads_ok' } }),
+    stratum.TypeMismatchError,
+  )
+  assert.throws(
+    () => new stratum.Audiences([{ key: 'a', segment: 'in audience "b"' }, { key: 'b', segment: 'in audience "a"' }]),
+    stratum.SegmentCycleError,
+  )
+  assert.throws(() => new stratum.Audiences([{ key: 'f', segment: 'computed orders >= 3' }], []), stratum.UnknownNameError)
+  assert.throws(() => new stratum.Audiences([{ key: 'e', segment: 'performed "X"' }]).evaluate({ columns: {} }), stratum.UnknownNameError)
+})

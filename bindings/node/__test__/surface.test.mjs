@@ -18,6 +18,7 @@ const ENTRIES = {
   parse_message: (n, r) => stratum.parseMessage(r.body, r.received_at, { config: r.config }),
   read_segment: (n, r) => stratum.readSegment(r),
   person_audiences: (n, r) => stratum.personAudiences(r),
+  evaluate_table: (n, r) => new stratum.Audiences(r.audiences, r.computed_traits).evaluate(r.table),
 }
 
 const dir = join(REPO, 'testdata', 'surface')

@@ -1,13 +1,14 @@
 //! `stratum_cdp::segment`: segments (text and JSON forms, validation against a
-//! schema) and the one-person audience preview of the surface; the CDP's
-//! incremental audiences are methods of `Cdp` (`cdp.rs`).
+//! schema), audiences evaluated over a table, and the one-person audience preview
+//! of the surface; the CDP's incremental audiences are methods of `Cdp` (`cdp.rs`).
 
 use napi::Either;
 use napi_derive::napi;
-use stratum_bindings::segment::{PersonRequest, SegmentRequest};
-use stratum_cdp::segment::Schema;
+use stratum_bindings::segment::{AudienceInput, PersonRequest, SegmentRequest, Table};
+use stratum_cdp::computed::ComputedTraits;
+use stratum_cdp::segment::{AudienceSet, Schema};
 
-use crate::conv::{Json, de, guard, ser};
+use crate::conv::{Json, de, de_or_default, guard, ser};
 
 /// A checked segment condition: from the text form (`Segment.parse`) or the JSON
 /// form (`Segment.fromJson`). `JSON.stringify` (and a `segment` of an audience
@@ -104,4 +105,67 @@ pub fn person_audiences(
         let request: PersonRequest = de(&request)?;
         ser(&stratum_bindings::segment::person_audiences(&request)?)
     })
+}
+
+/// Audiences compiled together (`stratum_cdp::segment::AudienceSet`), evaluated
+/// over a table of profiles given as columns.
+#[napi]
+pub struct Audiences(AudienceSet);
+
+#[napi]
+impl Audiences {
+    /// Compiles `definitions` (`{key, name?, segment}`, the segment as text, its
+    /// JSON form or a `Segment`); with `computedTraits`, computed-trait conditions
+    /// must name one of them. Audiences that depend on each other are a
+    /// `SegmentCycleError`.
+    #[napi(constructor)]
+    pub fn new(
+        #[napi(ts_arg_type = "AudienceDefinition[]")] definitions: Json,
+        #[napi(ts_arg_type = "ComputedTraitDefinition[] | null")] computed_traits: Option<Json>,
+    ) -> napi::Result<Self> {
+        guard(|| {
+            let inputs: Vec<AudienceInput> = de(&definitions)?;
+            let defs = stratum_bindings::segment::definitions(&inputs)?;
+            let computed: Option<ComputedTraits> = match computed_traits {
+                None => None,
+                Some(Json(text)) if text == "null" => None,
+                Some(t) => Some(de_or_default(Some(&t))?),
+            };
+            Ok(Self(AudienceSet::new(defs, computed.as_ref())?))
+        })
+    }
+
+    /// The audience keys, in order.
+    #[napi]
+    pub fn keys(&self) -> Vec<String> {
+        self.0.plan().keys().to_vec()
+    }
+
+    /// Validates every segment against `schema` (audience references against
+    /// this set).
+    #[napi]
+    pub fn validate(
+        &self,
+        #[napi(ts_arg_type = "SegmentSchema")] schema: Json,
+    ) -> napi::Result<()> {
+        guard(|| {
+            let schema: Schema = de(&schema)?;
+            Ok(self.0.validate(&schema)?)
+        })
+    }
+
+    /// Full evaluation over `table` (`columns`: name → one value per row;
+    /// `computed`: computed trait → column; `consent`: category → column of
+    /// booleans, default `consent.<category>`): audience key → one membership per
+    /// row.
+    #[napi(ts_return_type = "Record<string, boolean[]>")]
+    pub fn evaluate(
+        &self,
+        #[napi(ts_arg_type = "AudienceTable")] table: Json,
+    ) -> napi::Result<Json> {
+        guard(|| {
+            let table: Table = de(&table)?;
+            ser(&stratum_bindings::segment::evaluate_set(&self.0, &table)?)
+        })
+    }
 }

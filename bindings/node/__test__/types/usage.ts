@@ -2,6 +2,7 @@
 // written in the README and guide, with real types for configs, decisions,
 // reports and errors.
 import {
+  Audiences,
   AuditLog,
   Cdp,
   Decision,
@@ -103,4 +104,5 @@ try {
     void where
   }
 }
-void [forms, kind, eventName, members, added, isPro, sync.state]
+const table: Record<string, boolean[]> = new Audiences([{ key: 'pro', segment: seg }]).evaluate({ columns: { plan: ['pro', null] } })
+void [forms, kind, eventName, members, added, isPro, sync.state, table]
