@@ -23,6 +23,7 @@
 //! | `parseMessage(req)` | [`stratum_bindings::message::parse_message`] |
 //! | `Segment.parse(text)`, `Segment.fromJson(doc)`, `toText`, `toJson`, `validate` | `stratum_cdp::segment::Segment` |
 //! | `readSegment(req)` | [`stratum_bindings::segment::read_segment`] |
+//! | `evaluateTable(req)` | [`stratum_bindings::segment::evaluate_table`] |
 //! | `personAudiences(req)` | [`stratum_bindings::segment::person_audiences`] (a preview: `now` in the request) |
 //! | `errorCodes()` | [`stratum_bindings::codes`] |
 //!
@@ -39,7 +40,7 @@ use wasm_bindgen::prelude::wasm_bindgen;
 
 pub use gate::{gate_preview, health_score, parse_message};
 pub use normalizer::WasmNormalizer;
-pub use segment::{WasmSegment, person_audiences, read_segment};
+pub use segment::{WasmSegment, evaluate_table, person_audiences, read_segment};
 
 /// Installs the panic hook (a panic becomes a thrown `internal` error); runs once
 /// when the module is instantiated.

@@ -1,8 +1,9 @@
-//! Segments (text and JSON forms, validation against a schema) and the preview of
-//! one person's audiences: no CDP is kept, no clock is read (`now` is an argument).
+//! Segments (text and JSON forms, validation against a schema), audiences over a
+//! table of profiles, and the preview of one person's audiences: no CDP is kept, no
+//! clock is read (`now` is an argument).
 
 use stratum_bindings::ErrorReport;
-use stratum_bindings::segment::{PersonRequest, SegmentRequest};
+use stratum_bindings::segment::{PersonRequest, SegmentRequest, TableRequest};
 use stratum_cdp::segment::Schema;
 use wasm_bindgen::JsValue;
 use wasm_bindgen::prelude::wasm_bindgen;
@@ -122,4 +123,18 @@ pub fn person_audiences(
 ) -> Result<JsValue, JsValue> {
     let request: PersonRequest = from_js(request)?;
     respond(stratum_bindings::segment::person_audiences(&request))
+}
+
+/// Compiles `request.audiences` and evaluates them over `request.table` (profiles
+/// as columns, one value per row): audience key → one membership per row.
+///
+/// # Errors
+/// A segment's errors, `segment_cycle`; `unknown_name` for a missing column or
+/// an event condition (a table has no event history).
+#[wasm_bindgen(js_name = evaluateTable, unchecked_return_type = "Record<string, boolean[]>")]
+pub fn evaluate_table(
+    #[wasm_bindgen(unchecked_param_type = "TableRequest")] request: &JsValue,
+) -> Result<JsValue, JsValue> {
+    let request: TableRequest = from_js(request)?;
+    respond(stratum_bindings::segment::evaluate_table(&request))
 }

@@ -350,6 +350,19 @@ export interface PersonAudiencesRequest {
   messages: Record<string, unknown>[];
   now: Time;
 }
+export interface TableRequest {
+  audiences: AudienceDefinition[];
+  /** When given, computed-trait conditions must name one of these. */
+  computed_traits?: ComputedTraitDefinition[] | null;
+  table: {
+    /** Column name → one value per row (`null` is missing); traits by name. */
+    columns: Record<string, unknown[]>;
+    /** Computed-trait name → column (default: the trait's name). */
+    computed?: Record<string, string>;
+    /** Consent category → column of booleans (default: `consent.<category>`). */
+    consent?: Record<string, string>;
+  };
+}
 export interface PersonAudiences {
   /** Each resolved profile (sorted by id): audience key → member or not. */
   profiles: { profile: string; audiences: Record<string, boolean> }[];

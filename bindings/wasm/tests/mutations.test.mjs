@@ -15,6 +15,7 @@ const entries = {
   health_score: (r) => stratum.healthScore(r), gate_preview: (r) => stratum.gatePreview(r),
   parse_message: (r) => stratum.parseMessage(r),
   read_segment: (r) => stratum.readSegment(r), person_audiences: (r) => stratum.personAudiences(r),
+  evaluate_table: (r) => stratum.evaluateTable(r),
 };
 const dir = fileURLToPath(new URL("../../../testdata/surface/", import.meta.url));
 const seeds = readdirSync(dir).filter((f) => f.endsWith(".json"))

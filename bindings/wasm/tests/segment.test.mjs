@@ -4,7 +4,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { stratum, thrown } from "./load.mjs";
 
-const { Segment, readSegment, personAudiences } = stratum;
+const { Segment, readSegment, personAudiences, evaluateTable } = stratum;
 
 test("the text and JSON forms round-trip", () => {
   const s = Segment.parse('performed "Order Completed" at least 2 times within 30d where properties.total > 50 and plan = "pro"');
@@ -85,4 +85,17 @@ test("personAudiences evaluates one person's messages at the given now", () => {
   const bad = thrown(() => personAudiences({ ...request, messages: [{ type: "track", event: "X", messageId: "m" }] }));
   assert.equal(bad.code, "missing_identity");
   assert.match(bad.message, /messages\[0\]/);
+});
+
+test("evaluateTable: one membership per row", () => {
+  const out = evaluateTable({
+    audiences: [
+      { key: "pro", segment: 'plan = "pro"' },
+      { key: "frequent", segment: { computed: { name: "orders", op: "ge", value: { number: "3" } } } },
+    ],
+    table: { columns: { plan: ["pro", "free", null], orders: [3, 5, 1] } },
+  });
+  assert.deepEqual(out, { pro: [true, false, false], frequent: [true, true, false] });
+  const e = thrown(() => evaluateTable({ audiences: [{ key: "x", segment: 'performed "Signed In"' }], table: { columns: {} } }));
+  assert.equal(e.code, "unknown_name");
 });

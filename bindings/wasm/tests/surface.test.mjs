@@ -17,6 +17,7 @@ const entries = {
   parse_message: (_, r) => stratum.parseMessage(r),
   read_segment: (_, r) => stratum.readSegment(r),
   person_audiences: (_, r) => stratum.personAudiences(r),
+  evaluate_table: (_, r) => stratum.evaluateTable(r),
 };
 
 const dir = fileURLToPath(new URL("../../../testdata/surface/", import.meta.url));

@@ -6,6 +6,7 @@ import init, {
   errorCodes,
   gatePreview,
   healthScore,
+  evaluateTable,
   personAudiences,
   readSegment,
   type EmqPreview,
@@ -68,7 +69,8 @@ export async function main(): Promise<number> {
     void where;
   }
   seg.free();
-  void [forms, isPro];
+  const rows: Record<string, boolean[]> = evaluateTable({ audiences: [{ key: "pro", segment: tree }], table: { columns: { plan: ["pro"] } } });
+  void [forms, isPro, rows];
   n.free();
   return preview.score.score + (best?.length ?? 0) + (first?.length ?? 0) + status.length + decision.health.score + codes.length;
 }
