@@ -15,7 +15,8 @@ export type ErrorCode =
   | 'missing_identity' | 'invalid_timestamp' | 'too_large' | 'invalid_encoding'
   | 'invalid_definition' | 'not_found' | 'capacity_exceeded' | 'missing_required_field'
   | 'event_too_old' | 'event_in_future' | 'insufficient_customer_info' | 'invalid_currency'
-  | 'invalid_value' | 'unknown_field' | 'unknown_platform' | 'internal'
+  | 'invalid_value' | 'unknown_field' | 'unknown_platform' | 'segment_syntax' | 'unknown_name'
+  | 'type_mismatch' | 'segment_cycle' | 'segment_limit' | 'internal'
 
 /** The base class of every error the package throws or rejects with. */
 export declare class StratumError extends Error {
@@ -53,6 +54,18 @@ export declare class InvalidTimeError extends StratumError { static readonly cod
 export declare class StaleHealthError extends StratumError { static readonly code: 'stale_health' }
 export declare class HealthConfigMismatchError extends StratumError { static readonly code: 'health_config_mismatch' }
 export declare class NotPermittedError extends StratumError { static readonly code: 'not_permitted' }
+/** Segment text does not parse; `field` is `line:column`, also given as numbers. */
+export declare class SegmentSyntaxError extends StratumError {
+  static readonly code: 'segment_syntax'
+  /** 1-based line of the offending token. */
+  readonly line: number | null
+  /** 1-based column (in characters) of the offending token. */
+  readonly column: number | null
+}
+export declare class UnknownNameError extends StratumError { static readonly code: 'unknown_name' }
+export declare class TypeMismatchError extends StratumError { static readonly code: 'type_mismatch' }
+export declare class SegmentCycleError extends StratumError { static readonly code: 'segment_cycle' }
+export declare class SegmentLimitError extends StratumError { static readonly code: 'segment_limit' }
 
 /** An ad platform. */
 export type Platform = 'meta' | 'google' | 'tiktok' | 'snapchat'
@@ -249,3 +262,94 @@ export type ComputedTraitDefinition = JsonObject
 export type IngestOutcome = JsonObject
 /** A profile. */
 export type Profile = JsonObject
+
+/** A typed literal of a segment's JSON form (`docs/segments.md`). */
+export type SegmentLiteral =
+  | { string: string } | { number: string } | { bool: boolean } | { timestamp: string }
+  | { list: SegmentLiteral[] }
+/** A comparison operator of a segment's JSON form. */
+export type SegmentOp = 'eq' | 'ne' | 'lt' | 'le' | 'gt' | 'ge' | 'in' | 'contains' | 'starts_with' | 'exists'
+/** A trait, computed-trait or property condition (`value` absent for `exists`). */
+export type SegmentPredicate = { name: string; op: SegmentOp; value?: SegmentLiteral }
+/** How many matching events an event condition needs. */
+export type SegmentCount = { at_least: number } | { at_most: number } | { exactly: number }
+/** The time window of an event condition, in seconds before the evaluation time. */
+export type SegmentWindow = { within: { seconds: number } } | { between: { from_seconds: number; to_seconds: number } }
+/** The JSON form of a segment: the tree the text form parses to. */
+export type SegmentJson =
+  | { and: SegmentJson[] }
+  | { or: SegmentJson[] }
+  | { not: SegmentJson }
+  | { trait: SegmentPredicate }
+  | { computed: SegmentPredicate }
+  | { event: { event: string; count?: SegmentCount; window?: SegmentWindow; filters?: SegmentPredicate[] } }
+  | { in_audience: string }
+  | { consent: string }
+/** The type of a declared trait, property or computed trait. */
+export type SegmentValueType = 'string' | 'number' | 'bool' | 'timestamp' | 'list' | 'any'
+/** The names segments may use, with their types (`Segment.validate`). */
+export type SegmentSchema = {
+  traits?: { [name: string]: SegmentValueType }
+  events?: { [event: string]: { [property: string]: SegmentValueType } }
+  computed?: { [name: string]: SegmentValueType }
+}
+/** `readSegment` request: the segment as text or its JSON form, and an optional schema. */
+export type SegmentRequest = { segment: string | SegmentJson; schema?: SegmentSchema | null }
+/** A segment's canonical text and JSON form. */
+export type SegmentForms = { text: string; json: SegmentJson }
+/** An audience: a stable key, a display name and the segment (text, JSON form or a `Segment`). */
+export type AudienceDefinition = { key: string; name?: string | null; segment: string | SegmentJson | Segment }
+/** One membership change. */
+export type Transition = { audience: string; profile: string; kind: 'entered' | 'exited'; at: string }
+/** A membership change as a Segment-spec `track` message. */
+export type AudienceEvent = {
+  type: 'track'
+  event: 'Audience Entered' | 'Audience Exited'
+  messageId: string
+  userId: string
+  timestamp: string
+  properties: { audience_key: string; audience_name: string; profile_id: string }
+}
+/** `personAudiences` request: one person's messages (any order) and the audiences. */
+export type PersonAudiencesRequest = {
+  audiences: Array<{ key: string; name?: string | null; segment: string | SegmentJson }>
+  computed_traits?: ComputedTraitDefinition[]
+  messages: JsonObject[]
+  now: string
+}
+/** The audiences of each profile one person's messages resolved to. */
+export type PersonAudiences = {
+  profiles: Array<{ profile: string; audiences: { [key: string]: boolean } }>
+  members: { [key: string]: string[] }
+}
+/** What to sync where (`docs/segments.md`, audience sync). */
+export type AudienceSyncConfig = {
+  audience: string
+  platform: Platform
+  options?: JsonObject
+  consent_category?: string
+  fields?: { [field: string]: string }
+}
+/** What the platform holds after the syncs so far: pass it to the next sync. */
+export type AudienceSyncState = { initialized: boolean; uploaded: { [profile: string]: JsonObject } }
+/** The outcome of one sync. */
+export type AudienceSyncResult = {
+  full: boolean
+  added: string[]
+  removed: string[]
+  withheld: string[]
+  unmatched: string[]
+  add: Audience | null
+  remove: Audience | null
+}
+/** `Cdp.syncAudience`: the result and the state for the next sync. */
+export type AudienceSync = { result: AudienceSyncResult; state: AudienceSyncState }
+/** Profiles as columns for `Audiences.evaluate`: one value per row (`null` is missing). */
+export type AudienceTable = {
+  /** Column name → values; a trait condition reads the column of the trait's name. */
+  columns: { [column: string]: JsonValue[] }
+  /** Computed-trait name → column (default: the trait's name). */
+  computed?: { [name: string]: string }
+  /** Consent category → column of booleans (default: `consent.<category>`). */
+  consent?: { [category: string]: string }
+}

@@ -15,7 +15,8 @@ export type ErrorCode =
   | 'missing_identity' | 'invalid_timestamp' | 'too_large' | 'invalid_encoding'
   | 'invalid_definition' | 'not_found' | 'capacity_exceeded' | 'missing_required_field'
   | 'event_too_old' | 'event_in_future' | 'insufficient_customer_info' | 'invalid_currency'
-  | 'invalid_value' | 'unknown_field' | 'unknown_platform' | 'internal'
+  | 'invalid_value' | 'unknown_field' | 'unknown_platform' | 'segment_syntax' | 'unknown_name'
+  | 'type_mismatch' | 'segment_cycle' | 'segment_limit' | 'internal'
 
 /** The base class of every error the package throws or rejects with. */
 export declare class StratumError extends Error {
@@ -53,6 +54,18 @@ export declare class InvalidTimeError extends StratumError { static readonly cod
 export declare class StaleHealthError extends StratumError { static readonly code: 'stale_health' }
 export declare class HealthConfigMismatchError extends StratumError { static readonly code: 'health_config_mismatch' }
 export declare class NotPermittedError extends StratumError { static readonly code: 'not_permitted' }
+/** Segment text does not parse; `field` is `line:column`, also given as numbers. */
+export declare class SegmentSyntaxError extends StratumError {
+  static readonly code: 'segment_syntax'
+  /** 1-based line of the offending token. */
+  readonly line: number | null
+  /** 1-based column (in characters) of the offending token. */
+  readonly column: number | null
+}
+export declare class UnknownNameError extends StratumError { static readonly code: 'unknown_name' }
+export declare class TypeMismatchError extends StratumError { static readonly code: 'type_mismatch' }
+export declare class SegmentCycleError extends StratumError { static readonly code: 'segment_cycle' }
+export declare class SegmentLimitError extends StratumError { static readonly code: 'segment_limit' }
 
 /** An ad platform. */
 export type Platform = 'meta' | 'google' | 'tiktok' | 'snapchat'
@@ -250,6 +263,97 @@ export type IngestOutcome = JsonObject
 /** A profile. */
 export type Profile = JsonObject
 
+/** A typed literal of a segment's JSON form (`docs/segments.md`). */
+export type SegmentLiteral =
+  | { string: string } | { number: string } | { bool: boolean } | { timestamp: string }
+  | { list: SegmentLiteral[] }
+/** A comparison operator of a segment's JSON form. */
+export type SegmentOp = 'eq' | 'ne' | 'lt' | 'le' | 'gt' | 'ge' | 'in' | 'contains' | 'starts_with' | 'exists'
+/** A trait, computed-trait or property condition (`value` absent for `exists`). */
+export type SegmentPredicate = { name: string; op: SegmentOp; value?: SegmentLiteral }
+/** How many matching events an event condition needs. */
+export type SegmentCount = { at_least: number } | { at_most: number } | { exactly: number }
+/** The time window of an event condition, in seconds before the evaluation time. */
+export type SegmentWindow = { within: { seconds: number } } | { between: { from_seconds: number; to_seconds: number } }
+/** The JSON form of a segment: the tree the text form parses to. */
+export type SegmentJson =
+  | { and: SegmentJson[] }
+  | { or: SegmentJson[] }
+  | { not: SegmentJson }
+  | { trait: SegmentPredicate }
+  | { computed: SegmentPredicate }
+  | { event: { event: string; count?: SegmentCount; window?: SegmentWindow; filters?: SegmentPredicate[] } }
+  | { in_audience: string }
+  | { consent: string }
+/** The type of a declared trait, property or computed trait. */
+export type SegmentValueType = 'string' | 'number' | 'bool' | 'timestamp' | 'list' | 'any'
+/** The names segments may use, with their types (`Segment.validate`). */
+export type SegmentSchema = {
+  traits?: { [name: string]: SegmentValueType }
+  events?: { [event: string]: { [property: string]: SegmentValueType } }
+  computed?: { [name: string]: SegmentValueType }
+}
+/** `readSegment` request: the segment as text or its JSON form, and an optional schema. */
+export type SegmentRequest = { segment: string | SegmentJson; schema?: SegmentSchema | null }
+/** A segment's canonical text and JSON form. */
+export type SegmentForms = { text: string; json: SegmentJson }
+/** An audience: a stable key, a display name and the segment (text, JSON form or a `Segment`). */
+export type AudienceDefinition = { key: string; name?: string | null; segment: string | SegmentJson | Segment }
+/** One membership change. */
+export type Transition = { audience: string; profile: string; kind: 'entered' | 'exited'; at: string }
+/** A membership change as a Segment-spec `track` message. */
+export type AudienceEvent = {
+  type: 'track'
+  event: 'Audience Entered' | 'Audience Exited'
+  messageId: string
+  userId: string
+  timestamp: string
+  properties: { audience_key: string; audience_name: string; profile_id: string }
+}
+/** `personAudiences` request: one person's messages (any order) and the audiences. */
+export type PersonAudiencesRequest = {
+  audiences: Array<{ key: string; name?: string | null; segment: string | SegmentJson }>
+  computed_traits?: ComputedTraitDefinition[]
+  messages: JsonObject[]
+  now: string
+}
+/** The audiences of each profile one person's messages resolved to. */
+export type PersonAudiences = {
+  profiles: Array<{ profile: string; audiences: { [key: string]: boolean } }>
+  members: { [key: string]: string[] }
+}
+/** What to sync where (`docs/segments.md`, audience sync). */
+export type AudienceSyncConfig = {
+  audience: string
+  platform: Platform
+  options?: JsonObject
+  consent_category?: string
+  fields?: { [field: string]: string }
+}
+/** What the platform holds after the syncs so far: pass it to the next sync. */
+export type AudienceSyncState = { initialized: boolean; uploaded: { [profile: string]: JsonObject } }
+/** The outcome of one sync. */
+export type AudienceSyncResult = {
+  full: boolean
+  added: string[]
+  removed: string[]
+  withheld: string[]
+  unmatched: string[]
+  add: Audience | null
+  remove: Audience | null
+}
+/** `Cdp.syncAudience`: the result and the state for the next sync. */
+export type AudienceSync = { result: AudienceSyncResult; state: AudienceSyncState }
+/** Profiles as columns for `Audiences.evaluate`: one value per row (`null` is missing). */
+export type AudienceTable = {
+  /** Column name → values; a trait condition reads the column of the trait's name. */
+  columns: { [column: string]: JsonValue[] }
+  /** Computed-trait name → column (default: the trait's name). */
+  computed?: { [name: string]: string }
+  /** Consent category → column of booleans (default: `consent.<category>`). */
+  consent?: { [category: string]: string }
+}
+
 /**
  * Which binding artifact the generated loader actually loaded: `'native'` for
  * a native addon, otherwise the `platformArchABI` of the WASI flavor. Every
@@ -257,6 +361,34 @@ export type Profile = JsonObject
  * can point the loader at a WASI artifact this package does not build itself.
  */
 export declare const __napiBindingTarget: 'native' | 'wasm32-wasi' | 'wasm32-wasip1'
+
+/**
+ * Audiences compiled together (`stratum_cdp::segment::AudienceSet`), evaluated
+ * over a table of profiles given as columns.
+ */
+export declare class Audiences {
+  /**
+   * Compiles `definitions` (`{key, name?, segment}`, the segment as text, its
+   * JSON form or a `Segment`); with `computedTraits`, computed-trait conditions
+   * must name one of them. Audiences that depend on each other are a
+   * `SegmentCycleError`.
+   */
+  constructor(definitions: AudienceDefinition[], computedTraits?: ComputedTraitDefinition[] | null)
+  /** The audience keys, in order. */
+  keys(): Array<string>
+  /**
+   * Validates every segment against `schema` (audience references against
+   * this set).
+   */
+  validate(schema: SegmentSchema): void
+  /**
+   * Full evaluation over `table` (`columns`: name → one value per row;
+   * `computed`: computed trait → column; `consent`: category → column of
+   * booleans, default `consent.<category>`): audience key → one membership per
+   * row.
+   */
+  evaluate(table: AudienceTable): Record<string, boolean[]>
+}
 
 /** The hash-chained audit log. Safe to share between concurrent Promises. */
 export declare class AuditLog {
@@ -332,6 +464,37 @@ export declare class Cdp {
   removeIdentifier(kind: string, value: string): ProfileChanges
   /** Removes the links of message `messageId`; returns the changes. */
   removeLink(messageId: string): ProfileChanges
+  /**
+   * Configures audiences (`{key, name?, segment}`, the segment as text, its JSON
+   * form or a `Segment`), kept up to date as messages arrive. Must come before
+   * the first message.
+   */
+  setAudiences(definitions: AudienceDefinition[]): void
+  /**
+   * Moves the audience clock to `now` (nothing reads the wall clock) and
+   * returns the transitions of the profiles whose windows changed.
+   */
+  advanceTime(now: Date | string): Transition[]
+  /**
+   * The transitions since the last call; with `asEvents`, as Segment `track`
+   * messages (`Audience Entered` / `Audience Exited`).
+   */
+  takeTransitions<E extends boolean = false>(asEvents?: E): E extends true ? AudienceEvent[] : Transition[]
+  /** The members of audience `key`, sorted. */
+  audienceMembers(key: string): Array<string>
+  /** Every transition so far, in order. */
+  audienceHistory(): Transition[]
+  /**
+   * Full evaluation of every audience over every profile at `now`, membership
+   * unchanged: audience key → member profile ids, sorted.
+   */
+  evaluateAudiences(now: Date | string): Record<string, string[]>
+  /**
+   * Audience sync: the upload bodies for `config` since `state` (the `state` of
+   * the previous sync; absent for a first, full sync). With `fromHistory`, the
+   * membership is replayed from the transitions.
+   */
+  syncAudience(normalizer: Normalizer, config: AudienceSyncConfig, state?: AudienceSyncState | null, options?: SyncOptions | undefined | null): AudienceSync
 }
 
 /**
@@ -478,6 +641,36 @@ export declare class ProposedAction {
   get kind(): ActionKind
   /** The action as a plain object. */
   toJSON(): ProposedActionData
+}
+
+/**
+ * A checked segment condition: from the text form (`Segment.parse`) or the JSON
+ * form (`Segment.fromJson`). `JSON.stringify` (and a `segment` of an audience
+ * definition) writes its JSON form.
+ */
+export declare class Segment {
+  /** Parses the text form; a `SegmentSyntaxError` has `line` and `column`. */
+  static parse(text: string): Segment
+  /**
+   * Reads the JSON form: a plain object, or JSON text (a JSON string holds the
+   * text form).
+   */
+  static fromJson(doc: SegmentJson | string): Segment
+  /** The canonical text form (parses back to the same segment). */
+  toText(): string
+  /** The canonical text form. */
+  toString(): string
+  /** The JSON form as a plain object. */
+  toJson(): SegmentJson
+  /** The JSON form (`JSON.stringify` calls it). */
+  toJSON(): SegmentJson
+  /** Whether `other` is the same condition. */
+  equals(other: Segment): boolean
+  /**
+   * Checks names and types against `schema`; an `UnknownNameError` suggests
+   * the closest declared name, a `TypeMismatchError` names the condition.
+   */
+  validate(schema: SegmentSchema): void
 }
 
 /**
@@ -706,11 +899,31 @@ export interface ParseOptions {
   contentEncoding?: string
 }
 
+/**
+ * The audiences of one person: their messages (any order) resolved and
+ * evaluated at `request.now`, membership per audience per resolved profile.
+ * Nothing is kept.
+ */
+export declare function personAudiences(request: PersonAudiencesRequest): PersonAudiences
+
 /** Every platform. */
 export declare function platforms(): Platform[]
 
+/**
+ * Reads a segment from either form (`request.segment`: text, or the JSON form),
+ * validates it against `request.schema` when given, and returns the canonical
+ * text and the JSON form.
+ */
+export declare function readSegment(request: SegmentRequest): SegmentForms
+
 /** Lowercase hex SHA-256 of a string's UTF-8, as the platforms expect it. */
 export declare function sha256Hex(text: string): string
+
+/** Options of `Cdp.syncAudience`. */
+export interface SyncOptions {
+  /** Replay the membership from the transitions instead of the current members. */
+  fromHistory?: boolean
+}
 
 /**
  * The torn last line `AuditLog.openRecovering` cut off (a crash in the middle of a

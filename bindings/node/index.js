@@ -47,13 +47,29 @@ const NAMES = {
   stale_health: 'StaleHealthError',
   health_config_mismatch: 'HealthConfigMismatchError',
   not_permitted: 'NotPermittedError',
+  segment_syntax: 'SegmentSyntaxError',
+  unknown_name: 'UnknownNameError',
+  type_mismatch: 'TypeMismatchError',
+  segment_cycle: 'SegmentCycleError',
+  segment_limit: 'SegmentLimitError',
 }
+
+// Segment text that does not parse: the position of the offending token, as
+// numbers (the report's `line` and `column`; its field is `line:column`).
+class SegmentSyntaxError extends StratumError {
+  constructor(message, code, field, position) {
+    super(message, code, field)
+    this.line = position?.line ?? null
+    this.column = position?.column ?? null
+  }
+}
+const DEFINED = { SegmentSyntaxError }
 
 // One subclass per code, each with a static `code`.
 const errors = { StratumError }
 const byCode = new Map()
 for (const [code, name] of Object.entries(NAMES)) {
-  const cls = { [name]: class extends StratumError {} }[name]
+  const cls = DEFINED[name] ?? { [name]: class extends StratumError {} }[name]
   Object.defineProperty(cls, 'code', { value: code })
   errors[name] = cls
   byCode.set(code, cls)
@@ -61,7 +77,7 @@ for (const [code, name] of Object.entries(NAMES)) {
 
 function fromReport(report) {
   const cls = byCode.get(report.code) ?? StratumError
-  return new cls(report.message, report.code, report.field)
+  return new cls(report.message, report.code, report.field, report)
 }
 
 // A lone UTF-16 surrogate: napi would silently turn it into U+FFFD.

@@ -7,6 +7,7 @@ const stratum = require('./index.js')
 
 export default stratum
 export const {
+  Audiences,
   AuditIntegrityError,
   AuditIoError,
   AuditLockedError,
@@ -42,12 +43,18 @@ export const {
   NotPermittedError,
   OverrideRefusedError,
   ProposedAction,
+  Segment,
+  SegmentCycleError,
+  SegmentLimitError,
+  SegmentSyntaxError,
   Signals,
   StaleHealthError,
   StratumError,
   TooLargeError,
   TrustGate,
+  TypeMismatchError,
   UnknownFieldError,
+  UnknownNameError,
   UnknownPlatformError,
   VERSION,
   __napiBindingTarget,
@@ -66,7 +73,9 @@ export const {
   normalizeValues,
   parseBatch,
   parseMessage,
+  personAudiences,
   platforms,
+  readSegment,
   sha256Hex,
   verifyChain,
 } = stratum

@@ -835,6 +835,7 @@ function __napiStampBindingTarget(exportsObject, target) {
 // linked import resolves to `undefined`.
 module.exports.__napiBindingTarget = __napiStampBindingTarget(nativeBinding, __napiLoadedBindingTarget)
 module.exports = nativeBinding
+module.exports.Audiences = nativeBinding.Audiences
 module.exports.AuditLog = nativeBinding.AuditLog
 module.exports.Autopilot = nativeBinding.Autopilot
 module.exports.Cdp = nativeBinding.Cdp
@@ -845,6 +846,7 @@ module.exports.HealthConfig = nativeBinding.HealthConfig
 module.exports.IdentityGraph = nativeBinding.IdentityGraph
 module.exports.Normalizer = nativeBinding.Normalizer
 module.exports.ProposedAction = nativeBinding.ProposedAction
+module.exports.Segment = nativeBinding.Segment
 module.exports.Signals = nativeBinding.Signals
 module.exports.TrustGate = nativeBinding.TrustGate
 module.exports._panicForTest = nativeBinding._panicForTest
@@ -862,7 +864,9 @@ module.exports.fields = nativeBinding.fields
 module.exports.normalizeValues = nativeBinding.normalizeValues
 module.exports.parseBatch = nativeBinding.parseBatch
 module.exports.parseMessage = nativeBinding.parseMessage
+module.exports.personAudiences = nativeBinding.personAudiences
 module.exports.platforms = nativeBinding.platforms
+module.exports.readSegment = nativeBinding.readSegment
 module.exports.sha256Hex = nativeBinding.sha256Hex
 module.exports.verifyChain = nativeBinding.verifyChain
 module.exports.VERSION = nativeBinding.VERSION

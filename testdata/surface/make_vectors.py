@@ -476,6 +476,279 @@ def message_cases() -> list:
     ]
 
 
+def segment_cases() -> list:
+    schema = {
+        "traits": {"plan": "string", "age": "number"},
+        "events": {"Order Completed": {"total": "number"}},
+        "computed": {"orders_30d": "number"},
+    }
+    order = {
+        "event": {
+            "event": "Order Completed",
+            "count": {"at_least": 2},
+            "window": {"within": {"seconds": 2592000}},
+            "filters": [{"name": "total", "op": "gt", "value": {"number": "50"}}],
+        }
+    }
+    plan_pro = {"trait": {"name": "plan", "op": "eq", "value": {"string": "pro"}}}
+    return [
+        {
+            "name": "the text form gives the canonical text and the JSON form",
+            "request": {"segment": 'plan="pro"   and not in audience "churned"  # a comment'},
+            "response": {
+                "text": 'plan = "pro" and not in audience "churned"',
+                "json": {"and": [plan_pro, {"not": {"in_audience": "churned"}}]},
+            },
+        },
+        {
+            "name": "the JSON form gives the same",
+            "request": {"segment": order, "schema": schema},
+            "response": {
+                "text": 'performed "Order Completed" at least 2 times within 30d where properties.total > 50',
+                "json": order,
+            },
+        },
+        {
+            "name": "a syntax error names line:column",
+            "request": {"segment": 'plan = "pro" and\n  performed 12'},
+            "error": {"code": "segment_syntax", "field": "2:13"},
+        },
+        {
+            "name": "an operator that does not take the literal",
+            "request": {"segment": 'plan > "pro"'},
+            "error": {"code": "type_mismatch", "field": "$.trait.value"},
+        },
+        {
+            "name": "a window of zero is over a limit",
+            "request": {"segment": 'performed "Signed In" within 0d'},
+            "error": {"code": "segment_limit", "field": "$.event.window"},
+        },
+        {
+            "name": "an undeclared name, with the schema",
+            "request": {"segment": 'plna = "pro"', "schema": schema},
+            "error": {"code": "unknown_name", "field": "$.trait.name"},
+        },
+        {
+            "name": "a literal of the wrong type for the declared one",
+            "request": {"segment": {"and": [plan_pro, {"trait": {"name": "age", "op": "eq", "value": {"string": "old"}}}]}, "schema": schema},
+            "error": {"code": "type_mismatch", "field": "$.and[1].trait.value"},
+        },
+    ]
+
+
+def person_cases() -> list:
+    now = "2026-03-01T12:00:00Z"
+    consent = {"consent": {"categoryPreferences": {"advertising": True}}}
+
+    def order(mid: str, when: str, total: int) -> dict:
+        return {
+            "type": "track",
+            "event": "Order Completed",
+            "userId": "u-1",
+            "messageId": mid,
+            "timestamp": when,
+            "properties": {"total": total},
+        }
+
+    audiences = [
+        {"key": "pro", "name": "Pro plan", "segment": 'plan = "pro"'},
+        {"key": "buyers", "segment": 'performed "Order Completed" at least 2 times within 30d where properties.total > 50'},
+        {"key": "three_orders", "segment": 'performed "Order Completed" exactly 3 times'},
+        {"key": "frequent", "segment": {"computed": {"name": "orders_30d", "op": "ge", "value": {"number": "2"}}}},
+        {"key": "ads", "segment": 'consent "advertising"'},
+        {"key": "pro_ads", "segment": 'in audience "pro" and in audience "ads"'},
+        {"key": "lapsed", "segment": 'never performed "Order Completed" within 7d'},
+    ]
+    computed = [
+        {"name": "orders_30d", "kind": "count", "event": "Order Completed", "window_seconds": 2592000}
+    ]
+    messages = [
+        order("o-3", "2026-02-26T10:00:00Z", 80),
+        order("o-1", "2026-01-10T10:00:00Z", 60),
+        {
+            "type": "page",
+            "name": "Pricing",
+            "anonymousId": "a-1",
+            "messageId": "p-1",
+            "timestamp": "2026-01-01T09:00:00Z",
+        },
+        {
+            "type": "identify",
+            "userId": "u-1",
+            "anonymousId": "a-1",
+            "messageId": "i-1",
+            "timestamp": "2026-01-02T09:00:00Z",
+            "traits": {"plan": "pro", "email": "ann@example.com"},
+            "context": consent,
+        },
+        order("o-2", "2026-02-17T10:00:00Z", 75),
+        # a repeated delivery: dropped by messageId (else `three_orders` would not hold)
+        order("o-3", "2026-02-26T10:00:00Z", 80),
+    ]
+    return [
+        {
+            "name": "one person's messages in any order, a duplicate dropped",
+            "request": {
+                "audiences": audiences,
+                "computed_traits": computed,
+                "messages": messages,
+                "now": now,
+            },
+            "response": {
+                "profiles": [
+                    {
+                        "profile": "prof:p-1",
+                        "audiences": {
+                            "ads": True,
+                            "buyers": True,
+                            "frequent": True,
+                            "lapsed": False,
+                            "pro": True,
+                            "pro_ads": True,
+                            "three_orders": True,
+                        },
+                    }
+                ],
+                "members": {
+                    "ads": ["prof:p-1"],
+                    "buyers": ["prof:p-1"],
+                    "frequent": ["prof:p-1"],
+                    "lapsed": [],
+                    "pro": ["prof:p-1"],
+                    "pro_ads": ["prof:p-1"],
+                    "three_orders": ["prof:p-1"],
+                },
+            },
+        },
+        {
+            "name": "windows end at now",
+            "request": {
+                "audiences": audiences,
+                "computed_traits": computed,
+                "messages": messages,
+                "now": "2026-03-20T12:00:00Z",
+            },
+            "response": {
+                "members": {
+                    "ads": ["prof:p-1"],
+                    "buyers": [],
+                    "frequent": [],
+                    "lapsed": ["prof:p-1"],
+                    "pro": ["prof:p-1"],
+                    "pro_ads": ["prof:p-1"],
+                    "three_orders": ["prof:p-1"],
+                },
+            },
+        },
+        {
+            "name": "messages that do not link give one profile each",
+            "request": {
+                "audiences": [{"key": "pro", "segment": 'plan = "pro"'}],
+                "messages": [
+                    {"type": "identify", "userId": "u-1", "messageId": "i-1", "timestamp": "2026-02-01T09:00:00Z", "traits": {"plan": "pro"}},
+                    {"type": "page", "anonymousId": "a-9", "messageId": "p-9", "timestamp": "2026-02-01T09:00:00Z"},
+                ],
+                "now": now,
+            },
+            "response": {
+                "profiles": [
+                    {"profile": "prof:i-1", "audiences": {"pro": True}},
+                    {"profile": "prof:p-9", "audiences": {"pro": False}},
+                ],
+                "members": {"pro": ["prof:i-1"]},
+            },
+        },
+        {
+            "name": "a segment's syntax error names line:column",
+            "request": {
+                "audiences": [{"key": "pro", "segment": "plan = "}],
+                "messages": [],
+                "now": now,
+            },
+            "error": {"code": "segment_syntax", "field": "1:8"},
+        },
+        {
+            "name": "audiences that depend on each other are refused",
+            "request": {
+                "audiences": [
+                    {"key": "a", "segment": 'in audience "b"'},
+                    {"key": "b", "segment": 'not in audience "a"'},
+                ],
+                "messages": [],
+                "now": now,
+            },
+            "error": {"code": "segment_cycle", "field": None},
+        },
+        {
+            "name": "a computed trait must be defined",
+            "request": {
+                "audiences": [{"key": "frequent", "segment": "computed orders_30d >= 3"}],
+                "messages": [],
+                "now": now,
+            },
+            "error": {"code": "unknown_name"},
+        },
+    ]
+
+
+def table_cases() -> list:
+    audiences = [
+        {"key": "pro_spenders", "segment": 'plan = "pro" and ltv >= 100.5'},
+        {"key": "young_or_vip", "segment": "age < 30 or vip = true"},
+        {"key": "pro_not_young", "segment": 'in audience "pro_spenders" and not in audience "young_or_vip"'},
+        {"key": "ads", "segment": {"consent": "advertising"}},
+        {"key": "frequent", "segment": "computed orders_30d >= 3"},
+    ]
+    table = {
+        "columns": {
+            "plan": ["pro", "free", "pro", None, "pro"],
+            "ltv": [150.0, 500.0, 100.5, 999.0, None],
+            "age": [45, 20, 31, None, 50],
+            "vip": [False, False, True, None, False],
+            "consent.advertising": [True, False, None, True, True],
+            "orders": [3, 0, 5, 1, 2],
+        },
+        "computed": {"orders_30d": "orders"},
+    }
+    return [
+        {
+            "name": "one membership per row, audiences reading audiences",
+            "request": {"audiences": audiences, "table": table},
+            "response": {
+                "pro_spenders": [True, False, True, False, False],
+                "young_or_vip": [False, True, True, False, False],
+                "pro_not_young": [True, False, False, False, False],
+                "ads": [True, False, False, True, True],
+                "frequent": [True, False, True, False, False],
+            },
+        },
+        {
+            "name": "a consent column named for its category",
+            "request": {
+                "audiences": [{"key": "ads", "segment": 'consent "advertising"'}],
+                "table": {"columns": {"ads_ok": [True, None, False]}, "consent": {"advertising": "ads_ok"}},
+            },
+            "response": {"ads": [True, False, False]},
+        },
+        {
+            "name": "a column the audiences need is missing",
+            "request": {"audiences": audiences, "table": {"columns": {"plan": ["pro"]}}},
+            "error": {"code": "unknown_name"},
+        },
+        {
+            "name": "audiences that depend on each other are refused",
+            "request": {
+                "audiences": [
+                    {"key": "a", "segment": 'in audience "b"'},
+                    {"key": "b", "segment": 'in audience "a"'},
+                ],
+                "table": {"columns": {}},
+            },
+            "error": {"code": "segment_cycle", "field": None},
+        },
+    ]
+
+
 def main() -> None:
     defaults, normalize = normalize_cases()
     for entry, normalizer, cases in [
@@ -487,6 +760,9 @@ def main() -> None:
         ("health_score", None, health_cases()),
         ("gate_preview", None, gate_cases()),
         ("parse_message", None, message_cases()),
+        ("read_segment", None, segment_cases()),
+        ("person_audiences", None, person_cases()),
+        ("evaluate_table", None, table_cases()),
     ]:
         doc = {"entry": entry, "cases": cases}
         if normalizer is not None:

@@ -16,6 +16,9 @@ const ENTRIES = {
   health_score: (n, r) => new stratum.HealthConfig(r.config).score(r.signals, r.now),
   gate_preview: (n, r) => new stratum.TrustGate(r.config).evaluate(r.signals, r.action, r.now).toJSON(),
   parse_message: (n, r) => stratum.parseMessage(r.body, r.received_at, { config: r.config }),
+  read_segment: (n, r) => stratum.readSegment(r),
+  person_audiences: (n, r) => stratum.personAudiences(r),
+  evaluate_table: (n, r) => new stratum.Audiences(r.audiences, r.computed_traits).evaluate(r.table),
 }
 
 const dir = join(REPO, 'testdata', 'surface')

@@ -1,5 +1,5 @@
 //! `stratum-cdp`: Segment-spec messages, de-duplication, the identity graph and the
-//! CDP (profiles and computed traits).
+//! CDP (profiles, computed traits, audiences and audience sync).
 
 use std::sync::{Arc, Mutex};
 
@@ -14,7 +14,11 @@ use stratum_cdp::message::{self as core, ParseConfig};
 use stratum_cdp::profile::InMemoryProfileStore;
 use stratum_cdp::{dedup, http};
 
-use crate::conv::{Job, Json, caught, de_or_default, guard, job, lock, ser, time_arg};
+use stratum_bindings::audience_sync::{SyncConfig, SyncState, sync_cdp_audience};
+use stratum_bindings::segment::AudienceInput;
+
+use crate::conv::{Job, Json, caught, de, de_or_default, guard, job, lock, ser, time_arg};
+use crate::normalize::Normalizer;
 
 type Body = Either<String, Either<Buffer, Json>>;
 
@@ -431,4 +435,119 @@ impl Cdp {
     pub fn remove_link(&self, message_id: String) -> napi::Result<Json> {
         guard(|| ser(&lock(&self.cdp)?.remove_link(&message_id)?))
     }
+
+    /// Configures audiences (`{key, name?, segment}`, the segment as text, its JSON
+    /// form or a `Segment`), kept up to date as messages arrive. Must come before
+    /// the first message.
+    #[napi]
+    pub fn set_audiences(
+        &self,
+        #[napi(ts_arg_type = "AudienceDefinition[]")] definitions: Json,
+    ) -> napi::Result<()> {
+        guard(|| {
+            let inputs: Vec<AudienceInput> = de(&definitions)?;
+            let defs = stratum_bindings::segment::definitions(&inputs)?;
+            Ok(lock(&self.cdp)?.set_audiences(defs)?)
+        })
+    }
+
+    /// Moves the audience clock to `now` (nothing reads the wall clock) and
+    /// returns the transitions of the profiles whose windows changed.
+    #[napi(ts_return_type = "Transition[]")]
+    pub fn advance_time(&self, now: Either<DateTime<Utc>, String>) -> napi::Result<Json> {
+        guard(|| {
+            let now = time_arg(Some(now), "now")?;
+            ser(&lock(&self.cdp)?.advance_time(now)?)
+        })
+    }
+
+    /// The transitions since the last call; with `asEvents`, as Segment `track`
+    /// messages (`Audience Entered` / `Audience Exited`).
+    #[napi(
+        ts_generic_types = "E extends boolean = false",
+        ts_args_type = "asEvents?: E",
+        ts_return_type = "E extends true ? AudienceEvent[] : Transition[]"
+    )]
+    pub fn take_transitions(&self, as_events: Option<bool>) -> napi::Result<Json> {
+        guard(|| {
+            let mut cdp = lock(&self.cdp)?;
+            let out = cdp.take_transitions();
+            if as_events == Some(true) {
+                ser(&stratum_bindings::segment::transition_events(
+                    cdp.audiences(),
+                    &out,
+                ))
+            } else {
+                ser(&out)
+            }
+        })
+    }
+
+    /// The members of audience `key`, sorted.
+    #[napi]
+    pub fn audience_members(&self, key: String) -> napi::Result<Vec<String>> {
+        guard(|| {
+            Ok(lock(&self.cdp)?
+                .audiences()
+                .map(|a| a.members(&key).into_iter().map(|p| p.0).collect())
+                .unwrap_or_default())
+        })
+    }
+
+    /// Every transition so far, in order.
+    #[napi(ts_return_type = "Transition[]")]
+    pub fn audience_history(&self) -> napi::Result<Json> {
+        guard(|| {
+            let cdp = lock(&self.cdp)?;
+            let history: Vec<_> = cdp
+                .audiences()
+                .map(|a| a.history().collect())
+                .unwrap_or_default();
+            ser(&history)
+        })
+    }
+
+    /// Full evaluation of every audience over every profile at `now`, membership
+    /// unchanged: audience key → member profile ids, sorted.
+    #[napi(ts_return_type = "Record<string, string[]>")]
+    pub fn evaluate_audiences(&self, now: Either<DateTime<Utc>, String>) -> napi::Result<Json> {
+        guard(|| {
+            let now = time_arg(Some(now), "now")?;
+            let cdp = lock(&self.cdp)?;
+            ser(&stratum_bindings::segment::members_at(&cdp, now)?)
+        })
+    }
+
+    /// Audience sync: the upload bodies for `config` since `state` (the `state` of
+    /// the previous sync; absent for a first, full sync). With `fromHistory`, the
+    /// membership is replayed from the transitions.
+    #[napi(ts_return_type = "AudienceSync")]
+    pub fn sync_audience(
+        &self,
+        normalizer: &Normalizer,
+        #[napi(ts_arg_type = "AudienceSyncConfig")] config: Json,
+        #[napi(ts_arg_type = "AudienceSyncState | null")] state: Option<Json>,
+        options: Option<SyncOptions>,
+    ) -> napi::Result<Json> {
+        guard(|| {
+            let config: SyncConfig = de(&config)?;
+            let state: SyncState = de_or_default(state.as_ref())?;
+            let from_history = options.and_then(|o| o.from_history).unwrap_or(false);
+            let cdp = lock(&self.cdp)?;
+            ser(&sync_cdp_audience(
+                &normalizer.0,
+                &cdp,
+                &config,
+                state,
+                from_history,
+            )?)
+        })
+    }
+}
+
+/// Options of `Cdp.syncAudience`.
+#[napi(object)]
+pub struct SyncOptions {
+    /// Replay the membership from the transitions instead of the current members.
+    pub from_history: Option<bool>,
 }

@@ -28,8 +28,14 @@ pub(crate) const MARK: &str = "\u{1}stratum:";
 pub(crate) type Time = Option<Either<DateTime<Utc>, String>>;
 
 /// The napi error carrying `report`.
+/// A `segment_syntax` report also carries its `line` and `column`.
 pub(crate) fn napi_err(report: &ErrorReport) -> napi::Error {
-    let text = serde_json::to_string(report).unwrap_or_else(|_| report.message.clone());
+    let mut doc = serde_json::to_value(report).unwrap_or(serde_json::Value::Null);
+    if let (Some((line, column)), Some(o)) = (report.position(), doc.as_object_mut()) {
+        o.insert("line".to_owned(), line.into());
+        o.insert("column".to_owned(), column.into());
+    }
+    let text = serde_json::to_string(&doc).unwrap_or_else(|_| report.message.clone());
     napi::Error::new(napi::Status::GenericFailure, format!("{MARK}{text}"))
 }
 

@@ -17,6 +17,7 @@ mod conv;
 mod gate;
 mod health;
 mod normalize;
+mod segment;
 
 use napi_derive::napi;
 

@@ -8,7 +8,7 @@ use pyo3::prelude::*;
 use stratum_cdp::computed::ComputedTraits;
 use stratum_cdp::identity::{Identifier, ProfileId};
 use stratum_cdp::message::ParseConfig;
-use stratum_cdp::profile::{InMemoryProfileStore, ProfileStore};
+use stratum_cdp::profile::InMemoryProfileStore;
 
 use crate::convert::{json_text, time, time_arg, to_py};
 use crate::errors::{cdp_err, guard};
@@ -179,24 +179,11 @@ impl Cdp {
         guard(|| {
             let mut cdp = lock(py, &self.cdp)?;
             let out = cdp.take_transitions();
-            if !as_events {
-                return to_py(py, &out);
+            if as_events {
+                let events = stratum_bindings::segment::transition_events(cdp.audiences(), &out);
+                return to_py(py, &events);
             }
-            let defs = cdp
-                .audiences()
-                .map(|a| a.audiences().definitions().to_vec())
-                .unwrap_or_default();
-            let events: Vec<serde_json::Value> = out
-                .iter()
-                .map(|t| {
-                    let name = defs
-                        .iter()
-                        .find(|d| d.key == t.audience)
-                        .and_then(|d| d.name.as_deref());
-                    t.to_track_event(name)
-                })
-                .collect();
-            to_py(py, &events)
+            to_py(py, &out)
         })
     }
 
@@ -233,24 +220,8 @@ impl Cdp {
         guard(|| {
             let now = time_arg(Some(now), "now")?;
             let cdp = lock(py, &self.cdp)?;
-            let (ids, bits) = cdp.evaluate_audiences(now).map_err(cdp_err)?;
-            let keys = cdp
-                .audiences()
-                .map(|a| a.audiences().plan().keys().to_vec())
-                .unwrap_or_default();
-            let out: std::collections::BTreeMap<String, Vec<String>> = keys
-                .into_iter()
-                .zip(bits)
-                .map(|(k, b)| {
-                    let members = ids
-                        .iter()
-                        .enumerate()
-                        .filter(|(i, _)| b.get(*i))
-                        .map(|(_, p)| p.0.clone())
-                        .collect();
-                    (k, members)
-                })
-                .collect();
+            let out = stratum_bindings::segment::members_at(&cdp, now)
+                .map_err(crate::errors::report_err)?;
             to_py(py, &out)
         })
     }
@@ -268,42 +239,19 @@ impl Cdp {
         state: Option<&Bound<'py, PyAny>>,
         from_history: bool,
     ) -> PyResult<Bound<'py, PyAny>> {
-        use stratum_bindings::audience_sync::{
-            SyncConfig, SyncState, membership_from_history, sync_audience,
-        };
+        use stratum_bindings::audience_sync::{SyncConfig, SyncState, sync_cdp_audience};
         guard(|| {
             let config: SyncConfig = stratum_bindings::from_json(&json_text(config)?)
                 .map_err(crate::errors::report_err)?;
-            let mut state: SyncState = match state {
+            let state: SyncState = match state {
                 None => SyncState::default(),
                 Some(s) if s.is_none() => SyncState::default(),
                 Some(s) => stratum_bindings::from_json(&json_text(s)?)
                     .map_err(crate::errors::report_err)?,
             };
             let cdp = lock(py, &self.cdp)?;
-            let eng = cdp.audiences().ok_or_else(|| {
-                cdp_err(stratum_cdp::Error::UnknownName {
-                    field: "audience".into(),
-                    kind: "audience",
-                    name: config.audience.clone(),
-                    suggestion: None,
-                })
-            })?;
-            let members: std::collections::BTreeSet<ProfileId> = if from_history {
-                membership_from_history(eng.history(), &config.audience)
-            } else {
-                eng.members(&config.audience).into_iter().collect()
-            };
-            let result = sync_audience(&normalizer.get().0, &config, &mut state, &members, |id| {
-                cdp.store()
-                    .get(id)
-                    .map_err(stratum_bindings::ErrorReport::from)
-            })
-            .map_err(crate::errors::report_err)?;
-            let out = serde_json::json!({
-                "result": serde_json::to_value(&result).map_err(|e| crate::errors::input_err("result", e))?,
-                "state": serde_json::to_value(&state).map_err(|e| crate::errors::input_err("state", e))?,
-            });
+            let out = sync_cdp_audience(&normalizer.get().0, &cdp, &config, state, from_history)
+                .map_err(crate::errors::report_err)?;
             to_py(py, &out)
         })
     }

@@ -102,6 +102,40 @@ def _parse_message(n: stratum.Normalizer, r: Dict[str, Any]) -> Dict[str, Any]:
     }
 
 
+def _read_segment(n: stratum.Normalizer, r: Dict[str, Any]) -> Dict[str, Any]:
+    seg = r["segment"]
+    s = stratum.Segment.parse(seg) if isinstance(seg, str) else stratum.Segment.from_json(seg)
+    if r.get("schema") is not None:
+        s.validate(r["schema"])
+    return {"text": s.to_text(), "json": s.to_dict()}
+
+
+def _person_audiences(n: stratum.Normalizer, r: Dict[str, Any]) -> Dict[str, Any]:
+    # The surface's one-person preview, composed from the Cdp API: the same
+    # messages, each received at `now`, then a full evaluation at `now`.
+    cdp = stratum.Cdp(computed_traits=r.get("computed_traits"))
+    cdp.set_audiences(r["audiences"])
+    for m in r["messages"]:
+        cdp.ingest(m, r["now"])
+    members = cdp.evaluate_audiences(r["now"])
+    return {
+        "profiles": [
+            {"profile": p, "audiences": {k: p in v for k, v in members.items()}}
+            for p in sorted(cdp.profiles())
+        ],
+        "members": members,
+    }
+
+
+def _evaluate_table(n: stratum.Normalizer, r: Dict[str, Any]) -> Dict[str, Any]:
+    # The surface's JSON columns as an Arrow table through `Audiences.evaluate`.
+    pa = pytest.importorskip("pyarrow")
+    audiences = stratum.Audiences(r["audiences"], r.get("computed_traits"))
+    t = r["table"]
+    out = audiences.evaluate(pa.table(t["columns"]), t.get("computed"), t.get("consent"))
+    return {k: pa.array(v).to_pylist() for k, v in out.items()}
+
+
 ENTRIES: Dict[str, Callable[[stratum.Normalizer, Dict[str, Any]], Dict[str, Any]]] = {
     "build_payloads": _build_payloads,
     "build_audience": _build_audience,
@@ -111,6 +145,9 @@ ENTRIES: Dict[str, Callable[[stratum.Normalizer, Dict[str, Any]], Dict[str, Any]
     "health_score": _health_score,
     "gate_preview": _gate_preview,
     "parse_message": _parse_message,
+    "read_segment": _read_segment,
+    "person_audiences": _person_audiences,
+    "evaluate_table": _evaluate_table,
 }
 
 

@@ -17,7 +17,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use serde::{Deserialize, Serialize};
 use stratum_cdp::identity::ProfileId;
-use stratum_cdp::profile::Profile;
+use stratum_cdp::profile::{Cdp, Profile, ProfileStore};
 use stratum_cdp::segment::{Transition, TransitionKind};
 use stratum_connectors::payload::audience::Member;
 use stratum_connectors::{Field, FieldValue, Normalizer, Platform};
@@ -221,4 +221,47 @@ pub fn sync_audience(
         add,
         remove,
     })
+}
+
+/// What [`sync_cdp_audience`] gives a host: the sync's result and the state to
+/// pass to the next sync.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct SyncOutcome {
+    /// The bodies and the profiles added, removed, withheld and unmatched.
+    pub result: SyncResult,
+    /// What the platform holds now.
+    pub state: SyncState,
+}
+
+/// Syncs audience `config.audience` of `cdp` ([`sync_audience`] with the CDP's
+/// profiles): its current members, or with `from_history` its membership replayed
+/// from the transitions ([`membership_from_history`]), since `state` (the
+/// previous outcome's state; the default for a first, full sync).
+///
+/// # Errors
+/// `unknown_name` when `cdp` has no audiences; the errors of [`sync_audience`].
+pub fn sync_cdp_audience<S: ProfileStore>(
+    normalizer: &Normalizer,
+    cdp: &Cdp<S>,
+    config: &SyncConfig,
+    mut state: SyncState,
+    from_history: bool,
+) -> Result<SyncOutcome, ErrorReport> {
+    let engine = cdp.audiences().ok_or_else(|| {
+        ErrorReport::from(stratum_cdp::Error::UnknownName {
+            field: "audience".into(),
+            kind: "audience",
+            name: config.audience.clone(),
+            suggestion: None,
+        })
+    })?;
+    let members: BTreeSet<ProfileId> = if from_history {
+        membership_from_history(engine.history(), &config.audience)
+    } else {
+        engine.members(&config.audience).into_iter().collect()
+    };
+    let result = sync_audience(normalizer, config, &mut state, &members, |id| {
+        cdp.store().get(id).map_err(ErrorReport::from)
+    })?;
+    Ok(SyncOutcome { result, state })
 }

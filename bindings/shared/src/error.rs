@@ -52,6 +52,26 @@ impl ErrorReport {
     pub fn internal(message: impl Into<String>) -> Self {
         Self::new(INTERNAL, None, message)
     }
+
+    /// The 1-based `(line, column)` of a `segment_syntax` report, read from its
+    /// field `line:column`; `None` for any other report.
+    ///
+    /// ```
+    /// use stratum_bindings::ErrorReport;
+    /// let e = stratum_cdp::segment::Segment::parse("plan = \"pro\" and\n  performed 12")
+    ///     .err()
+    ///     .map(ErrorReport::from);
+    /// assert_eq!(e.and_then(|e| e.position()), Some((2, 13)));
+    /// assert_eq!(ErrorReport::config("x", "m").position(), None);
+    /// ```
+    #[must_use]
+    pub fn position(&self) -> Option<(u32, u32)> {
+        if self.code != "segment_syntax" {
+            return None;
+        }
+        let (line, column) = self.field.as_deref()?.split_once(':')?;
+        Some((line.parse().ok()?, column.parse().ok()?))
+    }
 }
 
 impl std::fmt::Display for ErrorReport {

@@ -20,6 +20,9 @@
 //! | [`preview::emq_preview`] | [`preview::EmqPreviewRequest`] | [`preview::EmqPreview`] |
 //! | [`preview::hash_values`] | [`preview::HashRequest`] | [`preview::HashResponse`] |
 //! | [`batch::parse_batch`] | a batch body as received | [`batch::ParsedBatch`] |
+//! | [`segment::read_segment`] | [`segment::SegmentRequest`] | [`segment::SegmentForms`] |
+//! | [`segment::person_audiences`] | [`segment::PersonRequest`] | [`segment::PersonAudiences`] |
+//! | [`segment::evaluate_table`] | [`segment::TableRequest`] | audience key → one membership per row |
 //!
 //! [`from_json`] reads any request from JSON text with the crates' one path (JSON
 //! path on shape errors, typed validation errors), as an [`ErrorReport`].
@@ -40,6 +43,7 @@ pub mod message;
 pub mod normalize;
 pub mod payload;
 pub mod preview;
+pub mod segment;
 
 pub use error::{ErrorReport, INTERNAL, codes, from_json};
 

@@ -9,6 +9,9 @@ use stratum_bindings::gate::{GateRequest, HealthRequest, gate_preview, health_sc
 use stratum_bindings::message::{MessageRequest, parse_message};
 use stratum_bindings::normalize::{NormalizeRequest, normalize};
 use stratum_bindings::payload::{PayloadRequest, build_payloads};
+use stratum_bindings::segment::{
+    PersonRequest, SegmentRequest, TableRequest, evaluate_table, person_audiences, read_segment,
+};
 use stratum_bindings::{ErrorReport, from_json};
 use stratum_connectors::{Normalizer, NormalizerConfig};
 
@@ -146,6 +149,30 @@ fn parse_message_vectors() {
     run("parse_message", |_, request| {
         let request: MessageRequest = from_json(&request.to_string())?;
         value(&parse_message(&request)?)
+    });
+}
+
+#[test]
+fn read_segment_vectors() {
+    run("read_segment", |_, request| {
+        let request: SegmentRequest = from_json(&request.to_string())?;
+        value(&read_segment(&request)?)
+    });
+}
+
+#[test]
+fn person_audiences_vectors() {
+    run("person_audiences", |_, request| {
+        let request: PersonRequest = from_json(&request.to_string())?;
+        value(&person_audiences(&request)?)
+    });
+}
+
+#[test]
+fn evaluate_table_vectors() {
+    run("evaluate_table", |_, request| {
+        let request: TableRequest = from_json(&request.to_string())?;
+        value(&evaluate_table(&request)?)
     });
 }
 

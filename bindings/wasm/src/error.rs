@@ -4,7 +4,8 @@ use stratum_bindings::ErrorReport;
 use wasm_bindgen::JsValue;
 
 /// The `Error` a report is thrown as: `name` `StratumError`, `message` the report's
-/// message, `code` and `field` (a string or `null`).
+/// message, `code` and `field` (a string or `null`); a `segment_syntax` error also
+/// has `line` and `column` (numbers).
 pub(crate) fn js_error(report: &ErrorReport) -> JsValue {
     let error = js_sys::Error::new(&report.message);
     error.set_name("StratumError");
@@ -15,6 +16,10 @@ pub(crate) fn js_error(report: &ErrorReport) -> JsValue {
     // Setting a property of a fresh ordinary object cannot fail.
     let _ = js_sys::Reflect::set(&error, &"code".into(), &report.code.as_str().into());
     let _ = js_sys::Reflect::set(&error, &"field".into(), &field);
+    if let Some((line, column)) = report.position() {
+        let _ = js_sys::Reflect::set(&error, &"line".into(), &line.into());
+        let _ = js_sys::Reflect::set(&error, &"column".into(), &column.into());
+    }
     error.into()
 }
 

@@ -21,6 +21,10 @@
 //! | `healthScore(req)` | [`stratum_bindings::gate::health_score`] |
 //! | `gatePreview(req)` | [`stratum_bindings::gate::gate_preview`] (a dry run, nothing recorded) |
 //! | `parseMessage(req)` | [`stratum_bindings::message::parse_message`] |
+//! | `Segment.parse(text)`, `Segment.fromJson(doc)`, `toText`, `toJson`, `validate` | `stratum_cdp::segment::Segment` |
+//! | `readSegment(req)` | [`stratum_bindings::segment::read_segment`] |
+//! | `evaluateTable(req)` | [`stratum_bindings::segment::evaluate_table`] |
+//! | `personAudiences(req)` | [`stratum_bindings::segment::person_audiences`] (a preview: `now` in the request) |
 //! | `errorCodes()` | [`stratum_bindings::codes`] |
 //!
 //! Nothing here reads a clock: every request that needs the time carries `now`.
@@ -29,12 +33,14 @@ mod convert;
 mod error;
 mod gate;
 mod normalizer;
+mod segment;
 mod types;
 
 use wasm_bindgen::prelude::wasm_bindgen;
 
 pub use gate::{gate_preview, health_score, parse_message};
 pub use normalizer::WasmNormalizer;
+pub use segment::{WasmSegment, evaluate_table, person_audiences, read_segment};
 
 /// Installs the panic hook (a panic becomes a thrown `internal` error); runs once
 /// when the module is instantiated.

@@ -14,7 +14,8 @@ export type ErrorCode =
   | "event_in_future" | "insufficient_customer_info" | "invalid_currency"
   | "invalid_value" | "audit_locked" | "invalid_time" | "stale_health"
   | "health_config_mismatch" | "not_permitted" | "invalid_encoding" | "unknown_field"
-  | "unknown_platform" | "internal";
+  | "unknown_platform" | "segment_syntax" | "unknown_name" | "type_mismatch"
+  | "segment_cycle" | "segment_limit" | "internal";
 
 /** What every function of this package throws: an `Error` with a stable code and
  * the offending field's path (or `null`). */
@@ -22,6 +23,10 @@ export interface StratumError extends Error {
   name: "StratumError";
   code: ErrorCode;
   field: string | null;
+  /** 1-based line of the offending token (`segment_syntax` only). */
+  line?: number;
+  /** 1-based column of the offending token (`segment_syntax` only). */
+  column?: number;
 }
 
 /** An RFC 3339 time (`"2026-03-01T12:05:00Z"`); a `Date` is accepted too. */
@@ -288,5 +293,80 @@ export interface Message {
   message_id: string;
   timestamp: string;
   [key: string]: unknown;
+}
+
+/** A typed literal of a segment's JSON form (`docs/segments.md`). */
+export type SegmentLiteral =
+  | { string: string } | { number: string } | { bool: boolean } | { timestamp: string }
+  | { list: SegmentLiteral[] };
+export type SegmentOp =
+  | "eq" | "ne" | "lt" | "le" | "gt" | "ge" | "in" | "contains" | "starts_with" | "exists";
+/** A trait, computed-trait or property condition (`value` absent for `exists`). */
+export interface SegmentPredicate { name: string; op: SegmentOp; value?: SegmentLiteral; }
+export type SegmentCount = { at_least: number } | { at_most: number } | { exactly: number };
+/** Seconds before the evaluation time. */
+export type SegmentWindow =
+  | { within: { seconds: number } }
+  | { between: { from_seconds: number; to_seconds: number } };
+/** The JSON form of a segment: the tree its text form parses to. */
+export type SegmentJson =
+  | { and: SegmentJson[] }
+  | { or: SegmentJson[] }
+  | { not: SegmentJson }
+  | { trait: SegmentPredicate }
+  | { computed: SegmentPredicate }
+  | { event: { event: string; count?: SegmentCount; window?: SegmentWindow; filters?: SegmentPredicate[] } }
+  | { in_audience: string }
+  | { consent: string };
+export type SegmentValueType = "string" | "number" | "bool" | "timestamp" | "list" | "any";
+/** The names segments may use, with their types. */
+export interface SegmentSchema {
+  traits?: Record<string, SegmentValueType>;
+  events?: Record<string, Record<string, SegmentValueType>>;
+  computed?: Record<string, SegmentValueType>;
+}
+export interface SegmentRequest {
+  /** The text form, or the JSON form. */
+  segment: string | SegmentJson;
+  schema?: SegmentSchema | null;
+}
+export interface SegmentForms { text: string; json: SegmentJson; }
+/** An audience: a stable key, a display name, the segment in either form. */
+export interface AudienceDefinition { key: string; name?: string | null; segment: string | SegmentJson; }
+/** A computed-trait definition (`docs/cdp.md`). */
+export interface ComputedTraitDefinition {
+  name: string;
+  kind: "count" | "sum" | "avg" | "min" | "max" | "first" | "last" | "most_frequent" | "unique_list" | "unique_count";
+  event?: string;
+  property?: string;
+  filters?: Record<string, unknown>[];
+  window_seconds?: number;
+  allowed_lateness_seconds?: number;
+}
+export interface PersonAudiencesRequest {
+  audiences: AudienceDefinition[];
+  computed_traits?: ComputedTraitDefinition[];
+  /** The person's Segment-spec messages, any order; each read as received at `now`. */
+  messages: Record<string, unknown>[];
+  now: Time;
+}
+export interface TableRequest {
+  audiences: AudienceDefinition[];
+  /** When given, computed-trait conditions must name one of these. */
+  computed_traits?: ComputedTraitDefinition[] | null;
+  table: {
+    /** Column name → one value per row (`null` is missing); traits by name. */
+    columns: Record<string, unknown[]>;
+    /** Computed-trait name → column (default: the trait's name). */
+    computed?: Record<string, string>;
+    /** Consent category → column of booleans (default: `consent.<category>`). */
+    consent?: Record<string, string>;
+  };
+}
+export interface PersonAudiences {
+  /** Each resolved profile (sorted by id): audience key → member or not. */
+  profiles: { profile: string; audiences: Record<string, boolean> }[];
+  /** Audience key → member profiles, sorted. */
+  members: Record<string, string[]>;
 }
 "#;

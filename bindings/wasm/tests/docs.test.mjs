@@ -23,7 +23,8 @@ test("docs/wasm.md examples run", async () => {
 
 test("the README's browser example runs", async () => {
   const readme = readFileSync(new URL("../../../README.md", import.meta.url), "utf8");
-  const js = [...readme.matchAll(/```js\n([\s\S]*?)```/g)].map((m) => m[1]);
+  // The browser example (the README's other `js` block is the Node package's).
+  const js = [...readme.matchAll(/```js\n([\s\S]*?)```/g)].map((m) => m[1]).filter((b) => b.includes("./pkg/stratum_wasm.js"));
   assert.equal(js.length, 1);
   await run([`${js[0]}\nassert.equal(score.score, 2.1);\nassert.equal(keys[0].key, "em");\nassert.equal(fixes[0].key, "click_id");`]);
 });

@@ -14,6 +14,8 @@ const entries = {
   normalize: (r) => n.normalize(r), emq_score: (r) => n.emqScore(r), emq_report: (r) => n.emqReport(r),
   health_score: (r) => stratum.healthScore(r), gate_preview: (r) => stratum.gatePreview(r),
   parse_message: (r) => stratum.parseMessage(r),
+  read_segment: (r) => stratum.readSegment(r), person_audiences: (r) => stratum.personAudiences(r),
+  evaluate_table: (r) => stratum.evaluateTable(r),
 };
 const dir = fileURLToPath(new URL("../../../testdata/surface/", import.meta.url));
 const seeds = readdirSync(dir).filter((f) => f.endsWith(".json"))

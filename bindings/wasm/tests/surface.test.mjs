@@ -15,6 +15,9 @@ const entries = {
   health_score: (_, r) => stratum.healthScore(r),
   gate_preview: (_, r) => stratum.gatePreview(r),
   parse_message: (_, r) => stratum.parseMessage(r),
+  read_segment: (_, r) => stratum.readSegment(r),
+  person_audiences: (_, r) => stratum.personAudiences(r),
+  evaluate_table: (_, r) => stratum.evaluateTable(r),
 };
 
 const dir = fileURLToPath(new URL("../../../testdata/surface/", import.meta.url));

@@ -2,12 +2,19 @@
 // the requests and responses of the package as a TypeScript user writes them.
 import init, {
   Normalizer,
+  Segment,
   errorCodes,
   gatePreview,
   healthScore,
+  evaluateTable,
+  personAudiences,
+  readSegment,
   type EmqPreview,
   type ErrorCode,
   type HashResponse,
+  type PersonAudiences,
+  type SegmentForms,
+  type SegmentJson,
   type StratumError,
 } from "../pkg/web/stratum_wasm.js";
 
@@ -43,6 +50,27 @@ export async function main(): Promise<number> {
     void code;
     void field;
   }
+  const seg: Segment = Segment.parse('plan = "pro"');
+  const tree: SegmentJson = seg.toJson();
+  seg.validate({ traits: { plan: "string" } });
+  const forms: SegmentForms = readSegment({ segment: tree, schema: { traits: { plan: "string" } } });
+  const person: PersonAudiences = personAudiences({
+    audiences: [{ key: "pro", segment: seg.toText() }, { key: "ads", segment: { consent: "advertising" } }],
+    computed_traits: [{ name: "orders", kind: "count", event: "Order Completed" }],
+    messages: [{ type: "identify", userId: "u1", messageId: "i1", traits: { plan: "pro" } }],
+    now: new Date(),
+  });
+  const isPro: boolean | undefined = person.profiles[0]?.audiences["pro"];
+  try {
+    Segment.parse("plan =");
+  } catch (e) {
+    const err = e as StratumError;
+    const where: [number | undefined, number | undefined] = [err.line, err.column];
+    void where;
+  }
+  seg.free();
+  const rows: Record<string, boolean[]> = evaluateTable({ audiences: [{ key: "pro", segment: tree }], table: { columns: { plan: ["pro"] } } });
+  void [forms, isPro, rows];
   n.free();
   return preview.score.score + (best?.length ?? 0) + (first?.length ?? 0) + status.length + decision.health.score + codes.length;
 }

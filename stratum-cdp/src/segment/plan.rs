@@ -492,70 +492,79 @@ impl Plan {
                 rest = tail;
             }
         }
-        std::thread::scope(|sc| {
-            for (t, mut mine) in slices.into_iter().enumerate() {
-                sc.spawn(move || {
-                    let first_block = t * per;
-                    let last_block = ((t + 1) * per).min(blocks);
-                    let mut leaf_bits = vec![[0u64; BLOCK_WORDS]; self.leaves.len()];
-                    let mut seg_bits = vec![[0u64; BLOCK_WORDS]; nseg];
-                    let mut stack: Vec<[u64; BLOCK_WORDS]> = Vec::with_capacity(16);
-                    for b in first_block..last_block {
-                        let start = b * BLOCK;
-                        let n = BLOCK.min(rows - start);
-                        for (l, bits) in leaf_bits.iter_mut().enumerate() {
-                            if !matches!(self.leaves[l], Leaf::Audience(_)) {
-                                self.leaf_block(l, cols, start, n, bits);
+        let work = |t: usize, mut mine: Vec<&mut [u64]>| {
+            let first_block = t * per;
+            let last_block = ((t + 1) * per).min(blocks);
+            let mut leaf_bits = vec![[0u64; BLOCK_WORDS]; self.leaves.len()];
+            let mut seg_bits = vec![[0u64; BLOCK_WORDS]; nseg];
+            let mut stack: Vec<[u64; BLOCK_WORDS]> = Vec::with_capacity(16);
+            for b in first_block..last_block {
+                let start = b * BLOCK;
+                let n = BLOCK.min(rows - start);
+                for (l, bits) in leaf_bits.iter_mut().enumerate() {
+                    if !matches!(self.leaves[l], Leaf::Audience(_)) {
+                        self.leaf_block(l, cols, start, n, bits);
+                    }
+                }
+                for &s in &self.order {
+                    stack.clear();
+                    for ins in &self.programs[s] {
+                        match *ins {
+                            Instr::Leaf(l) => {
+                                let bits = match self.leaves[l as usize] {
+                                    Leaf::Audience(a) => seg_bits[a],
+                                    _ => leaf_bits[l as usize],
+                                };
+                                stack.push(bits);
                             }
-                        }
-                        for &s in &self.order {
-                            stack.clear();
-                            for ins in &self.programs[s] {
-                                match *ins {
-                                    Instr::Leaf(l) => {
-                                        let bits = match self.leaves[l as usize] {
-                                            Leaf::Audience(a) => seg_bits[a],
-                                            _ => leaf_bits[l as usize],
-                                        };
-                                        stack.push(bits);
-                                    }
-                                    Instr::And(k) | Instr::Or(k) => {
-                                        let at = stack.len() - k as usize;
-                                        let mut acc = stack[at];
-                                        for x in &stack[at + 1..] {
-                                            for (a, w) in acc.iter_mut().zip(x) {
-                                                if matches!(ins, Instr::And(_)) {
-                                                    *a &= w;
-                                                } else {
-                                                    *a |= w;
-                                                }
-                                            }
-                                        }
-                                        stack.truncate(at);
-                                        stack.push(acc);
-                                    }
-                                    Instr::Not => {
-                                        if let Some(top) = stack.last_mut() {
-                                            top.iter_mut().for_each(|w| *w = !*w);
+                            Instr::And(k) | Instr::Or(k) => {
+                                let at = stack.len() - k as usize;
+                                let mut acc = stack[at];
+                                for x in &stack[at + 1..] {
+                                    for (a, w) in acc.iter_mut().zip(x) {
+                                        if matches!(ins, Instr::And(_)) {
+                                            *a &= w;
+                                        } else {
+                                            *a |= w;
                                         }
                                     }
                                 }
+                                stack.truncate(at);
+                                stack.push(acc);
                             }
-                            let mut bits = stack.pop().unwrap_or([0; BLOCK_WORDS]);
-                            // clear bits past the last row
-                            let used = n.div_ceil(64);
-                            if !n.is_multiple_of(64) {
-                                bits[used - 1] &= (1u64 << (n % 64)) - 1;
+                            Instr::Not => {
+                                if let Some(top) = stack.last_mut() {
+                                    top.iter_mut().for_each(|w| *w = !*w);
+                                }
                             }
-                            bits[used..].iter_mut().for_each(|w| *w = 0);
-                            seg_bits[s] = bits;
-                            let off = (b - first_block) * BLOCK_WORDS;
-                            mine[s][off..off + used].copy_from_slice(&bits[..used]);
                         }
                     }
-                });
+                    let mut bits = stack.pop().unwrap_or([0; BLOCK_WORDS]);
+                    // clear bits past the last row
+                    let used = n.div_ceil(64);
+                    if !n.is_multiple_of(64) {
+                        bits[used - 1] &= (1u64 << (n % 64)) - 1;
+                    }
+                    bits[used..].iter_mut().for_each(|w| *w = 0);
+                    seg_bits[s] = bits;
+                    let off = (b - first_block) * BLOCK_WORDS;
+                    mine[s][off..off + used].copy_from_slice(&bits[..used]);
+                }
             }
-        });
+        };
+        if threads <= 1 {
+            // One worker (one core, or wasm32, where no thread can be spawned): in line.
+            for (t, mine) in slices.into_iter().enumerate() {
+                work(t, mine);
+            }
+        } else {
+            std::thread::scope(|sc| {
+                for (t, mine) in slices.into_iter().enumerate() {
+                    let work = &work;
+                    sc.spawn(move || work(t, mine));
+                }
+            });
+        }
         out.into_iter()
             .map(|words| Bitmap { words, len: rows })
             .collect()

@@ -2,19 +2,26 @@
 // written in the README and guide, with real types for configs, decisions,
 // reports and errors.
 import {
+  Audiences,
   AuditLog,
+  Cdp,
   Decision,
   HealthConfig,
   InvalidConfigError,
   Normalizer,
   ProposedAction,
+  Segment,
+  SegmentSyntaxError,
   Signals,
   StratumError,
   TrustGate,
   buildPayloads,
   emqScore,
   parseMessage,
+  personAudiences,
+  readSegment,
 } from '../../index.js'
+import type { AudienceEvent, AudienceSync, PersonAudiences, SegmentForms, SegmentJson, Transition } from '../../index.js'
 import type { DecisionData, ErrorCode, HealthReport, NormalizedList, Outcome, Platform, SignalsData, TrustGateConfig } from '../../index.js'
 
 const config: TrustGateConfig = { enforcement: 'soft_block', guardrails: { max_change_pct: '30' } }
@@ -68,3 +75,34 @@ try {
 }
 
 void main()
+
+// Segments and audiences.
+const seg: Segment = Segment.parse('plan = "pro"')
+const tree: SegmentJson = seg.toJson()
+seg.validate({ traits: { plan: 'string' } })
+const forms: SegmentForms = readSegment({ segment: tree })
+const cdp = new Cdp()
+cdp.setAudiences([
+  { key: 'pro', segment: seg },
+  { key: 'buyers', name: 'Buyers', segment: 'performed "Order Completed" within 7d' },
+  { key: 'ads', segment: { consent: 'advertising' } },
+])
+const transitions: Transition[] = cdp.takeTransitions()
+const kind: 'entered' | 'exited' | undefined = transitions[0]?.kind
+const events: AudienceEvent[] = cdp.takeTransitions(true)
+const eventName: 'Audience Entered' | 'Audience Exited' | undefined = events[0]?.event
+const members: Record<string, string[]> = cdp.evaluateAudiences(new Date())
+const sync: AudienceSync = cdp.syncAudience(new Normalizer({ phone_region: { default: 'US' } }), { audience: 'pro', platform: 'meta' }, null, { fromHistory: true })
+const added: string[] = sync.result.added
+const person: PersonAudiences = personAudiences({ audiences: [{ key: 'pro', segment: 'plan = "pro"' }], messages: [], now: '2026-03-01T12:00:00Z' })
+const isPro: boolean | undefined = person.profiles[0]?.audiences['pro']
+try {
+  Segment.parse('plan =')
+} catch (e) {
+  if (e instanceof SegmentSyntaxError) {
+    const where: [number | null, number | null] = [e.line, e.column]
+    void where
+  }
+}
+const table: Record<string, boolean[]> = new Audiences([{ key: 'pro', segment: seg }]).evaluate({ columns: { plan: ['pro', null] } })
+void [forms, kind, eventName, members, added, isPro, sync.state, table]
