@@ -296,6 +296,27 @@ impl Transition {
     }
 }
 
+/// The recorded events of one profile for one stream: the times a window may
+/// still hold (sorted), and how many other events were counted and let go (older
+/// than every window that reads the stream, or all of them when no window does).
+#[derive(Debug, Clone, Default)]
+struct Recorded {
+    dropped: u64,
+    times: Vec<i64>,
+}
+
+impl Recorded {
+    /// Every event recorded, kept or let go.
+    fn total(&self) -> u64 {
+        self.dropped + self.times.len() as u64
+    }
+
+    /// The number of kept times in `(lo, hi]`.
+    fn within(&self, lo: i64, hi: i64) -> u64 {
+        (self.times.partition_point(|x| *x <= hi) - self.times.partition_point(|x| *x <= lo)) as u64
+    }
+}
+
 /// The membership history, compact: one 24-byte record per transition (time,
 /// audience index, kind, and the profile as an index into the ids seen in the
 /// history, each held once), rather than a [`Transition`] with its own copies of
@@ -378,7 +399,9 @@ pub struct AudienceEngine {
     ids: Vec<Option<ProfileId>>,
     free: Vec<u32>,
     members: Vec<u64>,
-    events: HashMap<(u32, u32), Vec<i64>, foldhash::fast::RandomState>,
+    events: HashMap<(u32, u32), Recorded, foldhash::fast::RandomState>,
+    /// Reused by [`AudienceEngine::record_event`].
+    matched: Vec<usize>,
     due: BTreeSet<(i64, u32)>,
     /// The slot's next due time in `due`, [`NOT_DUE`] when none.
     due_at: Vec<i64>,
@@ -411,6 +434,7 @@ impl AudienceEngine {
             free: Vec::new(),
             members: Vec::new(),
             events: HashMap::default(),
+            matched: Vec::new(),
             due: BTreeSet::new(),
             due_at: Vec::new(),
             rescan: BTreeSet::new(),
@@ -538,28 +562,43 @@ impl AudienceEngine {
     /// Records an event of `profile` (no evaluation); returns whether any event
     /// condition counts it.
     pub fn record_event(&mut self, profile: &ProfileId, e: &TraitEvent) -> bool {
-        let mut streams = self.set.plan.streams_of(e).peekable();
-        if streams.peek().is_none() {
+        let mut matched = std::mem::take(&mut self.matched);
+        matched.clear();
+        matched.extend(self.set.plan.streams_of(e));
+        if matched.is_empty() {
+            self.matched = matched;
             return false;
         }
-        let streams: Vec<usize> = streams.collect();
         let slot = self.slot(profile);
         let ts = e.timestamp.timestamp_micros();
         let clock = self.clock.map(|c| c.timestamp_micros());
-        for st in streams {
-            let v = self.events.entry((slot, st as u32)).or_default();
-            let at = v.partition_point(|x| *x <= ts);
-            v.insert(at, ts);
-            // Events that no window can hold again (the clock only moves forward)
-            // are dropped once they are half of the list.
-            if let (Some(far), Some(clock)) = (self.set.plan.horizon[st], clock) {
+        for &st in &matched {
+            let r = self.events.entry((slot, st as u32)).or_default();
+            // Without a window reading the stream, only the count matters.
+            let Some(far) = self.set.plan.horizon[st] else {
+                r.dropped += 1;
+                continue;
+            };
+            if r.times.last().is_none_or(|last| *last <= ts) {
+                r.times.push(ts);
+            } else {
+                let at = r.times.partition_point(|x| *x <= ts);
+                r.times.insert(at, ts);
+            }
+            // Times that no window can hold again (the clock only moves forward)
+            // are let go once they are half of the list.
+            if let Some(clock) = clock {
                 let cut = clock.saturating_sub(far.saturating_mul(1_000_000));
-                let k = v.partition_point(|x| *x <= cut);
-                if k > 0 && 2 * k >= v.len() {
-                    v.drain(..k);
+                if r.times.first().is_some_and(|first| *first <= cut) {
+                    let k = r.times.partition_point(|x| *x <= cut);
+                    if 2 * k >= r.times.len() {
+                        r.times.drain(..k);
+                        r.dropped += k as u64;
+                    }
                 }
             }
         }
+        self.matched = matched;
         true
     }
 
@@ -598,9 +637,10 @@ impl AudienceEngine {
         let i = self.slot(into);
         for st in 0..self.set.plan.streams.len() as u32 {
             if let Some(mut moved) = self.events.remove(&(f, st)) {
-                let v = self.events.entry((i, st)).or_default();
-                v.append(&mut moved);
-                v.sort_unstable();
+                let r = self.events.entry((i, st)).or_default();
+                r.dropped += moved.dropped;
+                r.times.append(&mut moved.times);
+                r.times.sort_unstable();
             }
         }
         self.remove(from, at)
@@ -662,14 +702,14 @@ impl AudienceEngine {
 
     fn count_fn(&self, slot: u32, now_micros: i64) -> impl Fn(usize, Option<Window>) -> u64 + '_ {
         move |stream, window| {
-            let Some(v) = self.events.get(&(slot, stream as u32)) else {
+            let Some(r) = self.events.get(&(slot, stream as u32)) else {
                 return 0;
             };
             match window {
-                None => v.len() as u64,
+                None => r.total(),
                 Some(w) => {
                     let (lo, hi) = w.bounds_micros(now_micros);
-                    (v.partition_point(|x| *x <= hi) - v.partition_point(|x| *x <= lo)) as u64
+                    r.within(lo, hi)
                 }
             }
         }
@@ -687,13 +727,14 @@ impl AudienceEngine {
             let Input::Events { stream, window } = input else {
                 continue;
             };
-            let Some(v) = self.events.get(&(slot, *stream as u32)) else {
+            let Some(r) = self.events.get(&(slot, *stream as u32)) else {
                 continue;
             };
             let Some(w) = window else {
-                self.counts[i] = v.len() as u64;
+                self.counts[i] = r.total();
                 continue;
             };
+            let v = &r.times;
             let (lo, hi) = w.bounds_micros(now_micros);
             let (near, far) = match *w {
                 Window::Within { seconds } => (0, seconds),

@@ -101,8 +101,9 @@ pub struct Plan {
     pub(crate) time_dependent: bool,
     /// Event name → the streams counting it.
     by_event: HashMap<String, Vec<usize>>,
-    /// Per stream: the longest window over it in seconds, or `None` when an
-    /// all-time condition counts it (then nothing may be dropped).
+    /// Per stream: the longest window that reads it, in seconds, or `None` when
+    /// no window reads it (all-time conditions need only the count, so no event
+    /// time is kept).
     pub(crate) horizon: Vec<Option<i64>>,
 }
 
@@ -342,18 +343,19 @@ impl Plan {
         }
         plan.horizon = (0..plan.streams.len())
             .map(|st| {
-                let mut far = Some(0i64);
+                let mut far: Option<i64> = None;
                 for input in &plan.inputs {
-                    if let Input::Events { stream, window } = input
+                    if let Input::Events {
+                        stream,
+                        window: Some(w),
+                    } = input
                         && *stream == st
                     {
-                        far = match (far, window) {
-                            (Some(f), Some(Window::Within { seconds })) => Some(f.max(*seconds)),
-                            (Some(f), Some(Window::Between { to_seconds, .. })) => {
-                                Some(f.max(*to_seconds))
-                            }
-                            _ => None,
+                        let seconds = match *w {
+                            Window::Within { seconds } => seconds,
+                            Window::Between { to_seconds, .. } => to_seconds,
                         };
+                        far = Some(far.map_or(seconds, |f| f.max(seconds)));
                     }
                 }
                 far
