@@ -51,3 +51,49 @@ fn a_number_not_valid_keeps_its_note_when_read_again() {
     assert_eq!(note, Some(WarningCode::PhoneNotValid));
     assert!(digits.ends_with(&again[2..]), "{digits} then {again}");
 }
+
+/// With a default region, a number dialled through that region's international
+/// prefix reads as the number it dials, and a `*` is ignored.
+#[test]
+fn a_number_dialled_through_the_international_prefix_reads_as_international() {
+    let us = |text: &str| {
+        let config = NormalizerConfig::builder()
+            .phone_region(stratum_connectors::PhoneRegion::Default("US".into()))
+            .build()
+            .expect("a valid config");
+        let n = Normalizer::new(config).expect("the rules compile");
+        n.normalize(Platform::Meta, Field::Phone, &FieldValue::raw(text))
+            .map(|v| (v.normalized, v.note))
+            .map_err(|w| w.code)
+    };
+    assert_eq!(us("011 44 20 7031 3000"), us("+44 20 7031 3000"));
+    assert_eq!(
+        us("011 44 20 7031 3000"),
+        Ok((Some("442070313000".into()), None))
+    );
+    assert_eq!(us("+44 20*7031*3000"), us("+44 20 7031 3000"));
+    // Not a possible length either way (it was kept, through another parser).
+    assert_eq!(us("01190014 7946"), us("+90 0147946"));
+    assert_eq!(us("01190014 7946"), Err(WarningCode::InvalidPhone));
+}
+
+/// A number kept as not valid whose own output is of no possible length: the
+/// re-read drops it, and never makes it valid.
+#[test]
+fn a_number_not_valid_may_be_dropped_when_read_again() {
+    let n = normalizer();
+    let (digits, note) = read(&n, "+46 000539744 21405");
+    assert_eq!(
+        (digits.as_str(), note),
+        ("46053974421405", Some(WarningCode::PhoneNotValid))
+    );
+    let again = n.normalize(
+        Platform::Meta,
+        Field::Phone,
+        &FieldValue::raw(format!("+{digits}")),
+    );
+    assert_eq!(
+        again.map_err(|w| w.code).err(),
+        Some(WarningCode::InvalidPhone)
+    );
+}

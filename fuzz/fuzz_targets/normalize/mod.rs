@@ -128,17 +128,27 @@ fn check_one(n: &Normalizer, platform: Platform, field: Field, text: &str, ctx: 
     } else {
         normalized.clone()
     };
-    let second = n
-        .normalize_in(platform, field, &FieldValue::Raw(input), ctx)
-        .unwrap_or_else(|w| panic!("{platform}/{field}: {text:?} -> {normalized:?} then {w}"));
+    let second = n.normalize_in(platform, field, &FieldValue::Raw(input), ctx);
+    // A number kept as not valid may read differently from its own output (the
+    // metadata strips a national prefix again, docs/connectors.md): the re-read
+    // keeps the note or drops the number as invalid, and never makes it valid.
     if first.note == Some(WarningCode::PhoneNotValid) {
-        assert_eq!(
-            second.note,
-            Some(WarningCode::PhoneNotValid),
-            "{platform}/{field}: {text:?} -> {normalized:?} became valid"
-        );
+        match second {
+            Ok(second) => assert_eq!(
+                second.note,
+                Some(WarningCode::PhoneNotValid),
+                "{platform}/{field}: {text:?} -> {normalized:?} became valid"
+            ),
+            Err(w) => assert_eq!(
+                w.code,
+                WarningCode::InvalidPhone,
+                "{platform}/{field}: {text:?} -> {normalized:?} then {w}"
+            ),
+        }
         return;
     }
+    let second = second
+        .unwrap_or_else(|w| panic!("{platform}/{field}: {text:?} -> {normalized:?} then {w}"));
     assert_eq!(
         second.value, first.value,
         "{platform}/{field}: not idempotent on {text:?}"

@@ -399,6 +399,25 @@ pub(crate) fn region_index(id: &str) -> Option<usize> {
     table().regions.get(id).copied()
 }
 
+/// `number`, dialled from `region` through that region's international prefix
+/// (`011 44 …` from the US, `00 44 …` from most of Europe), as the international
+/// number it dials (`+44 …`); `None` when it does not start with the prefix, holds
+/// anything but digits and separators, or what follows the prefix starts with `0`
+/// (then it is no international number, as for libphonenumber).
+pub(crate) fn after_international_prefix(number: &str, region: Option<usize>) -> Option<String> {
+    if !number
+        .bytes()
+        .all(|b| b.is_ascii_digit() || b == b' ' || is_separator(b))
+    {
+        return None;
+    }
+    let (_, c) = table().plan(region?)?;
+    let digits = digits_of(number);
+    let end = c.international_prefix.as_ref()?.find(&digits)?.end();
+    let rest = digits.get(end..)?;
+    (!rest.is_empty() && !rest.starts_with('0')).then(|| format!("+{rest}"))
+}
+
 /// Strips a national (trunk) prefix as the metadata's parser does.
 fn national_number<'a>(meta: &Metadata, c: &Compiled, national: &'a str) -> Cow<'a, str> {
     let Some((parsing, at_start)) = &c.national_prefix_for_parsing else {

@@ -105,8 +105,19 @@ impl PhoneParser {
         } else if body.starts_with('+') {
             Some(Cow::Borrowed(body))
         } else {
-            None
+            // Dialled through the region's international prefix (`011` from the
+            // US): read as the international number it dials, exactly as `+…`.
+            numbering::after_international_prefix(body, self.plan).map(Cow::Owned)
         };
+        // A star carries no digit (libphonenumber drops it too); left in, it sends
+        // the number down another parser than the same digits without it.
+        let international = international.map(|n| {
+            if n.contains('*') {
+                Cow::Owned(n.replace('*', ""))
+            } else {
+                n
+            }
+        });
         if international.is_none() && self.region.is_none() {
             return Err(if self.unset {
                 (
