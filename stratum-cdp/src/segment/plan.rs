@@ -32,15 +32,16 @@ pub(crate) struct Stream {
 }
 
 impl Stream {
-    pub(crate) fn matches(&self, e: &TraitEvent) -> bool {
-        e.name.as_deref() == Some(self.event.as_str())
-            && self.filters.iter().all(|f| {
-                matches(
-                    Cell::json(lookup(&e.properties, &f.name)),
-                    f.op,
-                    f.value.as_ref(),
-                )
-            })
+    /// Whether `e`'s properties pass every filter (its name is matched through
+    /// `Plan::by_event`).
+    fn properties_match(&self, e: &TraitEvent) -> bool {
+        self.filters.iter().all(|f| {
+            matches(
+                Cell::json(lookup(&e.properties, &f.name)),
+                f.op,
+                f.value.as_ref(),
+            )
+        })
     }
 }
 
@@ -378,7 +379,8 @@ impl Plan {
             .into_iter()
             .flatten()
             .copied()
-            .filter(move |i| self.streams[*i].matches(e))
+            // `by_event` already matched the name.
+            .filter(move |i| self.streams[*i].properties_match(e))
     }
 
     /// Evaluates every segment for one profile. `count(stream, window)` returns the
