@@ -399,6 +399,9 @@ impl Plan {
         let Scratch { cache, stack } = scratch;
         cache.clear();
         cache.resize(self.leaves.len(), 0);
+        // Each trait is looked up (and a number read) once, however many leaves
+        // compare it.
+        let mut cells: Vec<Option<Cell<'_>>> = vec![None; self.inputs.len()];
         for &s in &self.order {
             stack.clear();
             for ins in &self.programs[s] {
@@ -406,7 +409,8 @@ impl Plan {
                     Instr::Leaf(l) => {
                         let l = l as usize;
                         if cache[l] == 0 {
-                            let v = self.leaf_profile(l, profile, computed, counts, now, out);
+                            let v = self
+                                .leaf_profile(l, profile, computed, counts, now, out, &mut cells);
                             cache[l] = 1 + u8::from(v);
                         }
                         stack.push(cache[l] == 2);
@@ -436,19 +440,23 @@ impl Plan {
         }
     }
 
-    fn leaf_profile(
+    #[allow(clippy::too_many_arguments)]
+    fn leaf_profile<'a>(
         &self,
         l: usize,
-        profile: &Profile,
+        profile: &'a Profile,
         computed: &ComputedTraits,
         counts: &[u64],
         now: DateTime<Utc>,
         done: &[u64],
+        cells: &mut [Option<Cell<'a>>],
     ) -> bool {
         match &self.leaves[l] {
             Leaf::Cmp { input, op, lit } => match &self.inputs[*input] {
                 Input::Trait(name) => {
-                    matches(Cell::json(profile.trait_value(name)), *op, lit.as_ref())
+                    let cell = *cells[*input]
+                        .get_or_insert_with(|| Cell::json(profile.trait_value(name)).read_number());
+                    matches(cell, *op, lit.as_ref())
                 }
                 Input::Computed(name) => {
                     let v = match profile.computed.get(name) {

@@ -50,6 +50,15 @@ impl<'a> Cell<'a> {
         }
     }
 
+    /// The same cell with a JSON number read as an exact number once (it then
+    /// compares exactly as before, without reading the number again).
+    pub(crate) fn read_number(self) -> Self {
+        match self {
+            Cell::Json(v @ Value::Number(_)) => number(v).map_or(self, Cell::Num),
+            c => c,
+        }
+    }
+
     fn num(self) -> Option<Decimal> {
         match self {
             Cell::Num(d) => Some(d),
