@@ -563,8 +563,7 @@ impl AudienceEngine {
     /// condition counts it.
     pub fn record_event(&mut self, profile: &ProfileId, e: &TraitEvent) -> bool {
         let mut matched = std::mem::take(&mut self.matched);
-        matched.clear();
-        matched.extend(self.set.plan.streams_of(e));
+        self.set.plan.streams_of(e, &mut matched);
         if matched.is_empty() {
             self.matched = matched;
             return false;
@@ -605,7 +604,9 @@ impl AudienceEngine {
     /// Whether any event condition counts `e`.
     #[must_use]
     pub fn counts(&self, e: &TraitEvent) -> bool {
-        self.set.plan.streams_of(e).next().is_some()
+        let mut matched = Vec::new();
+        self.set.plan.streams_of(e, &mut matched);
+        !matched.is_empty()
     }
 
     /// Replaces the recorded events of `profile` (after an unmerge).

@@ -31,20 +31,6 @@ pub(crate) struct Stream {
     pub(crate) filters: Vec<Predicate>,
 }
 
-impl Stream {
-    /// Whether `e`'s properties pass every filter (its name is matched through
-    /// `Plan::by_event`).
-    fn properties_match(&self, e: &TraitEvent) -> bool {
-        self.filters.iter().all(|f| {
-            matches(
-                Cell::json(lookup(&e.properties, &f.name)),
-                f.op,
-                f.value.as_ref(),
-            )
-        })
-    }
-}
-
 /// A value a plan reads per profile.
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) enum Input {
@@ -372,15 +358,30 @@ impl Plan {
     }
 
     /// The event streams whose events `e` counts towards.
-    pub(crate) fn streams_of<'a>(&'a self, e: &'a TraitEvent) -> impl Iterator<Item = usize> + 'a {
-        e.name
-            .as_deref()
-            .and_then(|n| self.by_event.get(n))
-            .into_iter()
-            .flatten()
-            .copied()
-            // `by_event` already matched the name.
-            .filter(move |i| self.streams[*i].properties_match(e))
+    pub(crate) fn streams_of(&self, e: &TraitEvent, out: &mut Vec<usize>) {
+        out.clear();
+        let Some(list) = e.name.as_deref().and_then(|n| self.by_event.get(n)) else {
+            return;
+        };
+        // `by_event` matched the name; each property the filters read is looked
+        // up (and its number read) once, however many streams filter on it.
+        let mut read: Vec<(&str, Cell<'_>)> = Vec::new();
+        for &i in list {
+            let pass = self.streams[i].filters.iter().all(|f| {
+                let cell = match read.iter().find(|(path, _)| *path == f.name) {
+                    Some((_, cell)) => *cell,
+                    None => {
+                        let cell = Cell::json(lookup(&e.properties, &f.name)).read_number();
+                        read.push((&f.name, cell));
+                        cell
+                    }
+                };
+                matches(cell, f.op, f.value.as_ref())
+            });
+            if pass {
+                out.push(i);
+            }
+        }
     }
 
     /// Evaluates every segment for one profile. `count(stream, window)` returns the
