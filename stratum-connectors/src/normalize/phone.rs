@@ -86,7 +86,35 @@ impl PhoneParser {
     /// E.164 digits, with a leading `+` when `plus` is set, and
     /// [`WarningCode::PhoneNotValid`] when the number is possible but not valid in
     /// the numbering-plan metadata (kept: PLATFORMS.md §1 asks for possible numbers).
+    ///
+    /// A number that is not valid may read differently from its own output (the
+    /// metadata strips a national prefix after the country code again, e.g.
+    /// `+64 0000 55 0 4000`): it is read again until it reads as itself, so that
+    /// the output always normalises to itself; an output that no longer reads as
+    /// a possible number drops the number.
     pub(crate) fn normalize(&self, text: &str, plus: bool) -> Outcome {
+        let (mut out, mut note) = self.read(text, plus)?;
+        // Each re-read that differs strips at least one digit, so this ends; the
+        // bound is only a guard.
+        for _ in 0..16 {
+            if note != Some(WarningCode::PhoneNotValid) {
+                break;
+            }
+            let again = if plus {
+                self.read(&out, plus)?
+            } else {
+                self.read(&format!("+{out}"), plus)?
+            };
+            if again.0 == out {
+                break;
+            }
+            (out, note) = again;
+        }
+        Ok((out, note))
+    }
+
+    /// One reading of `text` (see [`PhoneParser::normalize`]).
+    fn read(&self, text: &str, plus: bool) -> Outcome {
         let number = strip_extension(strip_tel(text));
         let letters = if number.is_ascii() {
             number.bytes().any(|b| b.is_ascii_alphabetic())
