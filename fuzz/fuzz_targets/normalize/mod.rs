@@ -12,7 +12,7 @@ use std::sync::LazyLock;
 use chrono::NaiveDate;
 use stratum_connectors::{
     Context, Field, FieldValue, Hashed, Normalizer, NormalizerConfig, Origin, PhoneRegion,
-    Platform, Rule, WarningCode, sha256_hex,
+    Platform, Rule, sha256_hex,
 };
 
 fn normalizer(region: PhoneRegion) -> Normalizer {
