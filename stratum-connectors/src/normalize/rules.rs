@@ -204,6 +204,11 @@ pub(crate) fn name_google(text: &str) -> Outcome {
         if let Some(last) = words.last_mut() {
             *last = last.strip_suffix(',').unwrap_or(last);
         }
+        // A comma standing alone goes with the suffix too, so that the suffix
+        // before it is seen (the output then reads as itself).
+        while words.len() > 1 && words.last().is_some_and(|w| w.is_empty()) {
+            words.pop();
+        }
     }
     words.retain(|w| !w.is_empty());
     non_empty(words.join(" "))
