@@ -44,7 +44,7 @@ proptest! {
         let n = normalizer();
         let text = words.join(" ");
         if let Some(first) = google(&n, &text) {
-            prop_assert_eq!(google(&n, &first), Some(first.clone()), "{:?}", text);
+            prop_assert_eq!(google(&n, &first), Some(first), "{:?}", text);
         }
     }
 }
