@@ -2,6 +2,7 @@
 //! (full evaluation over Arrow columns of a table or frame); the CDP's
 //! incremental audiences are methods of `Cdp` (`profile`).
 
+use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 
 use arrow_array::cast::AsArray;
@@ -15,6 +16,7 @@ use arrow_schema::{DataType, TimeUnit};
 use chrono::{DateTime, Utc};
 use pyo3::prelude::*;
 use pyo3::types::PyDict;
+use stratum_bindings::segment::{ColumnKind, table_columns};
 use stratum_cdp::computed::ComputedTraits;
 use stratum_cdp::segment::{AudienceDefinition, AudienceSet, Column, ProfileTable, Schema};
 
@@ -171,22 +173,25 @@ impl Audiences {
         &self,
         py: Python<'py>,
         table: &Bound<'py, PyAny>,
-        computed: Option<std::collections::HashMap<Text, Text>>,
-        consent: Option<std::collections::HashMap<Text, Text>>,
+        computed: Option<HashMap<Text, Text>>,
+        consent: Option<HashMap<Text, Text>>,
     ) -> PyResult<Bound<'py, PyDict>> {
         guard(|| {
-            let mut cols: Vec<(u8, String, Column)> = Vec::new();
+            let mut cols: Vec<(ColumnKind, String, Column)> = Vec::new();
             let mut rows: Option<usize> = None;
-            let mut take = |kind: u8, name: String, column: &str| -> PyResult<()> {
-                let obj = table.get_item(column).map_err(|_| {
+            let map = |m: Option<HashMap<Text, Text>>| -> BTreeMap<String, String> {
+                m.into_iter().flatten().map(|(k, v)| (k.0, v.0)).collect()
+            };
+            for (kind, name, column) in table_columns(&self.0, &map(computed), &map(consent)) {
+                let obj = table.get_item(&column).map_err(|_| {
                     cdp_err(stratum_cdp::Error::UnknownName {
                         field: "table".into(),
                         kind: "column",
-                        name: column.to_owned(),
+                        name: column.clone(),
                         suggestion: None,
                     })
                 })?;
-                let col = column_of(&obj, column)?;
+                let col = column_of(&obj, &column)?;
                 if let Some(r) = rows
                     && r != col.len()
                 {
@@ -197,36 +202,14 @@ impl Audiences {
                 }
                 rows = Some(col.len());
                 cols.push((kind, name, col));
-                Ok(())
-            };
-            let needed = self.0.inputs();
-            for (kind, name) in needed {
-                match kind {
-                    "trait" => take(0, name.clone(), &name)?,
-                    "computed" => {
-                        let column = computed
-                            .as_ref()
-                            .and_then(|m| m.get(name.as_str()))
-                            .map_or(name.clone(), |c| c.0.clone());
-                        take(1, name.clone(), &column)?;
-                    }
-                    "consent" => {
-                        let column = consent
-                            .as_ref()
-                            .and_then(|m| m.get(name.as_str()))
-                            .map_or(format!("consent.{name}"), |c| c.0.clone());
-                        take(2, name.clone(), &column)?;
-                    }
-                    _ => {}
-                }
             }
             let mut t = ProfileTable::new(rows.unwrap_or(0));
             for (kind, name, col) in cols {
                 match (kind, col) {
-                    (0, c) => t.add_trait(&name, c),
-                    (1, c) => t.add_computed(&name, c),
-                    (_, Column::Bool(b)) => t.add_consent(&name, b),
-                    (_, _) => Err(stratum_cdp::Error::TypeMismatch {
+                    (ColumnKind::Trait, c) => t.add_trait(&name, c),
+                    (ColumnKind::Computed, c) => t.add_computed(&name, c),
+                    (ColumnKind::Consent, Column::Bool(b)) => t.add_consent(&name, b),
+                    (ColumnKind::Consent, _) => Err(stratum_cdp::Error::TypeMismatch {
                         field: format!("consent.{name}"),
                         message: "a consent column must be boolean".into(),
                     }),

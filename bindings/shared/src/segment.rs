@@ -335,6 +335,51 @@ pub struct TableRequest {
     pub table: Table,
 }
 
+/// What a table column holds for an audience set.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ColumnKind {
+    /// A trait's values.
+    Trait,
+    /// A computed trait's values.
+    Computed,
+    /// A consent category's preferences (booleans).
+    Consent,
+}
+
+/// The columns a table must hold for `set`, in plan order: what each holds, the
+/// trait, computed trait or consent category it holds it for, and the column's
+/// name: a trait's own name; a computed trait's name unless `computed` maps it to
+/// another column; `consent.<category>` unless `consent` maps it. Event conditions
+/// read no column (evaluating a table refuses them by name).
+#[must_use]
+pub fn table_columns(
+    set: &AudienceSet,
+    computed: &BTreeMap<String, String>,
+    consent: &BTreeMap<String, String>,
+) -> Vec<(ColumnKind, String, String)> {
+    set.inputs()
+        .into_iter()
+        .filter_map(|(kind, name)| {
+            let (kind, column) = match kind {
+                "trait" => (ColumnKind::Trait, name.clone()),
+                "computed" => (
+                    ColumnKind::Computed,
+                    computed.get(&name).unwrap_or(&name).clone(),
+                ),
+                "consent" => (
+                    ColumnKind::Consent,
+                    consent
+                        .get(&name)
+                        .cloned()
+                        .unwrap_or_else(|| format!("consent.{name}")),
+                ),
+                _ => return None,
+            };
+            Some((kind, name, column))
+        })
+        .collect()
+}
+
 /// A table of profiles as JSON columns, and which column holds each computed
 /// trait and consent category.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
@@ -380,20 +425,12 @@ impl Table {
         };
         let rows = self.columns.values().map(Vec::len).max().unwrap_or(0);
         let mut table = ProfileTable::new(rows);
-        for (kind, name) in set.inputs() {
+        for (kind, name, col) in table_columns(set, &self.computed, &self.consent) {
             match kind {
-                "trait" => table.add_trait(&name, json(column(&name)?))?,
-                "computed" => {
-                    let col = self
-                        .computed
-                        .get(&name)
-                        .map_or(name.as_str(), String::as_str);
-                    table.add_computed(&name, json(column(col)?))?;
-                }
-                "consent" => {
-                    let default = format!("consent.{name}");
-                    let col = self.consent.get(&name).unwrap_or(&default);
-                    let values = column(col)?
+                ColumnKind::Trait => table.add_trait(&name, json(column(&col)?))?,
+                ColumnKind::Computed => table.add_computed(&name, json(column(&col)?))?,
+                ColumnKind::Consent => {
+                    let values = column(&col)?
                         .iter()
                         .map(|v| match v {
                             Value::Null => Ok(None),
@@ -408,8 +445,6 @@ impl Table {
                         .collect::<Result<Vec<_>, _>>()?;
                     table.add_consent(&name, values)?;
                 }
-                // Event conditions: the set's own error names them.
-                _ => {}
             }
         }
         Ok(table)
