@@ -383,27 +383,14 @@ fn validate_at(e: &Expr, field: &str, schema: &Schema, audiences: Option<&[&str]
             Ok(())
         }
         Expr::Not(x) => validate_at(x, &format!("{field}.not"), schema, audiences),
-        Expr::Trait(p) => {
-            let f = format!("{field}.trait");
-            let t = schema.traits.get(&p.name).ok_or_else(|| {
-                unknown(
-                    format!("{f}.name"),
-                    "trait",
-                    &p.name,
-                    schema.traits.keys().cloned(),
-                )
-            })?;
-            typed(&f, p, *t)
-        }
-        Expr::Computed(p) => {
-            let f = format!("{field}.computed");
-            let t = schema.computed.get(&p.name).ok_or_else(|| {
-                unknown(
-                    format!("{f}.name"),
-                    "computed trait",
-                    &p.name,
-                    schema.computed.keys().cloned(),
-                )
+        Expr::Trait(p) | Expr::Computed(p) => {
+            let (key, kind, declared) = match e {
+                Expr::Trait(_) => ("trait", "trait", &schema.traits),
+                _ => ("computed", "computed trait", &schema.computed),
+            };
+            let f = format!("{field}.{key}");
+            let t = declared.get(&p.name).ok_or_else(|| {
+                unknown(format!("{f}.name"), kind, &p.name, declared.keys().cloned())
             })?;
             typed(&f, p, *t)
         }
