@@ -486,3 +486,55 @@ fn audiences_must_be_set_before_ingesting() {
     let e = c.set_audiences(defs()).unwrap_err();
     assert_eq!(e.code(), "unknown_name");
 }
+
+/// A profile whose next change moves with every event (each order slides the
+/// window's end): the engine's schedule of due times is rebuilt many times over,
+/// and the exit still comes exactly once, at the right time, on `advance_time`.
+#[test]
+fn a_due_time_rescheduled_many_times_exits_once() {
+    use stratum_cdp::segment::{AudienceDefinition, AudienceEngine, AudienceSet, TransitionKind};
+    let set = AudienceSet::new(
+        vec![
+            AudienceDefinition::parse("recent", r#"performed "Order Completed" within 1d"#)
+                .unwrap(),
+        ],
+        None,
+    )
+    .unwrap();
+    let mut engine = AudienceEngine::new(set);
+    let computed = stratum_cdp::computed::ComputedTraits::default();
+    let t0 = chrono::TimeZone::with_ymd_and_hms(&chrono::Utc, 2026, 3, 1, 0, 0, 0).unwrap();
+    // Many profiles, each ordering again and again: every evaluation moves its due time.
+    let profiles: Vec<Profile> = (0..20)
+        .map(|i| Profile::new(ProfileId(format!("p{i}"))))
+        .collect();
+    let mut last = t0;
+    for round in 0..200i64 {
+        for (k, p) in profiles.iter().enumerate() {
+            last = t0 + chrono::TimeDelta::minutes(round * 20 + k as i64);
+            let e = stratum_cdp::computed::TraitEvent {
+                name: Some("Order Completed".into()),
+                timestamp: last,
+                message_id: format!("m{round}-{k}"),
+                properties: serde_json::Map::new(),
+            };
+            engine.record_event(&p.id, &e);
+            let out = engine.evaluate(p, &computed, last);
+            assert_eq!(out.len(), usize::from(round == 0), "{round} {k}");
+        }
+    }
+    // Nothing is due before the last order of each profile is a day old.
+    let early = engine
+        .advance_time(last + chrono::TimeDelta::hours(23), &computed, |_| Ok(None))
+        .unwrap();
+    assert!(early.is_empty(), "{early:?}");
+    let exits = engine
+        .advance_time(last + chrono::TimeDelta::days(2), &computed, |_| Ok(None))
+        .unwrap();
+    assert_eq!(exits.len(), profiles.len());
+    assert!(exits.iter().all(|t| t.kind == TransitionKind::Exited));
+    let again = engine
+        .advance_time(last + chrono::TimeDelta::days(3), &computed, |_| Ok(None))
+        .unwrap();
+    assert!(again.is_empty());
+}

@@ -1,7 +1,8 @@
 //! Audiences: named segments compiled together, evaluated over tables of many
 //! profiles, and kept up to date incrementally with a membership history.
 
-use std::collections::{BTreeSet, HashMap};
+use std::cmp::Reverse;
+use std::collections::{BTreeSet, BinaryHeap, HashMap};
 use std::hash::BuildHasher;
 
 use chrono::{DateTime, SecondsFormat, Utc};
@@ -399,12 +400,20 @@ pub struct AudienceEngine {
     ids: Vec<Option<ProfileId>>,
     free: Vec<u32>,
     members: Vec<u64>,
-    events: HashMap<(u32, u32), Recorded, foldhash::fast::RandomState>,
+    /// Per slot with events, the recorded events of each stream it has events
+    /// in, sorted by stream (one lookup per evaluation, none per stream).
+    events: HashMap<u32, Vec<(u32, Recorded)>, foldhash::fast::RandomState>,
     /// Reused by [`AudienceEngine::record_event`].
     matched: Vec<usize>,
-    due: BTreeSet<(i64, u32)>,
-    /// The slot's next due time in `due`, [`NOT_DUE`] when none.
+    /// `(time, slot)`: when a slot's membership may next change, earliest first.
+    /// Entries are not removed when a slot's time changes: one whose time is no
+    /// longer the slot's `due_at` is stale and skipped (and dropped in bulk when
+    /// stale entries outnumber live ones).
+    due: BinaryHeap<Reverse<(i64, u32)>>,
+    /// The slot's next due time, [`NOT_DUE`] when none.
     due_at: Vec<i64>,
+    /// Slots whose `due_at` is set.
+    live_due: usize,
     rescan: BTreeSet<u32>,
     history: History,
     clock: Option<DateTime<Utc>>,
@@ -435,8 +444,9 @@ impl AudienceEngine {
             members: Vec::new(),
             events: HashMap::default(),
             matched: Vec::new(),
-            due: BTreeSet::new(),
+            due: BinaryHeap::new(),
             due_at: Vec::new(),
+            live_due: 0,
             rescan: BTreeSet::new(),
             history: History::default(),
             clock: None,
@@ -553,6 +563,38 @@ impl AudienceEngine {
         s
     }
 
+    /// The recorded events of `slot` in `stream`.
+    fn recorded(&self, slot: u32, stream: usize) -> Option<&Recorded> {
+        let list = self.events.get(&slot)?;
+        let i = list
+            .binary_search_by_key(&(stream as u32), |(st, _)| *st)
+            .ok()?;
+        Some(&list[i].1)
+    }
+
+    /// Sets a slot's next due time.
+    fn set_due(&mut self, slot: u32, next: i64) {
+        let d = std::mem::replace(&mut self.due_at[slot as usize], next);
+        if d == next {
+            return;
+        }
+        if d != NOT_DUE {
+            self.live_due -= 1;
+        }
+        if next != NOT_DUE {
+            self.live_due += 1;
+            self.due.push(Reverse((next, slot)));
+        }
+        if self.due.len() > 2 * self.live_due + 64 {
+            let due_at = &self.due_at;
+            let mut live = std::mem::take(&mut self.due).into_vec();
+            live.retain(|Reverse((d, s))| due_at[*s as usize] == *d);
+            live.sort_unstable();
+            live.dedup();
+            self.due = BinaryHeap::from(live);
+        }
+    }
+
     fn tick(&mut self, at: DateTime<Utc>) {
         if self.clock.is_none_or(|c| at > c) {
             self.clock = Some(at);
@@ -571,8 +613,16 @@ impl AudienceEngine {
         let slot = self.slot(profile);
         let ts = e.timestamp.timestamp_micros();
         let clock = self.clock.map(|c| c.timestamp_micros());
+        let list = self.events.entry(slot).or_default();
         for &st in &matched {
-            let r = self.events.entry((slot, st as u32)).or_default();
+            let i = match list.binary_search_by_key(&(st as u32), |(s, _)| *s) {
+                Ok(i) => i,
+                Err(i) => {
+                    list.insert(i, (st as u32, Recorded::default()));
+                    i
+                }
+            };
+            let r = &mut list[i].1;
             // Without a window reading the stream, only the count matters.
             let Some(far) = self.set.plan.horizon[st] else {
                 r.dropped += 1;
@@ -616,9 +666,7 @@ impl AudienceEngine {
         events: impl IntoIterator<Item = &'a TraitEvent>,
     ) {
         let slot = self.slot(profile);
-        for st in 0..self.set.plan.streams.len() {
-            self.events.remove(&(slot, st as u32));
-        }
+        self.events.remove(&slot);
         for e in events {
             self.record_event(profile, e);
         }
@@ -636,12 +684,17 @@ impl AudienceEngine {
             return Vec::new();
         };
         let i = self.slot(into);
-        for st in 0..self.set.plan.streams.len() as u32 {
-            if let Some(mut moved) = self.events.remove(&(f, st)) {
-                let r = self.events.entry((i, st)).or_default();
-                r.dropped += moved.dropped;
-                r.times.append(&mut moved.times);
-                r.times.sort_unstable();
+        let moved = self.events.remove(&f).unwrap_or_default();
+        let list = self.events.entry(i).or_default();
+        for (st, mut m) in moved {
+            match list.binary_search_by_key(&st, |(s, _)| *s) {
+                Ok(k) => {
+                    let r = &mut list[k].1;
+                    r.dropped += m.dropped;
+                    r.times.append(&mut m.times);
+                    r.times.sort_unstable();
+                }
+                Err(k) => list.insert(k, (st, m)),
             }
         }
         self.remove(from, at)
@@ -674,13 +727,8 @@ impl AudienceEngine {
         }
         let base = s as usize * self.words;
         self.members[base..base + self.words].fill(0);
-        for st in 0..self.set.plan.streams.len() as u32 {
-            self.events.remove(&(s, st));
-        }
-        let d = std::mem::replace(&mut self.due_at[s as usize], NOT_DUE);
-        if d != NOT_DUE {
-            self.due.remove(&(d, s));
-        }
+        self.events.remove(&s);
+        self.set_due(s, NOT_DUE);
         self.rescan.remove(&s);
         self.ids[s as usize] = None;
         self.free.push(s);
@@ -703,7 +751,7 @@ impl AudienceEngine {
 
     fn count_fn(&self, slot: u32, now_micros: i64) -> impl Fn(usize, Option<Window>) -> u64 + '_ {
         move |stream, window| {
-            let Some(r) = self.events.get(&(slot, stream as u32)) else {
+            let Some(r) = self.recorded(slot, stream) else {
                 return 0;
             };
             match window {
@@ -720,6 +768,7 @@ impl AudienceEngine {
     /// the next time one of them changes.
     fn counts_and_next_change(&mut self, slot: u32, now_micros: i64) -> Option<i64> {
         let inputs = &self.set.plan.inputs;
+        let list = self.events.get(&slot).map_or(&[][..], Vec::as_slice);
         self.counts.clear();
         self.counts.resize(inputs.len(), 0);
         let mut next: Option<i64> = None;
@@ -728,9 +777,10 @@ impl AudienceEngine {
             let Input::Events { stream, window } = input else {
                 continue;
             };
-            let Some(r) = self.events.get(&(slot, *stream as u32)) else {
+            let Ok(k) = list.binary_search_by_key(&(*stream as u32), |(s, _)| *s) else {
                 continue;
             };
+            let r = &list[k].1;
             let Some(w) = window else {
                 self.counts[i] = r.total();
                 continue;
@@ -804,17 +854,7 @@ impl AudienceEngine {
             self.members[base + w] = *new;
         }
         self.bits = bits;
-        let next = next.unwrap_or(NOT_DUE);
-        let d = self.due_at[slot as usize];
-        if d != next {
-            if d != NOT_DUE {
-                self.due.remove(&(d, slot));
-            }
-            if next != NOT_DUE {
-                self.due.insert((next, slot));
-            }
-            self.due_at[slot as usize] = next;
-        }
+        self.set_due(slot, next.unwrap_or(NOT_DUE));
         if self.time_dependent_computed {
             self.rescan.insert(slot);
         }
@@ -846,13 +886,16 @@ impl AudienceEngine {
         self.tick(now);
         let micros = now.timestamp_micros();
         let mut todo: BTreeSet<u32> = std::mem::take(&mut self.rescan);
-        while let Some(&(d, s)) = self.due.first() {
+        while let Some(&Reverse((d, s))) = self.due.peek() {
             if d > micros {
                 break;
             }
-            self.due.pop_first();
-            self.due_at[s as usize] = NOT_DUE;
-            todo.insert(s);
+            self.due.pop();
+            if self.due_at[s as usize] == d {
+                self.due_at[s as usize] = NOT_DUE;
+                self.live_due -= 1;
+                todo.insert(s);
+            }
         }
         let mut out = Vec::new();
         for s in todo {

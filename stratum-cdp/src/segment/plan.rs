@@ -15,7 +15,7 @@ use rust_decimal::prelude::ToPrimitive;
 use serde_json::Value;
 
 use super::ast::{CmpOp, Count, Expr, Literal, Predicate, Window};
-use super::value::{Cell, lookup, matches};
+use super::value::{Cell, int_bounds, lookup, matches, matches_int};
 use crate::computed::{ComputedTraits, TraitEvent};
 use crate::error::{Error, Result};
 use crate::profile::Profile;
@@ -29,6 +29,8 @@ const BLOCK_WORDS: usize = BLOCK / 64;
 pub(crate) struct Stream {
     pub(crate) event: String,
     pub(crate) filters: Vec<Predicate>,
+    /// Per filter, its literal's [`int_bounds`].
+    bounds: Vec<Option<(i64, bool)>>,
 }
 
 /// A value a plan reads per profile.
@@ -49,6 +51,8 @@ enum Leaf {
         input: usize,
         op: CmpOp,
         lit: Option<Literal>,
+        /// The literal's [`int_bounds`].
+        bounds: Option<(i64, bool)>,
     },
     Count {
         input: usize,
@@ -57,21 +61,60 @@ enum Leaf {
     Consent {
         input: usize,
     },
-    Audience(usize),
 }
 
 #[derive(Debug, Clone, Copy)]
 enum Instr {
     Leaf(u32),
+    /// Membership of another audience (its index), evaluated before this one.
+    Audience(u32),
     And(u32),
     Or(u32),
     Not,
 }
 
+/// The common forms of a program, evaluated per profile without the stack
+/// machine.
+#[derive(Debug, Clone)]
+enum Shape {
+    /// One leaf.
+    Leaf(u32),
+    /// Every one of these leaves.
+    All(Box<[u32]>),
+    /// Any of these leaves.
+    Any(Box<[u32]>),
+    /// Anything else: run the program.
+    Program,
+}
+
+impl Shape {
+    fn of(program: &[Instr]) -> Self {
+        let leaves = |items: &[Instr]| -> Option<Box<[u32]>> {
+            items
+                .iter()
+                .map(|i| match i {
+                    Instr::Leaf(l) => Some(*l),
+                    _ => None,
+                })
+                .collect()
+        };
+        match program {
+            [Instr::Leaf(l)] => Shape::Leaf(*l),
+            [items @ .., Instr::And(n)] if *n as usize == items.len() => {
+                leaves(items).map_or(Shape::Program, Shape::All)
+            }
+            [items @ .., Instr::Or(n)] if *n as usize == items.len() => {
+                leaves(items).map_or(Shape::Program, Shape::Any)
+            }
+            _ => Shape::Program,
+        }
+    }
+}
+
 /// Reusable buffers of per-profile evaluation.
 #[derive(Debug, Clone, Default)]
 pub(crate) struct Scratch {
-    cache: Vec<u8>,
+    leaves: Vec<bool>,
     stack: Vec<bool>,
 }
 
@@ -82,12 +125,17 @@ pub struct Plan {
     pub(crate) streams: Vec<Stream>,
     leaves: Vec<Leaf>,
     programs: Vec<Vec<Instr>>,
+    /// Per program, its shape.
+    shapes: Vec<Shape>,
+    /// Per input, the leaves that read it (per-profile evaluation reads each
+    /// input once and evaluates its leaves together).
+    readers: Vec<Vec<u32>>,
     order: Vec<usize>,
     keys: Vec<String>,
     /// Whether an input's value depends on the evaluation time.
     pub(crate) time_dependent: bool,
     /// Event name → the streams counting it.
-    by_event: HashMap<String, Vec<usize>>,
+    by_event: HashMap<String, Vec<usize>, foldhash::fast::RandomState>,
     /// Per stream: the longest window that reads it, in seconds, or `None` when
     /// no window reads it (all-time conditions need only the count, so no event
     /// time is kept).
@@ -154,11 +202,12 @@ impl Compiler<'_> {
     fn leaf(&mut self, l: Leaf) -> u32 {
         let same = |a: &Leaf, b: &Leaf| match (a, b) {
             (
-                Leaf::Cmp { input, op, lit },
+                Leaf::Cmp { input, op, lit, .. },
                 Leaf::Cmp {
                     input: i2,
                     op: o2,
                     lit: l2,
+                    ..
                 },
             ) => input == i2 && op == o2 && lit == l2,
             (
@@ -169,7 +218,6 @@ impl Compiler<'_> {
                 },
             ) => input == i2 && count == c2,
             (Leaf::Consent { input }, Leaf::Consent { input: i2 }) => input == i2,
-            (Leaf::Audience(a), Leaf::Audience(b)) => a == b,
             _ => false,
         };
         if let Some(p) = self.plan.leaves.iter().position(|x| same(x, &l)) {
@@ -207,6 +255,7 @@ impl Compiler<'_> {
                     input,
                     op: p.op,
                     lit: p.value.clone(),
+                    bounds: int_bounds(p.value.as_ref()),
                 })));
             }
             Expr::Computed(p) => {
@@ -233,12 +282,18 @@ impl Compiler<'_> {
                     input,
                     op: p.op,
                     lit: p.value.clone(),
+                    bounds: int_bounds(p.value.as_ref()),
                 })));
             }
             Expr::Event(ev) => {
                 let s = Stream {
                     event: ev.event.clone(),
                     filters: ev.filters.clone(),
+                    bounds: ev
+                        .filters
+                        .iter()
+                        .map(|f| int_bounds(f.value.as_ref()))
+                        .collect(),
                 };
                 let stream = match self.plan.streams.iter().position(|x| *x == s) {
                     Some(p) => p,
@@ -272,7 +327,7 @@ impl Compiler<'_> {
                     });
                 };
                 self.deps.push(i);
-                out.push(Instr::Leaf(self.leaf(Leaf::Audience(i))));
+                out.push(Instr::Audience(i as u32));
             }
             Expr::Consent(c) => {
                 let input = self.input(Input::Consent(c.clone()));
@@ -304,10 +359,12 @@ impl Plan {
                 streams: Vec::new(),
                 leaves: Vec::new(),
                 programs: Vec::new(),
+                shapes: Vec::new(),
+                readers: Vec::new(),
                 order: Vec::new(),
                 keys: keys.clone(),
                 time_dependent: false,
-                by_event: HashMap::new(),
+                by_event: HashMap::default(),
                 horizon: Vec::new(),
             },
             index: &index,
@@ -325,6 +382,13 @@ impl Plan {
         }
         let mut plan = c.plan;
         plan.order = topo(&keys, &deps)?;
+        plan.shapes = plan.programs.iter().map(|p| Shape::of(p)).collect();
+        plan.readers = vec![Vec::new(); plan.inputs.len()];
+        for (l, leaf) in plan.leaves.iter().enumerate() {
+            let (Leaf::Cmp { input, .. } | Leaf::Count { input, .. } | Leaf::Consent { input }) =
+                leaf;
+            plan.readers[*input].push(l as u32);
+        }
         for (i, st) in plan.streams.iter().enumerate() {
             plan.by_event.entry(st.event.clone()).or_default().push(i);
         }
@@ -367,17 +431,22 @@ impl Plan {
         // up (and its number read) once, however many streams filter on it.
         let mut read: Vec<(&str, Cell<'_>)> = Vec::new();
         for &i in list {
-            let pass = self.streams[i].filters.iter().all(|f| {
-                let cell = match read.iter().find(|(path, _)| *path == f.name) {
-                    Some((_, cell)) => *cell,
-                    None => {
-                        let cell = Cell::json(lookup(&e.properties, &f.name)).read_number();
-                        read.push((&f.name, cell));
-                        cell
-                    }
-                };
-                matches(cell, f.op, f.value.as_ref())
-            });
+            let stream = &self.streams[i];
+            let pass = stream
+                .filters
+                .iter()
+                .zip(&stream.bounds)
+                .all(|(f, bounds)| {
+                    let cell = match read.iter().find(|(path, _)| *path == f.name) {
+                        Some((_, cell)) => *cell,
+                        None => {
+                            let cell = Cell::json(lookup(&e.properties, &f.name)).read_number();
+                            read.push((&f.name, cell));
+                            cell
+                        }
+                    };
+                    matches_int(cell, f.op, f.value.as_ref(), *bounds)
+                });
             if pass {
                 out.push(i);
             }
@@ -397,67 +466,16 @@ impl Plan {
         scratch: &mut Scratch,
     ) {
         out.iter_mut().for_each(|w| *w = 0);
-        let Scratch { cache, stack } = scratch;
-        cache.clear();
-        cache.resize(self.leaves.len(), 0);
-        // Each trait is looked up (and a number read) once, however many leaves
-        // compare it.
-        let mut cells: Vec<Option<Cell<'_>>> = vec![None; self.inputs.len()];
-        for &s in &self.order {
-            stack.clear();
-            for ins in &self.programs[s] {
-                match *ins {
-                    Instr::Leaf(l) => {
-                        let l = l as usize;
-                        if cache[l] == 0 {
-                            let v = self
-                                .leaf_profile(l, profile, computed, counts, now, out, &mut cells);
-                            cache[l] = 1 + u8::from(v);
-                        }
-                        stack.push(cache[l] == 2);
-                    }
-                    Instr::And(n) => {
-                        let at = stack.len() - n as usize;
-                        let v = stack[at..].iter().all(|b| *b);
-                        stack.truncate(at);
-                        stack.push(v);
-                    }
-                    Instr::Or(n) => {
-                        let at = stack.len() - n as usize;
-                        let v = stack[at..].iter().any(|b| *b);
-                        stack.truncate(at);
-                        stack.push(v);
-                    }
-                    Instr::Not => {
-                        if let Some(b) = stack.last_mut() {
-                            *b = !*b;
-                        }
-                    }
-                }
-            }
-            if stack.pop() == Some(true) {
-                out[s / 64] |= 1 << (s % 64);
-            }
-        }
-    }
-
-    #[allow(clippy::too_many_arguments)]
-    fn leaf_profile<'a>(
-        &self,
-        l: usize,
-        profile: &'a Profile,
-        computed: &ComputedTraits,
-        counts: &[u64],
-        now: DateTime<Utc>,
-        done: &[u64],
-        cells: &mut [Option<Cell<'a>>],
-    ) -> bool {
-        match &self.leaves[l] {
-            Leaf::Cmp { input, op, lit } => match &self.inputs[*input] {
+        let Scratch { leaves, stack } = scratch;
+        leaves.clear();
+        leaves.resize(self.leaves.len(), false);
+        // Each input is read once (a trait looked up and its number read once),
+        // then every leaf reading it is evaluated.
+        for (input, readers) in self.inputs.iter().zip(&self.readers) {
+            match input {
                 Input::Trait(name) => {
-                    let cell = *cells[*input]
-                        .get_or_insert_with(|| Cell::json(profile.trait_value(name)).read_number());
-                    matches(cell, *op, lit.as_ref())
+                    let cell = Cell::json(profile.trait_value(name)).read_number();
+                    self.compare(readers, cell, leaves);
                 }
                 Input::Computed(name) => {
                     let v = match profile.computed.get(name) {
@@ -467,16 +485,75 @@ impl Plan {
                             None => crate::computed::ComputedValue::Null,
                         },
                     };
-                    matches(Cell::computed(&v), *op, lit.as_ref())
+                    self.compare(readers, Cell::computed(&v).read_number(), leaves);
                 }
-                _ => false,
-            },
-            Leaf::Count { input, count: c } => c.holds(counts.get(*input).copied().unwrap_or(0)),
-            Leaf::Consent { input } => match &self.inputs[*input] {
-                Input::Consent(cat) => profile.consent_granted(cat) == Some(true),
-                _ => false,
-            },
-            Leaf::Audience(a) => done[a / 64] >> (a % 64) & 1 == 1,
+                Input::Consent(cat) => {
+                    let granted = profile.consent_granted(cat) == Some(true);
+                    for &l in readers {
+                        leaves[l as usize] = granted;
+                    }
+                }
+                Input::Events { .. } => {
+                    for &l in readers {
+                        if let Leaf::Count { input, count } = &self.leaves[l as usize] {
+                            leaves[l as usize] =
+                                count.holds(counts.get(*input).copied().unwrap_or(0));
+                        }
+                    }
+                }
+            }
+        }
+        for &s in &self.order {
+            let member = match &self.shapes[s] {
+                Shape::Leaf(l) => leaves[*l as usize],
+                Shape::All(ls) => ls.iter().all(|l| leaves[*l as usize]),
+                Shape::Any(ls) => ls.iter().any(|l| leaves[*l as usize]),
+                Shape::Program => Self::run(&self.programs[s], leaves, out, stack),
+            };
+            if member {
+                out[s / 64] |= 1 << (s % 64);
+            }
+        }
+    }
+
+    /// Runs one program on evaluated leaves and the audiences done so far.
+    fn run(program: &[Instr], leaves: &[bool], done: &[u64], stack: &mut Vec<bool>) -> bool {
+        stack.clear();
+        for ins in program {
+            match *ins {
+                Instr::Leaf(l) => stack.push(leaves[l as usize]),
+                Instr::Audience(a) => stack.push(done[a as usize / 64] >> (a % 64) & 1 == 1),
+                Instr::And(n) => {
+                    let at = stack.len() - n as usize;
+                    let v = stack[at..].iter().all(|b| *b);
+                    stack.truncate(at);
+                    stack.push(v);
+                }
+                Instr::Or(n) => {
+                    let at = stack.len() - n as usize;
+                    let v = stack[at..].iter().any(|b| *b);
+                    stack.truncate(at);
+                    stack.push(v);
+                }
+                Instr::Not => {
+                    if let Some(b) = stack.last_mut() {
+                        *b = !*b;
+                    }
+                }
+            }
+        }
+        stack.pop() == Some(true)
+    }
+
+    /// Evaluates comparison leaves `readers` on one value.
+    fn compare(&self, readers: &[u32], cell: Cell<'_>, leaves: &mut [bool]) {
+        for &l in readers {
+            if let Leaf::Cmp {
+                op, lit, bounds, ..
+            } = &self.leaves[l as usize]
+            {
+                leaves[l as usize] = matches_int(cell, *op, lit.as_ref(), *bounds);
+            }
         }
     }
 
@@ -515,21 +592,14 @@ impl Plan {
                 let start = b * BLOCK;
                 let n = BLOCK.min(rows - start);
                 for (l, bits) in leaf_bits.iter_mut().enumerate() {
-                    if !matches!(self.leaves[l], Leaf::Audience(_)) {
-                        self.leaf_block(l, cols, start, n, bits);
-                    }
+                    self.leaf_block(l, cols, start, n, bits);
                 }
                 for &s in &self.order {
                     stack.clear();
                     for ins in &self.programs[s] {
                         match *ins {
-                            Instr::Leaf(l) => {
-                                let bits = match self.leaves[l as usize] {
-                                    Leaf::Audience(a) => seg_bits[a],
-                                    _ => leaf_bits[l as usize],
-                                };
-                                stack.push(bits);
-                            }
+                            Instr::Leaf(l) => stack.push(leaf_bits[l as usize]),
+                            Instr::Audience(a) => stack.push(seg_bits[a as usize]),
                             Instr::And(k) | Instr::Or(k) => {
                                 let at = stack.len() - k as usize;
                                 let mut acc = stack[at];
@@ -595,10 +665,9 @@ impl Plan {
     ) {
         out.iter_mut().for_each(|w| *w = 0);
         let (input, op, lit, count) = match &self.leaves[l] {
-            Leaf::Cmp { input, op, lit } => (*input, *op, lit.as_ref(), None),
+            Leaf::Cmp { input, op, lit, .. } => (*input, *op, lit.as_ref(), None),
             Leaf::Count { input, count } => (*input, CmpOp::Exists, None, Some(*count)),
             Leaf::Consent { input } => (*input, CmpOp::Eq, None, None),
-            Leaf::Audience(_) => return,
         };
         let col = cols[input];
         let range = start..start + n;
@@ -791,7 +860,7 @@ impl Column {
     fn with_cell<R>(&self, i: usize, f: impl FnOnce(Cell<'_>) -> R) -> R {
         match self {
             Self::F64(v) => f(Cell::F64(v[i])),
-            Self::I64(v) => f(v[i].map_or(Cell::Missing, |x| Cell::Num(Decimal::from(x)))),
+            Self::I64(v) => f(v[i].map_or(Cell::Missing, Cell::Int)),
             Self::Decimal(v) => f(v[i].map_or(Cell::Missing, Cell::Num)),
             Self::Bool(v) => f(v[i].map_or(Cell::Missing, Cell::Bool)),
             Self::Str(v) => f(v[i].as_deref().map_or(Cell::Missing, Cell::Str)),
@@ -801,7 +870,7 @@ impl Column {
             Self::Timestamp(v) => f(v[i].map_or(Cell::Missing, Cell::Time)),
             Self::Json(v) => f(Cell::json(v[i].as_ref())),
             Self::Computed(v) => f(Cell::computed(&v[i])),
-            Self::Count(v) => f(Cell::Num(Decimal::from(v[i]))),
+            Self::Count(v) => f(Cell::Int(i64::from(v[i]))),
         }
     }
 }

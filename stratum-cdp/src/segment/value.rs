@@ -19,6 +19,10 @@ pub(crate) enum Cell<'a> {
     Json(&'a Value),
     /// An exact number.
     Num(Decimal),
+    /// An integer (a JSON integer read with [`Cell::read_number`]): compares
+    /// exactly like the same [`Cell::Num`], and without decimal arithmetic against
+    /// a literal whose [`int_bounds`] are known.
+    Int(i64),
     /// A list of JSON values.
     List(&'a [Value]),
     /// A string (from a string column).
@@ -54,7 +58,10 @@ impl<'a> Cell<'a> {
     /// compares exactly as before, without reading the number again).
     pub(crate) fn read_number(self) -> Self {
         match self {
-            Cell::Json(v @ Value::Number(_)) => number(v).map_or(self, Cell::Num),
+            Cell::Json(v @ Value::Number(n)) => match n.as_i64() {
+                Some(i) => Cell::Int(i),
+                None => number(v).map_or(self, Cell::Num),
+            },
             c => c,
         }
     }
@@ -62,6 +69,7 @@ impl<'a> Cell<'a> {
     fn num(self) -> Option<Decimal> {
         match self {
             Cell::Num(d) => Some(d),
+            Cell::Int(i) => Some(Decimal::from(i)),
             Cell::Json(v) => number(v),
             _ => None,
         }
@@ -151,6 +159,47 @@ pub(crate) fn matches(cell: Cell<'_>, op: CmpOp, lit: Option<&Literal>) -> bool 
     }
 }
 
+/// A number literal as `(floor, whether it is an integer)`, when the floor fits an
+/// `i64`: [`matches_int`] then compares integer cells with it exactly, without
+/// decimal arithmetic.
+pub(crate) fn int_bounds(lit: Option<&Literal>) -> Option<(i64, bool)> {
+    let Some(Literal::Number(d)) = lit else {
+        return None;
+    };
+    let f = d.floor();
+    f.to_i64().map(|i| (i, f == *d))
+}
+
+/// [`matches`], given the literal's [`int_bounds`] (computed once, when a plan is
+/// compiled): an integer cell compares with them directly.
+pub(crate) fn matches_int(
+    cell: Cell<'_>,
+    op: CmpOp,
+    lit: Option<&Literal>,
+    bounds: Option<(i64, bool)>,
+) -> bool {
+    use std::cmp::Ordering::{Equal, Greater, Less};
+    let (Cell::Int(x), Some((floor, exact))) = (cell, bounds) else {
+        return matches(cell, op, lit);
+    };
+    // x against the literal d, floor = floor(d): below the floor is below d, above
+    // it is above d (d < floor + 1 <= x), and at the floor x equals d only when d
+    // is an integer (it is below d otherwise).
+    let o = match x.cmp(&floor) {
+        Equal if !exact => Less,
+        o => o,
+    };
+    match op {
+        CmpOp::Eq => o == Equal,
+        CmpOp::Ne => o != Equal,
+        CmpOp::Lt => o == Less,
+        CmpOp::Le => o != Greater,
+        CmpOp::Gt => o == Greater,
+        CmpOp::Ge => o != Less,
+        _ => matches(cell, op, lit),
+    }
+}
+
 /// The property at a dotted path; `null` counts as missing.
 pub(crate) fn lookup<'a>(
     properties: &'a serde_json::Map<String, Value>,
@@ -162,4 +211,57 @@ pub(crate) fn lookup<'a>(
         cur = cur.as_object()?.get(p)?;
     }
     (!cur.is_null()).then_some(cur)
+}
+
+#[cfg(test)]
+mod tests {
+    use proptest::prelude::*;
+    use rust_decimal::Decimal;
+
+    use super::{Cell, CmpOp, Literal, int_bounds, matches, matches_int};
+
+    const OPS: [CmpOp; 8] = [
+        CmpOp::Eq,
+        CmpOp::Ne,
+        CmpOp::Lt,
+        CmpOp::Le,
+        CmpOp::Gt,
+        CmpOp::Ge,
+        CmpOp::Exists,
+        CmpOp::Contains,
+    ];
+
+    fn decimal() -> impl Strategy<Value = Decimal> {
+        prop_oneof![
+            // integers and near-integers around small values
+            (-1_000i64..1_000, 0u32..4).prop_map(|(m, scale)| Decimal::new(m, scale)),
+            // the edges of i64 and beyond
+            (any::<i64>(), 0u32..3).prop_map(|(m, scale)| Decimal::new(m, scale)),
+            Just(Decimal::MAX),
+            Just(Decimal::MIN),
+            Just(Decimal::from(i64::MAX) + Decimal::new(5, 1)),
+            Just(Decimal::from(i64::MIN) - Decimal::new(5, 1)),
+        ]
+    }
+
+    proptest! {
+        /// The integer path gives what the general (decimal) comparison gives, for
+        /// every operator, integer and literal, fractional and out-of-range ones
+        /// included.
+        #[test]
+        fn integer_cells_compare_as_decimals_do(
+            x in prop_oneof![-1_200i64..1_200, any::<i64>(), Just(i64::MAX), Just(i64::MIN)],
+            d in decimal(),
+            op in proptest::sample::select(OPS.to_vec()),
+        ) {
+            let lit = Literal::Number(d);
+            let general = matches(Cell::Num(Decimal::from(x)), op, Some(&lit));
+            let fast = matches_int(Cell::Int(x), op, Some(&lit), int_bounds(Some(&lit)));
+            prop_assert_eq!(fast, general, "{} {:?} {}", x, op, d);
+            // the same integer given as JSON reads as the integer cell
+            let json = serde_json::json!(x);
+            let read = Cell::json(Some(&json)).read_number();
+            prop_assert_eq!(matches_int(read, op, Some(&lit), int_bounds(Some(&lit))), general);
+        }
+    }
 }
