@@ -36,7 +36,7 @@ use std::io::Read;
 use chrono::{DateTime, Utc};
 
 use crate::error::{Error, Result};
-use crate::message::{Batch, Message, ParseConfig, parse_batch, parse_message};
+use crate::message::{Batch, Message, MessageType, ParseConfig, parse_batch, parse_message};
 
 /// The body decoded per `content_encoding` (the header's value; `None` or empty
 /// for none), at most `max_decoded_bytes` long.
@@ -140,4 +140,67 @@ pub fn parse_message_body(
 ) -> Result<Message> {
     let json = decode_body(body, content_encoding, config.max_message_bytes())?;
     parse_message(&json, received_at, config)
+}
+
+/// [`parse_message_body`] for an endpoint of one message type (Segment's
+/// `/v1/track`, `/v1/identify`, ...): the type comes from the endpoint when the body
+/// has no `type`, and a body whose `type` names another one is refused. The body's
+/// bytes are otherwise parsed as sent (no number is re-read).
+///
+/// # Errors
+/// Those of [`parse_message_body`]; [`Error::InvalidMessage`] (field `type`) when
+/// the body's `type` is not `kind`.
+pub fn parse_message_body_as(
+    kind: MessageType,
+    body: &[u8],
+    content_encoding: Option<&str>,
+    received_at: DateTime<Utc>,
+    config: &ParseConfig,
+) -> Result<Message> {
+    let json = decode_body(body, content_encoding, config.max_message_bytes())?;
+    let typed = with_type(kind, &json)?;
+    parse_message(&typed, received_at, config)
+}
+
+/// `json` with `"type": kind` added as its first member when it has no `type`.
+fn with_type<'a>(kind: MessageType, json: &'a [u8]) -> Result<Cow<'a, [u8]>> {
+    #[derive(serde::Deserialize)]
+    struct TypeOnly {
+        #[serde(rename = "type", default)]
+        kind: Option<serde_json::Value>,
+    }
+    // Not an object (or not JSON): the parser reports it with its usual error.
+    let Some(open) = json
+        .iter()
+        .position(|b| !b.is_ascii_whitespace())
+        .filter(|&i| json[i] == b'{')
+    else {
+        return Ok(Cow::Borrowed(json));
+    };
+    let Ok(TypeOnly { kind: sent }) = serde_json::from_slice::<TypeOnly>(json) else {
+        return Ok(Cow::Borrowed(json));
+    };
+    match sent {
+        Some(serde_json::Value::String(t)) if t == kind.as_str() => Ok(Cow::Borrowed(json)),
+        Some(other) => Err(Error::InvalidMessage {
+            field: "type".into(),
+            message: format!(
+                "this endpoint takes `{}` messages; the body's type is {other}",
+                kind.as_str()
+            ),
+        }),
+        None => {
+            let rest = &json[open + 1..];
+            let empty = rest
+                .iter()
+                .find(|b| !b.is_ascii_whitespace())
+                .is_none_or(|b| *b == b'}');
+            let mut out = Vec::with_capacity(json.len() + 20);
+            out.extend_from_slice(b"{\"type\":\"");
+            out.extend_from_slice(kind.as_str().as_bytes());
+            out.extend_from_slice(if empty { b"\"" } else { b"\"," });
+            out.extend_from_slice(rest);
+            Ok(Cow::Owned(out))
+        }
+    }
 }

@@ -115,3 +115,57 @@ fn corrupt_and_unsupported_encodings_are_typed_errors() {
         );
     }
 }
+
+/// The single-message endpoints: the endpoint gives the type when the body has
+/// none, a matching type is accepted, another one is refused, and the body is
+/// otherwise read as sent (numbers keep every digit).
+#[test]
+fn a_single_message_endpoint_supplies_or_checks_the_type() {
+    use stratum_cdp::http::parse_message_body_as;
+    use stratum_cdp::message::MessageType;
+    let received = chrono::TimeZone::with_ymd_and_hms(&chrono::Utc, 2026, 3, 1, 12, 0, 0).unwrap();
+    let cfg = ParseConfig::default();
+    let body = br#"  {"event": "Order Completed", "userId": "u1", "messageId": "m1",
+        "properties": {"total": 12345678901234567890.123456789}}"#;
+    let m = parse_message_body_as(MessageType::Track, body, None, received, &cfg).unwrap();
+    assert_eq!(m.kind, MessageType::Track);
+    assert_eq!(m.event.as_deref(), Some("Order Completed"));
+    assert!(
+        serde_json::to_string(&m.properties)
+            .unwrap()
+            .contains("12345678901234567890.123456789")
+    );
+
+    let typed =
+        br#"{"type": "identify", "userId": "u1", "messageId": "m2", "traits": {"plan": "pro"}}"#;
+    let m = parse_message_body_as(MessageType::Identify, typed, None, received, &cfg).unwrap();
+    assert_eq!(m.kind, MessageType::Identify);
+
+    let e = parse_message_body_as(MessageType::Track, typed, None, received, &cfg).unwrap_err();
+    assert_eq!((e.code(), e.field()), ("invalid_message", Some("type")));
+
+    // A gzip body, and an empty object (which then lacks its identity).
+    let m = parse_message_body_as(
+        MessageType::Page,
+        &gzip(br#"{"anonymousId": "a1", "messageId": "m3", "name": "Home"}"#),
+        Some("gzip"),
+        received,
+        &cfg,
+    )
+    .unwrap();
+    assert_eq!(
+        (m.kind, m.name.as_deref()),
+        (MessageType::Page, Some("Home"))
+    );
+    let e = parse_message_body_as(MessageType::Page, b"{ }", None, received, &cfg).unwrap_err();
+    assert_ne!(e.code(), "invalid_json", "{e}");
+
+    // Not an object: the parser's own error.
+    for bad in [&b"[1, 2]"[..], b"nope", b""] {
+        let e = parse_message_body_as(MessageType::Track, bad, None, received, &cfg).unwrap_err();
+        assert!(
+            matches!(e.code(), "invalid_json" | "invalid_message"),
+            "{e}"
+        );
+    }
+}

@@ -1,0 +1,143 @@
+//! One error type for every route, answered in one JSON shape:
+//! `{"error": {"code": "...", "message": "...", "field": "..."}}` with the crates'
+//! stable codes. A server-side failure answers `500` with code `internal` and a
+//! generic message; its detail goes to the log only.
+
+use axum::Json;
+use axum::http::StatusCode;
+use axum::http::header::{HeaderValue, WWW_AUTHENTICATE};
+use axum::response::{IntoResponse, Response};
+use serde_json::json;
+use stratum_bindings::ErrorReport;
+
+/// An error answered to the client.
+#[derive(Debug)]
+pub struct AppError {
+    status: StatusCode,
+    report: ErrorReport,
+}
+
+impl AppError {
+    /// An error with `status` and a report.
+    #[must_use]
+    pub fn new(
+        status: StatusCode,
+        code: &str,
+        field: Option<&str>,
+        message: impl Into<String>,
+    ) -> Self {
+        Self {
+            status,
+            report: ErrorReport::new(code, field, message),
+        }
+    }
+
+    /// `400`: client input the crates rejected, with their code and field.
+    #[must_use]
+    pub fn bad_request(report: ErrorReport) -> Self {
+        Self {
+            status: StatusCode::BAD_REQUEST,
+            report,
+        }
+    }
+
+    /// `401`: no credentials, or credentials that do not open this route.
+    #[must_use]
+    pub fn unauthorized(message: impl Into<String>) -> Self {
+        Self::new(StatusCode::UNAUTHORIZED, "unauthorized", None, message)
+    }
+
+    /// `404`: no such object for this tenant (another tenant's objects included).
+    #[must_use]
+    pub fn not_found(message: impl Into<String>) -> Self {
+        Self::new(StatusCode::NOT_FOUND, "not_found", None, message)
+    }
+
+    /// `503`: the service cannot take the request now (shutting down, database
+    /// unreachable).
+    #[must_use]
+    pub fn unavailable(message: impl Into<String>) -> Self {
+        Self::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "unavailable",
+            None,
+            message,
+        )
+    }
+
+    /// `500`: a server-side failure. `detail` is logged, never returned.
+    #[must_use]
+    pub fn internal(detail: &dyn std::fmt::Display) -> Self {
+        tracing::error!(detail = %detail, "internal error");
+        Self::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            stratum_bindings::INTERNAL,
+            None,
+            "the server failed to handle the request; it has been logged",
+        )
+    }
+
+    /// The HTTP status.
+    #[must_use]
+    pub fn status(&self) -> StatusCode {
+        self.status
+    }
+
+    /// The report (code, field, message).
+    #[must_use]
+    pub fn report(&self) -> &ErrorReport {
+        &self.report
+    }
+}
+
+impl From<sqlx::Error> for AppError {
+    fn from(e: sqlx::Error) -> Self {
+        match e {
+            sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed => {
+                Self::unavailable("the database is not available; retry later")
+            }
+            e => Self::internal(&e),
+        }
+    }
+}
+
+impl From<stratum_cdp::Error> for AppError {
+    fn from(e: stratum_cdp::Error) -> Self {
+        Self::bad_request(e.into())
+    }
+}
+
+impl std::fmt::Display for AppError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "{} {}: {}",
+            self.status.as_u16(),
+            self.report.code,
+            self.report.message
+        )
+    }
+}
+
+impl IntoResponse for AppError {
+    fn into_response(self) -> Response {
+        let mut error = json!({
+            "code": self.report.code,
+            "message": self.report.message,
+        });
+        if let Some(field) = &self.report.field {
+            error["field"] = json!(field);
+        }
+        let mut response = (self.status, Json(json!({ "error": error }))).into_response();
+        if self.status == StatusCode::UNAUTHORIZED {
+            response.headers_mut().insert(
+                WWW_AUTHENTICATE,
+                HeaderValue::from_static("Basic realm=\"stratum\""),
+            );
+        }
+        response
+    }
+}
+
+/// The result of a handler.
+pub type AppResult<T> = Result<T, AppError>;

@@ -1,0 +1,187 @@
+//! Segment-compatible ingest: `POST /v1/batch`, `/v1/import` and the one-message
+//! endpoints `/v1/track`, `/v1/identify`, `/v1/page`, `/v1/screen`, `/v1/group`,
+//! `/v1/alias`.
+//!
+//! The write key is the HTTP Basic user (empty password) or the body's `writeKey`.
+//! Bodies may be gzip- or deflate-encoded and are read as JSON whatever their
+//! `Content-Type`. Decoding, limits and parsing are `stratum_cdp::http`'s; a
+//! batch's invalid messages are reported by index while its valid ones are
+//! written; a `messageId` the tenant already sent is absorbed. A `200` is sent
+//! only once every accepted message is committed and synced to disk.
+
+use std::borrow::Cow;
+use std::sync::Arc;
+
+use axum::Json;
+use axum::body::Body;
+use axum::extract::State;
+use axum::http::HeaderMap;
+use axum::http::header::{AUTHORIZATION, CONTENT_ENCODING};
+use base64::Engine as _;
+use base64::engine::general_purpose::STANDARD;
+use serde_json::{Value, json};
+use stratum_cdp::http::{decode_body, parse_message_body_as};
+use stratum_cdp::message::{Message, MessageType, parse_batch};
+
+use crate::AppState;
+use crate::db::EventRow;
+use crate::error::{AppError, AppResult};
+use crate::secrets::KeyKind;
+use crate::writer::WriteError;
+
+/// The raw body, at most `limit` bytes as sent (a compressed body is limited again
+/// once decoded).
+async fn read_body(body: Body, limit: usize) -> AppResult<Vec<u8>> {
+    match axum::body::to_bytes(body, limit.saturating_add(1)).await {
+        Ok(b) if b.len() <= limit => Ok(b.to_vec()),
+        _ => Err(AppError::bad_request(
+            stratum_cdp::Error::TooLarge {
+                field: "$".into(),
+                size: limit.saturating_add(1),
+                limit,
+            }
+            .into(),
+        )),
+    }
+}
+
+/// The write key of a request: the Basic user, else the body's `writeKey`.
+fn write_key<'a>(headers: &HeaderMap, json: &'a [u8]) -> Option<Cow<'a, str>> {
+    if let Some(auth) = headers.get(AUTHORIZATION).and_then(|v| v.to_str().ok()) {
+        let (scheme, rest) = auth.split_once(' ')?;
+        if !scheme.eq_ignore_ascii_case("basic") {
+            return None;
+        }
+        let decoded = STANDARD.decode(rest.trim()).ok()?;
+        let text = String::from_utf8(decoded).ok()?;
+        let user = text.split_once(':').map_or(text.as_str(), |(u, _)| u);
+        return (!user.is_empty()).then(|| Cow::Owned(user.to_owned()));
+    }
+    #[derive(serde::Deserialize)]
+    struct KeyOnly<'a> {
+        #[serde(rename = "writeKey", borrow, default)]
+        write_key: Option<Cow<'a, str>>,
+    }
+    serde_json::from_slice::<KeyOnly<'a>>(json)
+        .ok()
+        .and_then(|k| k.write_key)
+        .filter(|k| !k.is_empty())
+}
+
+/// The tenant a write key opens.
+async fn tenant_of(state: &AppState, headers: &HeaderMap, json: &[u8]) -> AppResult<String> {
+    let Some(key) = write_key(headers, json) else {
+        return Err(AppError::unauthorized(
+            "a write key is required: the HTTP Basic user (empty password) or `writeKey` in the body",
+        ));
+    };
+    match state.db.key_owner(&key, KeyKind::Write).await? {
+        Some(owner) if owner.tenant_active => Ok(owner.tenant_id),
+        Some(_) => Err(AppError::new(
+            axum::http::StatusCode::FORBIDDEN,
+            "tenant_suspended",
+            None,
+            "the tenant of this write key is suspended",
+        )),
+        None => Err(AppError::unauthorized("unknown or revoked write key")),
+    }
+}
+
+fn row(tenant: &str, m: &Message) -> AppResult<EventRow> {
+    Ok(EventRow {
+        tenant_id: tenant.to_owned(),
+        message_id: m.message_id.clone(),
+        kind: m.kind.as_str(),
+        received_at: m.received_at,
+        body: serde_json::to_string(m).map_err(|e| AppError::internal(&e))?,
+    })
+}
+
+async fn commit(state: &AppState, rows: Vec<EventRow>) -> AppResult<()> {
+    state.writer.write(rows).await.map_err(|e| match e {
+        WriteError::Stopped => AppError::unavailable("the server is shutting down; retry"),
+        WriteError::Database(d) => AppError::internal(&d),
+    })
+}
+
+fn encoding(headers: &HeaderMap) -> Option<&str> {
+    headers.get(CONTENT_ENCODING).and_then(|v| v.to_str().ok())
+}
+
+/// `POST /v1/batch` and `/v1/import`: `{"batch": [...], "context": ..., "writeKey": ...}`.
+pub(crate) async fn batch(
+    State(state): State<Arc<AppState>>,
+    headers: HeaderMap,
+    body: Body,
+) -> AppResult<Json<Value>> {
+    let received = crate::now();
+    let cfg = &state.parse;
+    let raw = read_body(body, cfg.max_batch_bytes()).await?;
+    let json = decode_body(&raw, encoding(&headers), cfg.max_batch_bytes())?;
+    let tenant = tenant_of(&state, &headers, &json).await?;
+    let parsed = parse_batch(&json, received, cfg)?;
+    let rows = parsed
+        .messages()
+        .map(|m| row(&tenant, m))
+        .collect::<AppResult<Vec<_>>>()?;
+    let rejected: Vec<Value> = parsed
+        .errors()
+        .map(|(index, e)| {
+            let mut v = json!({"index": index, "code": e.code(), "message": e.to_string()});
+            if let Some(f) = e.field() {
+                v["field"] = json!(f);
+            }
+            v
+        })
+        .collect();
+    state.metrics.count_rejected(rejected.len() as u64);
+    let accepted = rows.len();
+    commit(&state, rows).await?;
+    Ok(Json(
+        json!({"success": true, "accepted": accepted, "rejected": rejected}),
+    ))
+}
+
+async fn single(
+    kind: MessageType,
+    state: Arc<AppState>,
+    headers: HeaderMap,
+    body: Body,
+) -> AppResult<Json<Value>> {
+    let received = crate::now();
+    let cfg = &state.parse;
+    // A compressed body is read up to the batch limit and checked against the
+    // message limit once decoded.
+    let raw = read_body(body, cfg.max_batch_bytes()).await?;
+    let json = decode_body(&raw, encoding(&headers), cfg.max_message_bytes())?;
+    let tenant = tenant_of(&state, &headers, &json).await?;
+    let message = match parse_message_body_as(kind, &json, None, received, cfg) {
+        Ok(m) => m,
+        Err(e) => {
+            state.metrics.count_rejected(1);
+            return Err(e.into());
+        }
+    };
+    commit(&state, vec![row(&tenant, &message)?]).await?;
+    Ok(Json(json!({"success": true})))
+}
+
+macro_rules! single_endpoint {
+    ($name:ident, $kind:expr, $path:literal) => {
+        #[doc = concat!("`POST ", $path, "`: one message; the type comes from the endpoint.")]
+        pub(crate) async fn $name(
+            State(state): State<Arc<AppState>>,
+            headers: HeaderMap,
+            body: Body,
+        ) -> AppResult<Json<Value>> {
+            single($kind, state, headers, body).await
+        }
+    };
+}
+
+single_endpoint!(track, MessageType::Track, "/v1/track");
+single_endpoint!(identify, MessageType::Identify, "/v1/identify");
+single_endpoint!(page, MessageType::Page, "/v1/page");
+single_endpoint!(screen, MessageType::Screen, "/v1/screen");
+single_endpoint!(group, MessageType::Group, "/v1/group");
+single_endpoint!(alias, MessageType::Alias, "/v1/alias");

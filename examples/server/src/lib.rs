@@ -1,0 +1,346 @@
+//! The Stratum reference server: the crates composed into a multi-tenant service
+//! with Segment-compatible ingest.
+//!
+//! * [`db`]: SQLite storage (WAL, every commit synced), migrations, tenant-scoped
+//!   queries;
+//! * [`writer`]: group commit: an event is acknowledged only once committed;
+//! * [`pipeline`]: the committed log fed in order to each tenant's CDP;
+//! * [`ingest`]: `/v1/*`, Segment's HTTP tracking API;
+//! * `/health`, `/health/live`, `/health/ready`, `/metrics`, and
+//!   `/api/v1/tenant` and `/api/v1/profiles/lookup` (API key).
+//!
+//! [`app`] builds the router apart from `main`, so tests drive it with
+//! `tower::ServiceExt::oneshot`; [`Services`] owns the background tasks and stops
+//! them in order (HTTP first, then the writer drains, then the pipeline).
+
+pub mod config;
+pub mod db;
+pub mod error;
+pub mod ingest;
+pub mod metrics;
+pub mod pipeline;
+pub mod secrets;
+pub mod writer;
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Instant;
+
+use axum::Json;
+use axum::Router;
+use axum::body::Body;
+use axum::extract::{MatchedPath, Query, Request, State};
+use axum::http::header::{AUTHORIZATION, CONTENT_TYPE};
+use axum::http::{HeaderMap, HeaderValue, StatusCode};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use serde_json::{Value, json};
+use stratum_cdp::identity::{Identifier, IdentifierKind};
+use stratum_cdp::message::ParseConfig;
+use tokio::sync::watch;
+use tower_http::request_id::{
+    MakeRequestId, PropagateRequestIdLayer, RequestId, SetRequestIdLayer,
+};
+use tower_http::trace::TraceLayer;
+
+use crate::db::Db;
+use crate::error::{AppError, AppResult};
+use crate::metrics::Metrics;
+use crate::pipeline::Pipeline;
+use crate::secrets::KeyKind;
+use crate::writer::Writer;
+
+/// The server's clock (the crates never read one: the time is passed in).
+#[must_use]
+pub fn now() -> chrono::DateTime<chrono::Utc> {
+    chrono::DateTime::from(std::time::SystemTime::now())
+}
+
+/// What every handler shares.
+#[derive(Debug)]
+pub struct AppState {
+    /// The database.
+    pub db: Db,
+    /// The group-commit writer.
+    pub writer: Writer,
+    /// The pipeline (its CDPs answer profile look-ups).
+    pub pipeline: Pipeline,
+    /// The metrics.
+    pub metrics: Arc<Metrics>,
+    /// Message limits and time bounds.
+    pub parse: ParseConfig,
+}
+
+/// The background tasks of a running server and the state its routes share.
+#[derive(Debug)]
+pub struct Services {
+    state: Arc<AppState>,
+    writer_task: tokio::task::JoinHandle<()>,
+    pipeline_task: tokio::task::JoinHandle<()>,
+    stop: watch::Sender<bool>,
+}
+
+impl Services {
+    /// Starts the writer and the pipeline over `db`.
+    #[must_use]
+    pub fn start(db: Db, parse: ParseConfig) -> Self {
+        let metrics = Arc::new(Metrics::new());
+        let pipeline = Pipeline::new();
+        let (writer, writer_task) = Writer::start(
+            db.clone(),
+            Arc::clone(&metrics),
+            Arc::clone(&pipeline.committed),
+            Arc::clone(&pipeline.head),
+        );
+        let (stop, stopped) = watch::channel(false);
+        let pipeline_task = tokio::spawn(pipeline.clone().run(
+            db.clone(),
+            Arc::clone(&metrics),
+            stopped,
+        ));
+        let state = Arc::new(AppState {
+            db,
+            writer,
+            pipeline,
+            metrics,
+            parse,
+        });
+        Self {
+            state,
+            writer_task,
+            pipeline_task,
+            stop,
+        }
+    }
+
+    /// The shared state.
+    #[must_use]
+    pub fn state(&self) -> Arc<AppState> {
+        Arc::clone(&self.state)
+    }
+
+    /// The router over the shared state.
+    pub fn router(&self) -> Router {
+        app(self.state())
+    }
+
+    /// Stops the background work once the HTTP server has stopped (every router
+    /// dropped): the writer commits what is queued, the pipeline processes every
+    /// committed event, and the database is closed.
+    pub async fn shutdown(self) {
+        let Self {
+            state,
+            writer_task,
+            pipeline_task,
+            stop,
+        } = self;
+        let db = state.db.clone();
+        drop(state);
+        if let Err(e) = writer_task.await {
+            tracing::error!(error = %e, "writer task failed");
+        }
+        let _ = stop.send(true);
+        if let Err(e) = pipeline_task.await {
+            tracing::error!(error = %e, "pipeline task failed");
+        }
+        db.close().await;
+    }
+}
+
+/// Request ids: a per-process random prefix and a counter (no client data).
+#[derive(Clone, Debug)]
+struct Ids {
+    prefix: Arc<str>,
+    next: Arc<AtomicU64>,
+}
+
+impl MakeRequestId for Ids {
+    fn make_request_id<B>(&mut self, _: &axum::http::Request<B>) -> Option<RequestId> {
+        let n = self.next.fetch_add(1, Ordering::Relaxed);
+        HeaderValue::from_str(&format!("{}-{n}", self.prefix))
+            .ok()
+            .map(RequestId::new)
+    }
+}
+
+/// The router: every route, the request-id, tracing and metrics layers.
+pub fn app(state: Arc<AppState>) -> Router {
+    let ids = Ids {
+        prefix: secrets::new_id()
+            .map(|id| id[..8].to_owned())
+            .unwrap_or_else(|_| "req".to_owned())
+            .into(),
+        next: Arc::new(AtomicU64::new(1)),
+    };
+    let trace = TraceLayer::new_for_http().make_span_with(|req: &axum::http::Request<Body>| {
+        // The matched route only: paths and queries may carry identifiers.
+        let route = req
+            .extensions()
+            .get::<MatchedPath>()
+            .map_or("unmatched", MatchedPath::as_str);
+        let id = req
+            .headers()
+            .get("x-request-id")
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("");
+        tracing::info_span!("request", method = %req.method(), route, request_id = id)
+    });
+    Router::new()
+        .route("/v1/batch", post(ingest::batch))
+        .route("/v1/import", post(ingest::batch))
+        .route("/v1/track", post(ingest::track))
+        .route("/v1/identify", post(ingest::identify))
+        .route("/v1/page", post(ingest::page))
+        .route("/v1/screen", post(ingest::screen))
+        .route("/v1/group", post(ingest::group))
+        .route("/v1/alias", post(ingest::alias))
+        .route("/api/v1/tenant", get(tenant))
+        .route("/api/v1/profiles/lookup", get(profile_lookup))
+        .route("/health", get(health))
+        .route("/health/live", get(live))
+        .route("/health/ready", get(ready))
+        .route("/metrics", get(metrics))
+        .fallback(not_found)
+        .layer(middleware::from_fn_with_state(Arc::clone(&state), observe))
+        .layer(trace)
+        .layer(PropagateRequestIdLayer::x_request_id())
+        .layer(SetRequestIdLayer::x_request_id(ids))
+        .with_state(state)
+}
+
+async fn observe(State(state): State<Arc<AppState>>, req: Request, next: Next) -> Response {
+    let route = req
+        .extensions()
+        .get::<MatchedPath>()
+        .map_or_else(|| "unmatched".to_owned(), |m| m.as_str().to_owned());
+    let method = req.method().to_string();
+    let started = Instant::now();
+    let response = next.run(req).await;
+    state.metrics.observe_request(
+        &route,
+        &method,
+        response.status().as_u16(),
+        started.elapsed(),
+    );
+    response
+}
+
+async fn not_found() -> AppError {
+    AppError::not_found("no such route")
+}
+
+/// `GET /health`: the process answers; `ready` says whether it can take traffic.
+async fn health(State(state): State<Arc<AppState>>) -> Json<Value> {
+    let ready = state.db.ready().await;
+    Json(json!({"status": "ok", "ready": ready}))
+}
+
+/// `GET /health/live`: the process answers.
+async fn live() -> Json<Value> {
+    Json(json!({"status": "ok"}))
+}
+
+/// `GET /health/ready`: the database answers and every migration is applied.
+async fn ready(State(state): State<Arc<AppState>>) -> AppResult<Json<Value>> {
+    if state.db.ready().await {
+        Ok(Json(json!({"status": "ready"})))
+    } else {
+        Err(AppError::unavailable(
+            "the database is not reachable or not migrated",
+        ))
+    }
+}
+
+/// `GET /metrics`: Prometheus / OpenMetrics text.
+async fn metrics(State(state): State<Arc<AppState>>) -> AppResult<Response> {
+    let pool = state.db.pool();
+    state.metrics.set_pool(pool.size(), pool.num_idle());
+    state.metrics.set_lag(state.pipeline.lag().await);
+    let text = state.metrics.encode().map_err(|e| AppError::internal(&e))?;
+    Ok((
+        [(
+            CONTENT_TYPE,
+            "application/openmetrics-text; version=1.0.0; charset=utf-8",
+        )],
+        text,
+    )
+        .into_response())
+}
+
+/// The tenant an API key (`Authorization: Bearer ak_...`) opens.
+async fn api_tenant(state: &AppState, headers: &HeaderMap) -> AppResult<String> {
+    let key = headers
+        .get(AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split_once(' '))
+        .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
+        .map(|(_, k)| k.trim())
+        .ok_or_else(|| {
+            AppError::unauthorized("an API key is required: `Authorization: Bearer <key>`")
+        })?;
+    match state.db.key_owner(key, KeyKind::Api).await? {
+        Some(owner) if owner.tenant_active => Ok(owner.tenant_id),
+        Some(_) => Err(AppError::new(
+            StatusCode::FORBIDDEN,
+            "tenant_suspended",
+            None,
+            "the tenant of this API key is suspended",
+        )),
+        None => Err(AppError::unauthorized("unknown or revoked API key")),
+    }
+}
+
+/// `GET /api/v1/tenant`: the key's tenant and the size of its event log.
+async fn tenant(State(state): State<Arc<AppState>>, headers: HeaderMap) -> AppResult<Json<Value>> {
+    let id = api_tenant(&state, &headers).await?;
+    let scoped = state.db.tenant(&id);
+    let t = scoped
+        .get()
+        .await?
+        .ok_or_else(|| AppError::not_found("no such tenant"))?;
+    let events = scoped.event_count().await?;
+    Ok(Json(json!({
+        "id": t.id, "name": t.name, "tier": t.tier, "status": t.status, "events": events,
+    })))
+}
+
+#[derive(serde::Deserialize)]
+struct LookupQuery {
+    kind: Option<String>,
+    value: Option<String>,
+}
+
+/// `GET /api/v1/profiles/lookup?kind=user_id&value=u1`: the profile an identifier
+/// resolves to (as far as the pipeline has processed the log).
+async fn profile_lookup(
+    State(state): State<Arc<AppState>>,
+    headers: HeaderMap,
+    Query(q): Query<LookupQuery>,
+) -> AppResult<Json<Value>> {
+    let tenant = api_tenant(&state, &headers).await?;
+    let (Some(kind), Some(value)) = (q.kind, q.value) else {
+        return Err(AppError::new(
+            StatusCode::BAD_REQUEST,
+            "missing_required_field",
+            Some("kind"),
+            "`kind` (user_id, anonymous_id, email, ...) and `value` are required",
+        ));
+    };
+    let kind: IdentifierKind = serde_json::from_value(Value::String(kind)).map_err(|_| {
+        AppError::new(
+            StatusCode::BAD_REQUEST,
+            "invalid_value",
+            Some("kind"),
+            "unknown identifier kind: use user_id, anonymous_id, email, phone, device_id, \
+             advertising_id or click_id",
+        )
+    })?;
+    let id = Identifier::new(kind, &value);
+    let profile = state.pipeline.profiles.lock().await.lookup(&tenant, &id);
+    let profile = profile.ok_or_else(|| AppError::not_found("no profile has this identifier"))?;
+    let lag = state.pipeline.lag().await;
+    Ok(Json(
+        json!({"profile": profile, "pipeline_lag_events": lag}),
+    ))
+}

@@ -1,0 +1,127 @@
+//! `stratum-server`: see `--help` and `docs/server.md`.
+
+use std::process::ExitCode;
+use std::time::Duration;
+
+use clap::Parser as _;
+use stratum_cdp::message::ParseConfig;
+use stratum_server::Services;
+use stratum_server::config::Config;
+use stratum_server::db::{CreatedTenant, Db};
+use tracing_subscriber::EnvFilter;
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    let config = Config::parse();
+    let filter = EnvFilter::try_from_env("STRATUM_LOG").unwrap_or_else(|_| EnvFilter::new("info"));
+    if config.log_format == "json" {
+        tracing_subscriber::fmt()
+            .json()
+            .with_env_filter(filter)
+            .with_writer(std::io::stderr)
+            .init();
+    } else {
+        tracing_subscriber::fmt()
+            .with_env_filter(filter)
+            .with_writer(std::io::stderr)
+            .init();
+    }
+    match run(config).await {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            tracing::error!(error = %e, "the server stopped on an error");
+            eprintln!("stratum-server: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run(config: Config) -> Result<(), Box<dyn std::error::Error>> {
+    let parse = ParseConfig::default()
+        .with_max_batch_bytes(config.max_batch_bytes)?
+        .with_max_message_bytes(config.max_message_bytes)?;
+    let db = match &config.database_url {
+        Some(url) if url.starts_with("sqlite:") => Db::open_url(url).await?,
+        Some(_) => {
+            return Err(
+                "DATABASE_URL must be a sqlite: URL; PostgreSQL is not supported by this version"
+                    .into(),
+            );
+        }
+        None => {
+            std::fs::create_dir_all(&config.data_dir)?;
+            Db::open_file(&config.data_dir.join("stratum.db")).await?
+        }
+    };
+    if !db.has_tenants().await? {
+        let created = db
+            .create_tenant("Demo", "free", "admin@demo.local", stratum_server::now())
+            .await?;
+        announce(&created);
+    }
+    let listener = tokio::net::TcpListener::bind(config.addr).await?;
+    let addr = listener.local_addr()?;
+    let services = Services::start(db, parse);
+    tracing::info!(%addr, "listening");
+    say(&format!("stratum-server listening on http://{addr}"));
+    let app = services.router();
+    let (stopping, stopped) = tokio::sync::oneshot::channel::<()>();
+    let grace = Duration::from_secs(config.shutdown_seconds);
+    let server = axum::serve(listener, app).with_graceful_shutdown(async move {
+        shutdown_signal().await;
+        tracing::info!("shutting down: draining in-flight requests");
+        let _ = stopping.send(());
+    });
+    let serving = tokio::spawn(async move { server.await });
+    let result = tokio::select! {
+        r = serving => r.map_err(|e| e.to_string()).and_then(|r| r.map_err(|e| e.to_string())),
+        () = async {
+            let _ = stopped.await;
+            tokio::time::sleep(grace).await;
+        } => Err("in-flight requests did not finish within the shutdown timeout".to_owned()),
+    };
+    services.shutdown().await;
+    tracing::info!("stopped");
+    result.map_err(Into::into)
+}
+
+/// The first start's secrets, shown once on standard output (never logged).
+#[allow(clippy::print_stdout)]
+fn announce(created: &CreatedTenant) {
+    println!(
+        "created tenant {:?} ({})\n  admin login: {} / {}\n  write key:   {}\n  API key:     {}\n\
+         These secrets are shown once and stored only as hashes.",
+        created.tenant.name,
+        created.tenant.id,
+        created.admin_email,
+        created.admin_password,
+        created.write_key,
+        created.api_key,
+    );
+}
+
+#[allow(clippy::print_stdout)]
+fn say(line: &str) {
+    println!("{line}");
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {}
+        () = terminate => {}
+    }
+}

@@ -1,0 +1,424 @@
+//! The routes, driven in process with `tower::ServiceExt::oneshot` over a real
+//! SQLite file: ingest (auth, encodings, limits, partial batches, duplicates),
+//! the pipeline, the error shape, operations routes, and a restart.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use std::io::Write as _;
+use std::time::Duration;
+
+use axum::Router;
+use axum::body::Body;
+use axum::http::{Request, StatusCode};
+use base64::Engine as _;
+use http_body_util::BodyExt as _;
+use serde_json::{Value, json};
+use stratum_cdp::message::ParseConfig;
+use stratum_server::Services;
+use stratum_server::db::{CreatedTenant, Db};
+use tower::ServiceExt as _;
+
+struct Server {
+    _dir: tempfile::TempDir,
+    path: std::path::PathBuf,
+    services: Services,
+    app: Router,
+    demo: CreatedTenant,
+}
+
+async fn server() -> Server {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("stratum.db");
+    let db = Db::open_file(&path).await.unwrap();
+    let demo = db
+        .create_tenant("Demo", "free", "admin@demo.local", stratum_server::now())
+        .await
+        .unwrap();
+    let services = Services::start(db, ParseConfig::default());
+    let app = services.router();
+    Server {
+        _dir: dir,
+        path,
+        services,
+        app,
+        demo,
+    }
+}
+
+fn basic(key: &str) -> String {
+    format!(
+        "Basic {}",
+        base64::engine::general_purpose::STANDARD.encode(format!("{key}:"))
+    )
+}
+
+async fn call(app: &Router, req: Request<Body>) -> (StatusCode, Value) {
+    let res = app.clone().oneshot(req).await.unwrap();
+    let status = res.status();
+    let bytes = res.into_body().collect().await.unwrap().to_bytes();
+    let body = serde_json::from_slice(&bytes)
+        .unwrap_or(Value::String(String::from_utf8_lossy(&bytes).into_owned()));
+    (status, body)
+}
+
+fn post(path: &str, key: Option<&str>, body: impl Into<Body>) -> Request<Body> {
+    let mut b = Request::post(path).header("content-type", "application/json");
+    if let Some(k) = key {
+        b = b.header("authorization", basic(k));
+    }
+    b.body(body.into()).unwrap()
+}
+
+fn get(path: &str, api_key: &str) -> Request<Body> {
+    Request::get(path)
+        .header("authorization", format!("Bearer {api_key}"))
+        .body(Body::empty())
+        .unwrap()
+}
+
+fn gzip(data: &[u8]) -> Vec<u8> {
+    let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    e.write_all(data).unwrap();
+    e.finish().unwrap()
+}
+
+/// The profile `kind=value` resolves to, once the pipeline has processed the log.
+async fn profile(app: &Router, api_key: &str, kind: &str, value: &str) -> Value {
+    for _ in 0..200 {
+        let (status, body) = call(
+            app,
+            get(
+                &format!("/api/v1/profiles/lookup?kind={kind}&value={value}"),
+                api_key,
+            ),
+        )
+        .await;
+        if status == StatusCode::OK && body["pipeline_lag_events"] == 0 {
+            return body["profile"].clone();
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    panic!("no profile for {kind}={value}");
+}
+
+async fn events(app: &Router, api_key: &str) -> i64 {
+    let (status, body) = call(app, get("/api/v1/tenant", api_key)).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    body["events"].as_i64().unwrap()
+}
+
+#[tokio::test]
+async fn a_batch_is_committed_resolved_and_its_duplicates_absorbed() {
+    let s = server().await;
+    let key = s.demo.write_key.as_str();
+    let batch = json!({"batch": [
+        {"type": "identify", "userId": "u1", "messageId": "m1", "traits": {"email": "Ann@Example.com", "plan": "pro"}},
+        {"type": "track", "anonymousId": "a1", "event": "Viewed", "messageId": "m2"},
+        {"type": "alias", "previousId": "a1", "userId": "u1", "messageId": "m3"},
+    ]});
+    let (status, body) = call(&s.app, post("/v1/batch", Some(key), batch.to_string())).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(
+        body,
+        json!({"success": true, "accepted": 3, "rejected": []})
+    );
+    // The alias merged the anonymous visitor into the user.
+    let by_anon = profile(&s.app, &s.demo.api_key, "anonymous_id", "a1").await;
+    let by_user = profile(&s.app, &s.demo.api_key, "user_id", "u1").await;
+    assert_eq!(by_anon["id"], by_user["id"]);
+    assert_eq!(by_user["traits"]["plan"]["value"], "pro");
+    // The same messages again: absorbed, nothing added.
+    let (status, _) = call(&s.app, post("/v1/batch", Some(key), batch.to_string())).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(events(&s.app, &s.demo.api_key).await, 3);
+    drop(s.app);
+    s.services.shutdown().await;
+}
+
+#[tokio::test]
+async fn the_write_key_comes_from_basic_auth_or_the_body_and_nothing_else() {
+    let s = server().await;
+    let msg = |id: &str| json!({"userId": "u1", "event": "E", "messageId": id});
+    // HTTP Basic user, empty password.
+    let (status, _) = call(
+        &s.app,
+        post("/v1/track", Some(&s.demo.write_key), msg("m1").to_string()),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    // `writeKey` in the body, sent as text/plain (navigator.sendBeacon).
+    let mut m = msg("m2");
+    m["writeKey"] = json!(s.demo.write_key);
+    let req = Request::post("/v1/track")
+        .header("content-type", "text/plain;charset=UTF-8")
+        .body(Body::from(m.to_string()))
+        .unwrap();
+    assert_eq!(call(&s.app, req).await.0, StatusCode::OK);
+    // No key, an unknown key, the API key in place of the write key.
+    for key in [None, Some("wk_unknown"), Some(s.demo.api_key.as_str())] {
+        let (status, body) = call(&s.app, post("/v1/track", key, msg("m3").to_string())).await;
+        assert_eq!(status, StatusCode::UNAUTHORIZED, "{key:?}");
+        assert_eq!(body["error"]["code"], "unauthorized");
+    }
+    // The write key does not open the API.
+    let (status, _) = call(&s.app, get("/api/v1/tenant", &s.demo.write_key)).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    assert_eq!(events(&s.app, &s.demo.api_key).await, 2);
+    drop(s.app);
+    s.services.shutdown().await;
+}
+
+#[tokio::test]
+async fn gzip_bodies_limits_and_bad_input_get_the_one_error_shape() {
+    let s = server().await;
+    let key = s.demo.write_key.as_str();
+    // gzip
+    let body = json!({"batch": [{"type": "page", "anonymousId": "a1", "messageId": "g1", "name": "Home"}]});
+    let req = Request::post("/v1/batch")
+        .header("authorization", basic(key))
+        .header("content-encoding", "gzip")
+        .body(Body::from(gzip(body.to_string().as_bytes())))
+        .unwrap();
+    let (status, out) = call(&s.app, req).await;
+    assert_eq!(
+        (status, out["accepted"].clone()),
+        (StatusCode::OK, json!(1))
+    );
+
+    // Not JSON; a batch over 4 MB; a message over 32 KB (alone and in a batch).
+    let (status, out) = call(&s.app, post("/v1/batch", Some(key), "{not json")).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert_eq!(out["error"]["code"], "invalid_json");
+    let big = "x".repeat(4 * 1024 * 1024 + 1);
+    let (status, out) = call(&s.app, post("/v1/batch", Some(key), big)).await;
+    assert_eq!(
+        (status, out["error"]["code"].clone()),
+        (StatusCode::BAD_REQUEST, json!("too_large"))
+    );
+    let huge = json!({"userId": "u1", "event": "E", "messageId": "h1", "properties": {"blob": "y".repeat(40_000)}});
+    let (status, out) = call(&s.app, post("/v1/track", Some(key), huge.to_string())).await;
+    assert_eq!(
+        (status, out["error"]["code"].clone()),
+        (StatusCode::BAD_REQUEST, json!("too_large"))
+    );
+    let mixed = json!({"batch": [huge, {"type": "track", "userId": "u1", "event": "E", "messageId": "ok1"}, {"type": "track", "event": "E", "messageId": "noid"}]});
+    let (status, out) = call(&s.app, post("/v1/batch", Some(key), mixed.to_string())).await;
+    assert_eq!(status, StatusCode::OK, "{out}");
+    assert_eq!(out["accepted"], 1);
+    let codes: Vec<(i64, String)> = out["rejected"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| {
+            (
+                r["index"].as_i64().unwrap(),
+                r["code"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        codes,
+        vec![
+            (0, "too_large".to_owned()),
+            (2, "missing_identity".to_owned())
+        ]
+    );
+
+    // A one-message endpoint refuses a message of another type.
+    let (status, out) = call(
+        &s.app,
+        post(
+            "/v1/identify",
+            Some(key),
+            json!({"type": "track", "userId": "u1", "event": "E"}).to_string(),
+        ),
+    )
+    .await;
+    assert_eq!(
+        (status, out["error"]["field"].clone()),
+        (StatusCode::BAD_REQUEST, json!("type"))
+    );
+
+    // Unknown routes and unknown identifier kinds: the same shape.
+    let (status, out) = call(&s.app, get("/nope", &s.demo.api_key)).await;
+    assert_eq!(
+        (status, out["error"]["code"].clone()),
+        (StatusCode::NOT_FOUND, json!("not_found"))
+    );
+    let (status, out) = call(
+        &s.app,
+        get("/api/v1/profiles/lookup?kind=ssn&value=1", &s.demo.api_key),
+    )
+    .await;
+    assert_eq!(
+        (status, out["error"]["field"].clone()),
+        (StatusCode::BAD_REQUEST, json!("kind"))
+    );
+    assert_eq!(events(&s.app, &s.demo.api_key).await, 2);
+    drop(s.app);
+    s.services.shutdown().await;
+}
+
+#[tokio::test]
+async fn operations_routes_answer() {
+    let s = server().await;
+    let (status, body) = call(
+        &s.app,
+        Request::get("/health/ready").body(Body::empty()).unwrap(),
+    )
+    .await;
+    assert_eq!((status, body), (StatusCode::OK, json!({"status": "ready"})));
+    let (status, _) = call(
+        &s.app,
+        Request::get("/health/live").body(Body::empty()).unwrap(),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    let (status, body) = call(&s.app, Request::get("/health").body(Body::empty()).unwrap()).await;
+    assert_eq!(
+        (status, body["ready"].clone()),
+        (StatusCode::OK, json!(true))
+    );
+    call(
+        &s.app,
+        post(
+            "/v1/track",
+            Some(&s.demo.write_key),
+            json!({"userId": "u", "event": "E", "messageId": "x"}).to_string(),
+        ),
+    )
+    .await;
+    let res = s
+        .app
+        .clone()
+        .oneshot(Request::get("/metrics").body(Body::empty()).unwrap())
+        .await
+        .unwrap();
+    assert!(res.headers().contains_key("x-request-id"));
+    let text =
+        String::from_utf8(res.into_body().collect().await.unwrap().to_bytes().to_vec()).unwrap();
+    for name in [
+        "stratum_http_requests_total{route=\"/v1/track\",method=\"POST\",status=\"200\"} 1",
+        "stratum_http_request_duration_seconds_bucket",
+        "stratum_ingest_events_total{outcome=\"new\"} 1",
+        "stratum_pipeline_lag_events",
+        "stratum_db_pool_connections",
+        "stratum_commit_rows_bucket",
+    ] {
+        assert!(text.contains(name), "{name} missing from\n{text}");
+    }
+    drop(s.app);
+    s.services.shutdown().await;
+}
+
+#[tokio::test]
+async fn concurrent_requests_are_all_committed_exactly_once() {
+    let s = server().await;
+    let mut tasks = Vec::new();
+    for r in 0..16 {
+        let app = s.app.clone();
+        let key = s.demo.write_key.clone();
+        tasks.push(tokio::spawn(async move {
+            let batch: Vec<Value> = (0..50)
+                .map(|i| json!({"type": "track", "userId": format!("u{}", i % 7), "event": "E", "messageId": format!("r{r}-{i}")}))
+                .collect();
+            let body = json!({ "batch": batch }).to_string();
+            call(&app, post("/v1/batch", Some(&key), body)).await.0
+        }));
+    }
+    for t in tasks {
+        assert_eq!(t.await.unwrap(), StatusCode::OK);
+    }
+    assert_eq!(events(&s.app, &s.demo.api_key).await, 16 * 50);
+    drop(s.app);
+    s.services.shutdown().await;
+}
+
+#[tokio::test]
+async fn after_a_restart_every_event_is_there_once_and_profiles_are_the_same() {
+    let s = server().await;
+    let key = s.demo.write_key.clone();
+    let batch = json!({"batch": [
+        {"type": "identify", "userId": "u1", "messageId": "m1", "traits": {"plan": "pro"}},
+        {"type": "identify", "anonymousId": "a9", "messageId": "m2", "traits": {"email": "z@example.com"}},
+        {"type": "alias", "previousId": "a9", "userId": "u1", "messageId": "m3"},
+    ]});
+    assert_eq!(
+        call(&s.app, post("/v1/batch", Some(&key), batch.to_string()))
+            .await
+            .0,
+        StatusCode::OK
+    );
+    let before = profile(&s.app, &s.demo.api_key, "user_id", "u1").await;
+    let (path, demo, dir) = (s.path.clone(), s.demo.clone(), s._dir);
+    drop(s.app);
+    s.services.shutdown().await;
+
+    let db = Db::open_file(&path).await.unwrap();
+    let services = Services::start(db, ParseConfig::default());
+    let app = services.router();
+    let after = profile(&app, &demo.api_key, "user_id", "u1").await;
+    assert_eq!(after, before);
+    assert_eq!(events(&app, &demo.api_key).await, 3);
+    // Replays of the same messages after the restart are still absorbed.
+    assert_eq!(
+        call(&app, post("/v1/batch", Some(&key), batch.to_string()))
+            .await
+            .0,
+        StatusCode::OK
+    );
+    assert_eq!(events(&app, &demo.api_key).await, 3);
+    drop(app);
+    services.shutdown().await;
+    drop(dir);
+}
+
+#[tokio::test]
+async fn a_tenant_sees_nothing_of_another_tenant() {
+    let s = server().await;
+    let other = s
+        .services
+        .state()
+        .db
+        .create_tenant(
+            "Other",
+            "free",
+            "admin@other.example",
+            stratum_server::now(),
+        )
+        .await
+        .unwrap();
+    let msg = json!({"type": "identify", "userId": "shared-id", "messageId": "m1", "traits": {"plan": "pro"}});
+    let (status, _) = call(
+        &s.app,
+        post("/v1/identify", Some(&s.demo.write_key), msg.to_string()),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    let mine = profile(&s.app, &s.demo.api_key, "user_id", "shared-id").await;
+    assert_eq!(mine["traits"]["plan"]["value"], "pro");
+    // The other tenant's key finds nothing of it, and its log is its own.
+    let (status, body) = call(
+        &s.app,
+        get(
+            "/api/v1/profiles/lookup?kind=user_id&value=shared-id",
+            &other.api_key,
+        ),
+    )
+    .await;
+    assert_eq!(
+        (status, body["error"]["code"].clone()),
+        (StatusCode::NOT_FOUND, json!("not_found"))
+    );
+    assert_eq!(events(&s.app, &other.api_key).await, 0);
+    // The same messageId in the other tenant is a different event.
+    let (status, _) = call(
+        &s.app,
+        post("/v1/identify", Some(&other.write_key), msg.to_string()),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(events(&s.app, &other.api_key).await, 1);
+    assert_eq!(events(&s.app, &s.demo.api_key).await, 1);
+    drop(s.app);
+    s.services.shutdown().await;
+}

@@ -1,0 +1,201 @@
+//! The real binary on 127.0.0.1: first start (secrets shown once), ingest over
+//! HTTP, graceful shutdown on SIGTERM with every acknowledged event kept, and a
+//! second start over the same data.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use std::io::{BufRead as _, BufReader, Read as _, Write as _};
+use std::net::TcpStream;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use serde_json::{Value, json};
+
+struct Running {
+    child: Child,
+    addr: String,
+    lines: Vec<String>,
+}
+
+impl Drop for Running {
+    /// A test that fails leaves no server behind.
+    fn drop(&mut self) {
+        if matches!(self.child.try_wait(), Ok(None)) {
+            let _ = self.child.kill();
+        }
+        let _ = self.child.wait();
+    }
+}
+
+// The child is waited for by `terminate` or by `Running`'s `Drop`.
+#[allow(clippy::zombie_processes)]
+fn start(data: &std::path::Path) -> Running {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_stratum-server"))
+        .env("STRATUM_ADDR", "127.0.0.1:0")
+        .env("STRATUM_DATA_DIR", data)
+        .env_remove("DATABASE_URL")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::from(
+            std::fs::OpenOptions::new()
+                .create(true)
+                .append(true)
+                .open(data.join("server.log"))
+                .unwrap(),
+        ))
+        .spawn()
+        .unwrap();
+    let mut out = BufReader::new(child.stdout.take().unwrap());
+    let mut lines = Vec::new();
+    loop {
+        let mut line = String::new();
+        assert!(
+            out.read_line(&mut line).unwrap() > 0,
+            "the server exited: {lines:?}"
+        );
+        let line = line.trim_end().to_owned();
+        if let Some(addr) = line.strip_prefix("stratum-server listening on http://") {
+            let addr = addr.to_owned();
+            lines.push(line);
+            return Running { child, addr, lines };
+        }
+        lines.push(line);
+    }
+}
+
+/// One HTTP/1.1 request; the status and the body as JSON.
+fn http(addr: &str, method: &str, path: &str, auth: Option<&str>, body: &str) -> (u16, Value) {
+    let mut s = TcpStream::connect(addr).unwrap();
+    s.set_read_timeout(Some(Duration::from_secs(30))).unwrap();
+    let auth = auth
+        .map(|a| format!("Authorization: {a}\r\n"))
+        .unwrap_or_default();
+    write!(
+        s,
+        "{method} {path} HTTP/1.1\r\nHost: {addr}\r\n{auth}Content-Type: application/json\r\n\
+         Content-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    )
+    .unwrap();
+    let mut raw = String::new();
+    s.read_to_string(&mut raw).unwrap();
+    let status = raw[9..12].parse().unwrap();
+    let body = raw.split_once("\r\n\r\n").map_or("", |(_, b)| b);
+    (status, serde_json::from_str(body).unwrap_or(Value::Null))
+}
+
+fn secret(lines: &[String], label: &str) -> String {
+    lines
+        .iter()
+        .find_map(|l| l.trim().strip_prefix(label))
+        .map(|v| v.split_whitespace().last().unwrap().to_owned())
+        .unwrap_or_else(|| panic!("{label} not in {lines:?}"))
+}
+
+fn basic(key: &str) -> String {
+    use base64::Engine as _;
+    format!(
+        "Basic {}",
+        base64::engine::general_purpose::STANDARD.encode(format!("{key}:"))
+    )
+}
+
+fn terminate(child: &mut Child) -> std::process::ExitStatus {
+    let pid = child.id().to_string();
+    assert!(
+        Command::new("kill")
+            .args(["-TERM", &pid])
+            .status()
+            .unwrap()
+            .success()
+    );
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            return status;
+        }
+        assert!(Instant::now() < deadline, "no exit after SIGTERM");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+#[test]
+fn first_start_ingest_sigterm_and_second_start() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut first = start(dir.path());
+    let write_key = secret(&first.lines, "write key:");
+    let api_key = secret(&first.lines, "API key:");
+    assert!(write_key.starts_with("wk_") && api_key.starts_with("ak_"));
+    assert!(
+        first
+            .lines
+            .iter()
+            .any(|l| l.contains("admin login: admin@demo.local / "))
+    );
+
+    // Requests from several threads while the server is told to stop: every
+    // acknowledged event must be in the log afterwards.
+    let acknowledged = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let threads: Vec<_> = (0..4)
+        .map(|t| {
+            let (addr, key, acked) = (first.addr.clone(), write_key.clone(), acknowledged.clone());
+            std::thread::spawn(move || {
+                for r in 0..25 {
+                    let batch: Vec<Value> = (0..20)
+                        .map(|i| json!({"type": "track", "userId": "u1", "event": "E", "messageId": format!("t{t}-{r}-{i}")}))
+                        .collect();
+                    let body = json!({ "batch": batch }).to_string();
+                    let Ok(mut s) = TcpStream::connect(&addr) else { return };
+                    let _ = s.set_read_timeout(Some(Duration::from_secs(30)));
+                    let req = format!(
+                        "POST /v1/batch HTTP/1.1\r\nHost: x\r\nAuthorization: {}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+                        basic(&key),
+                        body.len()
+                    );
+                    if s.write_all(req.as_bytes()).is_err() {
+                        return;
+                    }
+                    let mut raw = String::new();
+                    if s.read_to_string(&mut raw).is_ok() && raw.starts_with("HTTP/1.1 200") {
+                        acked.fetch_add(20, std::sync::atomic::Ordering::SeqCst);
+                    }
+                }
+            })
+        })
+        .collect();
+    std::thread::sleep(Duration::from_millis(150));
+    let status = terminate(&mut first.child);
+    assert!(status.success(), "{status:?}");
+    for t in threads {
+        t.join().unwrap();
+    }
+    let acked = acknowledged.load(std::sync::atomic::Ordering::SeqCst);
+    assert!(acked > 0, "no request was acknowledged before the stop");
+
+    let mut second = start(dir.path());
+    assert!(
+        !second.lines.iter().any(|l| l.contains("write key")),
+        "secrets are shown on the first start only: {:?}",
+        second.lines
+    );
+    let (status, tenant) = http(
+        &second.addr,
+        "GET",
+        "/api/v1/tenant",
+        Some(&format!("Bearer {api_key}")),
+        "",
+    );
+    assert_eq!(status, 200, "{tenant}");
+    let stored = usize::try_from(tenant["events"].as_i64().unwrap()).unwrap();
+    assert!(stored >= acked, "{stored} stored < {acked} acknowledged");
+    // The write key from the first start still works.
+    let (status, _) = http(
+        &second.addr,
+        "POST",
+        "/v1/track",
+        Some(&basic(&write_key)),
+        &json!({"userId": "u2", "event": "E", "messageId": "after"}).to_string(),
+    );
+    assert_eq!(status, 200);
+    let (status, _) = http(&second.addr, "GET", "/health/ready", None, "");
+    assert_eq!(status, 200);
+    assert!(terminate(&mut second.child).success());
+}
