@@ -13,6 +13,10 @@
 //! `tower::ServiceExt::oneshot`; [`Services`] owns the background tasks and stops
 //! them in order (HTTP first, then the writer drains, then the pipeline).
 
+/// The guide (`docs/server.md`), rendered with the crate's documentation.
+#[doc = include_str!("../../../docs/server.md")]
+pub mod guide {}
+
 pub mod config;
 pub mod db;
 pub mod error;
