@@ -36,7 +36,50 @@ pub struct Config {
     #[arg(long, env = "STRATUM_MAX_MESSAGE_BYTES", default_value_t = stratum_cdp::message::MAX_MESSAGE_BYTES)]
     pub max_message_bytes: usize,
 
+    /// File holding the secret that signs access tokens (at least 32 bytes). The
+    /// secret may also come from the environment variable `STRATUM_JWT_SECRET`;
+    /// without either, one is generated once into `<data-dir>/jwt.secret`.
+    #[arg(long, env = "STRATUM_JWT_SECRET_FILE")]
+    pub jwt_secret_file: Option<PathBuf>,
+
     /// Seconds to wait for in-flight requests on shutdown before stopping anyway.
     #[arg(long, env = "STRATUM_SHUTDOWN_SECONDS", default_value_t = 30)]
     pub shutdown_seconds: u64,
+}
+
+/// The secret that signs access tokens: `STRATUM_JWT_SECRET`, else the file
+/// given, else `<data-dir>/jwt.secret` (created with 32 random bytes, readable by
+/// its owner only, on first use). Never logged.
+///
+/// # Errors
+/// An unreadable file, or the OS random source failing.
+pub fn jwt_secret(config: &Config) -> Result<Vec<u8>, String> {
+    if let Ok(s) = std::env::var("STRATUM_JWT_SECRET") {
+        return Ok(s.into_bytes());
+    }
+    if let Some(path) = &config.jwt_secret_file {
+        return std::fs::read(path)
+            .map(|b| b.trim_ascii().to_vec())
+            .map_err(|e| format!("cannot read the token secret file {}: {e}", path.display()));
+    }
+    let path = config.data_dir.join("jwt.secret");
+    if let Ok(b) = std::fs::read(&path) {
+        return Ok(b.trim_ascii().to_vec());
+    }
+    let secret =
+        crate::secrets::new_key(crate::secrets::KeyKind::Api).map_err(|e| e.to_string())?;
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    let mut file = options.open(&path).map_err(|e| {
+        format!(
+            "cannot create the token secret file {}: {e}",
+            path.display()
+        )
+    })?;
+    std::io::Write::write_all(&mut file, secret.as_bytes())
+        .and_then(|()| file.sync_all())
+        .map_err(|e| format!("cannot write the token secret file {}: {e}", path.display()))?;
+    Ok(secret.into_bytes())
 }

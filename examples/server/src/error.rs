@@ -15,6 +15,7 @@ use stratum_bindings::ErrorReport;
 pub struct AppError {
     status: StatusCode,
     report: ErrorReport,
+    retry_after: Option<i64>,
 }
 
 impl AppError {
@@ -29,7 +30,15 @@ impl AppError {
         Self {
             status,
             report: ErrorReport::new(code, field, message),
+            retry_after: None,
         }
+    }
+
+    /// The same error with a `Retry-After` header (seconds).
+    #[must_use]
+    pub fn with_retry_after(mut self, seconds: i64) -> Self {
+        self.retry_after = Some(seconds);
+        self
     }
 
     /// `400`: client input the crates rejected, with their code and field.
@@ -38,6 +47,7 @@ impl AppError {
         Self {
             status: StatusCode::BAD_REQUEST,
             report,
+            retry_after: None,
         }
     }
 
@@ -129,6 +139,13 @@ impl IntoResponse for AppError {
             error["field"] = json!(field);
         }
         let mut response = (self.status, Json(json!({ "error": error }))).into_response();
+        if let Some(seconds) = self.retry_after
+            && let Ok(v) = HeaderValue::from_str(&seconds.to_string())
+        {
+            response
+                .headers_mut()
+                .insert(axum::http::header::RETRY_AFTER, v);
+        }
         if self.status == StatusCode::UNAUTHORIZED {
             response.headers_mut().insert(
                 WWW_AUTHENTICATE,

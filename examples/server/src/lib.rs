@@ -17,6 +17,7 @@
 #[doc = include_str!("../../../docs/server.md")]
 pub mod guide {}
 
+pub mod auth;
 pub mod config;
 pub mod db;
 pub mod error;
@@ -24,6 +25,7 @@ pub mod ingest;
 pub mod metrics;
 pub mod pipeline;
 pub mod secrets;
+pub mod totp;
 pub mod writer;
 
 use std::sync::Arc;
@@ -34,7 +36,7 @@ use axum::Json;
 use axum::Router;
 use axum::body::Body;
 use axum::extract::{MatchedPath, Query, Request, State};
-use axum::http::header::{AUTHORIZATION, CONTENT_TYPE};
+use axum::http::header::CONTENT_TYPE;
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
@@ -52,7 +54,6 @@ use crate::db::Db;
 use crate::error::{AppError, AppResult};
 use crate::metrics::Metrics;
 use crate::pipeline::Pipeline;
-use crate::secrets::KeyKind;
 use crate::writer::Writer;
 
 /// The server's clock (the crates never read one: the time is passed in).
@@ -74,6 +75,8 @@ pub struct AppState {
     pub metrics: Arc<Metrics>,
     /// Message limits and time bounds.
     pub parse: ParseConfig,
+    /// Signs and checks access tokens.
+    pub tokens: auth::Tokens,
 }
 
 /// The background tasks of a running server and the state its routes share.
@@ -88,7 +91,7 @@ pub struct Services {
 impl Services {
     /// Starts the writer and the pipeline over `db`.
     #[must_use]
-    pub fn start(db: Db, parse: ParseConfig) -> Self {
+    pub fn start(db: Db, parse: ParseConfig, tokens: auth::Tokens) -> Self {
         let metrics = Arc::new(Metrics::new());
         let pipeline = Pipeline::new();
         let (writer, writer_task) = Writer::start(
@@ -109,6 +112,7 @@ impl Services {
             pipeline,
             metrics,
             parse,
+            tokens,
         });
         Self {
             state,
@@ -151,6 +155,45 @@ impl Services {
         db.close().await;
     }
 }
+
+/// The API routes and the permission each needs (the matrix in `docs/server.md`;
+/// the tests try every one with every role, in its own tenant and another).
+/// `{id}` stands for an object of the caller's tenant.
+pub const API_ROUTES: &[(&str, &str, auth::Permission)] = &[
+    ("GET", "/api/v1/tenant", auth::Permission::ReadTenant),
+    (
+        "GET",
+        "/api/v1/profiles/lookup?kind=user_id&value=u1",
+        auth::Permission::ReadProfiles,
+    ),
+    ("POST", "/api/v1/auth/logout", auth::Permission::Session),
+    ("POST", "/api/v1/auth/mfa/enroll", auth::Permission::Session),
+    ("GET", "/api/v1/users", auth::Permission::ManageUsers),
+    ("POST", "/api/v1/users", auth::Permission::ManageUsers),
+    (
+        "POST",
+        "/api/v1/users/{id}/password-reset",
+        auth::Permission::ManageUsers,
+    ),
+    ("GET", "/api/v1/keys", auth::Permission::ManageKeys),
+    ("POST", "/api/v1/keys", auth::Permission::ManageKeys),
+    ("DELETE", "/api/v1/keys/{id}", auth::Permission::ManageKeys),
+    (
+        "GET",
+        "/api/v1/admin/tenants",
+        auth::Permission::AdminTenants,
+    ),
+    (
+        "POST",
+        "/api/v1/admin/tenants",
+        auth::Permission::AdminTenants,
+    ),
+    (
+        "POST",
+        "/api/v1/admin/tenants/{id}/suspend",
+        auth::Permission::AdminTenants,
+    ),
+];
 
 /// Request ids: a per-process random prefix and a counter (no client data).
 #[derive(Clone, Debug)]
@@ -201,6 +244,31 @@ pub fn app(state: Arc<AppState>) -> Router {
         .route("/v1/alias", post(ingest::alias))
         .route("/api/v1/tenant", get(tenant))
         .route("/api/v1/profiles/lookup", get(profile_lookup))
+        .route("/api/v1/auth/login", post(auth::login))
+        .route("/api/v1/auth/refresh", post(auth::refresh))
+        .route("/api/v1/auth/logout", post(auth::logout))
+        .route("/api/v1/auth/mfa/enroll", post(auth::mfa_enroll))
+        .route("/api/v1/auth/mfa/verify", post(auth::mfa_verify))
+        .route("/api/v1/auth/password-reset", post(auth::password_reset))
+        .route("/api/v1/users", get(auth::users).post(auth::create_user))
+        .route(
+            "/api/v1/users/{id}/password-reset",
+            post(auth::issue_password_reset),
+        )
+        .route("/api/v1/keys", get(auth::keys).post(auth::create_key))
+        .route("/api/v1/keys/{id}", axum::routing::delete(auth::revoke_key))
+        .route(
+            "/api/v1/admin/tenants",
+            get(auth::tenants).post(auth::create_tenant),
+        )
+        .route(
+            "/api/v1/admin/tenants/{id}/suspend",
+            post(auth::suspend_tenant),
+        )
+        .route(
+            "/api/v1/admin/tenants/{id}/activate",
+            post(auth::activate_tenant),
+        )
         .route("/health", get(health))
         .route("/health/live", get(live))
         .route("/health/ready", get(ready))
@@ -272,33 +340,11 @@ async fn metrics(State(state): State<Arc<AppState>>) -> AppResult<Response> {
         .into_response())
 }
 
-/// The tenant an API key (`Authorization: Bearer ak_...`) opens.
-async fn api_tenant(state: &AppState, headers: &HeaderMap) -> AppResult<String> {
-    let key = headers
-        .get(AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.split_once(' '))
-        .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
-        .map(|(_, k)| k.trim())
-        .ok_or_else(|| {
-            AppError::unauthorized("an API key is required: `Authorization: Bearer <key>`")
-        })?;
-    match state.db.key_owner(key, KeyKind::Api).await? {
-        Some(owner) if owner.tenant_active => Ok(owner.tenant_id),
-        Some(_) => Err(AppError::new(
-            StatusCode::FORBIDDEN,
-            "tenant_suspended",
-            None,
-            "the tenant of this API key is suspended",
-        )),
-        None => Err(AppError::unauthorized("unknown or revoked API key")),
-    }
-}
-
 /// `GET /api/v1/tenant`: the key's tenant and the size of its event log.
 async fn tenant(State(state): State<Arc<AppState>>, headers: HeaderMap) -> AppResult<Json<Value>> {
-    let id = api_tenant(&state, &headers).await?;
-    let scoped = state.db.tenant(&id);
+    let c = auth::caller(&state, &headers).await?;
+    c.require(auth::Permission::ReadTenant)?;
+    let scoped = state.db.tenant(&c.tenant_id);
     let t = scoped
         .get()
         .await?
@@ -322,7 +368,9 @@ async fn profile_lookup(
     headers: HeaderMap,
     Query(q): Query<LookupQuery>,
 ) -> AppResult<Json<Value>> {
-    let tenant = api_tenant(&state, &headers).await?;
+    let c = auth::caller(&state, &headers).await?;
+    c.require(auth::Permission::ReadProfiles)?;
+    let tenant = c.tenant_id;
     let (Some(kind), Some(value)) = (q.kind, q.value) else {
         return Err(AppError::new(
             StatusCode::BAD_REQUEST,

@@ -40,6 +40,8 @@ async fn run(config: Config) -> Result<(), Box<dyn std::error::Error>> {
     let parse = ParseConfig::default()
         .with_max_batch_bytes(config.max_batch_bytes)?
         .with_max_message_bytes(config.max_message_bytes)?;
+    std::fs::create_dir_all(&config.data_dir)?;
+    let tokens = stratum_server::auth::Tokens::new(&stratum_server::config::jwt_secret(&config)?)?;
     let db = match &config.database_url {
         Some(url) if url.starts_with("sqlite:") => Db::open_url(url).await?,
         Some(_) => {
@@ -48,20 +50,24 @@ async fn run(config: Config) -> Result<(), Box<dyn std::error::Error>> {
                     .into(),
             );
         }
-        None => {
-            std::fs::create_dir_all(&config.data_dir)?;
-            Db::open_file(&config.data_dir.join("stratum.db")).await?
-        }
+        None => Db::open_file(&config.data_dir.join("stratum.db")).await?,
     };
     if !db.has_tenants().await? {
+        let now = stratum_server::now();
         let created = db
-            .create_tenant("Demo", "free", "admin@demo.local", stratum_server::now())
+            .create_tenant("Demo", "free", "admin@demo.local", now)
             .await?;
-        announce(&created);
+        let password = stratum_server::secrets::new_password()?;
+        let hash = stratum_server::secrets::hash_password(&password)?;
+        let id = stratum_server::secrets::new_id()?;
+        db.tenant(&created.tenant.id)
+            .add_user(&id, "superadmin@demo.local", &hash, "superadmin", now)
+            .await?;
+        announce(&created, &password);
     }
     let listener = tokio::net::TcpListener::bind(config.addr).await?;
     let addr = listener.local_addr()?;
-    let services = Services::start(db, parse);
+    let services = Services::start(db, parse, tokens);
     tracing::info!(%addr, "listening");
     say(&format!("stratum-server listening on http://{addr}"));
     let app = services.router();
@@ -87,14 +93,16 @@ async fn run(config: Config) -> Result<(), Box<dyn std::error::Error>> {
 
 /// The first start's secrets, shown once on standard output (never logged).
 #[allow(clippy::print_stdout)]
-fn announce(created: &CreatedTenant) {
+fn announce(created: &CreatedTenant, superadmin_password: &str) {
     println!(
-        "created tenant {:?} ({})\n  admin login: {} / {}\n  write key:   {}\n  API key:     {}\n\
+        "created tenant {:?} ({})\n  admin login: {} / {}\n  superadmin login: superadmin@demo.local / {}\n  \
+         write key:   {}\n  API key:     {}\n\
          These secrets are shown once and stored only as hashes.",
         created.tenant.name,
         created.tenant.id,
         created.admin_email,
         created.admin_password,
+        superadmin_password,
         created.write_key,
         created.api_key,
     );

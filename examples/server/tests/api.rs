@@ -33,7 +33,7 @@ async fn server() -> Server {
         .create_tenant("Demo", "free", "admin@demo.local", stratum_server::now())
         .await
         .unwrap();
-    let services = Services::start(db, ParseConfig::default());
+    let services = Services::start(db, ParseConfig::default(), tokens());
     let app = services.router();
     Server {
         _dir: dir,
@@ -42,6 +42,10 @@ async fn server() -> Server {
         app,
         demo,
     }
+}
+
+fn tokens() -> stratum_server::auth::Tokens {
+    stratum_server::auth::Tokens::new(&[7u8; 32]).unwrap()
 }
 
 fn basic(key: &str) -> String {
@@ -354,7 +358,7 @@ async fn after_a_restart_every_event_is_there_once_and_profiles_are_the_same() {
     s.services.shutdown().await;
 
     let db = Db::open_file(&path).await.unwrap();
-    let services = Services::start(db, ParseConfig::default());
+    let services = Services::start(db, ParseConfig::default(), tokens());
     let app = services.router();
     let after = profile(&app, &demo.api_key, "user_id", "u1").await;
     assert_eq!(after, before);
