@@ -199,3 +199,128 @@ fn first_start_ingest_sigterm_and_second_start() {
     assert_eq!(status, 200);
     assert!(terminate(&mut second.child).success());
 }
+
+/// `kill -9` during sustained ingest, 20 times over the same data: after each
+/// restart every acknowledged event is in the log once, and the pipeline has
+/// processed each event of the log exactly once.
+#[test]
+fn kill_9_during_ingest_loses_no_acknowledged_event() {
+    use std::collections::HashSet;
+    use std::sync::atomic::{AtomicBool, Ordering};
+    use std::sync::{Arc, Mutex};
+
+    let dir = tempfile::tempdir().unwrap();
+    let first = start(dir.path());
+    let write_key = secret(&first.lines, "write key:");
+    drop(first); // killed by Drop
+    let acknowledged: Arc<Mutex<HashSet<String>>> = Arc::default();
+    for round in 0..20 {
+        let mut running = start(dir.path());
+        let stop = Arc::new(AtomicBool::new(false));
+        let threads: Vec<_> = (0..4)
+            .map(|t| {
+                let (addr, key, acked, stop) = (
+                    running.addr.clone(),
+                    write_key.clone(),
+                    acknowledged.clone(),
+                    stop.clone(),
+                );
+                std::thread::spawn(move || {
+                    let mut r = 0;
+                    while !stop.load(Ordering::SeqCst) {
+                        r += 1;
+                        let ids: Vec<String> = (0..25).map(|i| format!("k{round}-{t}-{r}-{i}")).collect();
+                        let batch: Vec<Value> = ids
+                            .iter()
+                            .map(|id| json!({"type": "track", "userId": format!("u{t}"), "event": "E", "messageId": id}))
+                            .collect();
+                        let body = json!({ "batch": batch }).to_string();
+                        let Ok(mut s) = TcpStream::connect(&addr) else { return };
+                        let _ = s.set_read_timeout(Some(Duration::from_secs(30)));
+                        let req = format!(
+                            "POST /v1/batch HTTP/1.1\r\nHost: x\r\nAuthorization: {}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+                            basic(&key),
+                            body.len()
+                        );
+                        if s.write_all(req.as_bytes()).is_err() {
+                            return;
+                        }
+                        let mut raw = String::new();
+                        if s.read_to_string(&mut raw).is_ok() && raw.starts_with("HTTP/1.1 200") {
+                            acked.lock().unwrap().extend(ids);
+                        }
+                    }
+                })
+            })
+            .collect();
+        std::thread::sleep(Duration::from_millis(100 + (round * 37) % 300));
+        running.child.kill().unwrap(); // SIGKILL
+        running.child.wait().unwrap();
+        stop.store(true, Ordering::SeqCst);
+        for t in threads {
+            t.join().unwrap();
+        }
+    }
+    let acked = acknowledged.lock().unwrap().clone();
+    assert!(acked.len() > 1000, "only {} acknowledged", acked.len());
+
+    // A last start: the log holds every acknowledged event, each once, and the
+    // pipeline processes each event of the log once.
+    let last = start(dir.path());
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let stored: Vec<String> = rt.block_on(async {
+        let pool = sqlx::SqlitePool::connect(&format!(
+            "sqlite://{}",
+            dir.path().join("stratum.db").display()
+        ))
+        .await
+        .unwrap();
+        let ids = sqlx::query_scalar("SELECT message_id FROM events")
+            .fetch_all(&pool)
+            .await
+            .unwrap();
+        pool.close().await;
+        ids
+    });
+    let unique: HashSet<&String> = stored.iter().collect();
+    assert_eq!(unique.len(), stored.len(), "an event is stored twice");
+    let missing: Vec<&String> = acked
+        .iter()
+        .filter(|id| !unique.contains(id))
+        .take(5)
+        .collect();
+    assert!(missing.is_empty(), "acknowledged but lost: {missing:?}");
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        let (status, _) = http(&last.addr, "GET", "/health/live", None, "");
+        assert_eq!(status, 200);
+        let mut s = TcpStream::connect(&last.addr).unwrap();
+        write!(
+            s,
+            "GET /metrics HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
+        )
+        .unwrap();
+        let mut raw = String::new();
+        s.read_to_string(&mut raw).unwrap();
+        let value = |name: &str| -> Option<usize> {
+            raw.lines()
+                .find(|l| l.starts_with(name))
+                .and_then(|l| l.split_whitespace().last())
+                .and_then(|v| v.parse().ok())
+        };
+        if value("stratum_pipeline_lag_events") == Some(0)
+            && value("stratum_pipeline_processed_events_total") == Some(stored.len())
+        {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the pipeline did not process the log once:\n{raw}"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    drop(last);
+}
