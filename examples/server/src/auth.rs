@@ -274,11 +274,14 @@ pub async fn caller(state: &AppState, headers: &HeaderMap) -> AppResult<Caller> 
         })?;
     if token.starts_with("ak_") {
         return match state.db.key_owner(token, KeyKind::Api).await? {
-            Some(o) if o.tenant_active => Ok(Caller {
-                tenant_id: o.tenant_id,
-                role: Role::Viewer,
-                user_id: None,
-            }),
+            Some(o) if o.tenant_active => {
+                crate::rate_limit(state, &o.tenant_id, &o.key_id)?;
+                Ok(Caller {
+                    tenant_id: o.tenant_id,
+                    role: Role::Viewer,
+                    user_id: None,
+                })
+            }
             Some(_) => Err(suspended()),
             None => Err(AppError::unauthorized("unknown or revoked API key")),
         };

@@ -42,6 +42,20 @@ pub struct Config {
     #[arg(long, env = "STRATUM_JWT_SECRET_FILE")]
     pub jwt_secret_file: Option<PathBuf>,
 
+    /// Requests per second of one write key, API key or user (the burst is one
+    /// second's worth); over it, `429` with `Retry-After`.
+    #[arg(long, env = "STRATUM_RATE_PER_KEY", default_value_t = 1_000)]
+    pub rate_per_key: u32,
+
+    /// Requests per second of one tenant, all its keys and users together.
+    #[arg(long, env = "STRATUM_RATE_PER_TENANT", default_value_t = 5_000)]
+    pub rate_per_tenant: u32,
+
+    /// Origins allowed to call the server from a browser (CORS), comma-separated,
+    /// e.g. `https://shop.example,https://app.example`; none when empty.
+    #[arg(long, env = "STRATUM_CORS_ORIGINS", value_delimiter = ',')]
+    pub cors_origins: Vec<String>,
+
     /// Seconds to wait for in-flight requests on shutdown before stopping anyway.
     #[arg(long, env = "STRATUM_SHUTDOWN_SECONDS", default_value_t = 30)]
     pub shutdown_seconds: u64,

@@ -68,7 +68,8 @@ fn write_key<'a>(headers: &HeaderMap, json: &'a [u8]) -> Option<Cow<'a, str>> {
         .filter(|k| !k.is_empty())
 }
 
-/// The tenant a write key opens.
+/// The tenant a write key opens, once the key and the tenant are within their
+/// rate limits.
 async fn tenant_of(state: &AppState, headers: &HeaderMap, json: &[u8]) -> AppResult<String> {
     let Some(key) = write_key(headers, json) else {
         return Err(AppError::unauthorized(
@@ -76,7 +77,10 @@ async fn tenant_of(state: &AppState, headers: &HeaderMap, json: &[u8]) -> AppRes
         ));
     };
     match state.db.key_owner(&key, KeyKind::Write).await? {
-        Some(owner) if owner.tenant_active => Ok(owner.tenant_id),
+        Some(owner) if owner.tenant_active => {
+            crate::rate_limit(state, &owner.tenant_id, &owner.key_id)?;
+            Ok(owner.tenant_id)
+        }
         Some(_) => Err(AppError::new(
             axum::http::StatusCode::FORBIDDEN,
             "tenant_suspended",

@@ -22,6 +22,7 @@ pub mod config;
 pub mod db;
 pub mod error;
 pub mod ingest;
+pub mod limits;
 pub mod metrics;
 pub mod pipeline;
 pub mod secrets;
@@ -77,6 +78,40 @@ pub struct AppState {
     pub parse: ParseConfig,
     /// Signs and checks access tokens.
     pub tokens: auth::Tokens,
+    /// Rate limits per key and per tenant.
+    pub limits: limits::Limits,
+    /// Origins allowed to call from a browser (CORS); none when empty.
+    pub cors_origins: Vec<HeaderValue>,
+}
+
+/// What the services are started with.
+#[derive(Debug)]
+pub struct Settings {
+    /// Message limits and time bounds.
+    pub parse: ParseConfig,
+    /// Signs and checks access tokens.
+    pub tokens: auth::Tokens,
+    /// Requests per second (and burst) of one key or user.
+    pub per_key: limits::Rate,
+    /// Requests per second (and burst) of one tenant.
+    pub per_tenant: limits::Rate,
+    /// Origins allowed to call from a browser (CORS).
+    pub cors_origins: Vec<HeaderValue>,
+}
+
+impl Settings {
+    /// The defaults with `tokens`: 32 KiB messages and 4 MiB batches, 1,000
+    /// requests per second per key and 5,000 per tenant, no CORS origin.
+    #[must_use]
+    pub fn new(tokens: auth::Tokens) -> Self {
+        Self {
+            parse: ParseConfig::default(),
+            tokens,
+            per_key: limits::Rate::per_second(1_000),
+            per_tenant: limits::Rate::per_second(5_000),
+            cors_origins: Vec::new(),
+        }
+    }
 }
 
 /// The background tasks of a running server and the state its routes share.
@@ -91,7 +126,7 @@ pub struct Services {
 impl Services {
     /// Starts the writer and the pipeline over `db`.
     #[must_use]
-    pub fn start(db: Db, parse: ParseConfig, tokens: auth::Tokens) -> Self {
+    pub fn start(db: Db, settings: Settings) -> Self {
         let metrics = Arc::new(Metrics::new());
         let pipeline = Pipeline::new();
         let (writer, writer_task) = Writer::start(
@@ -111,8 +146,10 @@ impl Services {
             writer,
             pipeline,
             metrics,
-            parse,
-            tokens,
+            parse: settings.parse,
+            tokens: settings.tokens,
+            limits: limits::Limits::new(settings.per_key, settings.per_tenant),
+            cors_origins: settings.cors_origins,
         });
         Self {
             state,
@@ -154,6 +191,26 @@ impl Services {
         }
         db.close().await;
     }
+}
+
+/// One request of `subject` (a key or user id) in `tenant` against the rate
+/// limits.
+///
+/// # Errors
+/// `429 rate_limited` with `Retry-After`.
+pub fn rate_limit(state: &AppState, tenant: &str, subject: &str) -> AppResult<()> {
+    state
+        .limits
+        .check(tenant, subject, Instant::now())
+        .map_err(|wait| {
+            AppError::new(
+                StatusCode::TOO_MANY_REQUESTS,
+                "rate_limited",
+                None,
+                format!("too many requests; retry in {wait} s"),
+            )
+            .with_retry_after(i64::try_from(wait).unwrap_or(i64::MAX))
+        })
 }
 
 /// The API routes and the permission each needs (the matrix in `docs/server.md`;
@@ -233,6 +290,21 @@ pub fn app(state: Arc<AppState>) -> Router {
             .unwrap_or("");
         tracing::info_span!("request", method = %req.method(), route, request_id = id)
     });
+    let cors = (!state.cors_origins.is_empty()).then(|| {
+        tower_http::cors::CorsLayer::new()
+            .allow_origin(state.cors_origins.clone())
+            .allow_methods([
+                axum::http::Method::GET,
+                axum::http::Method::POST,
+                axum::http::Method::DELETE,
+            ])
+            .allow_headers([
+                axum::http::header::AUTHORIZATION,
+                axum::http::header::CONTENT_TYPE,
+                axum::http::header::CONTENT_ENCODING,
+            ])
+            .max_age(std::time::Duration::from_secs(600))
+    });
     Router::new()
         .route("/v1/batch", post(ingest::batch))
         .route("/v1/import", post(ingest::batch))
@@ -275,6 +347,7 @@ pub fn app(state: Arc<AppState>) -> Router {
         .route("/metrics", get(metrics))
         .fallback(not_found)
         .layer(middleware::from_fn_with_state(Arc::clone(&state), observe))
+        .layer(tower::util::option_layer(cors))
         .layer(trace)
         .layer(PropagateRequestIdLayer::x_request_id())
         .layer(SetRequestIdLayer::x_request_id(ids))

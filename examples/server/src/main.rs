@@ -67,7 +67,20 @@ async fn run(config: Config) -> Result<(), Box<dyn std::error::Error>> {
     }
     let listener = tokio::net::TcpListener::bind(config.addr).await?;
     let addr = listener.local_addr()?;
-    let services = Services::start(db, parse, tokens);
+    let mut settings = stratum_server::Settings::new(tokens);
+    settings.parse = parse;
+    settings.per_key = stratum_server::limits::Rate::per_second(config.rate_per_key);
+    settings.per_tenant = stratum_server::limits::Rate::per_second(config.rate_per_tenant);
+    settings.cors_origins = config
+        .cors_origins
+        .iter()
+        .filter(|o| !o.trim().is_empty())
+        .map(|o| {
+            axum::http::HeaderValue::from_str(o.trim())
+                .map_err(|_| format!("not a valid CORS origin: {o:?}"))
+        })
+        .collect::<Result<_, _>>()?;
+    let services = Services::start(db, settings);
     tracing::info!(%addr, "listening");
     say(&format!("stratum-server listening on http://{addr}"));
     let app = services.router();

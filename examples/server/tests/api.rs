@@ -12,7 +12,6 @@ use axum::http::{Request, StatusCode};
 use base64::Engine as _;
 use http_body_util::BodyExt as _;
 use serde_json::{Value, json};
-use stratum_cdp::message::ParseConfig;
 use stratum_server::Services;
 use stratum_server::db::{CreatedTenant, Db};
 use tower::ServiceExt as _;
@@ -33,7 +32,7 @@ async fn server() -> Server {
         .create_tenant("Demo", "free", "admin@demo.local", stratum_server::now())
         .await
         .unwrap();
-    let services = Services::start(db, ParseConfig::default(), tokens());
+    let services = Services::start(db, stratum_server::Settings::new(tokens()));
     let app = services.router();
     Server {
         _dir: dir,
@@ -358,7 +357,7 @@ async fn after_a_restart_every_event_is_there_once_and_profiles_are_the_same() {
     s.services.shutdown().await;
 
     let db = Db::open_file(&path).await.unwrap();
-    let services = Services::start(db, ParseConfig::default(), tokens());
+    let services = Services::start(db, stratum_server::Settings::new(tokens()));
     let app = services.router();
     let after = profile(&app, &demo.api_key, "user_id", "u1").await;
     assert_eq!(after, before);
@@ -425,4 +424,114 @@ async fn a_tenant_sees_nothing_of_another_tenant() {
     assert_eq!(events(&s.app, &s.demo.api_key).await, 1);
     drop(s.app);
     s.services.shutdown().await;
+}
+
+#[tokio::test]
+async fn rate_limits_answer_429_with_retry_after_per_key_and_per_tenant() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = Db::open_file(&dir.path().join("stratum.db")).await.unwrap();
+    let now = stratum_server::now();
+    let a = db
+        .create_tenant("A", "free", "admin@a.example", now)
+        .await
+        .unwrap();
+    let b = db
+        .create_tenant("B", "free", "admin@b.example", now)
+        .await
+        .unwrap();
+    let (_, second_key) = db
+        .tenant(&a.tenant.id)
+        .add_key(stratum_server::secrets::KeyKind::Write, now)
+        .await
+        .unwrap();
+    let mut settings = stratum_server::Settings::new(tokens());
+    // Slow refills (one token per 100 s), so that the test does not depend on
+    // how fast the machine runs it.
+    settings.per_key = stratum_server::limits::Rate {
+        per_second: 0.01,
+        burst: 3.0,
+    };
+    settings.per_tenant = stratum_server::limits::Rate {
+        per_second: 0.01,
+        burst: 5.0,
+    };
+    settings.cors_origins = vec![axum::http::HeaderValue::from_static("https://shop.example")];
+    let services = Services::start(db, settings);
+    let app = services.router();
+    let msg =
+        |i: usize| json!({"userId": "u", "event": "E", "messageId": format!("m{i}")}).to_string();
+    let mut statuses = Vec::new();
+    for i in 0..4 {
+        statuses.push(call(&app, post("/v1/track", Some(&a.write_key), msg(i))).await);
+    }
+    assert!(
+        statuses[..3].iter().all(|(s, _)| *s == StatusCode::OK),
+        "{statuses:?}"
+    );
+    assert_eq!(statuses[3].0, StatusCode::TOO_MANY_REQUESTS);
+    assert_eq!(statuses[3].1["error"]["code"], "rate_limited");
+    let res = app
+        .clone()
+        .oneshot(post("/v1/track", Some(&a.write_key), msg(9)))
+        .await
+        .unwrap();
+    let retry: u64 = res.headers()["retry-after"].to_str().unwrap().parse().unwrap();
+    assert!((1..=100).contains(&retry), "{retry}");
+    // Another key of the same tenant: its own bucket, until the tenant's is empty
+    // (3 of the tenant's 5 are spent; a refused request takes none).
+    assert_eq!(
+        call(&app, post("/v1/track", Some(&second_key), msg(10)))
+            .await
+            .0,
+        StatusCode::OK
+    );
+    assert_eq!(
+        call(&app, post("/v1/track", Some(&second_key), msg(11)))
+            .await
+            .0,
+        StatusCode::OK
+    );
+    assert_eq!(
+        call(&app, post("/v1/track", Some(&second_key), msg(12)))
+            .await
+            .0,
+        StatusCode::TOO_MANY_REQUESTS
+    );
+    // Another tenant is not affected.
+    assert_eq!(
+        call(&app, post("/v1/track", Some(&b.write_key), msg(1)))
+            .await
+            .0,
+        StatusCode::OK
+    );
+
+    // CORS: a preflight from an allowed origin, and none for another.
+    let preflight = |origin: &'static str| {
+        Request::options("/v1/batch")
+            .header("origin", origin)
+            .header("access-control-request-method", "POST")
+            .header(
+                "access-control-request-headers",
+                "authorization,content-type",
+            )
+            .body(Body::empty())
+            .unwrap()
+    };
+    let res = app
+        .clone()
+        .oneshot(preflight("https://shop.example"))
+        .await
+        .unwrap();
+    assert_eq!(
+        res.headers()["access-control-allow-origin"],
+        "https://shop.example"
+    );
+    let res = app
+        .clone()
+        .oneshot(preflight("https://evil.example"))
+        .await
+        .unwrap();
+    assert!(!res.headers().contains_key("access-control-allow-origin"));
+    drop(app);
+    services.shutdown().await;
 }

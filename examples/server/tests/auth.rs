@@ -8,7 +8,6 @@ use axum::http::{Request, StatusCode};
 use base64::Engine as _;
 use http_body_util::BodyExt as _;
 use serde_json::{Value, json};
-use stratum_cdp::message::ParseConfig;
 use stratum_server::auth::{Permission, ROLES, Role, Tokens};
 use stratum_server::db::{CreatedTenant, Db};
 use stratum_server::{API_ROUTES, Services, secrets, totp};
@@ -39,8 +38,7 @@ async fn server() -> Server {
         .unwrap();
     let services = Services::start(
         db.clone(),
-        ParseConfig::default(),
-        Tokens::new(&SECRET).unwrap(),
+        stratum_server::Settings::new(Tokens::new(&SECRET).unwrap()),
     );
     let app = services.router();
     Server {
