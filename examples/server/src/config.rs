@@ -42,6 +42,13 @@ pub struct Config {
     #[arg(long, env = "STRATUM_JWT_SECRET_FILE")]
     pub jwt_secret_file: Option<PathBuf>,
 
+    /// File holding the data keys that seal event bodies at rest
+    /// (`id:base64key,...`, 32-byte keys, the first sealing new values). The keys
+    /// may also come from `STRATUM_DATA_KEYS`; without either, one key is
+    /// generated once into `<data-dir>/data.keys`.
+    #[arg(long, env = "STRATUM_DATA_KEYS_FILE")]
+    pub data_keys_file: Option<PathBuf>,
+
     /// Requests per second of one write key, API key or user (the burst is one
     /// second's worth); over it, `429` with `Retry-After`.
     #[arg(long, env = "STRATUM_RATE_PER_KEY", default_value_t = 1_000)]
@@ -96,4 +103,44 @@ pub fn jwt_secret(config: &Config) -> Result<Vec<u8>, String> {
         .and_then(|()| file.sync_all())
         .map_err(|e| format!("cannot write the token secret file {}: {e}", path.display()))?;
     Ok(secret.into_bytes())
+}
+
+/// The data keys: `STRATUM_DATA_KEYS`, else the file given, else
+/// `<data-dir>/data.keys` (created with one random key, readable by its owner
+/// only, on first use). Never logged.
+///
+/// # Errors
+/// An unreadable file or a malformed ring.
+pub fn data_keys(config: &Config) -> Result<crate::crypto::KeyRing, String> {
+    let text = if let Ok(s) = std::env::var("STRATUM_DATA_KEYS") {
+        s
+    } else if let Some(path) = &config.data_keys_file {
+        std::fs::read_to_string(path)
+            .map_err(|e| format!("cannot read the data keys file {}: {e}", path.display()))?
+    } else {
+        let path = config.data_dir.join("data.keys");
+        match std::fs::read_to_string(&path) {
+            Ok(s) => s,
+            Err(_) => {
+                let ring = crate::crypto::KeyRing::generate("k1").map_err(|e| e.to_string())?;
+                write_secret(&path, &ring)?;
+                ring
+            }
+        }
+    };
+    crate::crypto::KeyRing::parse(&text).map_err(|e| e.to_string())
+}
+
+/// Writes a new secret file readable by its owner only.
+fn write_secret(path: &std::path::Path, text: &str) -> Result<(), String> {
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    let mut file = options
+        .open(path)
+        .map_err(|e| format!("cannot create the secret file {}: {e}", path.display()))?;
+    std::io::Write::write_all(&mut file, text.as_bytes())
+        .and_then(|()| file.sync_all())
+        .map_err(|e| format!("cannot write the secret file {}: {e}", path.display()))
 }

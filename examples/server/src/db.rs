@@ -64,7 +64,7 @@ pub struct EventRow {
     pub kind: &'static str,
     /// When the server received it.
     pub received_at: DateTime<Utc>,
-    /// The parsed message, as JSON.
+    /// The parsed message, as JSON, sealed (`crate::crypto`).
     pub body: String,
 }
 
@@ -75,7 +75,9 @@ pub struct LoggedEvent {
     pub seq: i64,
     /// The tenant.
     pub tenant_id: String,
-    /// The parsed message, as JSON.
+    /// The client's `messageId`.
+    pub message_id: String,
+    /// The parsed message, as JSON, sealed (`crate::crypto`).
     pub body: String,
 }
 
@@ -301,7 +303,7 @@ impl Db {
         limit: i64,
     ) -> Result<Vec<LoggedEvent>, sqlx::Error> {
         let rows = sqlx::query(
-            "SELECT seq, tenant_id, body FROM events WHERE seq > ? ORDER BY seq LIMIT ?",
+            "SELECT seq, tenant_id, message_id, body FROM events WHERE seq > ? ORDER BY seq LIMIT ?",
         )
         .bind(after)
         .bind(limit)
@@ -312,7 +314,8 @@ impl Db {
             .map(|r| LoggedEvent {
                 seq: r.get(0),
                 tenant_id: r.get(1),
-                body: r.get(2),
+                message_id: r.get(2),
+                body: r.get(3),
             })
             .collect())
     }

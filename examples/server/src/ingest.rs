@@ -91,13 +91,19 @@ async fn tenant_of(state: &AppState, headers: &HeaderMap, json: &[u8]) -> AppRes
     }
 }
 
-fn row(tenant: &str, m: &Message) -> AppResult<EventRow> {
+/// The log row of a message: its body sealed (it holds raw PII: traits, IPs).
+fn row(state: &AppState, tenant: &str, m: &Message) -> AppResult<EventRow> {
+    let json = serde_json::to_vec(m).map_err(|e| AppError::internal(&e))?;
+    let body = state
+        .data_keys
+        .seal(&json, &crate::crypto::event_aad(tenant, &m.message_id))
+        .map_err(|e| AppError::internal(&e))?;
     Ok(EventRow {
         tenant_id: tenant.to_owned(),
         message_id: m.message_id.clone(),
         kind: m.kind.as_str(),
         received_at: m.received_at,
-        body: serde_json::to_string(m).map_err(|e| AppError::internal(&e))?,
+        body,
     })
 }
 
@@ -126,7 +132,7 @@ pub(crate) async fn batch(
     let parsed = parse_batch(&json, received, cfg)?;
     let rows = parsed
         .messages()
-        .map(|m| row(&tenant, m))
+        .map(|m| row(&state, &tenant, m))
         .collect::<AppResult<Vec<_>>>()?;
     let rejected: Vec<Value> = parsed
         .errors()
@@ -166,7 +172,7 @@ async fn single(
             return Err(e.into());
         }
     };
-    commit(&state, vec![row(&tenant, &message)?]).await?;
+    commit(&state, vec![row(&state, &tenant, &message)?]).await?;
     Ok(Json(json!({"success": true})))
 }
 

@@ -19,6 +19,7 @@ pub mod guide {}
 
 pub mod auth;
 pub mod config;
+pub mod crypto;
 pub mod db;
 pub mod error;
 pub mod ingest;
@@ -82,6 +83,8 @@ pub struct AppState {
     pub limits: limits::Limits,
     /// Origins allowed to call from a browser (CORS); none when empty.
     pub cors_origins: Vec<HeaderValue>,
+    /// Seals event bodies at rest.
+    pub data_keys: crypto::KeyRing,
 }
 
 /// What the services are started with.
@@ -97,16 +100,20 @@ pub struct Settings {
     pub per_tenant: limits::Rate,
     /// Origins allowed to call from a browser (CORS).
     pub cors_origins: Vec<HeaderValue>,
+    /// Seals event bodies at rest (the same ring must open them after a restart).
+    pub data_keys: crypto::KeyRing,
 }
 
 impl Settings {
-    /// The defaults with `tokens`: 32 KiB messages and 4 MiB batches, 1,000
-    /// requests per second per key and 5,000 per tenant, no CORS origin.
+    /// The defaults with `tokens` and `data_keys`: 32 KiB messages and 4 MiB
+    /// batches, 1,000 requests per second per key and 5,000 per tenant, no CORS
+    /// origin.
     #[must_use]
-    pub fn new(tokens: auth::Tokens) -> Self {
+    pub fn new(tokens: auth::Tokens, data_keys: crypto::KeyRing) -> Self {
         Self {
             parse: ParseConfig::default(),
             tokens,
+            data_keys,
             per_key: limits::Rate::per_second(1_000),
             per_tenant: limits::Rate::per_second(5_000),
             cors_origins: Vec::new(),
@@ -139,6 +146,7 @@ impl Services {
         let pipeline_task = tokio::spawn(pipeline.clone().run(
             db.clone(),
             Arc::clone(&metrics),
+            settings.data_keys.clone(),
             stopped,
         ));
         let state = Arc::new(AppState {
@@ -150,6 +158,7 @@ impl Services {
             tokens: settings.tokens,
             limits: limits::Limits::new(settings.per_key, settings.per_tenant),
             cors_origins: settings.cors_origins,
+            data_keys: settings.data_keys,
         });
         Self {
             state,

@@ -67,7 +67,8 @@ async fn run(config: Config) -> Result<(), Box<dyn std::error::Error>> {
     }
     let listener = tokio::net::TcpListener::bind(config.addr).await?;
     let addr = listener.local_addr()?;
-    let mut settings = stratum_server::Settings::new(tokens);
+    let data_keys = stratum_server::config::data_keys(&config)?;
+    let mut settings = stratum_server::Settings::new(tokens, data_keys);
     settings.parse = parse;
     settings.per_key = stratum_server::limits::Rate::per_second(config.rate_per_key);
     settings.per_tenant = stratum_server::limits::Rate::per_second(config.rate_per_tenant);

@@ -19,6 +19,7 @@ use stratum_cdp::message::Message;
 use stratum_cdp::profile::{Cdp, Profile};
 use tokio::sync::{Mutex, Notify, watch};
 
+use crate::crypto::{KeyRing, event_aad};
 use crate::db::Db;
 use crate::metrics::Metrics;
 
@@ -95,12 +96,18 @@ impl Pipeline {
     }
 
     /// Runs until `stop` turns true, then processes what is committed and returns.
-    pub async fn run(self, db: Db, metrics: Arc<Metrics>, mut stop: watch::Receiver<bool>) {
+    pub async fn run(
+        self,
+        db: Db,
+        metrics: Arc<Metrics>,
+        keys: KeyRing,
+        mut stop: watch::Receiver<bool>,
+    ) {
         if let Ok(h) = db.head().await {
             self.head.fetch_max(h, Ordering::Relaxed);
         }
         loop {
-            let caught_up = match self.step(&db, &metrics).await {
+            let caught_up = match self.step(&db, &metrics, &keys).await {
                 Ok(n) => n == 0,
                 Err(e) => {
                     tracing::error!(error = %e, "pipeline: reading the log failed");
@@ -120,7 +127,7 @@ impl Pipeline {
             }
         }
         // Drain: everything committed before the stop is processed.
-        while let Ok(n) = self.step(&db, &metrics).await {
+        while let Ok(n) = self.step(&db, &metrics, &keys).await {
             if n == 0 {
                 break;
             }
@@ -128,7 +135,7 @@ impl Pipeline {
     }
 
     /// Processes one batch of the log; returns how many events it read.
-    async fn step(&self, db: &Db, metrics: &Metrics) -> Result<usize, sqlx::Error> {
+    async fn step(&self, db: &Db, metrics: &Metrics, keys: &KeyRing) -> Result<usize, sqlx::Error> {
         let after = self.profiles.lock().await.processed;
         let events = db.events_after(after, READ_BATCH).await?;
         let Some(last) = events.last().map(|e| e.seq) else {
@@ -138,7 +145,11 @@ impl Pipeline {
         {
             let mut profiles = self.profiles.lock().await;
             for e in &events {
-                match serde_json::from_str::<Message>(&e.body) {
+                let plain = keys.open(&e.body, &event_aad(&e.tenant_id, &e.message_id));
+                let parsed = plain.map_err(|err| err.to_string()).and_then(|p| {
+                    serde_json::from_slice::<Message>(&p).map_err(|err| err.to_string())
+                });
+                match parsed {
                     Ok(m) => {
                         if let Err(err) = profiles.ingest(&e.tenant_id, &m) {
                             tracing::error!(seq = e.seq, error = %err, "pipeline: the CDP refused an event");

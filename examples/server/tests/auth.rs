@@ -38,7 +38,13 @@ async fn server() -> Server {
         .unwrap();
     let services = Services::start(
         db.clone(),
-        stratum_server::Settings::new(Tokens::new(&SECRET).unwrap()),
+        stratum_server::Settings::new(
+            Tokens::new(&SECRET).unwrap(),
+            stratum_server::crypto::KeyRing::parse(
+                &stratum_server::crypto::KeyRing::generate("k1").unwrap(),
+            )
+            .unwrap(),
+        ),
     );
     let app = services.router();
     Server {
