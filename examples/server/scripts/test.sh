@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Runs Segment's official Python library (segment-analytics-python, pinned, from
 # PyPI, in a venv under .tools/) against the real server binary on a free
-# loopback port with a fresh data directory.
+# loopback port with a fresh data directory, then schemathesis against its OpenAPI
+# document: no 5xx, every status, content type and response body as documented.
 #
 #   examples/server/scripts/test.sh
 set -euo pipefail
@@ -13,7 +14,7 @@ if [ ! -x "$venv/bin/python" ]; then
   python3 -m venv "$venv"
 fi
 "$venv/bin/pip" install -q --disable-pip-version-check \
-  "segment-analytics-python==2.4.0" "pytest==8.3.5"
+  "segment-analytics-python==2.4.0" "pytest==9.0.2" "schemathesis==4.32.5"
 
 cargo build -q -p stratum-server --locked
 data=$(mktemp -d)
@@ -32,5 +33,19 @@ STRATUM_URL="$url" \
 STRATUM_WRITE_KEY=$(sed -n 's/^  write key: *//p' "$log") \
 STRATUM_API_KEY=$(sed -n 's/^  API key: *//p' "$log") \
   "$venv/bin/python" -m pytest -q examples/server/tests/python
+
+# schemathesis: once as the superadmin (every API route; logout excluded, as it
+# would end the session under test), once with the write key (ingest, logout).
+password=$(sed -n 's/^  superadmin login: superadmin@demo.local \/ //p' "$log")
+token=$(curl -sf -X POST "$url/api/v1/auth/login" \
+  -d "{\"email\": \"superadmin@demo.local\", \"password\": \"$password\"}" \
+  | "$venv/bin/python" -c 'import json, sys; print(json.load(sys.stdin)["access_token"])')
+basic=$(printf '%s:' "$(sed -n 's/^  write key: *//p' "$log")" | base64 -w0)
+checks=not_a_server_error,status_code_conformance,content_type_conformance,response_schema_conformance
+"$venv/bin/schemathesis" run "$url/api/v1/openapi.json" -H "Authorization: Bearer $token" \
+  --exclude-path /api/v1/auth/logout --checks "$checks" --max-examples 30
+"$venv/bin/schemathesis" run "$url/api/v1/openapi.json" -H "Authorization: Basic $basic" \
+  --checks "$checks" --max-examples 30
+
 kill -TERM "$pid"
 wait "$pid"

@@ -118,7 +118,8 @@ fn encoding(headers: &HeaderMap) -> Option<&str> {
     headers.get(CONTENT_ENCODING).and_then(|v| v.to_str().ok())
 }
 
-/// `POST /v1/batch` and `/v1/import`: `{"batch": [...], "context": ..., "writeKey": ...}`.
+/// `POST /v1/batch`: `{"batch": [...], "context": ..., "writeKey": ...}`.
+#[utoipa::path(post, path = "/v1/batch", request_body(content = crate::openapi::BatchRequest, content_type = "application/json"), responses((status = 200, description = "The valid messages are committed", body = crate::openapi::BatchResponse), (status = 400, description = "Not JSON, too large, or invalid", body = crate::openapi::ErrorBody), (status = 401, description = "Missing or unknown write key", body = crate::openapi::ErrorBody), (status = 403, description = "The tenant is suspended", body = crate::openapi::ErrorBody), (status = 429, description = "Rate limited; see Retry-After", body = crate::openapi::ErrorBody), (status = 503, description = "Shutting down", body = crate::openapi::ErrorBody)), security(("write_key" = [])))]
 pub(crate) async fn batch(
     State(state): State<Arc<AppState>>,
     headers: HeaderMap,
@@ -152,6 +153,16 @@ pub(crate) async fn batch(
     ))
 }
 
+/// `POST /v1/import`: a batch of historical messages (as `/v1/batch`).
+#[utoipa::path(post, path = "/v1/import", request_body(content = crate::openapi::BatchRequest, content_type = "application/json"), responses((status = 200, description = "The valid messages are committed", body = crate::openapi::BatchResponse), (status = 400, description = "Not JSON, too large, or invalid", body = crate::openapi::ErrorBody), (status = 401, description = "Missing or unknown write key", body = crate::openapi::ErrorBody), (status = 403, description = "The tenant is suspended", body = crate::openapi::ErrorBody), (status = 429, description = "Rate limited; see Retry-After", body = crate::openapi::ErrorBody), (status = 503, description = "Shutting down", body = crate::openapi::ErrorBody)), security(("write_key" = [])))]
+pub(crate) async fn import(
+    state: State<Arc<AppState>>,
+    headers: HeaderMap,
+    body: Body,
+) -> AppResult<Json<Value>> {
+    batch(state, headers, body).await
+}
+
 async fn single(
     kind: MessageType,
     state: Arc<AppState>,
@@ -179,6 +190,7 @@ async fn single(
 macro_rules! single_endpoint {
     ($name:ident, $kind:expr, $path:literal) => {
         #[doc = concat!("`POST ", $path, "`: one message; the type comes from the endpoint.")]
+        #[utoipa::path(post, path = $path, request_body(content = crate::openapi::MessageRequest, content_type = "application/json"), responses((status = 200, description = "Committed", body = crate::openapi::Success), (status = 400, description = "Not JSON, too large, or invalid", body = crate::openapi::ErrorBody), (status = 401, description = "Missing or unknown write key", body = crate::openapi::ErrorBody), (status = 403, description = "The tenant is suspended", body = crate::openapi::ErrorBody), (status = 429, description = "Rate limited; see Retry-After", body = crate::openapi::ErrorBody), (status = 503, description = "Shutting down", body = crate::openapi::ErrorBody)), security(("write_key" = [])))]
         pub(crate) async fn $name(
             State(state): State<Arc<AppState>>,
             headers: HeaderMap,
