@@ -42,10 +42,13 @@ token=$(curl -sf -X POST "$url/api/v1/auth/login" \
   | "$venv/bin/python" -c 'import json, sys; print(json.load(sys.stdin)["access_token"])')
 basic=$(printf '%s:' "$(sed -n 's/^  write key: *//p' "$log")" | base64 -w0)
 checks=not_a_server_error,status_code_conformance,content_type_conformance,response_schema_conformance
+# (run from the scratch directory: schemathesis keeps its state in the working one)
+cd "$data"
 "$venv/bin/schemathesis" run "$url/api/v1/openapi.json" -H "Authorization: Bearer $token" \
   --exclude-path /api/v1/auth/logout --checks "$checks" --max-examples 30 --generation-database none
 "$venv/bin/schemathesis" run "$url/api/v1/openapi.json" -H "Authorization: Basic $basic" \
   --checks "$checks" --max-examples 30 --generation-database none
+cd "$root"
 
 kill -TERM "$pid"
 wait "$pid"
