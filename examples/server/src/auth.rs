@@ -867,6 +867,14 @@ pub(crate) async fn create_tenant(
     let c = caller(&state, &headers).await?;
     c.require(Permission::AdminTenants)?;
     let req: NewTenant = body(&bytes)?;
+    if !crate::flags::TIERS.contains(&req.tier.as_str()) {
+        return Err(AppError::new(
+            StatusCode::BAD_REQUEST,
+            "invalid_value",
+            Some("tier"),
+            format!("the tier is one of {}", crate::flags::TIERS.join(", ")),
+        ));
+    }
     let email = req.admin_email.trim().to_lowercase();
     if state.db.user_by_email(&email).await?.is_some() {
         return Err(AppError::new(
@@ -923,4 +931,40 @@ pub(crate) async fn activate_tenant(
     Path(id): Path<String>,
 ) -> AppResult<Json<Value>> {
     set_status(&state, &headers, &id, "active").await
+}
+
+/// `PUT /api/v1/admin/tenants/{id}/flags` (superadmin): `{"flag": true | false |
+/// null}` per flag to override (`null` returns to the tier's default); answers
+/// the tenant's flags.
+#[utoipa::path(put, path = "/api/v1/admin/tenants/{id}/flags", request_body(content = crate::openapi::Document, content_type = "application/json"), params(("id" = String, Path, description = "Tenant id")), responses((status = 200, description = "The tenant's flags", body = crate::openapi::Document), (status = 400, description = "Invalid input", body = crate::openapi::ErrorBody), (status = 401, description = "Missing or invalid credentials", body = crate::openapi::ErrorBody), (status = 403, description = "Not permitted, or the tenant is suspended", body = crate::openapi::ErrorBody), (status = 404, description = "No such object in the caller's tenant", body = crate::openapi::ErrorBody), (status = 409, description = "Conflict", body = crate::openapi::ErrorBody), (status = 429, description = "Rate limited or locked; see Retry-After", body = crate::openapi::ErrorBody), (status = 503, description = "Unavailable", body = crate::openapi::ErrorBody)), security(("bearer" = [])))]
+pub(crate) async fn set_flags(
+    State(state): State<Arc<AppState>>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    bytes: axum::body::Bytes,
+) -> AppResult<Json<Value>> {
+    let c = caller(&state, &headers).await?;
+    c.require(Permission::AdminTenants)?;
+    let req: std::collections::BTreeMap<String, Option<bool>> = body(&bytes)?;
+    for name in req.keys() {
+        if crate::flags::Flag::parse(name).is_none() {
+            let known: Vec<&str> = crate::flags::FLAGS.iter().map(|f| f.as_str()).collect();
+            return Err(AppError::new(
+                StatusCode::BAD_REQUEST,
+                "invalid_value",
+                Some(name),
+                format!("unknown flag; the flags are {}", known.join(", ")),
+            ));
+        }
+    }
+    let scoped = state.db.tenant(&id);
+    let tenant = scoped
+        .get()
+        .await?
+        .ok_or_else(|| AppError::not_found("no such tenant"))?;
+    for (name, value) in &req {
+        scoped.set_flag(name, *value).await?;
+    }
+    let flags = crate::flags::effective(&tenant.tier, &scoped.flag_overrides().await?);
+    Ok(Json(json!({"id": id, "tier": tenant.tier, "flags": flags})))
 }

@@ -578,6 +578,65 @@ impl TenantDb<'_> {
         Ok(r.rows_affected() == 1)
     }
 
+    /// The tenant's flag overrides.
+    ///
+    /// # Errors
+    /// Database errors.
+    pub async fn flag_overrides(&self) -> Result<Vec<(String, bool)>, sqlx::Error> {
+        let rows =
+            sqlx::query("SELECT flag, enabled FROM tenant_flags WHERE tenant_id = ? ORDER BY flag")
+                .bind(self.tenant_id)
+                .fetch_all(&self.db.pool)
+                .await?;
+        Ok(rows
+            .into_iter()
+            .map(|r| (r.get(0), r.get::<i64, _>(1) != 0))
+            .collect())
+    }
+
+    /// Sets (`Some`) or removes (`None`) the tenant's override of `flag`.
+    ///
+    /// # Errors
+    /// Database errors.
+    pub async fn set_flag(&self, flag: &str, enabled: Option<bool>) -> Result<(), sqlx::Error> {
+        match enabled {
+            Some(on) => {
+                sqlx::query(
+                    "INSERT INTO tenant_flags (tenant_id, flag, enabled) VALUES (?, ?, ?) \
+                     ON CONFLICT (tenant_id, flag) DO UPDATE SET enabled = excluded.enabled",
+                )
+                .bind(self.tenant_id)
+                .bind(flag)
+                .bind(i64::from(on))
+                .execute(&self.db.pool)
+                .await?;
+            }
+            None => {
+                sqlx::query("DELETE FROM tenant_flags WHERE tenant_id = ? AND flag = ?")
+                    .bind(self.tenant_id)
+                    .bind(flag)
+                    .execute(&self.db.pool)
+                    .await?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Whether `flag` is on for the tenant (its tier's default unless overridden).
+    ///
+    /// # Errors
+    /// Database errors.
+    pub async fn flag(&self, flag: crate::flags::Flag) -> Result<bool, sqlx::Error> {
+        let Some(t) = self.get().await? else {
+            return Ok(false);
+        };
+        let overrides = self.flag_overrides().await?;
+        Ok(crate::flags::effective(&t.tier, &overrides)
+            .get(flag.as_str())
+            .copied()
+            .unwrap_or(false))
+    }
+
     /// A user of the tenant.
     ///
     /// # Errors

@@ -125,11 +125,23 @@ pub(crate) async fn batch(
     headers: HeaderMap,
     body: Body,
 ) -> AppResult<Json<Value>> {
+    batch_of(state, headers, body, false).await
+}
+
+async fn batch_of(
+    state: Arc<AppState>,
+    headers: HeaderMap,
+    body: Body,
+    import: bool,
+) -> AppResult<Json<Value>> {
     let received = crate::now();
     let cfg = &state.parse;
     let raw = read_body(body, cfg.max_batch_bytes()).await?;
     let json = decode_body(&raw, encoding(&headers), cfg.max_batch_bytes())?;
     let tenant = tenant_of(&state, &headers, &json).await?;
+    if import {
+        crate::require_flag(&state, &tenant, crate::flags::Flag::Import).await?;
+    }
     let parsed = parse_batch(&json, received, cfg)?;
     let rows = parsed
         .messages()
@@ -153,14 +165,15 @@ pub(crate) async fn batch(
     ))
 }
 
-/// `POST /v1/import`: a batch of historical messages (as `/v1/batch`).
+/// `POST /v1/import`: a batch of historical messages (as `/v1/batch`), for
+/// tenants with the `import` feature.
 #[utoipa::path(post, path = "/v1/import", request_body(content = crate::openapi::BatchRequest, content_type = "application/json"), responses((status = 200, description = "The valid messages are committed", body = crate::openapi::BatchResponse), (status = 400, description = "Not JSON, too large, or invalid", body = crate::openapi::ErrorBody), (status = 401, description = "Missing or unknown write key", body = crate::openapi::ErrorBody), (status = 403, description = "The tenant is suspended", body = crate::openapi::ErrorBody), (status = 429, description = "Rate limited; see Retry-After", body = crate::openapi::ErrorBody), (status = 503, description = "Shutting down", body = crate::openapi::ErrorBody)), security(("write_key" = [])))]
 pub(crate) async fn import(
-    state: State<Arc<AppState>>,
+    State(state): State<Arc<AppState>>,
     headers: HeaderMap,
     body: Body,
 ) -> AppResult<Json<Value>> {
-    batch(state, headers, body).await
+    batch_of(state, headers, body, true).await
 }
 
 async fn single(

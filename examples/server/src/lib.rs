@@ -22,6 +22,7 @@ pub mod config;
 pub mod crypto;
 pub mod db;
 pub mod error;
+pub mod flags;
 pub mod ingest;
 pub mod limits;
 pub mod metrics;
@@ -260,7 +261,32 @@ pub const API_ROUTES: &[(&str, &str, auth::Permission)] = &[
         "/api/v1/admin/tenants/{id}/suspend",
         auth::Permission::AdminTenants,
     ),
+    (
+        "PUT",
+        "/api/v1/admin/tenants/{id}/flags",
+        auth::Permission::AdminTenants,
+    ),
 ];
+
+/// `Ok` when `flag` is on for `tenant`, else `403 feature_disabled`.
+///
+/// # Errors
+/// `403 feature_disabled`; database errors.
+pub async fn require_flag(state: &AppState, tenant: &str, flag: flags::Flag) -> AppResult<()> {
+    if state.db.tenant(tenant).flag(flag).await? {
+        Ok(())
+    } else {
+        Err(AppError::new(
+            StatusCode::FORBIDDEN,
+            "feature_disabled",
+            None,
+            format!(
+                "the feature `{}` is not enabled for this tenant",
+                flag.as_str()
+            ),
+        ))
+    }
+}
 
 /// Request ids: a per-process random prefix and a counter (no client data).
 #[derive(Clone, Debug)]
@@ -351,6 +377,10 @@ pub fn app(state: Arc<AppState>) -> Router {
             "/api/v1/admin/tenants/{id}/activate",
             post(auth::activate_tenant),
         )
+        .route(
+            "/api/v1/admin/tenants/{id}/flags",
+            axum::routing::put(auth::set_flags),
+        )
         .route("/api/v1/openapi.json", get(openapi::document))
         .route("/health", get(health))
         .route("/health/live", get(live))
@@ -438,8 +468,10 @@ async fn tenant(State(state): State<Arc<AppState>>, headers: HeaderMap) -> AppRe
         .await?
         .ok_or_else(|| AppError::not_found("no such tenant"))?;
     let events = scoped.event_count().await?;
+    let flags = flags::effective(&t.tier, &scoped.flag_overrides().await?);
     Ok(Json(json!({
         "id": t.id, "name": t.name, "tier": t.tier, "status": t.status, "events": events,
+        "flags": flags,
     })))
 }
 
@@ -459,6 +491,7 @@ async fn profile_lookup(
 ) -> AppResult<Json<Value>> {
     let c = auth::caller(&state, &headers).await?;
     c.require(auth::Permission::ReadProfiles)?;
+    require_flag(&state, &c.tenant_id, flags::Flag::ProfileApi).await?;
     let tenant = c.tenant_id;
     let (Some(kind), Some(value)) = (q.kind, q.value) else {
         return Err(AppError::new(

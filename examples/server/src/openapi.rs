@@ -116,7 +116,7 @@ impl Modify for Security {
         crate::auth::mfa_verify, crate::auth::password_reset, crate::auth::issue_password_reset,
         crate::auth::users, crate::auth::create_user, crate::auth::keys, crate::auth::create_key,
         crate::auth::revoke_key, crate::auth::tenants, crate::auth::create_tenant,
-        crate::auth::suspend_tenant, crate::auth::activate_tenant,
+        crate::auth::suspend_tenant, crate::auth::activate_tenant, crate::auth::set_flags,
         crate::health, crate::live, crate::ready,
     ),
     components(schemas(ErrorBody, ErrorDetail, BatchRequest, BatchResponse, Rejected, MessageRequest, Success, Document)),

@@ -640,6 +640,7 @@ async fn tenant_isolation_matrix() {
                         json!({"email": format!("new-{checked}@a.example"), "role": "viewer"})
                     }
                     ("POST", "/api/v1/keys") => json!({"kind": "write"}),
+                    ("PUT", "/api/v1/admin/tenants/{id}/flags") => json!({"import": true}),
                     ("POST", "/api/v1/admin/tenants") => {
                         json!({"name": "T", "tier": "free", "admin_email": format!("t{checked}@t.example")})
                     }
@@ -675,6 +676,131 @@ async fn tenant_isolation_matrix() {
         .map(|(_, path, _)| if path.contains("{id}") { 2 } else { 1 })
         .sum();
     assert_eq!(checked, per_caller * callers.len());
+    drop(s.app);
+    s.services.shutdown().await;
+}
+
+#[tokio::test]
+async fn feature_flags_follow_the_tier_unless_a_superadmin_overrides_them() {
+    let s = server().await;
+    let (_, pw) = user(&s.db, &s.a.tenant.id, Role::Superadmin, "root@a.example").await;
+    let root = login(&s.app, "root@a.example", &pw).await["access_token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let basic = format!(
+        "Basic {}",
+        base64::engine::general_purpose::STANDARD.encode(format!("{}:", s.a.write_key))
+    );
+    let import = |app: Router, auth: String| async move {
+        let req = Request::post("/v1/import")
+            .header("authorization", auth)
+            .body(Body::from(
+                json!({"batch": [{"type": "track", "userId": "u", "event": "E", "messageId": "i1"}]}).to_string(),
+            ))
+            .unwrap();
+        let res = app.oneshot(req).await.unwrap();
+        let status = res.status();
+        let body: Value =
+            serde_json::from_slice(&res.into_body().collect().await.unwrap().to_bytes()).unwrap();
+        (status, body)
+    };
+    // Tenant A is on the free tier: no import.
+    let (status, body) = import(s.app.clone(), basic.clone()).await;
+    assert_eq!(
+        (status, body["error"]["code"].clone()),
+        (StatusCode::FORBIDDEN, json!("feature_disabled"))
+    );
+    let (_, t) = call(
+        &s.app,
+        "GET",
+        "/api/v1/tenant",
+        Some(&s.a.api_key),
+        Value::Null,
+    )
+    .await;
+    assert_eq!(t["flags"], json!({"import": false, "profile_api": true}));
+    // Tenant B is on the pro tier: import is on.
+    let (_, t) = call(
+        &s.app,
+        "GET",
+        "/api/v1/tenant",
+        Some(&s.b.api_key),
+        Value::Null,
+    )
+    .await;
+    assert_eq!(t["flags"]["import"], true);
+
+    // A superadmin turns import on for A and the profile API off.
+    let flags = format!("/api/v1/admin/tenants/{}/flags", s.a.tenant.id);
+    let (status, out) = call(
+        &s.app,
+        "PUT",
+        &flags,
+        Some(&root),
+        json!({"import": true, "profile_api": false}),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{out}");
+    assert_eq!(out["flags"], json!({"import": true, "profile_api": false}));
+    assert_eq!(import(s.app.clone(), basic.clone()).await.0, StatusCode::OK);
+    let (status, body) = call(
+        &s.app,
+        "GET",
+        "/api/v1/profiles/lookup?kind=user_id&value=u",
+        Some(&s.a.api_key),
+        Value::Null,
+    )
+    .await;
+    assert_eq!(
+        (status, body["error"]["code"].clone()),
+        (StatusCode::FORBIDDEN, json!("feature_disabled"))
+    );
+    // `null` returns to the tier's default.
+    let (_, out) = call(
+        &s.app,
+        "PUT",
+        &flags,
+        Some(&root),
+        json!({"import": null, "profile_api": null}),
+    )
+    .await;
+    assert_eq!(out["flags"], json!({"import": false, "profile_api": true}));
+    // Unknown flags and tiers are refused; an admin may not set flags.
+    let (status, out) = call(
+        &s.app,
+        "PUT",
+        &flags,
+        Some(&root),
+        json!({"teleport": true}),
+    )
+    .await;
+    assert_eq!(
+        (status, out["error"]["field"].clone()),
+        (StatusCode::BAD_REQUEST, json!("teleport"))
+    );
+    let (status, out) = call(
+        &s.app,
+        "POST",
+        "/api/v1/admin/tenants",
+        Some(&root),
+        json!({"name": "X", "tier": "platinum", "admin_email": "x@x.example"}),
+    )
+    .await;
+    assert_eq!(
+        (status, out["error"]["field"].clone()),
+        (StatusCode::BAD_REQUEST, json!("tier"))
+    );
+    let admin = login(&s.app, "admin@a.example", &s.a.admin_password).await;
+    let (status, _) = call(
+        &s.app,
+        "PUT",
+        &flags,
+        admin["access_token"].as_str(),
+        json!({"import": true}),
+    )
+    .await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
     drop(s.app);
     s.services.shutdown().await;
 }
