@@ -378,7 +378,7 @@ fn dummy_hash() -> &'static str {
 }
 
 /// `POST /api/v1/auth/login`: `{"email", "password", "totp_code"?, "backup_code"?}`.
-#[utoipa::path(post, path = "/api/v1/auth/login", request_body(content = crate::openapi::Document, content_type = "application/json"), responses((status = 200, description = "An access and a refresh token", body = crate::openapi::Document), (status = 400, description = "Invalid input", body = crate::openapi::ErrorBody), (status = 401, description = "Missing or invalid credentials", body = crate::openapi::ErrorBody), (status = 403, description = "Not permitted, or the tenant is suspended", body = crate::openapi::ErrorBody), (status = 404, description = "No such object in the caller's tenant", body = crate::openapi::ErrorBody), (status = 409, description = "Conflict", body = crate::openapi::ErrorBody), (status = 429, description = "Rate limited or locked; see Retry-After", body = crate::openapi::ErrorBody), (status = 503, description = "Unavailable", body = crate::openapi::ErrorBody)))]
+#[utoipa::path(post, path = "/api/v1/auth/login", request_body(content = crate::openapi::Document, content_type = "application/json"), responses((status = 200, description = "An access and a refresh token", body = crate::openapi::Document), crate::openapi::ApiErrors))]
 pub(crate) async fn login(
     State(state): State<Arc<AppState>>,
     bytes: axum::body::Bytes,
@@ -464,7 +464,7 @@ struct Refresh {
 
 /// `POST /api/v1/auth/refresh`: `{"refresh_token"}` → a new pair; the old token is
 /// spent, and presenting a spent token again revokes its whole family.
-#[utoipa::path(post, path = "/api/v1/auth/refresh", request_body(content = crate::openapi::Document, content_type = "application/json"), responses((status = 200, description = "A new pair", body = crate::openapi::Document), (status = 400, description = "Invalid input", body = crate::openapi::ErrorBody), (status = 401, description = "Missing or invalid credentials", body = crate::openapi::ErrorBody), (status = 403, description = "Not permitted, or the tenant is suspended", body = crate::openapi::ErrorBody), (status = 404, description = "No such object in the caller's tenant", body = crate::openapi::ErrorBody), (status = 409, description = "Conflict", body = crate::openapi::ErrorBody), (status = 429, description = "Rate limited or locked; see Retry-After", body = crate::openapi::ErrorBody), (status = 503, description = "Unavailable", body = crate::openapi::ErrorBody)))]
+#[utoipa::path(post, path = "/api/v1/auth/refresh", request_body(content = crate::openapi::Document, content_type = "application/json"), responses((status = 200, description = "A new pair", body = crate::openapi::Document), crate::openapi::ApiErrors))]
 pub(crate) async fn refresh(
     State(state): State<Arc<AppState>>,
     bytes: axum::body::Bytes,
@@ -512,7 +512,7 @@ pub(crate) async fn refresh(
 
 /// `POST /api/v1/auth/logout`: ends every session of the caller (refresh tokens
 /// revoked, access tokens no longer accepted).
-#[utoipa::path(post, path = "/api/v1/auth/logout", responses((status = 204, description = "Every session ended"), (status = 400, description = "Invalid input", body = crate::openapi::ErrorBody), (status = 401, description = "Missing or invalid credentials", body = crate::openapi::ErrorBody), (status = 403, description = "Not permitted, or the tenant is suspended", body = crate::openapi::ErrorBody), (status = 404, description = "No such object in the caller's tenant", body = crate::openapi::ErrorBody), (status = 409, description = "Conflict", body = crate::openapi::ErrorBody), (status = 429, description = "Rate limited or locked; see Retry-After", body = crate::openapi::ErrorBody), (status = 503, description = "Unavailable", body = crate::openapi::ErrorBody)), security(("bearer" = [])))]
+#[utoipa::path(post, path = "/api/v1/auth/logout", responses((status = 204, description = "Every session ended"), crate::openapi::ApiErrors), security(("bearer" = [])))]
 pub(crate) async fn logout(
     State(state): State<Arc<AppState>>,
     headers: HeaderMap,
@@ -529,7 +529,7 @@ pub(crate) async fn logout(
 
 /// `POST /api/v1/auth/mfa/enroll`: a new TOTP secret for the caller (its URI for an
 /// authenticator app); required at login once confirmed with `mfa/verify`.
-#[utoipa::path(post, path = "/api/v1/auth/mfa/enroll", responses((status = 200, description = "The TOTP secret and its URI", body = crate::openapi::Document), (status = 400, description = "Invalid input", body = crate::openapi::ErrorBody), (status = 401, description = "Missing or invalid credentials", body = crate::openapi::ErrorBody), (status = 403, description = "Not permitted, or the tenant is suspended", body = crate::openapi::ErrorBody), (status = 404, description = "No such object in the caller's tenant", body = crate::openapi::ErrorBody), (status = 409, description = "Conflict", body = crate::openapi::ErrorBody), (status = 429, description = "Rate limited or locked; see Retry-After", body = crate::openapi::ErrorBody), (status = 503, description = "Unavailable", body = crate::openapi::ErrorBody)), security(("bearer" = [])))]
+#[utoipa::path(post, path = "/api/v1/auth/mfa/enroll", responses((status = 200, description = "The TOTP secret and its URI", body = crate::openapi::Document), crate::openapi::ApiErrors), security(("bearer" = [])))]
 pub(crate) async fn mfa_enroll(
     State(state): State<Arc<AppState>>,
     headers: HeaderMap,
@@ -557,7 +557,7 @@ struct Code {
 
 /// `POST /api/v1/auth/mfa/verify`: `{"code"}` from the authenticator: MFA is then
 /// required at login, and the single-use backup codes are returned once.
-#[utoipa::path(post, path = "/api/v1/auth/mfa/verify", request_body(content = crate::openapi::Document, content_type = "application/json"), responses((status = 200, description = "MFA on; the backup codes", body = crate::openapi::Document), (status = 400, description = "Invalid input", body = crate::openapi::ErrorBody), (status = 401, description = "Missing or invalid credentials", body = crate::openapi::ErrorBody), (status = 403, description = "Not permitted, or the tenant is suspended", body = crate::openapi::ErrorBody), (status = 404, description = "No such object in the caller's tenant", body = crate::openapi::ErrorBody), (status = 409, description = "Conflict", body = crate::openapi::ErrorBody), (status = 429, description = "Rate limited or locked; see Retry-After", body = crate::openapi::ErrorBody), (status = 503, description = "Unavailable", body = crate::openapi::ErrorBody)), security(("bearer" = [])))]
+#[utoipa::path(post, path = "/api/v1/auth/mfa/verify", request_body(content = crate::openapi::Document, content_type = "application/json"), responses((status = 200, description = "MFA on; the backup codes", body = crate::openapi::Document), crate::openapi::ApiErrors), security(("bearer" = [])))]
 pub(crate) async fn mfa_verify(
     State(state): State<Arc<AppState>>,
     headers: HeaderMap,
@@ -631,7 +631,7 @@ async fn hash(password: String) -> AppResult<String> {
 
 /// `POST /api/v1/auth/password-reset`: `{"token", "new_password"}`: a reset token
 /// (single use, one hour) sets a new password and ends every session.
-#[utoipa::path(post, path = "/api/v1/auth/password-reset", request_body(content = crate::openapi::Document, content_type = "application/json"), responses((status = 204, description = "Password set"), (status = 400, description = "Invalid input", body = crate::openapi::ErrorBody), (status = 401, description = "Missing or invalid credentials", body = crate::openapi::ErrorBody), (status = 403, description = "Not permitted, or the tenant is suspended", body = crate::openapi::ErrorBody), (status = 404, description = "No such object in the caller's tenant", body = crate::openapi::ErrorBody), (status = 409, description = "Conflict", body = crate::openapi::ErrorBody), (status = 429, description = "Rate limited or locked; see Retry-After", body = crate::openapi::ErrorBody), (status = 503, description = "Unavailable", body = crate::openapi::ErrorBody)))]
+#[utoipa::path(post, path = "/api/v1/auth/password-reset", request_body(content = crate::openapi::Document, content_type = "application/json"), responses((status = 204, description = "Password set"), crate::openapi::ApiErrors))]
 pub(crate) async fn password_reset(
     State(state): State<Arc<AppState>>,
     bytes: axum::body::Bytes,
@@ -657,7 +657,7 @@ pub(crate) async fn password_reset(
 
 /// `POST /api/v1/users/{id}/password-reset` (manage users): a reset token for a
 /// user of the caller's tenant, returned once (deliver it to the person).
-#[utoipa::path(post, path = "/api/v1/users/{id}/password-reset", params(("id" = String, Path, description = "User id")), responses((status = 200, description = "A reset token", body = crate::openapi::Document), (status = 400, description = "Invalid input", body = crate::openapi::ErrorBody), (status = 401, description = "Missing or invalid credentials", body = crate::openapi::ErrorBody), (status = 403, description = "Not permitted, or the tenant is suspended", body = crate::openapi::ErrorBody), (status = 404, description = "No such object in the caller's tenant", body = crate::openapi::ErrorBody), (status = 409, description = "Conflict", body = crate::openapi::ErrorBody), (status = 429, description = "Rate limited or locked; see Retry-After", body = crate::openapi::ErrorBody), (status = 503, description = "Unavailable", body = crate::openapi::ErrorBody)), security(("bearer" = [])))]
+#[utoipa::path(post, path = "/api/v1/users/{id}/password-reset", params(("id" = String, Path, description = "User id")), responses((status = 200, description = "A reset token", body = crate::openapi::Document), crate::openapi::ApiErrors), security(("bearer" = [])))]
 pub(crate) async fn issue_password_reset(
     State(state): State<Arc<AppState>>,
     headers: HeaderMap,
@@ -687,7 +687,7 @@ fn user_json(u: &User) -> Value {
 }
 
 /// `GET /api/v1/users` (manage users).
-#[utoipa::path(get, path = "/api/v1/users", responses((status = 200, description = "The tenant's users", body = crate::openapi::Document), (status = 400, description = "Invalid input", body = crate::openapi::ErrorBody), (status = 401, description = "Missing or invalid credentials", body = crate::openapi::ErrorBody), (status = 403, description = "Not permitted, or the tenant is suspended", body = crate::openapi::ErrorBody), (status = 404, description = "No such object in the caller's tenant", body = crate::openapi::ErrorBody), (status = 409, description = "Conflict", body = crate::openapi::ErrorBody), (status = 429, description = "Rate limited or locked; see Retry-After", body = crate::openapi::ErrorBody), (status = 503, description = "Unavailable", body = crate::openapi::ErrorBody)), security(("bearer" = [])))]
+#[utoipa::path(get, path = "/api/v1/users", responses((status = 200, description = "The tenant's users", body = crate::openapi::Document), crate::openapi::ApiErrors), security(("bearer" = [])))]
 pub(crate) async fn users(
     State(state): State<Arc<AppState>>,
     headers: HeaderMap,
@@ -709,7 +709,7 @@ struct NewUser {
 
 /// `POST /api/v1/users` (manage users): `{"email", "role"}`; the first password is
 /// returned once. Only a superadmin may create a superadmin.
-#[utoipa::path(post, path = "/api/v1/users", request_body(content = crate::openapi::Document, content_type = "application/json"), responses((status = 201, description = "The user and a first password", body = crate::openapi::Document), (status = 400, description = "Invalid input", body = crate::openapi::ErrorBody), (status = 401, description = "Missing or invalid credentials", body = crate::openapi::ErrorBody), (status = 403, description = "Not permitted, or the tenant is suspended", body = crate::openapi::ErrorBody), (status = 404, description = "No such object in the caller's tenant", body = crate::openapi::ErrorBody), (status = 409, description = "Conflict", body = crate::openapi::ErrorBody), (status = 429, description = "Rate limited or locked; see Retry-After", body = crate::openapi::ErrorBody), (status = 503, description = "Unavailable", body = crate::openapi::ErrorBody)), security(("bearer" = [])))]
+#[utoipa::path(post, path = "/api/v1/users", request_body(content = crate::openapi::Document, content_type = "application/json"), responses((status = 201, description = "The user and a first password", body = crate::openapi::Document), crate::openapi::ApiErrors), security(("bearer" = [])))]
 pub(crate) async fn create_user(
     State(state): State<Arc<AppState>>,
     headers: HeaderMap,
@@ -757,7 +757,7 @@ pub(crate) async fn create_user(
 }
 
 /// `GET /api/v1/keys` (manage keys): the tenant's keys (never the keys themselves).
-#[utoipa::path(get, path = "/api/v1/keys", responses((status = 200, description = "The tenant's keys", body = crate::openapi::Document), (status = 400, description = "Invalid input", body = crate::openapi::ErrorBody), (status = 401, description = "Missing or invalid credentials", body = crate::openapi::ErrorBody), (status = 403, description = "Not permitted, or the tenant is suspended", body = crate::openapi::ErrorBody), (status = 404, description = "No such object in the caller's tenant", body = crate::openapi::ErrorBody), (status = 409, description = "Conflict", body = crate::openapi::ErrorBody), (status = 429, description = "Rate limited or locked; see Retry-After", body = crate::openapi::ErrorBody), (status = 503, description = "Unavailable", body = crate::openapi::ErrorBody)), security(("bearer" = [])))]
+#[utoipa::path(get, path = "/api/v1/keys", responses((status = 200, description = "The tenant's keys", body = crate::openapi::Document), crate::openapi::ApiErrors), security(("bearer" = [])))]
 pub(crate) async fn keys(
     State(state): State<Arc<AppState>>,
     headers: HeaderMap,
@@ -777,7 +777,7 @@ struct NewKey {
 
 /// `POST /api/v1/keys` (manage keys): `{"kind": "write" | "api"}`; the key is
 /// returned once.
-#[utoipa::path(post, path = "/api/v1/keys", request_body(content = crate::openapi::Document, content_type = "application/json"), responses((status = 201, description = "The key, shown once", body = crate::openapi::Document), (status = 400, description = "Invalid input", body = crate::openapi::ErrorBody), (status = 401, description = "Missing or invalid credentials", body = crate::openapi::ErrorBody), (status = 403, description = "Not permitted, or the tenant is suspended", body = crate::openapi::ErrorBody), (status = 404, description = "No such object in the caller's tenant", body = crate::openapi::ErrorBody), (status = 409, description = "Conflict", body = crate::openapi::ErrorBody), (status = 429, description = "Rate limited or locked; see Retry-After", body = crate::openapi::ErrorBody), (status = 503, description = "Unavailable", body = crate::openapi::ErrorBody)), security(("bearer" = [])))]
+#[utoipa::path(post, path = "/api/v1/keys", request_body(content = crate::openapi::Document, content_type = "application/json"), responses((status = 201, description = "The key, shown once", body = crate::openapi::Document), crate::openapi::ApiErrors), security(("bearer" = [])))]
 pub(crate) async fn create_key(
     State(state): State<Arc<AppState>>,
     headers: HeaderMap,
@@ -810,7 +810,7 @@ pub(crate) async fn create_key(
 }
 
 /// `DELETE /api/v1/keys/{id}` (manage keys): revokes a key at once.
-#[utoipa::path(delete, path = "/api/v1/keys/{id}", params(("id" = String, Path, description = "Key id")), responses((status = 204, description = "Revoked"), (status = 400, description = "Invalid input", body = crate::openapi::ErrorBody), (status = 401, description = "Missing or invalid credentials", body = crate::openapi::ErrorBody), (status = 403, description = "Not permitted, or the tenant is suspended", body = crate::openapi::ErrorBody), (status = 404, description = "No such object in the caller's tenant", body = crate::openapi::ErrorBody), (status = 409, description = "Conflict", body = crate::openapi::ErrorBody), (status = 429, description = "Rate limited or locked; see Retry-After", body = crate::openapi::ErrorBody), (status = 503, description = "Unavailable", body = crate::openapi::ErrorBody)), security(("bearer" = [])))]
+#[utoipa::path(delete, path = "/api/v1/keys/{id}", params(("id" = String, Path, description = "Key id")), responses((status = 204, description = "Revoked"), crate::openapi::ApiErrors), security(("bearer" = [])))]
 pub(crate) async fn revoke_key(
     State(state): State<Arc<AppState>>,
     headers: HeaderMap,
@@ -831,7 +831,7 @@ pub(crate) async fn revoke_key(
 }
 
 /// `GET /api/v1/admin/tenants` (superadmin).
-#[utoipa::path(get, path = "/api/v1/admin/tenants", responses((status = 200, description = "Every tenant", body = crate::openapi::Document), (status = 400, description = "Invalid input", body = crate::openapi::ErrorBody), (status = 401, description = "Missing or invalid credentials", body = crate::openapi::ErrorBody), (status = 403, description = "Not permitted, or the tenant is suspended", body = crate::openapi::ErrorBody), (status = 404, description = "No such object in the caller's tenant", body = crate::openapi::ErrorBody), (status = 409, description = "Conflict", body = crate::openapi::ErrorBody), (status = 429, description = "Rate limited or locked; see Retry-After", body = crate::openapi::ErrorBody), (status = 503, description = "Unavailable", body = crate::openapi::ErrorBody)), security(("bearer" = [])))]
+#[utoipa::path(get, path = "/api/v1/admin/tenants", responses((status = 200, description = "Every tenant", body = crate::openapi::Document), crate::openapi::ApiErrors), security(("bearer" = [])))]
 pub(crate) async fn tenants(
     State(state): State<Arc<AppState>>,
     headers: HeaderMap,
@@ -858,7 +858,7 @@ struct NewTenant {
 
 /// `POST /api/v1/admin/tenants` (superadmin): a tenant with its admin, a write key
 /// and an API key (the secrets returned once).
-#[utoipa::path(post, path = "/api/v1/admin/tenants", request_body(content = crate::openapi::Document, content_type = "application/json"), responses((status = 201, description = "The tenant and its secrets, shown once", body = crate::openapi::Document), (status = 400, description = "Invalid input", body = crate::openapi::ErrorBody), (status = 401, description = "Missing or invalid credentials", body = crate::openapi::ErrorBody), (status = 403, description = "Not permitted, or the tenant is suspended", body = crate::openapi::ErrorBody), (status = 404, description = "No such object in the caller's tenant", body = crate::openapi::ErrorBody), (status = 409, description = "Conflict", body = crate::openapi::ErrorBody), (status = 429, description = "Rate limited or locked; see Retry-After", body = crate::openapi::ErrorBody), (status = 503, description = "Unavailable", body = crate::openapi::ErrorBody)), security(("bearer" = [])))]
+#[utoipa::path(post, path = "/api/v1/admin/tenants", request_body(content = crate::openapi::Document, content_type = "application/json"), responses((status = 201, description = "The tenant and its secrets, shown once", body = crate::openapi::Document), crate::openapi::ApiErrors), security(("bearer" = [])))]
 pub(crate) async fn create_tenant(
     State(state): State<Arc<AppState>>,
     headers: HeaderMap,
@@ -914,7 +914,7 @@ async fn set_status(
 
 /// `POST /api/v1/admin/tenants/{id}/suspend` (superadmin): the tenant's keys and
 /// logins stop working at once.
-#[utoipa::path(post, path = "/api/v1/admin/tenants/{id}/suspend", params(("id" = String, Path, description = "Tenant id")), responses((status = 200, description = "Suspended", body = crate::openapi::Document), (status = 400, description = "Invalid input", body = crate::openapi::ErrorBody), (status = 401, description = "Missing or invalid credentials", body = crate::openapi::ErrorBody), (status = 403, description = "Not permitted, or the tenant is suspended", body = crate::openapi::ErrorBody), (status = 404, description = "No such object in the caller's tenant", body = crate::openapi::ErrorBody), (status = 409, description = "Conflict", body = crate::openapi::ErrorBody), (status = 429, description = "Rate limited or locked; see Retry-After", body = crate::openapi::ErrorBody), (status = 503, description = "Unavailable", body = crate::openapi::ErrorBody)), security(("bearer" = [])))]
+#[utoipa::path(post, path = "/api/v1/admin/tenants/{id}/suspend", params(("id" = String, Path, description = "Tenant id")), responses((status = 200, description = "Suspended", body = crate::openapi::Document), crate::openapi::ApiErrors), security(("bearer" = [])))]
 pub(crate) async fn suspend_tenant(
     State(state): State<Arc<AppState>>,
     headers: HeaderMap,
@@ -924,7 +924,7 @@ pub(crate) async fn suspend_tenant(
 }
 
 /// `POST /api/v1/admin/tenants/{id}/activate` (superadmin).
-#[utoipa::path(post, path = "/api/v1/admin/tenants/{id}/activate", params(("id" = String, Path, description = "Tenant id")), responses((status = 200, description = "Active", body = crate::openapi::Document), (status = 400, description = "Invalid input", body = crate::openapi::ErrorBody), (status = 401, description = "Missing or invalid credentials", body = crate::openapi::ErrorBody), (status = 403, description = "Not permitted, or the tenant is suspended", body = crate::openapi::ErrorBody), (status = 404, description = "No such object in the caller's tenant", body = crate::openapi::ErrorBody), (status = 409, description = "Conflict", body = crate::openapi::ErrorBody), (status = 429, description = "Rate limited or locked; see Retry-After", body = crate::openapi::ErrorBody), (status = 503, description = "Unavailable", body = crate::openapi::ErrorBody)), security(("bearer" = [])))]
+#[utoipa::path(post, path = "/api/v1/admin/tenants/{id}/activate", params(("id" = String, Path, description = "Tenant id")), responses((status = 200, description = "Active", body = crate::openapi::Document), crate::openapi::ApiErrors), security(("bearer" = [])))]
 pub(crate) async fn activate_tenant(
     State(state): State<Arc<AppState>>,
     headers: HeaderMap,
@@ -936,7 +936,7 @@ pub(crate) async fn activate_tenant(
 /// `PUT /api/v1/admin/tenants/{id}/flags` (superadmin): `{"flag": true | false |
 /// null}` per flag to override (`null` returns to the tier's default); answers
 /// the tenant's flags.
-#[utoipa::path(put, path = "/api/v1/admin/tenants/{id}/flags", request_body(content = crate::openapi::Document, content_type = "application/json"), params(("id" = String, Path, description = "Tenant id")), responses((status = 200, description = "The tenant's flags", body = crate::openapi::Document), (status = 400, description = "Invalid input", body = crate::openapi::ErrorBody), (status = 401, description = "Missing or invalid credentials", body = crate::openapi::ErrorBody), (status = 403, description = "Not permitted, or the tenant is suspended", body = crate::openapi::ErrorBody), (status = 404, description = "No such object in the caller's tenant", body = crate::openapi::ErrorBody), (status = 409, description = "Conflict", body = crate::openapi::ErrorBody), (status = 429, description = "Rate limited or locked; see Retry-After", body = crate::openapi::ErrorBody), (status = 503, description = "Unavailable", body = crate::openapi::ErrorBody)), security(("bearer" = [])))]
+#[utoipa::path(put, path = "/api/v1/admin/tenants/{id}/flags", request_body(content = crate::openapi::Document, content_type = "application/json"), params(("id" = String, Path, description = "Tenant id")), responses((status = 200, description = "The tenant's flags", body = crate::openapi::Document), crate::openapi::ApiErrors), security(("bearer" = [])))]
 pub(crate) async fn set_flags(
     State(state): State<Arc<AppState>>,
     headers: HeaderMap,

@@ -118,8 +118,23 @@ fn encoding(headers: &HeaderMap) -> Option<&str> {
     headers.get(CONTENT_ENCODING).and_then(|v| v.to_str().ok())
 }
 
+/// A request's JSON, decoded with `decoded_limit` on its decoded size (a
+/// compressed body is read up to the batch limit), and the tenant its write key
+/// opens.
+async fn received(
+    state: &AppState,
+    headers: &HeaderMap,
+    body: Body,
+    decoded_limit: usize,
+) -> AppResult<(Vec<u8>, String)> {
+    let raw = read_body(body, state.parse.max_batch_bytes()).await?;
+    let json = decode_body(&raw, encoding(headers), decoded_limit)?.into_owned();
+    let tenant = tenant_of(state, headers, &json).await?;
+    Ok((json, tenant))
+}
+
 /// `POST /v1/batch`: `{"batch": [...], "context": ..., "writeKey": ...}`.
-#[utoipa::path(post, path = "/v1/batch", request_body(content = crate::openapi::BatchRequest, content_type = "application/json"), responses((status = 200, description = "The valid messages are committed", body = crate::openapi::BatchResponse), (status = 400, description = "Not JSON, too large, or invalid", body = crate::openapi::ErrorBody), (status = 401, description = "Missing or unknown write key", body = crate::openapi::ErrorBody), (status = 403, description = "The tenant is suspended", body = crate::openapi::ErrorBody), (status = 429, description = "Rate limited; see Retry-After", body = crate::openapi::ErrorBody), (status = 503, description = "Shutting down", body = crate::openapi::ErrorBody)), security(("write_key" = [])))]
+#[utoipa::path(post, path = "/v1/batch", request_body(content = crate::openapi::BatchRequest, content_type = "application/json"), responses((status = 200, description = "The valid messages are committed", body = crate::openapi::BatchResponse), crate::openapi::IngestErrors), security(("write_key" = [])))]
 pub(crate) async fn batch(
     State(state): State<Arc<AppState>>,
     headers: HeaderMap,
@@ -134,15 +149,13 @@ async fn batch_of(
     body: Body,
     import: bool,
 ) -> AppResult<Json<Value>> {
-    let received = crate::now();
+    let now = crate::now();
     let cfg = &state.parse;
-    let raw = read_body(body, cfg.max_batch_bytes()).await?;
-    let json = decode_body(&raw, encoding(&headers), cfg.max_batch_bytes())?;
-    let tenant = tenant_of(&state, &headers, &json).await?;
+    let (json, tenant) = received(&state, &headers, body, cfg.max_batch_bytes()).await?;
     if import {
         crate::require_flag(&state, &tenant, crate::flags::Flag::Import).await?;
     }
-    let parsed = parse_batch(&json, received, cfg)?;
+    let parsed = parse_batch(&json, now, cfg)?;
     let rows = parsed
         .messages()
         .map(|m| row(&state, &tenant, m))
@@ -167,7 +180,7 @@ async fn batch_of(
 
 /// `POST /v1/import`: a batch of historical messages (as `/v1/batch`), for
 /// tenants with the `import` feature.
-#[utoipa::path(post, path = "/v1/import", request_body(content = crate::openapi::BatchRequest, content_type = "application/json"), responses((status = 200, description = "The valid messages are committed", body = crate::openapi::BatchResponse), (status = 400, description = "Not JSON, too large, or invalid", body = crate::openapi::ErrorBody), (status = 401, description = "Missing or unknown write key", body = crate::openapi::ErrorBody), (status = 403, description = "The tenant is suspended", body = crate::openapi::ErrorBody), (status = 429, description = "Rate limited; see Retry-After", body = crate::openapi::ErrorBody), (status = 503, description = "Shutting down", body = crate::openapi::ErrorBody)), security(("write_key" = [])))]
+#[utoipa::path(post, path = "/v1/import", request_body(content = crate::openapi::BatchRequest, content_type = "application/json"), responses((status = 200, description = "The valid messages are committed", body = crate::openapi::BatchResponse), crate::openapi::IngestErrors), security(("write_key" = [])))]
 pub(crate) async fn import(
     State(state): State<Arc<AppState>>,
     headers: HeaderMap,
@@ -182,14 +195,10 @@ async fn single(
     headers: HeaderMap,
     body: Body,
 ) -> AppResult<Json<Value>> {
-    let received = crate::now();
+    let now = crate::now();
     let cfg = &state.parse;
-    // A compressed body is read up to the batch limit and checked against the
-    // message limit once decoded.
-    let raw = read_body(body, cfg.max_batch_bytes()).await?;
-    let json = decode_body(&raw, encoding(&headers), cfg.max_message_bytes())?;
-    let tenant = tenant_of(&state, &headers, &json).await?;
-    let message = match parse_message_body_as(kind, &json, None, received, cfg) {
+    let (json, tenant) = received(&state, &headers, body, cfg.max_message_bytes()).await?;
+    let message = match parse_message_body_as(kind, &json, None, now, cfg) {
         Ok(m) => m,
         Err(e) => {
             state.metrics.count_rejected(1);
@@ -203,7 +212,7 @@ async fn single(
 macro_rules! single_endpoint {
     ($name:ident, $kind:expr, $path:literal) => {
         #[doc = concat!("`POST ", $path, "`: one message; the type comes from the endpoint.")]
-        #[utoipa::path(post, path = $path, request_body(content = crate::openapi::MessageRequest, content_type = "application/json"), responses((status = 200, description = "Committed", body = crate::openapi::Success), (status = 400, description = "Not JSON, too large, or invalid", body = crate::openapi::ErrorBody), (status = 401, description = "Missing or unknown write key", body = crate::openapi::ErrorBody), (status = 403, description = "The tenant is suspended", body = crate::openapi::ErrorBody), (status = 429, description = "Rate limited; see Retry-After", body = crate::openapi::ErrorBody), (status = 503, description = "Shutting down", body = crate::openapi::ErrorBody)), security(("write_key" = [])))]
+        #[utoipa::path(post, path = $path, request_body(content = crate::openapi::MessageRequest, content_type = "application/json"), responses((status = 200, description = "Committed", body = crate::openapi::Success), crate::openapi::IngestErrors), security(("write_key" = [])))]
         pub(crate) async fn $name(
             State(state): State<Arc<AppState>>,
             headers: HeaderMap,

@@ -417,20 +417,20 @@ async fn not_found() -> AppError {
 }
 
 /// `GET /health`: the process answers; `ready` says whether it can take traffic.
-#[utoipa::path(get, path = "/health", responses((status = 200, description = "The process answers", body = crate::openapi::Document), (status = 400, description = "Invalid input", body = crate::openapi::ErrorBody), (status = 401, description = "Missing or invalid credentials", body = crate::openapi::ErrorBody), (status = 403, description = "Not permitted, or the tenant is suspended", body = crate::openapi::ErrorBody), (status = 404, description = "No such object in the caller's tenant", body = crate::openapi::ErrorBody), (status = 409, description = "Conflict", body = crate::openapi::ErrorBody), (status = 429, description = "Rate limited or locked; see Retry-After", body = crate::openapi::ErrorBody), (status = 503, description = "Unavailable", body = crate::openapi::ErrorBody)))]
+#[utoipa::path(get, path = "/health", responses((status = 200, description = "The process answers", body = crate::openapi::Document), crate::openapi::ApiErrors))]
 async fn health(State(state): State<Arc<AppState>>) -> Json<Value> {
     let ready = state.db.ready().await;
     Json(json!({"status": "ok", "ready": ready}))
 }
 
 /// `GET /health/live`: the process answers.
-#[utoipa::path(get, path = "/health/live", responses((status = 200, description = "The process answers", body = crate::openapi::Document), (status = 400, description = "Invalid input", body = crate::openapi::ErrorBody), (status = 401, description = "Missing or invalid credentials", body = crate::openapi::ErrorBody), (status = 403, description = "Not permitted, or the tenant is suspended", body = crate::openapi::ErrorBody), (status = 404, description = "No such object in the caller's tenant", body = crate::openapi::ErrorBody), (status = 409, description = "Conflict", body = crate::openapi::ErrorBody), (status = 429, description = "Rate limited or locked; see Retry-After", body = crate::openapi::ErrorBody), (status = 503, description = "Unavailable", body = crate::openapi::ErrorBody)))]
+#[utoipa::path(get, path = "/health/live", responses((status = 200, description = "The process answers", body = crate::openapi::Document), crate::openapi::ApiErrors))]
 async fn live() -> Json<Value> {
     Json(json!({"status": "ok"}))
 }
 
 /// `GET /health/ready`: the database answers and every migration is applied.
-#[utoipa::path(get, path = "/health/ready", responses((status = 200, description = "Ready", body = crate::openapi::Document), (status = 400, description = "Invalid input", body = crate::openapi::ErrorBody), (status = 401, description = "Missing or invalid credentials", body = crate::openapi::ErrorBody), (status = 403, description = "Not permitted, or the tenant is suspended", body = crate::openapi::ErrorBody), (status = 404, description = "No such object in the caller's tenant", body = crate::openapi::ErrorBody), (status = 409, description = "Conflict", body = crate::openapi::ErrorBody), (status = 429, description = "Rate limited or locked; see Retry-After", body = crate::openapi::ErrorBody), (status = 503, description = "Unavailable", body = crate::openapi::ErrorBody)))]
+#[utoipa::path(get, path = "/health/ready", responses((status = 200, description = "Ready", body = crate::openapi::Document), crate::openapi::ApiErrors))]
 async fn ready(State(state): State<Arc<AppState>>) -> AppResult<Json<Value>> {
     if state.db.ready().await {
         Ok(Json(json!({"status": "ready"})))
@@ -458,7 +458,7 @@ async fn metrics(State(state): State<Arc<AppState>>) -> AppResult<Response> {
 }
 
 /// `GET /api/v1/tenant`: the key's tenant and the size of its event log.
-#[utoipa::path(get, path = "/api/v1/tenant", responses((status = 200, description = "The caller's tenant", body = crate::openapi::Document), (status = 400, description = "Invalid input", body = crate::openapi::ErrorBody), (status = 401, description = "Missing or invalid credentials", body = crate::openapi::ErrorBody), (status = 403, description = "Not permitted, or the tenant is suspended", body = crate::openapi::ErrorBody), (status = 404, description = "No such object in the caller's tenant", body = crate::openapi::ErrorBody), (status = 409, description = "Conflict", body = crate::openapi::ErrorBody), (status = 429, description = "Rate limited or locked; see Retry-After", body = crate::openapi::ErrorBody), (status = 503, description = "Unavailable", body = crate::openapi::ErrorBody)), security(("bearer" = [])))]
+#[utoipa::path(get, path = "/api/v1/tenant", responses((status = 200, description = "The caller's tenant", body = crate::openapi::Document), crate::openapi::ApiErrors), security(("bearer" = [])))]
 async fn tenant(State(state): State<Arc<AppState>>, headers: HeaderMap) -> AppResult<Json<Value>> {
     let c = auth::caller(&state, &headers).await?;
     c.require(auth::Permission::ReadTenant)?;
@@ -483,7 +483,7 @@ struct LookupQuery {
 
 /// `GET /api/v1/profiles/lookup?kind=user_id&value=u1`: the profile an identifier
 /// resolves to (as far as the pipeline has processed the log).
-#[utoipa::path(get, path = "/api/v1/profiles/lookup", params(("kind" = Option<String>, Query, description = "user_id, anonymous_id, email, phone, device_id, advertising_id or click_id"), ("value" = Option<String>, Query, description = "The identifier")), responses((status = 200, description = "The profile", body = crate::openapi::Document), (status = 400, description = "Invalid input", body = crate::openapi::ErrorBody), (status = 401, description = "Missing or invalid credentials", body = crate::openapi::ErrorBody), (status = 403, description = "Not permitted, or the tenant is suspended", body = crate::openapi::ErrorBody), (status = 404, description = "No such object in the caller's tenant", body = crate::openapi::ErrorBody), (status = 409, description = "Conflict", body = crate::openapi::ErrorBody), (status = 429, description = "Rate limited or locked; see Retry-After", body = crate::openapi::ErrorBody), (status = 503, description = "Unavailable", body = crate::openapi::ErrorBody)), security(("bearer" = [])))]
+#[utoipa::path(get, path = "/api/v1/profiles/lookup", params(("kind" = Option<String>, Query, description = "user_id, anonymous_id, email, phone, device_id, advertising_id or click_id"), ("value" = Option<String>, Query, description = "The identifier")), responses((status = 200, description = "The profile", body = crate::openapi::Document), crate::openapi::ApiErrors), security(("bearer" = [])))]
 async fn profile_lookup(
     State(state): State<Arc<AppState>>,
     headers: HeaderMap,

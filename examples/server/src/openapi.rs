@@ -84,6 +84,54 @@ pub(crate) struct Success {
 #[allow(dead_code)]
 pub(crate) struct Document(Value);
 
+/// The error answers of the API routes.
+#[derive(utoipa::IntoResponses)]
+#[allow(dead_code)]
+pub(crate) enum ApiErrors {
+    /// Invalid input.
+    #[response(status = 400)]
+    BadRequest(ErrorBody),
+    /// Missing or invalid credentials.
+    #[response(status = 401)]
+    Unauthorized(ErrorBody),
+    /// Not permitted, the feature is off, or the tenant is suspended.
+    #[response(status = 403)]
+    Forbidden(ErrorBody),
+    /// No such object in the caller's tenant.
+    #[response(status = 404)]
+    NotFound(ErrorBody),
+    /// Conflict.
+    #[response(status = 409)]
+    Conflict(ErrorBody),
+    /// Rate limited or locked; see `Retry-After`.
+    #[response(status = 429)]
+    TooMany(ErrorBody),
+    /// Unavailable (shutting down, database unreachable).
+    #[response(status = 503)]
+    Unavailable(ErrorBody),
+}
+
+/// The error answers of the ingest routes.
+#[derive(utoipa::IntoResponses)]
+#[allow(dead_code)]
+pub(crate) enum IngestErrors {
+    /// Not JSON, too large, or invalid.
+    #[response(status = 400)]
+    BadRequest(ErrorBody),
+    /// Missing or unknown write key.
+    #[response(status = 401)]
+    Unauthorized(ErrorBody),
+    /// The tenant is suspended, or the feature is off.
+    #[response(status = 403)]
+    Forbidden(ErrorBody),
+    /// Rate limited; see `Retry-After`.
+    #[response(status = 429)]
+    TooMany(ErrorBody),
+    /// Shutting down.
+    #[response(status = 503)]
+    Unavailable(ErrorBody),
+}
+
 struct Security;
 
 impl Modify for Security {

@@ -98,6 +98,25 @@ fn basic(key: &str) -> String {
     )
 }
 
+/// Posts `ids` as one batch of track messages; whether the server answered `200`.
+fn post_batch(addr: &str, key: &str, user: &str, ids: &[String]) -> Option<bool> {
+    let batch: Vec<Value> = ids
+        .iter()
+        .map(|id| json!({"type": "track", "userId": user, "event": "E", "messageId": id}))
+        .collect();
+    let body = json!({ "batch": batch }).to_string();
+    let mut s = TcpStream::connect(addr).ok()?;
+    let _ = s.set_read_timeout(Some(Duration::from_secs(30)));
+    let req = format!(
+        "POST /v1/batch HTTP/1.1\r\nHost: x\r\nAuthorization: {}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        basic(key),
+        body.len()
+    );
+    s.write_all(req.as_bytes()).ok()?;
+    let mut raw = String::new();
+    Some(s.read_to_string(&mut raw).is_ok() && raw.starts_with("HTTP/1.1 200"))
+}
+
 fn terminate(child: &mut Child) -> std::process::ExitStatus {
     let pid = child.id().to_string();
     assert!(
@@ -139,23 +158,13 @@ fn first_start_ingest_sigterm_and_second_start() {
             let (addr, key, acked) = (first.addr.clone(), write_key.clone(), acknowledged.clone());
             std::thread::spawn(move || {
                 for r in 0..25 {
-                    let batch: Vec<Value> = (0..20)
-                        .map(|i| json!({"type": "track", "userId": "u1", "event": "E", "messageId": format!("t{t}-{r}-{i}")}))
-                        .collect();
-                    let body = json!({ "batch": batch }).to_string();
-                    let Ok(mut s) = TcpStream::connect(&addr) else { return };
-                    let _ = s.set_read_timeout(Some(Duration::from_secs(30)));
-                    let req = format!(
-                        "POST /v1/batch HTTP/1.1\r\nHost: x\r\nAuthorization: {}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
-                        basic(&key),
-                        body.len()
-                    );
-                    if s.write_all(req.as_bytes()).is_err() {
-                        return;
-                    }
-                    let mut raw = String::new();
-                    if s.read_to_string(&mut raw).is_ok() && raw.starts_with("HTTP/1.1 200") {
-                        acked.fetch_add(20, std::sync::atomic::Ordering::SeqCst);
+                    let ids: Vec<String> = (0..20).map(|i| format!("t{t}-{r}-{i}")).collect();
+                    match post_batch(&addr, &key, "u1", &ids) {
+                        None => return,
+                        Some(true) => {
+                            acked.fetch_add(20, std::sync::atomic::Ordering::SeqCst);
+                        }
+                        Some(false) => {}
                     }
                 }
             })
@@ -229,25 +238,12 @@ fn kill_9_during_ingest_loses_no_acknowledged_event() {
                     let mut r = 0;
                     while !stop.load(Ordering::SeqCst) {
                         r += 1;
-                        let ids: Vec<String> = (0..25).map(|i| format!("k{round}-{t}-{r}-{i}")).collect();
-                        let batch: Vec<Value> = ids
-                            .iter()
-                            .map(|id| json!({"type": "track", "userId": format!("u{t}"), "event": "E", "messageId": id}))
-                            .collect();
-                        let body = json!({ "batch": batch }).to_string();
-                        let Ok(mut s) = TcpStream::connect(&addr) else { return };
-                        let _ = s.set_read_timeout(Some(Duration::from_secs(30)));
-                        let req = format!(
-                            "POST /v1/batch HTTP/1.1\r\nHost: x\r\nAuthorization: {}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
-                            basic(&key),
-                            body.len()
-                        );
-                        if s.write_all(req.as_bytes()).is_err() {
-                            return;
-                        }
-                        let mut raw = String::new();
-                        if s.read_to_string(&mut raw).is_ok() && raw.starts_with("HTTP/1.1 200") {
-                            acked.lock().unwrap().extend(ids);
+                        let ids: Vec<String> =
+                            (0..25).map(|i| format!("k{round}-{t}-{r}-{i}")).collect();
+                        match post_batch(&addr, &key, &format!("u{t}"), &ids) {
+                            None => return,
+                            Some(true) => acked.lock().unwrap().extend(ids),
+                            Some(false) => {}
                         }
                     }
                 })
