@@ -59,7 +59,7 @@ fuzz_target!(|data: &[u8]| {
         let ids = tail[..n].iter().map(|&b| identifier(b)).collect();
         events.push((format!("m{}", events.len()), i64::from(*minute % 16), ids));
         rest = &tail[n..];
-        if events.len() >= 40 {
+        if events.len() >= 24 {
             break;
         }
     }
