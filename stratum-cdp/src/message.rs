@@ -39,6 +39,8 @@ use fields::{Fields, optional_object, scan_error, timestamp_value};
 
 mod fields;
 mod reader;
+#[cfg(test)]
+mod tests;
 
 /// The Segment message types (a `batch` is parsed by [`parse_batch`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
