@@ -5,6 +5,8 @@
 //! escape, `NaN`, a control character — costs that element alone: each element is
 //! then parsed on its own. It keeps no copy of the input and no tree, only spans.
 
+use crate::json_text::plain_end;
+
 /// A value's place in the input: `start..end`, and its length without
 /// insignificant whitespace (the size of its compact form).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -40,14 +42,16 @@ fn skip_ws(json: &[u8], mut pos: usize) -> usize {
 /// The end (one past the closing quote) of the string starting at `pos` (a `"`).
 fn string_end(json: &[u8], pos: usize) -> Result<usize, ScanError> {
     let mut i = pos + 1;
-    while i < json.len() {
-        match json[i] {
-            b'"' => return Ok(i + 1),
-            b'\\' => i += 2,
-            _ => i += 1,
+    loop {
+        i = plain_end(json, i);
+        match json.get(i) {
+            Some(b'"') => return Ok(i + 1),
+            Some(b'\\') => i += 2,
+            // A control character: the element's parser reports it.
+            Some(_) => i += 1,
+            None => return Err(err("unterminated string", pos)),
         }
     }
-    Err(err("unterminated string", pos))
 }
 
 /// The span of the value starting at (or after whitespace from) `pos`.

@@ -31,7 +31,9 @@ use serde_json::{Map, Value};
 /// ```
 #[derive(Clone)]
 pub struct JsonObject {
-    raw: Box<RawValue>,
+    /// The text, validated as an object; empty for the `{}` of
+    /// [`JsonObject::default`], which then costs no allocation.
+    text: Box<str>,
     empty: bool,
     parsed: OnceLock<Map<String, Value>>,
 }
@@ -43,25 +45,27 @@ impl JsonObject {
     /// A `serde_json` error when `json` is not valid JSON or not an object.
     pub fn from_json(json: &str) -> Result<Self, serde_json::Error> {
         let raw: &RawValue = serde_json::from_str(json)?;
-        Self::from_raw(raw)
+        Self::from_raw(raw.get())
     }
 
-    /// The object `raw` (validated, then kept as text).
-    pub(crate) fn from_raw(raw: &RawValue) -> Result<Self, serde_json::Error> {
+    /// The object `raw`, the text of one JSON value (validated, then kept).
+    fn from_raw(raw: &str) -> Result<Self, serde_json::Error> {
         // Parsing validates what a lenient skip would let through (lone surrogates)
         // and checks that it is an object; the map is not kept.
-        let map: Map<String, Value> = serde_json::from_str(raw.get())?;
-        Ok(JsonObject {
-            raw: raw.to_owned(),
-            empty: map.is_empty(),
-            parsed: OnceLock::new(),
-        })
+        let map: Map<String, Value> = serde_json::from_str(raw)?;
+        Ok(Self::validated(raw, map.is_empty()))
     }
 
-    /// The object `raw`, already validated as an object by the caller.
-    pub(crate) fn validated(raw: &RawValue, empty: bool) -> Self {
+    /// The object written in `text`, already validated as an object (that parses
+    /// into a `serde_json::Map`, without surrounding whitespace) by the caller.
+    pub(crate) fn validated(text: &str, empty: bool) -> Self {
+        Self::validated_owned(text.into(), empty)
+    }
+
+    /// As [`JsonObject::validated`], taking the text.
+    pub(crate) fn validated_owned(text: Box<str>, empty: bool) -> Self {
         JsonObject {
-            raw: raw.to_owned(),
+            text,
             empty,
             parsed: OnceLock::new(),
         }
@@ -71,7 +75,11 @@ impl JsonObject {
     /// writes it for an object built from a map).
     #[must_use]
     pub fn json(&self) -> &str {
-        self.raw.get()
+        if self.text.is_empty() {
+            "{}"
+        } else {
+            &self.text
+        }
     }
 
     /// The parsed view (built on first use).
@@ -79,16 +87,18 @@ impl JsonObject {
     pub fn map(&self) -> &Map<String, Value> {
         self.parsed.get_or_init(|| {
             // The text was validated as an object when this value was built.
-            serde_json::from_str(self.raw.get()).unwrap_or_default()
+            serde_json::from_str(self.json()).unwrap_or_default()
         })
     }
 
     /// The parsed view, owned.
     #[must_use]
     pub fn into_map(self) -> Map<String, Value> {
-        match self.parsed.into_inner() {
+        let JsonObject { text, parsed, .. } = self;
+        match parsed.into_inner() {
             Some(m) => m,
-            None => serde_json::from_str(self.raw.get()).unwrap_or_default(),
+            None if text.is_empty() => Map::new(),
+            None => serde_json::from_str(&text).unwrap_or_default(),
         }
     }
 
@@ -100,19 +110,17 @@ impl JsonObject {
 }
 
 impl Default for JsonObject {
+    /// `{}`.
     fn default() -> Self {
-        Map::new().into()
+        Self::validated_owned(Box::default(), true)
     }
 }
 
 impl From<Map<String, Value>> for JsonObject {
     fn from(map: Map<String, Value>) -> Self {
-        let text = Value::Object(map).to_string();
-        let raw = RawValue::from_string(text)
-            .unwrap_or_else(|_| RawValue::from_string("{}".to_owned()).unwrap_or_default());
-        let parsed = OnceLock::new();
-        let empty = raw.get() == "{}";
-        JsonObject { raw, empty, parsed }
+        let empty = map.is_empty();
+        // A `Value` always serialises (its numbers are finite, its keys strings).
+        Self::validated_owned(Value::Object(map).to_string().into_boxed_str(), empty)
     }
 }
 
@@ -126,25 +134,31 @@ impl Deref for JsonObject {
 impl PartialEq for JsonObject {
     /// Equal when the texts are equal.
     fn eq(&self, other: &Self) -> bool {
-        self.raw.get() == other.raw.get()
+        self.json() == other.json()
     }
 }
 
 impl fmt::Debug for JsonObject {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.raw.get())
+        f.write_str(self.json())
     }
 }
 
 impl Serialize for JsonObject {
+    /// The text as it is, through [`RawValue`] (which `serde_json` writes
+    /// unchanged): finding the value's extent costs one skim of the text.
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        self.raw.serialize(s)
+        let raw: &RawValue =
+            serde_json::from_str(self.json()).map_err(serde::ser::Error::custom)?;
+        raw.serialize(s)
     }
 }
 
 impl<'de> Deserialize<'de> for JsonObject {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         let raw = Box::<RawValue>::deserialize(d)?;
-        JsonObject::from_raw(&raw).map_err(serde::de::Error::custom)
+        let map: Map<String, Value> =
+            serde_json::from_str(raw.get()).map_err(serde::de::Error::custom)?;
+        Ok(Self::validated_owned(raw.into(), map.is_empty()))
     }
 }

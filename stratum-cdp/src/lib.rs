@@ -65,6 +65,7 @@ mod error;
 pub mod http;
 pub mod identity;
 mod json_object;
+mod json_text;
 pub mod message;
 pub mod profile;
 pub mod segment;
