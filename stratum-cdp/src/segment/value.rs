@@ -170,7 +170,7 @@ pub(crate) fn int_bounds(lit: Option<&Literal>) -> Option<(i64, bool)> {
     f.to_i64().map(|i| (i, f == *d))
 }
 
-/// [`matches`], given the literal's [`int_bounds`] (computed once, when a plan is
+/// [`matches()`], given the literal's [`int_bounds`] (computed once, when a plan is
 /// compiled): an integer cell compares with them directly.
 pub(crate) fn matches_int(
     cell: Cell<'_>,
