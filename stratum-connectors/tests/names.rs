@@ -48,3 +48,34 @@ proptest! {
         }
     }
 }
+
+/// Removing whitespace can bring a combining mark next to the letter it composes
+/// with (`O`, a tab, U+0303): the result is composed again, so a normalised e-mail
+/// or name normalises to itself (found by fuzzing).
+#[test]
+fn a_combining_mark_after_removed_whitespace_is_composed() {
+    let n = normalizer();
+    let once = |field: Field, text: &str| {
+        n.normalize(Platform::Meta, field, &FieldValue::raw(text))
+            .ok()
+            .and_then(|v| v.normalized)
+    };
+    // Meta's first-name rule strips whitespace: "Jo\t\u{303}se" reads as "jõse".
+    assert_eq!(
+        once(Field::FirstName, "Jo\t\u{303}se").as_deref(),
+        Some("jõse")
+    );
+    for (field, text) in [
+        (Field::FirstName, "Jo\t\u{303}se"),
+        (Field::Email, "ann@example.co\t\u{303}m"),
+        (Field::Email, "l @uN.c\u{FFFD}\u{12}\u{303}N.O\t\n\u{303}"),
+    ] {
+        if let Some(first) = once(field, text) {
+            assert_eq!(
+                once(field, &first).as_deref(),
+                Some(first.as_str()),
+                "{text:?}"
+            );
+        }
+    }
+}

@@ -168,9 +168,12 @@ fn lower_filtered(text: &str, keep: impl Fn(char) -> bool) -> String {
     out
 }
 
-/// [`lower_filtered`] for any text.
+/// [`lower_filtered`] for any text. Removing characters can bring a combining
+/// mark next to a letter it composes with (`O`, a tab, U+0303), so the result is
+/// composed again (NFC): normalising it a second time changes nothing.
 fn lower_filtered_unicode(text: &str, keep: impl Fn(char) -> bool) -> String {
-    lower(text).chars().filter(|c| keep(*c)).collect()
+    use unicode_normalization::UnicodeNormalization as _;
+    lower(text).chars().filter(|c| keep(*c)).nfc().collect()
 }
 
 /// The ASCII characters of the Unicode punctuation categories (Pc, Pd, Ps, Pe,
