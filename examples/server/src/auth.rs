@@ -336,9 +336,7 @@ async fn issue_pair(
     now: DateTime<Utc>,
 ) -> AppResult<Value> {
     let access = state.tokens.issue(user, now)?;
-    let refresh = secrets::new_key(KeyKind::Api)
-        .map(|k| format!("rt_{}", &k[3..]))
-        .map_err(|e| AppError::internal(&e))?;
+    let refresh = secrets::new_token("rt_").map_err(|e| AppError::internal(&e))?;
     state
         .db
         .tenant(&user.tenant_id)
@@ -670,9 +668,7 @@ pub(crate) async fn issue_password_reset(
         .user(&user_id)
         .await?
         .ok_or_else(|| AppError::not_found("no such user"))?;
-    let token = secrets::new_key(KeyKind::Api)
-        .map(|k| format!("pr_{}", &k[3..]))
-        .map_err(|e| AppError::internal(&e))?;
+    let token = secrets::new_token("pr_").map_err(|e| AppError::internal(&e))?;
     let expires = crate::now() + RESET_TTL;
     scoped
         .add_password_reset(&user.id, &secrets::key_hash(&token), expires)

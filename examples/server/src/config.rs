@@ -87,8 +87,7 @@ pub fn jwt_secret(config: &Config) -> Result<Vec<u8>, String> {
     if let Ok(b) = std::fs::read(&path) {
         return Ok(b.trim_ascii().to_vec());
     }
-    let secret =
-        crate::secrets::new_key(crate::secrets::KeyKind::Api).map_err(|e| e.to_string())?;
+    let secret = crate::secrets::new_token("").map_err(|e| e.to_string())?;
     let mut options = std::fs::OpenOptions::new();
     options.write(true).create_new(true);
     #[cfg(unix)]

@@ -55,12 +55,16 @@ pub fn random_bytes<const N: usize>() -> Result<[u8; N], RandomError> {
 /// # Errors
 /// When the OS random source fails.
 pub fn new_key(kind: KeyKind) -> Result<String, RandomError> {
+    new_token(kind.prefix())
+}
+
+/// A new secret token: `prefix` and 32 random bytes, base64url.
+///
+/// # Errors
+/// When the OS random source fails.
+pub fn new_token(prefix: &str) -> Result<String, RandomError> {
     let bytes = random_bytes::<32>()?;
-    Ok(format!(
-        "{}{}",
-        kind.prefix(),
-        URL_SAFE_NO_PAD.encode(bytes)
-    ))
+    Ok(format!("{prefix}{}", URL_SAFE_NO_PAD.encode(bytes)))
 }
 
 /// A new random identifier (128 bits, hex).
