@@ -1,32 +1,71 @@
-//! Storage: SQLite (one file, WAL, every commit synced), the versioned migrations
-//! applied at start-up, and the queries of the server.
+//! Storage: SQLite (one file, WAL, every commit synced) or PostgreSQL, the
+//! versioned migrations applied at start-up, and the queries of the server.
 //!
 //! Tenant-scoped data is reached through [`Db::tenant`], which returns a
 //! [`TenantDb`] bound to one tenant: its queries take the tenant id from the handle,
 //! so a query that forgets the scope cannot be written with it. The few queries
 //! that are not scoped by design (finding a key's tenant, the pipeline reading the
 //! log of every tenant in order) are the methods of [`Db`] itself.
+//!
+//! On PostgreSQL, row-level security is a second wall: every tenant-scoped table
+//! admits only the rows of the tenant a transaction names (`stratum.scope` and
+//! `stratum.tenant`, set by [`TenantDb::begin`]), and a connection that names no
+//! scope sees no row at all. The policies bind the table owner too; they do not
+//! bind a superuser or a role with `BYPASSRLS`, so the server should connect as an
+//! ordinary role (it warns at start-up when it does not).
 
+use std::fmt::Write as _;
 use std::path::Path;
 use std::str::FromStr as _;
-use std::time::Duration;
 
 use chrono::{DateTime, SecondsFormat, Utc};
-use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
-use sqlx::{QueryBuilder, Row as _, Sqlite, SqlitePool};
+use sqlx::any::{AnyArguments, AnyConnectOptions, AnyPoolOptions, AnyQueryResult, AnyRow};
+use sqlx::query::Query;
+use sqlx::sqlite::SqliteConnectOptions;
+use sqlx::{Any, AnyPool, ConnectOptions as _, Row as _, Transaction};
 
 use crate::secrets::{self, KeyKind};
 
-/// The migrations, embedded in the binary.
-pub static MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
+/// The SQLite migrations, embedded in the binary.
+pub static SQLITE_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
+/// The PostgreSQL migrations (the same versions, in PostgreSQL's dialect, with
+/// row-level security), embedded in the binary.
+pub static POSTGRES_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/postgres");
 
-/// Rows per `INSERT` statement (SQLite allows 32,766 bound values; 6 per row).
+/// Rows per `INSERT` statement (SQLite allows 32,766 bound values; 5 per row).
 const ROWS_PER_INSERT: usize = 1_000;
+
+/// The key of the PostgreSQL advisory lock that orders appends to the log: log
+/// positions are then handed out in commit order, so a reader that has seen
+/// position `n` has seen every position before it, whichever process wrote it.
+const LOG_LOCK: i64 = 0x5354_5241_5455_4d01;
+/// The key of the PostgreSQL advisory lock under which the first tenant is created.
+const FIRST_TENANT_LOCK: i64 = 0x5354_5241_5455_4d02;
+
+/// Set on every SQLite connection: WAL; every commit reaches the disk before it
+/// is acknowledged; foreign keys enforced; writers wait for each other instead
+/// of failing.
+const SQLITE_PRAGMAS: [&str; 4] = [
+    "PRAGMA journal_mode = WAL",
+    "PRAGMA synchronous = FULL",
+    "PRAGMA foreign_keys = ON",
+    "PRAGMA busy_timeout = 5000",
+];
+
+/// Which database the server runs on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    /// SQLite, one file.
+    Sqlite,
+    /// PostgreSQL, shared by any number of server processes.
+    Postgres,
+}
 
 /// The database.
 #[derive(Debug, Clone)]
 pub struct Db {
-    pool: SqlitePool,
+    pool: AnyPool,
+    backend: Backend,
 }
 
 /// A tenant as stored.
@@ -97,9 +136,170 @@ pub struct CreatedTenant {
     pub api_key: String,
 }
 
+/// What the first start of a server on an empty database created.
+#[derive(Debug, Clone)]
+pub struct FirstTenant {
+    /// The tenant, its admin and its keys.
+    pub created: CreatedTenant,
+    /// The superadmin's login.
+    pub superadmin_email: String,
+    /// The superadmin's password.
+    pub superadmin_password: String,
+}
+
+/// Inserts a tenant with an admin, a write key and an API key; with
+/// `only_if_first`, only when the database holds no tenant (`None` otherwise).
+async fn insert_tenant(
+    tx: &mut Transaction<'static, Any>,
+    name: &str,
+    tier: &str,
+    admin_email: &str,
+    now: DateTime<Utc>,
+    only_if_first: bool,
+) -> Result<Option<CreatedTenant>, sqlx::Error> {
+    let rnd = |e: secrets::RandomError| sqlx::Error::Protocol(e.to_string());
+    let tenant = Tenant {
+        id: secrets::new_id().map_err(rnd)?,
+        name: name.to_owned(),
+        tier: tier.to_owned(),
+        status: "active".to_owned(),
+    };
+    let sql = if only_if_first {
+        "INSERT INTO tenants (id, name, tier, status, created_at) \
+         SELECT $1, $2, $3, $4, $5 WHERE NOT EXISTS (SELECT 1 FROM tenants)"
+    } else {
+        "INSERT INTO tenants (id, name, tier, status, created_at) VALUES ($1, $2, $3, $4, $5)"
+    };
+    let inserted = sqlx::query(sql)
+        .bind(&tenant.id)
+        .bind(&tenant.name)
+        .bind(&tenant.tier)
+        .bind(&tenant.status)
+        .bind(ts(now))
+        .execute(&mut **tx)
+        .await?
+        .rows_affected();
+    if inserted == 0 {
+        return Ok(None);
+    }
+    let admin_password = secrets::new_password().map_err(rnd)?;
+    let password_hash = secrets::hash_password(&admin_password).map_err(rnd)?;
+    let admin_id = secrets::new_id().map_err(rnd)?;
+    insert_user(tx, &admin_id, &tenant.id, admin_email, &password_hash, "admin", now).await?;
+    let write_key = secrets::new_key(KeyKind::Write).map_err(rnd)?;
+    let api_key = secrets::new_key(KeyKind::Api).map_err(rnd)?;
+    for (kind, key) in [(KeyKind::Write, &write_key), (KeyKind::Api, &api_key)] {
+        insert_key(tx, &tenant.id, kind, key, now).await?;
+    }
+    Ok(Some(CreatedTenant {
+        tenant,
+        admin_email: admin_email.to_owned(),
+        admin_password,
+        write_key,
+        api_key,
+    }))
+}
+
+/// Inserts a user; false when the email is taken.
+async fn insert_user(
+    tx: &mut Transaction<'static, Any>,
+    id: &str,
+    tenant_id: &str,
+    email: &str,
+    password_hash: &str,
+    role: &str,
+    now: DateTime<Utc>,
+) -> Result<bool, sqlx::Error> {
+    let r = sqlx::query(
+        "INSERT INTO users (id, tenant_id, email, password_hash, role, created_at) \
+         VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (email) DO NOTHING",
+    )
+    .bind(id)
+    .bind(tenant_id)
+    .bind(email)
+    .bind(password_hash)
+    .bind(role)
+    .bind(ts(now))
+    .execute(&mut **tx)
+    .await?;
+    Ok(r.rows_affected() == 1)
+}
+
+/// Inserts a key (its hash and display prefix); returns its id.
+async fn insert_key(
+    tx: &mut Transaction<'static, Any>,
+    tenant_id: &str,
+    kind: KeyKind,
+    key: &str,
+    now: DateTime<Utc>,
+) -> Result<String, sqlx::Error> {
+    let id = secrets::new_id().map_err(|e| sqlx::Error::Protocol(e.to_string()))?;
+    sqlx::query(
+        "INSERT INTO keys (id, tenant_id, kind, key_hash, prefix, created_at) \
+         VALUES ($1, $2, $3, $4, $5, $6)",
+    )
+    .bind(&id)
+    .bind(tenant_id)
+    .bind(kind.as_str())
+    .bind(secrets::key_hash(key))
+    .bind(secrets::display_prefix(key))
+    .bind(ts(now))
+    .execute(&mut **tx)
+    .await?;
+    Ok(id)
+}
+
 /// The stored form of an instant (RFC 3339, microseconds, `Z`).
 pub(crate) fn ts(t: DateTime<Utc>) -> String {
     t.to_rfc3339_opts(SecondsFormat::Micros, true)
+}
+
+/// Whose rows a statement may see (PostgreSQL row-level security).
+#[derive(Debug, Clone, Copy)]
+enum Scope<'a> {
+    /// Every tenant's: the queries that are not scoped by design.
+    All,
+    /// One tenant's.
+    Tenant(&'a str),
+}
+
+/// One statement run in a scope: straight on the pool on SQLite, in a
+/// transaction that sets the scope first on PostgreSQL.
+trait InScope: Sized {
+    async fn all(self, db: &Db, scope: Scope<'_>) -> Result<Vec<AnyRow>, sqlx::Error>;
+    async fn optional(self, db: &Db, scope: Scope<'_>) -> Result<Option<AnyRow>, sqlx::Error>;
+    async fn one(self, db: &Db, scope: Scope<'_>) -> Result<AnyRow, sqlx::Error>;
+    async fn run(self, db: &Db, scope: Scope<'_>) -> Result<AnyQueryResult, sqlx::Error>;
+}
+
+/// Runs `$q.$method` on the pool (SQLite) or in a scoped transaction.
+macro_rules! in_scope {
+    ($q:expr, $db:expr, $scope:expr, $method:ident) => {
+        match $db.backend {
+            Backend::Sqlite => $q.$method(&$db.pool).await,
+            Backend::Postgres => {
+                let mut tx = $db.begin($scope).await?;
+                let out = $q.$method(&mut *tx).await?;
+                tx.commit().await?;
+                Ok(out)
+            }
+        }
+    };
+}
+
+impl<'q> InScope for Query<'q, Any, AnyArguments<'q>> {
+    async fn all(self, db: &Db, scope: Scope<'_>) -> Result<Vec<AnyRow>, sqlx::Error> {
+        in_scope!(self, db, scope, fetch_all)
+    }
+    async fn optional(self, db: &Db, scope: Scope<'_>) -> Result<Option<AnyRow>, sqlx::Error> {
+        in_scope!(self, db, scope, fetch_optional)
+    }
+    async fn one(self, db: &Db, scope: Scope<'_>) -> Result<AnyRow, sqlx::Error> {
+        in_scope!(self, db, scope, fetch_one)
+    }
+    async fn run(self, db: &Db, scope: Scope<'_>) -> Result<AnyQueryResult, sqlx::Error> {
+        in_scope!(self, db, scope, execute)
+    }
 }
 
 impl Db {
@@ -109,61 +309,178 @@ impl Db {
     /// # Errors
     /// When the file cannot be opened or a migration fails.
     pub async fn open_file(path: &Path) -> Result<Self, sqlx::Error> {
-        let options = SqliteConnectOptions::new()
+        let url = SqliteConnectOptions::new()
             .filename(path)
-            .create_if_missing(true);
-        Self::open(options).await
+            .create_if_missing(true)
+            .to_url_lossy();
+        Self::open(AnyConnectOptions::from_url(&url)?, Backend::Sqlite).await
     }
 
-    /// Opens the database a `sqlite:` URL names and applies the migrations.
+    /// Opens the database a URL names (`sqlite:` or `postgres:`/`postgresql:`)
+    /// and applies the migrations. A SQLite file is created when missing.
     ///
     /// # Errors
-    /// For a malformed URL, or as [`Db::open_file`].
+    /// For a malformed or unsupported URL, or as [`Db::open_file`].
     pub async fn open_url(url: &str) -> Result<Self, sqlx::Error> {
-        let options = SqliteConnectOptions::from_str(url)?.create_if_missing(true);
-        Self::open(options).await
+        if url.starts_with("sqlite:") {
+            let url = SqliteConnectOptions::from_str(url)?
+                .create_if_missing(true)
+                .to_url_lossy();
+            Self::open(AnyConnectOptions::from_url(&url)?, Backend::Sqlite).await
+        } else if url.starts_with("postgres:") || url.starts_with("postgresql:") {
+            Self::open(AnyConnectOptions::from_str(url)?, Backend::Postgres).await
+        } else {
+            Err(sqlx::Error::Configuration(
+                "DATABASE_URL must start with sqlite:, postgres: or postgresql:".into(),
+            ))
+        }
     }
 
-    async fn open(options: SqliteConnectOptions) -> Result<Self, sqlx::Error> {
-        let options = options
-            .journal_mode(SqliteJournalMode::Wal)
-            // Every commit reaches the disk before it is acknowledged.
-            .synchronous(SqliteSynchronous::Full)
-            .foreign_keys(true)
-            .busy_timeout(Duration::from_secs(5));
-        let pool = SqlitePoolOptions::new()
-            .max_connections(8)
-            .acquire_timeout(Duration::from_secs(5))
+    async fn open(options: AnyConnectOptions, backend: Backend) -> Result<Self, sqlx::Error> {
+        sqlx::any::install_default_drivers();
+        let pool = AnyPoolOptions::new()
+            .max_connections(match backend {
+                Backend::Sqlite => 8,
+                Backend::Postgres => 16,
+            })
+            .acquire_timeout(std::time::Duration::from_secs(5))
+            .after_connect(move |conn, _| {
+                Box::pin(async move {
+                    if backend == Backend::Sqlite {
+                        for pragma in SQLITE_PRAGMAS {
+                            sqlx::Executor::execute(&mut *conn, pragma).await?;
+                        }
+                    }
+                    Ok(())
+                })
+            })
             .connect_with(options)
             .await?;
-        MIGRATIONS.run(&pool).await?;
-        Ok(Self { pool })
+        let db = Self { pool, backend };
+        db.migrator().run(&db.pool).await?;
+        if backend == Backend::Postgres && db.bypasses_row_security().await? {
+            tracing::warn!(
+                "the database role is a superuser or has BYPASSRLS: row-level security \
+                 does not apply to it; connect as an ordinary role"
+            );
+        }
+        Ok(db)
     }
 
-    /// The connection pool (for its statistics).
+    fn migrator(&self) -> &'static sqlx::migrate::Migrator {
+        match self.backend {
+            Backend::Sqlite => &SQLITE_MIGRATIONS,
+            Backend::Postgres => &POSTGRES_MIGRATIONS,
+        }
+    }
+
+    /// Which database this is.
     #[must_use]
-    pub fn pool(&self) -> &SqlitePool {
+    pub fn backend(&self) -> Backend {
+        self.backend
+    }
+
+    /// Whether the connected role escapes row-level security (PostgreSQL).
+    ///
+    /// # Errors
+    /// Database errors.
+    pub async fn bypasses_row_security(&self) -> Result<bool, sqlx::Error> {
+        if self.backend != Backend::Postgres {
+            return Ok(false);
+        }
+        let row = sqlx::query(
+            "SELECT CASE WHEN rolsuper OR rolbypassrls THEN 1 ELSE 0 END \
+             FROM pg_roles WHERE rolname = current_user",
+        )
+        .fetch_one(&self.pool)
+        .await?;
+        Ok(row.try_get::<i64, _>(0)? != 0)
+    }
+
+    /// The connection pool (for its statistics, and for queries outside any
+    /// tenant scope: on PostgreSQL these see no tenant-scoped row).
+    #[must_use]
+    pub fn pool(&self) -> &AnyPool {
         &self.pool
+    }
+
+    /// A transaction in `scope` (on PostgreSQL, the row-level-security scope is
+    /// set for this transaction only).
+    async fn begin(&self, scope: Scope<'_>) -> Result<Transaction<'static, Any>, sqlx::Error> {
+        let mut tx = self.pool.begin().await?;
+        if self.backend == Backend::Postgres {
+            let (kind, tenant) = match scope {
+                Scope::All => ("all", ""),
+                Scope::Tenant(t) => ("tenant", t),
+            };
+            sqlx::query(
+                "SELECT set_config('stratum.scope', $1, true), set_config('stratum.tenant', $2, true)",
+            )
+            .bind(kind)
+            .bind(tenant)
+            .execute(&mut *tx)
+            .await?;
+        }
+        Ok(tx)
     }
 
     /// Whether the database answers and every migration of this build is applied.
     pub async fn ready(&self) -> bool {
-        let applied: Result<i64, sqlx::Error> =
-            sqlx::query_scalar("SELECT COUNT(*) FROM _sqlx_migrations WHERE success")
-                .fetch_one(&self.pool)
-                .await;
-        applied.is_ok_and(|n| usize::try_from(n).is_ok_and(|n| n >= MIGRATIONS.iter().count()))
+        let applied = sqlx::query("SELECT COUNT(*) FROM _sqlx_migrations WHERE success")
+            .fetch_one(&self.pool)
+            .await
+            .and_then(|r| r.try_get::<i64, _>(0));
+        applied.is_ok_and(|n| {
+            usize::try_from(n).is_ok_and(|n| n >= self.migrator().iter().count())
+        })
     }
 
-    /// Whether any tenant exists.
+    /// On a database without tenants, creates the first one, with an admin, a
+    /// write key, an API key and a superadmin login; returns the secrets (shown
+    /// once), or `None` when a tenant exists already. Server processes starting
+    /// together on one database create one first tenant between them.
     ///
     /// # Errors
-    /// Database errors.
-    pub async fn has_tenants(&self) -> Result<bool, sqlx::Error> {
-        let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM tenants")
-            .fetch_one(&self.pool)
-            .await?;
-        Ok(n > 0)
+    /// Database errors; the OS random source failing (as `sqlx::Error::Protocol`).
+    pub async fn create_first_tenant(
+        &self,
+        name: &str,
+        tier: &str,
+        admin_email: &str,
+        superadmin_email: &str,
+        now: DateTime<Utc>,
+    ) -> Result<Option<FirstTenant>, sqlx::Error> {
+        let mut tx = self.begin(Scope::All).await?;
+        if self.backend == Backend::Postgres {
+            sqlx::query("SELECT pg_advisory_xact_lock($1)")
+                .bind(FIRST_TENANT_LOCK)
+                .execute(&mut *tx)
+                .await?;
+        }
+        // The check is part of the first write (so, on SQLite, made under the
+        // write lock): it cannot interleave with another process's.
+        let Some(created) = insert_tenant(&mut tx, name, tier, admin_email, now, true).await?
+        else {
+            return Ok(None);
+        };
+        let rnd = |e: secrets::RandomError| sqlx::Error::Protocol(e.to_string());
+        let superadmin_password = secrets::new_password().map_err(rnd)?;
+        insert_user(
+            &mut tx,
+            &secrets::new_id().map_err(rnd)?,
+            &created.tenant.id,
+            superadmin_email,
+            &secrets::hash_password(&superadmin_password).map_err(rnd)?,
+            "superadmin",
+            now,
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(Some(FirstTenant {
+            created,
+            superadmin_email: superadmin_email.to_owned(),
+            superadmin_password,
+        }))
     }
 
     /// Creates a tenant with an admin, a write key and an API key, in one
@@ -178,61 +495,12 @@ impl Db {
         admin_email: &str,
         now: DateTime<Utc>,
     ) -> Result<CreatedTenant, sqlx::Error> {
-        let rnd = |e: secrets::RandomError| sqlx::Error::Protocol(e.to_string());
-        let tenant = Tenant {
-            id: secrets::new_id().map_err(rnd)?,
-            name: name.to_owned(),
-            tier: tier.to_owned(),
-            status: "active".to_owned(),
-        };
-        let admin_password = secrets::new_password().map_err(rnd)?;
-        let password_hash = secrets::hash_password(&admin_password).map_err(rnd)?;
-        let write_key = secrets::new_key(KeyKind::Write).map_err(rnd)?;
-        let api_key = secrets::new_key(KeyKind::Api).map_err(rnd)?;
-        let mut tx = self.pool.begin().await?;
-        sqlx::query(
-            "INSERT INTO tenants (id, name, tier, status, created_at) VALUES (?, ?, ?, ?, ?)",
-        )
-        .bind(&tenant.id)
-        .bind(&tenant.name)
-        .bind(&tenant.tier)
-        .bind(&tenant.status)
-        .bind(ts(now))
-        .execute(&mut *tx)
-        .await?;
-        sqlx::query(
-            "INSERT INTO users (id, tenant_id, email, password_hash, role, created_at) \
-             VALUES (?, ?, ?, ?, 'admin', ?)",
-        )
-        .bind(secrets::new_id().map_err(rnd)?)
-        .bind(&tenant.id)
-        .bind(admin_email)
-        .bind(&password_hash)
-        .bind(ts(now))
-        .execute(&mut *tx)
-        .await?;
-        for (kind, key) in [(KeyKind::Write, &write_key), (KeyKind::Api, &api_key)] {
-            sqlx::query(
-                "INSERT INTO keys (id, tenant_id, kind, key_hash, prefix, created_at) \
-                 VALUES (?, ?, ?, ?, ?, ?)",
-            )
-            .bind(secrets::new_id().map_err(rnd)?)
-            .bind(&tenant.id)
-            .bind(kind.as_str())
-            .bind(secrets::key_hash(key))
-            .bind(secrets::display_prefix(key))
-            .bind(ts(now))
-            .execute(&mut *tx)
-            .await?;
-        }
+        let mut tx = self.begin(Scope::All).await?;
+        let created = insert_tenant(&mut tx, name, tier, admin_email, now, false)
+            .await?
+            .ok_or_else(|| sqlx::Error::Protocol("the tenant was not created".into()))?;
         tx.commit().await?;
-        Ok(CreatedTenant {
-            tenant,
-            admin_email: admin_email.to_owned(),
-            admin_password,
-            write_key,
-            api_key,
-        })
+        Ok(created)
     }
 
     /// The owner of a live (not revoked) key of `kind`, found by the key's hash
@@ -249,11 +517,11 @@ impl Db {
         let row = sqlx::query(
             "SELECT k.id, k.tenant_id, k.key_hash, t.status FROM keys k \
              JOIN tenants t ON t.id = k.tenant_id \
-             WHERE k.key_hash = ? AND k.kind = ? AND k.revoked_at IS NULL",
+             WHERE k.key_hash = $1 AND k.kind = $2 AND k.revoked_at IS NULL",
         )
         .bind(&hash)
         .bind(kind.as_str())
-        .fetch_optional(&self.pool)
+        .optional(self, Scope::All)
         .await?;
         Ok(row.and_then(|r| {
             let stored: String = r.get(2);
@@ -272,21 +540,37 @@ impl Db {
     /// # Errors
     /// Database errors (then nothing was written).
     pub async fn append(&self, rows: &[&EventRow]) -> Result<u64, sqlx::Error> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin(Scope::All).await?;
+        if self.backend == Backend::Postgres {
+            // Positions in commit order, across processes (see `LOG_LOCK`).
+            sqlx::query("SELECT pg_advisory_xact_lock($1)")
+                .bind(LOG_LOCK)
+                .execute(&mut *tx)
+                .await?;
+        }
         let mut inserted = 0;
+        let mut sql = String::new();
         for chunk in rows.chunks(ROWS_PER_INSERT) {
-            let mut q: QueryBuilder<'_, Sqlite> = QueryBuilder::new(
-                "INSERT INTO events (tenant_id, message_id, kind, received_at, body) ",
-            );
-            q.push_values(chunk, |mut b, row| {
-                b.push_bind(&row.tenant_id)
-                    .push_bind(&row.message_id)
-                    .push_bind(row.kind)
-                    .push_bind(ts(row.received_at))
-                    .push_bind(&row.body);
-            });
-            q.push(" ON CONFLICT (tenant_id, message_id) DO NOTHING");
-            inserted += q.build().execute(&mut *tx).await?.rows_affected();
+            sql.clear();
+            sql.push_str("INSERT INTO events (tenant_id, message_id, kind, received_at, body) VALUES ");
+            for i in 0..chunk.len() {
+                let p = i * 5;
+                if i > 0 {
+                    sql.push_str(", ");
+                }
+                let _ = write!(sql, "(${}, ${}, ${}, ${}, ${})", p + 1, p + 2, p + 3, p + 4, p + 5);
+            }
+            sql.push_str(" ON CONFLICT (tenant_id, message_id) DO NOTHING");
+            let mut q = sqlx::query(&sql);
+            for row in chunk {
+                q = q
+                    .bind(&row.tenant_id)
+                    .bind(&row.message_id)
+                    .bind(row.kind)
+                    .bind(ts(row.received_at))
+                    .bind(&row.body);
+            }
+            inserted += q.execute(&mut *tx).await?.rows_affected();
         }
         tx.commit().await?;
         Ok(inserted)
@@ -303,11 +587,11 @@ impl Db {
         limit: i64,
     ) -> Result<Vec<LoggedEvent>, sqlx::Error> {
         let rows = sqlx::query(
-            "SELECT seq, tenant_id, message_id, body FROM events WHERE seq > ? ORDER BY seq LIMIT ?",
+            "SELECT seq, tenant_id, message_id, body FROM events WHERE seq > $1 ORDER BY seq LIMIT $2",
         )
         .bind(after)
         .bind(limit)
-        .fetch_all(&self.pool)
+        .all(self, Scope::All)
         .await?;
         Ok(rows
             .into_iter()
@@ -325,9 +609,10 @@ impl Db {
     /// # Errors
     /// Database errors.
     pub async fn head(&self) -> Result<i64, sqlx::Error> {
-        sqlx::query_scalar("SELECT COALESCE(MAX(seq), 0) FROM events")
-            .fetch_one(&self.pool)
-            .await
+        sqlx::query("SELECT COALESCE(MAX(seq), 0) FROM events")
+            .one(self, Scope::All)
+            .await?
+            .try_get(0)
     }
 
     /// How far `consumer` has processed the log (0 when never).
@@ -335,11 +620,11 @@ impl Db {
     /// # Errors
     /// Database errors.
     pub async fn offset(&self, consumer: &str) -> Result<i64, sqlx::Error> {
-        let seq: Option<i64> = sqlx::query_scalar("SELECT seq FROM offsets WHERE consumer = ?")
+        let row = sqlx::query("SELECT seq FROM offsets WHERE consumer = $1")
             .bind(consumer)
-            .fetch_optional(&self.pool)
+            .optional(self, Scope::All)
             .await?;
-        Ok(seq.unwrap_or(0))
+        row.map_or(Ok(0), |r| r.try_get(0))
     }
 
     /// Records how far `consumer` has processed the log.
@@ -348,12 +633,12 @@ impl Db {
     /// Database errors.
     pub async fn set_offset(&self, consumer: &str, seq: i64) -> Result<(), sqlx::Error> {
         sqlx::query(
-            "INSERT INTO offsets (consumer, seq) VALUES (?, ?) \
+            "INSERT INTO offsets (consumer, seq) VALUES ($1, $2) \
              ON CONFLICT (consumer) DO UPDATE SET seq = excluded.seq",
         )
         .bind(consumer)
         .bind(seq)
-        .execute(&self.pool)
+        .run(self, Scope::All)
         .await?;
         Ok(())
     }
@@ -440,7 +725,7 @@ fn parse_ts(s: Option<String>) -> Option<DateTime<Utc>> {
 const USER_COLUMNS: &str = "id, tenant_id, email, password_hash, role, totp_secret, totp_enabled, \
      failed_logins, locked_until, tokens_valid_after";
 
-fn user_of(r: &sqlx::sqlite::SqliteRow) -> User {
+fn user_of(r: &AnyRow) -> User {
     let secret: Option<String> = r.get(5);
     User {
         id: r.get(0),
@@ -464,9 +749,9 @@ impl Db {
     /// # Errors
     /// Database errors.
     pub async fn user_by_email(&self, email: &str) -> Result<Option<User>, sqlx::Error> {
-        let row = sqlx::query(&format!("SELECT {USER_COLUMNS} FROM users WHERE email = ?"))
+        let row = sqlx::query(&format!("SELECT {USER_COLUMNS} FROM users WHERE email = $1"))
             .bind(email)
-            .fetch_optional(&self.pool)
+            .optional(self, Scope::All)
             .await?;
         Ok(row.as_ref().map(user_of))
     }
@@ -481,10 +766,10 @@ impl Db {
     ) -> Result<Option<RefreshToken>, sqlx::Error> {
         let row = sqlx::query(
             "SELECT id, tenant_id, user_id, family_id, expires_at, used_at, revoked_at \
-             FROM refresh_tokens WHERE token_hash = ?",
+             FROM refresh_tokens WHERE token_hash = $1",
         )
         .bind(token_hash)
-        .fetch_optional(&self.pool)
+        .optional(self, Scope::All)
         .await?;
         Ok(row.map(|r| RefreshToken {
             id: r.get(0),
@@ -507,14 +792,14 @@ impl Db {
         now: DateTime<Utc>,
     ) -> Result<Option<(String, String)>, sqlx::Error> {
         let row = sqlx::query(
-            "UPDATE password_resets SET used_at = ? \
-             WHERE token_hash = ? AND used_at IS NULL AND expires_at > ? \
+            "UPDATE password_resets SET used_at = $1 \
+             WHERE token_hash = $2 AND used_at IS NULL AND expires_at > $3 \
              RETURNING tenant_id, user_id",
         )
         .bind(ts(now))
         .bind(token_hash)
         .bind(ts(now))
-        .fetch_optional(&self.pool)
+        .optional(self, Scope::All)
         .await?;
         Ok(row.map(|r| (r.get(0), r.get(1))))
     }
@@ -526,7 +811,7 @@ impl Db {
     pub async fn tenants(&self) -> Result<Vec<Tenant>, sqlx::Error> {
         let rows =
             sqlx::query("SELECT id, name, tier, status FROM tenants ORDER BY created_at, id")
-                .fetch_all(&self.pool)
+                .all(self, Scope::All)
                 .await?;
         Ok(rows
             .into_iter()
@@ -548,14 +833,30 @@ pub struct TenantDb<'a> {
 }
 
 impl TenantDb<'_> {
+    fn scope(&self) -> Scope<'_> {
+        Scope::Tenant(self.tenant_id)
+    }
+
+    /// A transaction in the tenant's scope, for queries of your own: on
+    /// PostgreSQL, row-level security limits every statement of it to the
+    /// tenant's rows, even one that forgets its `WHERE tenant_id`. (SQLite has
+    /// no row-level security: there, the scope is what [`TenantDb`]'s own
+    /// queries bind.)
+    ///
+    /// # Errors
+    /// Database errors.
+    pub async fn begin(&self) -> Result<Transaction<'static, Any>, sqlx::Error> {
+        self.db.begin(self.scope()).await
+    }
+
     /// The tenant (`None` when it does not exist).
     ///
     /// # Errors
     /// Database errors.
     pub async fn get(&self) -> Result<Option<Tenant>, sqlx::Error> {
-        let row = sqlx::query("SELECT id, name, tier, status FROM tenants WHERE id = ?")
+        let row = sqlx::query("SELECT id, name, tier, status FROM tenants WHERE id = $1")
             .bind(self.tenant_id)
-            .fetch_optional(&self.db.pool)
+            .optional(self.db, self.scope())
             .await?;
         Ok(row.map(|r| Tenant {
             id: r.get(0),
@@ -570,10 +871,10 @@ impl TenantDb<'_> {
     /// # Errors
     /// Database errors.
     pub async fn set_status(&self, status: &str) -> Result<bool, sqlx::Error> {
-        let r = sqlx::query("UPDATE tenants SET status = ? WHERE id = ?")
+        let r = sqlx::query("UPDATE tenants SET status = $1 WHERE id = $2")
             .bind(status)
             .bind(self.tenant_id)
-            .execute(&self.db.pool)
+            .run(self.db, self.scope())
             .await?;
         Ok(r.rows_affected() == 1)
     }
@@ -584,9 +885,9 @@ impl TenantDb<'_> {
     /// Database errors.
     pub async fn flag_overrides(&self) -> Result<Vec<(String, bool)>, sqlx::Error> {
         let rows =
-            sqlx::query("SELECT flag, enabled FROM tenant_flags WHERE tenant_id = ? ORDER BY flag")
+            sqlx::query("SELECT flag, enabled FROM tenant_flags WHERE tenant_id = $1 ORDER BY flag")
                 .bind(self.tenant_id)
-                .fetch_all(&self.db.pool)
+                .all(self.db, self.scope())
                 .await?;
         Ok(rows
             .into_iter()
@@ -602,20 +903,20 @@ impl TenantDb<'_> {
         match enabled {
             Some(on) => {
                 sqlx::query(
-                    "INSERT INTO tenant_flags (tenant_id, flag, enabled) VALUES (?, ?, ?) \
+                    "INSERT INTO tenant_flags (tenant_id, flag, enabled) VALUES ($1, $2, $3) \
                      ON CONFLICT (tenant_id, flag) DO UPDATE SET enabled = excluded.enabled",
                 )
                 .bind(self.tenant_id)
                 .bind(flag)
                 .bind(i64::from(on))
-                .execute(&self.db.pool)
+                .run(self.db, self.scope())
                 .await?;
             }
             None => {
-                sqlx::query("DELETE FROM tenant_flags WHERE tenant_id = ? AND flag = ?")
+                sqlx::query("DELETE FROM tenant_flags WHERE tenant_id = $1 AND flag = $2")
                     .bind(self.tenant_id)
                     .bind(flag)
-                    .execute(&self.db.pool)
+                    .run(self.db, self.scope())
                     .await?;
             }
         }
@@ -643,11 +944,11 @@ impl TenantDb<'_> {
     /// Database errors.
     pub async fn user(&self, user_id: &str) -> Result<Option<User>, sqlx::Error> {
         let row = sqlx::query(&format!(
-            "SELECT {USER_COLUMNS} FROM users WHERE tenant_id = ? AND id = ?"
+            "SELECT {USER_COLUMNS} FROM users WHERE tenant_id = $1 AND id = $2"
         ))
         .bind(self.tenant_id)
         .bind(user_id)
-        .fetch_optional(&self.db.pool)
+        .optional(self.db, self.scope())
         .await?;
         Ok(row.as_ref().map(user_of))
     }
@@ -658,10 +959,10 @@ impl TenantDb<'_> {
     /// Database errors.
     pub async fn users(&self) -> Result<Vec<User>, sqlx::Error> {
         let rows = sqlx::query(&format!(
-            "SELECT {USER_COLUMNS} FROM users WHERE tenant_id = ? ORDER BY email"
+            "SELECT {USER_COLUMNS} FROM users WHERE tenant_id = $1 ORDER BY email"
         ))
         .bind(self.tenant_id)
-        .fetch_all(&self.db.pool)
+        .all(self.db, self.scope())
         .await?;
         Ok(rows.iter().map(user_of).collect())
     }
@@ -678,19 +979,10 @@ impl TenantDb<'_> {
         role: &str,
         now: DateTime<Utc>,
     ) -> Result<bool, sqlx::Error> {
-        let r = sqlx::query(
-            "INSERT INTO users (id, tenant_id, email, password_hash, role, created_at) \
-             VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (email) DO NOTHING",
-        )
-        .bind(id)
-        .bind(self.tenant_id)
-        .bind(email)
-        .bind(password_hash)
-        .bind(role)
-        .bind(ts(now))
-        .execute(&self.db.pool)
-        .await?;
-        Ok(r.rows_affected() == 1)
+        let mut tx = self.db.begin(self.scope()).await?;
+        let added = insert_user(&mut tx, id, self.tenant_id, email, password_hash, role, now).await?;
+        tx.commit().await?;
+        Ok(added)
     }
 
     /// Records a login outcome: a success clears the failure count, a failure
@@ -705,19 +997,19 @@ impl TenantDb<'_> {
         lock_until: Option<DateTime<Utc>>,
     ) -> Result<(), sqlx::Error> {
         let q = if success {
-            sqlx::query("UPDATE users SET failed_logins = 0, locked_until = NULL WHERE tenant_id = ? AND id = ?")
+            sqlx::query("UPDATE users SET failed_logins = 0, locked_until = NULL WHERE tenant_id = $1 AND id = $2")
                 .bind(self.tenant_id)
                 .bind(user_id)
         } else {
             sqlx::query(
-                "UPDATE users SET failed_logins = failed_logins + 1, locked_until = COALESCE(?, locked_until) \
-                 WHERE tenant_id = ? AND id = ?",
+                "UPDATE users SET failed_logins = failed_logins + 1, locked_until = COALESCE($1, locked_until) \
+                 WHERE tenant_id = $2 AND id = $3",
             )
             .bind(lock_until.map(ts))
             .bind(self.tenant_id)
             .bind(user_id)
         };
-        q.execute(&self.db.pool).await?;
+        q.run(self.db, self.scope()).await?;
         Ok(())
     }
 
@@ -732,14 +1024,14 @@ impl TenantDb<'_> {
         now: DateTime<Utc>,
     ) -> Result<(), sqlx::Error> {
         sqlx::query(
-            "UPDATE users SET password_hash = ?, tokens_valid_after = ?, failed_logins = 0, locked_until = NULL \
-             WHERE tenant_id = ? AND id = ?",
+            "UPDATE users SET password_hash = $1, tokens_valid_after = $2, failed_logins = 0, locked_until = NULL \
+             WHERE tenant_id = $3 AND id = $4",
         )
         .bind(hash)
         .bind(ts(now))
         .bind(self.tenant_id)
         .bind(user_id)
-        .execute(&self.db.pool)
+        .run(self.db, self.scope())
         .await?;
         self.revoke_user_tokens(user_id, now).await
     }
@@ -753,19 +1045,19 @@ impl TenantDb<'_> {
         user_id: &str,
         now: DateTime<Utc>,
     ) -> Result<(), sqlx::Error> {
-        sqlx::query("UPDATE users SET tokens_valid_after = ? WHERE tenant_id = ? AND id = ?")
+        sqlx::query("UPDATE users SET tokens_valid_after = $1 WHERE tenant_id = $2 AND id = $3")
             .bind(ts(now))
             .bind(self.tenant_id)
             .bind(user_id)
-            .execute(&self.db.pool)
+            .run(self.db, self.scope())
             .await?;
         sqlx::query(
-            "UPDATE refresh_tokens SET revoked_at = ? WHERE tenant_id = ? AND user_id = ? AND revoked_at IS NULL",
+            "UPDATE refresh_tokens SET revoked_at = $1 WHERE tenant_id = $2 AND user_id = $3 AND revoked_at IS NULL",
         )
         .bind(ts(now))
         .bind(self.tenant_id)
         .bind(user_id)
-        .execute(&self.db.pool)
+        .run(self.db, self.scope())
         .await?;
         Ok(())
     }
@@ -776,7 +1068,7 @@ impl TenantDb<'_> {
     /// Database errors.
     pub async fn set_totp_secret(&self, user_id: &str, secret: &[u8]) -> Result<(), sqlx::Error> {
         sqlx::query(
-            "UPDATE users SET totp_secret = ?, totp_enabled = 0 WHERE tenant_id = ? AND id = ?",
+            "UPDATE users SET totp_secret = $1, totp_enabled = 0 WHERE tenant_id = $2 AND id = $3",
         )
         .bind(base64::Engine::encode(
             &base64::engine::general_purpose::STANDARD,
@@ -784,7 +1076,7 @@ impl TenantDb<'_> {
         ))
         .bind(self.tenant_id)
         .bind(user_id)
-        .execute(&self.db.pool)
+        .run(self.db, self.scope())
         .await?;
         Ok(())
     }
@@ -798,20 +1090,20 @@ impl TenantDb<'_> {
         user_id: &str,
         code_hashes: &[(String, String)],
     ) -> Result<(), sqlx::Error> {
-        let mut tx = self.db.pool.begin().await?;
-        sqlx::query("UPDATE users SET totp_enabled = 1 WHERE tenant_id = ? AND id = ?")
+        let mut tx = self.db.begin(self.scope()).await?;
+        sqlx::query("UPDATE users SET totp_enabled = 1 WHERE tenant_id = $1 AND id = $2")
             .bind(self.tenant_id)
             .bind(user_id)
             .execute(&mut *tx)
             .await?;
-        sqlx::query("DELETE FROM backup_codes WHERE tenant_id = ? AND user_id = ?")
+        sqlx::query("DELETE FROM backup_codes WHERE tenant_id = $1 AND user_id = $2")
             .bind(self.tenant_id)
             .bind(user_id)
             .execute(&mut *tx)
             .await?;
         for (id, hash) in code_hashes {
             sqlx::query(
-                "INSERT INTO backup_codes (id, tenant_id, user_id, code_hash) VALUES (?, ?, ?, ?)",
+                "INSERT INTO backup_codes (id, tenant_id, user_id, code_hash) VALUES ($1, $2, $3, $4)",
             )
             .bind(id)
             .bind(self.tenant_id)
@@ -834,14 +1126,14 @@ impl TenantDb<'_> {
         now: DateTime<Utc>,
     ) -> Result<bool, sqlx::Error> {
         let r = sqlx::query(
-            "UPDATE backup_codes SET used_at = ? \
-             WHERE tenant_id = ? AND user_id = ? AND code_hash = ? AND used_at IS NULL",
+            "UPDATE backup_codes SET used_at = $1 \
+             WHERE tenant_id = $2 AND user_id = $3 AND code_hash = $4 AND used_at IS NULL",
         )
         .bind(ts(now))
         .bind(self.tenant_id)
         .bind(user_id)
         .bind(code_hash)
-        .execute(&self.db.pool)
+        .run(self.db, self.scope())
         .await?;
         Ok(r.rows_affected() == 1)
     }
@@ -860,7 +1152,7 @@ impl TenantDb<'_> {
     ) -> Result<(), sqlx::Error> {
         sqlx::query(
             "INSERT INTO refresh_tokens (id, tenant_id, user_id, family_id, token_hash, expires_at, created_at) \
-             VALUES (?, ?, ?, ?, ?, ?, ?)",
+             VALUES ($1, $2, $3, $4, $5, $6, $7)",
         )
         .bind(secrets::new_id().map_err(|e| sqlx::Error::Protocol(e.to_string()))?)
         .bind(self.tenant_id)
@@ -869,7 +1161,7 @@ impl TenantDb<'_> {
         .bind(token_hash)
         .bind(ts(expires_at))
         .bind(ts(now))
-        .execute(&self.db.pool)
+        .run(self.db, self.scope())
         .await?;
         Ok(())
     }
@@ -884,12 +1176,12 @@ impl TenantDb<'_> {
         now: DateTime<Utc>,
     ) -> Result<bool, sqlx::Error> {
         let r = sqlx::query(
-            "UPDATE refresh_tokens SET used_at = ? WHERE tenant_id = ? AND id = ? AND used_at IS NULL",
+            "UPDATE refresh_tokens SET used_at = $1 WHERE tenant_id = $2 AND id = $3 AND used_at IS NULL",
         )
         .bind(ts(now))
         .bind(self.tenant_id)
         .bind(id)
-        .execute(&self.db.pool)
+        .run(self.db, self.scope())
         .await?;
         Ok(r.rows_affected() == 1)
     }
@@ -904,12 +1196,12 @@ impl TenantDb<'_> {
         now: DateTime<Utc>,
     ) -> Result<(), sqlx::Error> {
         sqlx::query(
-            "UPDATE refresh_tokens SET revoked_at = ? WHERE tenant_id = ? AND family_id = ? AND revoked_at IS NULL",
+            "UPDATE refresh_tokens SET revoked_at = $1 WHERE tenant_id = $2 AND family_id = $3 AND revoked_at IS NULL",
         )
         .bind(ts(now))
         .bind(self.tenant_id)
         .bind(family_id)
-        .execute(&self.db.pool)
+        .run(self.db, self.scope())
         .await?;
         Ok(())
     }
@@ -925,14 +1217,14 @@ impl TenantDb<'_> {
         expires_at: DateTime<Utc>,
     ) -> Result<(), sqlx::Error> {
         sqlx::query(
-            "INSERT INTO password_resets (id, tenant_id, user_id, token_hash, expires_at) VALUES (?, ?, ?, ?, ?)",
+            "INSERT INTO password_resets (id, tenant_id, user_id, token_hash, expires_at) VALUES ($1, $2, $3, $4, $5)",
         )
         .bind(secrets::new_id().map_err(|e| sqlx::Error::Protocol(e.to_string()))?)
         .bind(self.tenant_id)
         .bind(user_id)
         .bind(token_hash)
         .bind(ts(expires_at))
-        .execute(&self.db.pool)
+        .run(self.db, self.scope())
         .await?;
         Ok(())
     }
@@ -943,10 +1235,10 @@ impl TenantDb<'_> {
     /// Database errors.
     pub async fn keys(&self) -> Result<Vec<KeyInfo>, sqlx::Error> {
         let rows = sqlx::query(
-            "SELECT id, kind, prefix, created_at, revoked_at FROM keys WHERE tenant_id = ? ORDER BY created_at DESC, id",
+            "SELECT id, kind, prefix, created_at, revoked_at FROM keys WHERE tenant_id = $1 ORDER BY created_at DESC, id",
         )
         .bind(self.tenant_id)
-        .fetch_all(&self.db.pool)
+        .all(self.db, self.scope())
         .await?;
         Ok(rows
             .into_iter()
@@ -970,19 +1262,10 @@ impl TenantDb<'_> {
         now: DateTime<Utc>,
     ) -> Result<(String, String), sqlx::Error> {
         let rnd = |e: secrets::RandomError| sqlx::Error::Protocol(e.to_string());
-        let id = secrets::new_id().map_err(rnd)?;
         let key = secrets::new_key(kind).map_err(rnd)?;
-        sqlx::query(
-            "INSERT INTO keys (id, tenant_id, kind, key_hash, prefix, created_at) VALUES (?, ?, ?, ?, ?, ?)",
-        )
-        .bind(&id)
-        .bind(self.tenant_id)
-        .bind(kind.as_str())
-        .bind(secrets::key_hash(&key))
-        .bind(secrets::display_prefix(&key))
-        .bind(ts(now))
-        .execute(&self.db.pool)
-        .await?;
+        let mut tx = self.db.begin(self.scope()).await?;
+        let id = insert_key(&mut tx, self.tenant_id, kind, &key, now).await?;
+        tx.commit().await?;
         Ok((id, key))
     }
 
@@ -992,12 +1275,12 @@ impl TenantDb<'_> {
     /// Database errors.
     pub async fn revoke_key(&self, key_id: &str, now: DateTime<Utc>) -> Result<bool, sqlx::Error> {
         let r = sqlx::query(
-            "UPDATE keys SET revoked_at = ? WHERE tenant_id = ? AND id = ? AND revoked_at IS NULL",
+            "UPDATE keys SET revoked_at = $1 WHERE tenant_id = $2 AND id = $3 AND revoked_at IS NULL",
         )
         .bind(ts(now))
         .bind(self.tenant_id)
         .bind(key_id)
-        .execute(&self.db.pool)
+        .run(self.db, self.scope())
         .await?;
         Ok(r.rows_affected() == 1)
     }
@@ -1007,9 +1290,10 @@ impl TenantDb<'_> {
     /// # Errors
     /// Database errors.
     pub async fn event_count(&self) -> Result<i64, sqlx::Error> {
-        sqlx::query_scalar("SELECT COUNT(*) FROM events WHERE tenant_id = ?")
+        sqlx::query("SELECT COUNT(*) FROM events WHERE tenant_id = $1")
             .bind(self.tenant_id)
-            .fetch_one(&self.db.pool)
-            .await
+            .one(self.db, self.scope())
+            .await?
+            .try_get(0)
     }
 }

@@ -7,7 +7,7 @@ use clap::Parser as _;
 use stratum_cdp::message::ParseConfig;
 use stratum_server::Services;
 use stratum_server::config::Config;
-use stratum_server::db::{CreatedTenant, Db};
+use stratum_server::db::{FirstTenant, Db};
 use tracing_subscriber::EnvFilter;
 
 #[tokio::main]
@@ -43,27 +43,20 @@ async fn run(config: Config) -> Result<(), Box<dyn std::error::Error>> {
     std::fs::create_dir_all(&config.data_dir)?;
     let tokens = stratum_server::auth::Tokens::new(&stratum_server::config::jwt_secret(&config)?)?;
     let db = match &config.database_url {
-        Some(url) if url.starts_with("sqlite:") => Db::open_url(url).await?,
-        Some(_) => {
-            return Err(
-                "DATABASE_URL must be a sqlite: URL; PostgreSQL is not supported by this version"
-                    .into(),
-            );
-        }
+        Some(url) => Db::open_url(url).await?,
         None => Db::open_file(&config.data_dir.join("stratum.db")).await?,
     };
-    if !db.has_tenants().await? {
-        let now = stratum_server::now();
-        let created = db
-            .create_tenant("Demo", "free", "admin@demo.local", now)
-            .await?;
-        let password = stratum_server::secrets::new_password()?;
-        let hash = stratum_server::secrets::hash_password(&password)?;
-        let id = stratum_server::secrets::new_id()?;
-        db.tenant(&created.tenant.id)
-            .add_user(&id, "superadmin@demo.local", &hash, "superadmin", now)
-            .await?;
-        announce(&created, &password);
+    let first = db
+        .create_first_tenant(
+            "Demo",
+            "free",
+            "admin@demo.local",
+            "superadmin@demo.local",
+            stratum_server::now(),
+        )
+        .await?;
+    if let Some(first) = first {
+        announce(&first);
     }
     let listener = tokio::net::TcpListener::bind(config.addr).await?;
     let addr = listener.local_addr()?;
@@ -107,16 +100,18 @@ async fn run(config: Config) -> Result<(), Box<dyn std::error::Error>> {
 
 /// The first start's secrets, shown once on standard output (never logged).
 #[allow(clippy::print_stdout)]
-fn announce(created: &CreatedTenant, superadmin_password: &str) {
+fn announce(first: &FirstTenant) {
+    let created = &first.created;
     println!(
-        "created tenant {:?} ({})\n  admin login: {} / {}\n  superadmin login: superadmin@demo.local / {}\n  \
+        "created tenant {:?} ({})\n  admin login: {} / {}\n  superadmin login: {} / {}\n  \
          write key:   {}\n  API key:     {}\n\
          These secrets are shown once and stored only as hashes.",
         created.tenant.name,
         created.tenant.id,
         created.admin_email,
         created.admin_password,
-        superadmin_password,
+        first.superadmin_email,
+        first.superadmin_password,
         created.write_key,
         created.api_key,
     );

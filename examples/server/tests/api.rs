@@ -16,18 +16,18 @@ use stratum_server::Services;
 use stratum_server::db::{CreatedTenant, Db};
 use tower::ServiceExt as _;
 
+mod common;
+
 struct Server {
-    _dir: tempfile::TempDir,
-    path: std::path::PathBuf,
+    store: common::Store,
     services: Services,
     app: Router,
     demo: CreatedTenant,
 }
 
 async fn server() -> Server {
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("stratum.db");
-    let db = Db::open_file(&path).await.unwrap();
+    let store = common::Store::new();
+    let db = store.open().await;
     let demo = db
         .create_tenant("Demo", "free", "admin@demo.local", stratum_server::now())
         .await
@@ -35,8 +35,7 @@ async fn server() -> Server {
     let services = Services::start(db, stratum_server::Settings::new(tokens(), data_keys()));
     let app = services.router();
     Server {
-        _dir: dir,
-        path,
+        store,
         services,
         app,
         demo,
@@ -358,11 +357,11 @@ async fn after_a_restart_every_event_is_there_once_and_profiles_are_the_same() {
         StatusCode::OK
     );
     let before = profile(&s.app, &s.demo.api_key, "user_id", "u1").await;
-    let (path, demo, dir) = (s.path.clone(), s.demo.clone(), s._dir);
+    let (demo, store) = (s.demo.clone(), s.store);
     drop(s.app);
     s.services.shutdown().await;
 
-    let db = Db::open_file(&path).await.unwrap();
+    let db = store.open().await;
     let services = Services::start(db, stratum_server::Settings::new(tokens(), data_keys()));
     let app = services.router();
     let after = profile(&app, &demo.api_key, "user_id", "u1").await;
@@ -378,7 +377,7 @@ async fn after_a_restart_every_event_is_there_once_and_profiles_are_the_same() {
     assert_eq!(events(&app, &demo.api_key).await, 3);
     drop(app);
     services.shutdown().await;
-    drop(dir);
+    drop(store);
 }
 
 #[tokio::test]
@@ -434,8 +433,8 @@ async fn a_tenant_sees_nothing_of_another_tenant() {
 
 #[tokio::test]
 async fn rate_limits_answer_429_with_retry_after_per_key_and_per_tenant() {
-    let dir = tempfile::tempdir().unwrap();
-    let db = Db::open_file(&dir.path().join("stratum.db")).await.unwrap();
+    let store = common::Store::new();
+    let db = store.open().await;
     let now = stratum_server::now();
     let a = db
         .create_tenant("A", "free", "admin@a.example", now)
@@ -562,14 +561,26 @@ async fn event_bodies_are_encrypted_at_rest() {
     assert_eq!(status, StatusCode::OK);
     let p = profile(&s.app, &s.demo.api_key, "user_id", "u-secret").await;
     assert_eq!(p["traits"]["email"]["value"], "very.private@example.com");
-    let path = s.path.clone();
     drop(s.app);
     s.services.shutdown().await;
-    let mut bytes = std::fs::read(&path).unwrap();
-    if let Ok(wal) = std::fs::read(path.with_extension("db-wal")) {
-        bytes.extend(wal);
+    // What the database holds, read back through SQL (either backend)...
+    let db = s.store.open().await;
+    let mut tx = db.tenant(&s.demo.tenant.id).begin().await.unwrap();
+    let bodies: Vec<String> = sqlx::query_scalar("SELECT body FROM events")
+        .fetch_all(&mut *tx)
+        .await
+        .unwrap();
+    drop(tx);
+    db.close().await;
+    let mut text = bodies.join("\n");
+    // ...and, on SQLite, every byte of the files.
+    if let Some(path) = s.store.sqlite_file() {
+        let mut bytes = std::fs::read(&path).unwrap();
+        if let Ok(wal) = std::fs::read(path.with_extension("db-wal")) {
+            bytes.extend(wal);
+        }
+        text.push_str(&String::from_utf8_lossy(&bytes));
     }
-    let text = String::from_utf8_lossy(&bytes);
     for secret in ["very.private@example.com", "+14155550123", "198.51.100.77"] {
         assert!(!text.contains(secret), "{secret} is stored in clear");
     }

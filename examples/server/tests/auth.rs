@@ -13,10 +13,12 @@ use stratum_server::db::{CreatedTenant, Db};
 use stratum_server::{API_ROUTES, Services, secrets, totp};
 use tower::ServiceExt as _;
 
+mod common;
+
 const SECRET: [u8; 32] = [7u8; 32];
 
 struct Server {
-    _dir: tempfile::TempDir,
+    _store: common::Store,
     db: Db,
     services: Services,
     app: Router,
@@ -25,8 +27,8 @@ struct Server {
 }
 
 async fn server() -> Server {
-    let dir = tempfile::tempdir().unwrap();
-    let db = Db::open_file(&dir.path().join("stratum.db")).await.unwrap();
+    let store = common::Store::new();
+    let db = store.open().await;
     let now = stratum_server::now();
     let a = db
         .create_tenant("A", "free", "admin@a.example", now)
@@ -48,7 +50,7 @@ async fn server() -> Server {
     );
     let app = services.router();
     Server {
-        _dir: dir,
+        _store: store,
         db,
         services,
         app,

@@ -10,6 +10,8 @@ use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
 
+mod common;
+
 struct Running {
     child: Child,
     addr: String,
@@ -28,11 +30,12 @@ impl Drop for Running {
 
 // The child is waited for by `terminate` or by `Running`'s `Drop`.
 #[allow(clippy::zombie_processes)]
-fn start(data: &std::path::Path) -> Running {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_stratum-server"))
+fn start(store: &common::Store) -> Running {
+    let data = store.dir();
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_stratum-server"));
+    store.configure(&mut cmd);
+    let mut child = cmd
         .env("STRATUM_ADDR", "127.0.0.1:0")
-        .env("STRATUM_DATA_DIR", data)
-        .env_remove("DATABASE_URL")
         .stdout(Stdio::piped())
         .stderr(Stdio::from(
             std::fs::OpenOptions::new()
@@ -138,8 +141,8 @@ fn terminate(child: &mut Child) -> std::process::ExitStatus {
 
 #[test]
 fn first_start_ingest_sigterm_and_second_start() {
-    let dir = tempfile::tempdir().unwrap();
-    let mut first = start(dir.path());
+    let store = common::Store::new();
+    let mut first = start(&store);
     let write_key = secret(&first.lines, "write key:");
     let api_key = secret(&first.lines, "API key:");
     assert!(write_key.starts_with("wk_") && api_key.starts_with("ak_"));
@@ -179,7 +182,7 @@ fn first_start_ingest_sigterm_and_second_start() {
     let acked = acknowledged.load(std::sync::atomic::Ordering::SeqCst);
     assert!(acked > 0, "no request was acknowledged before the stop");
 
-    let mut second = start(dir.path());
+    let mut second = start(&store);
     assert!(
         !second.lines.iter().any(|l| l.contains("write key")),
         "secrets are shown on the first start only: {:?}",
@@ -218,13 +221,13 @@ fn kill_9_during_ingest_loses_no_acknowledged_event() {
     use std::sync::atomic::{AtomicBool, Ordering};
     use std::sync::{Arc, Mutex};
 
-    let dir = tempfile::tempdir().unwrap();
-    let first = start(dir.path());
+    let store = common::Store::new();
+    let first = start(&store);
     let write_key = secret(&first.lines, "write key:");
     drop(first); // killed by Drop
     let acknowledged: Arc<Mutex<HashSet<String>>> = Arc::default();
     for round in 0..20 {
-        let mut running = start(dir.path());
+        let mut running = start(&store);
         let stop = Arc::new(AtomicBool::new(false));
         let threads: Vec<_> = (0..4)
             .map(|t| {
@@ -262,24 +265,16 @@ fn kill_9_during_ingest_loses_no_acknowledged_event() {
 
     // A last start: the log holds every acknowledged event, each once, and the
     // pipeline processes each event of the log once.
-    let last = start(dir.path());
+    let last = start(&store);
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
         .unwrap();
     let stored: Vec<String> = rt.block_on(async {
-        let pool = sqlx::SqlitePool::connect(&format!(
-            "sqlite://{}",
-            dir.path().join("stratum.db").display()
-        ))
-        .await
-        .unwrap();
-        let ids = sqlx::query_scalar("SELECT message_id FROM events")
-            .fetch_all(&pool)
-            .await
-            .unwrap();
-        pool.close().await;
-        ids
+        let db = store.open().await;
+        let events = db.events_after(0, i64::MAX).await.unwrap();
+        db.close().await;
+        events.into_iter().map(|e| e.message_id).collect()
     });
     let unique: HashSet<&String> = stored.iter().collect();
     assert_eq!(unique.len(), stored.len(), "an event is stored twice");
