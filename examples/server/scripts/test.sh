@@ -3,6 +3,8 @@
 # PyPI, in a venv under .tools/) against the real server binary on a free
 # loopback port with a fresh data directory, then schemathesis against its OpenAPI
 # document: no 5xx, every status, content type and response body as documented.
+# With STRATUM_TEST_POSTGRES set (see postgres.sh), the server runs on a fresh
+# PostgreSQL database of that server instead of SQLite.
 #
 #   examples/server/scripts/test.sh
 set -euo pipefail
@@ -20,7 +22,14 @@ cargo build -q -p stratum-server --locked
 data=$(mktemp -d)
 log="$data/server.out"
 trap 'kill "$pid" 2>/dev/null || true; wait "$pid" 2>/dev/null || true; rm -rf "$data"' EXIT
-STRATUM_ADDR=127.0.0.1:0 STRATUM_DATA_DIR="$data" target/debug/stratum-server \
+database_url=
+if [ -n "${STRATUM_TEST_POSTGRES:-}" ]; then
+  name="stratum_client_$$_$(date +%s)"
+  psql -q "$STRATUM_TEST_POSTGRES" -c "CREATE DATABASE $name"
+  database_url="${STRATUM_TEST_POSTGRES%/*}/$name"
+fi
+env ${database_url:+DATABASE_URL=$database_url} STRATUM_ADDR=127.0.0.1:0 STRATUM_DATA_DIR="$data" \
+  target/debug/stratum-server \
   >"$log" 2>"$data/server.log" &
 pid=$!
 for _ in $(seq 1 100); do

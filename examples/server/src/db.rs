@@ -185,7 +185,16 @@ async fn insert_tenant(
     let admin_password = secrets::new_password().map_err(rnd)?;
     let password_hash = secrets::hash_password(&admin_password).map_err(rnd)?;
     let admin_id = secrets::new_id().map_err(rnd)?;
-    insert_user(tx, &admin_id, &tenant.id, admin_email, &password_hash, "admin", now).await?;
+    insert_user(
+        tx,
+        &admin_id,
+        &tenant.id,
+        admin_email,
+        &password_hash,
+        "admin",
+        now,
+    )
+    .await?;
     let write_key = secrets::new_key(KeyKind::Write).map_err(rnd)?;
     let api_key = secrets::new_key(KeyKind::Api).map_err(rnd)?;
     for (kind, key) in [(KeyKind::Write, &write_key), (KeyKind::Api, &api_key)] {
@@ -430,9 +439,7 @@ impl Db {
             .fetch_one(&self.pool)
             .await
             .and_then(|r| r.try_get::<i64, _>(0));
-        applied.is_ok_and(|n| {
-            usize::try_from(n).is_ok_and(|n| n >= self.migrator().iter().count())
-        })
+        applied.is_ok_and(|n| usize::try_from(n).is_ok_and(|n| n >= self.migrator().iter().count()))
     }
 
     /// On a database without tenants, creates the first one, with an admin, a
@@ -552,13 +559,23 @@ impl Db {
         let mut sql = String::new();
         for chunk in rows.chunks(ROWS_PER_INSERT) {
             sql.clear();
-            sql.push_str("INSERT INTO events (tenant_id, message_id, kind, received_at, body) VALUES ");
+            sql.push_str(
+                "INSERT INTO events (tenant_id, message_id, kind, received_at, body) VALUES ",
+            );
             for i in 0..chunk.len() {
                 let p = i * 5;
                 if i > 0 {
                     sql.push_str(", ");
                 }
-                let _ = write!(sql, "(${}, ${}, ${}, ${}, ${})", p + 1, p + 2, p + 3, p + 4, p + 5);
+                let _ = write!(
+                    sql,
+                    "(${}, ${}, ${}, ${}, ${})",
+                    p + 1,
+                    p + 2,
+                    p + 3,
+                    p + 4,
+                    p + 5
+                );
             }
             sql.push_str(" ON CONFLICT (tenant_id, message_id) DO NOTHING");
             let mut q = sqlx::query(&sql);
@@ -749,10 +766,12 @@ impl Db {
     /// # Errors
     /// Database errors.
     pub async fn user_by_email(&self, email: &str) -> Result<Option<User>, sqlx::Error> {
-        let row = sqlx::query(&format!("SELECT {USER_COLUMNS} FROM users WHERE email = $1"))
-            .bind(email)
-            .optional(self, Scope::All)
-            .await?;
+        let row = sqlx::query(&format!(
+            "SELECT {USER_COLUMNS} FROM users WHERE email = $1"
+        ))
+        .bind(email)
+        .optional(self, Scope::All)
+        .await?;
         Ok(row.as_ref().map(user_of))
     }
 
@@ -884,11 +903,12 @@ impl TenantDb<'_> {
     /// # Errors
     /// Database errors.
     pub async fn flag_overrides(&self) -> Result<Vec<(String, bool)>, sqlx::Error> {
-        let rows =
-            sqlx::query("SELECT flag, enabled FROM tenant_flags WHERE tenant_id = $1 ORDER BY flag")
-                .bind(self.tenant_id)
-                .all(self.db, self.scope())
-                .await?;
+        let rows = sqlx::query(
+            "SELECT flag, enabled FROM tenant_flags WHERE tenant_id = $1 ORDER BY flag",
+        )
+        .bind(self.tenant_id)
+        .all(self.db, self.scope())
+        .await?;
         Ok(rows
             .into_iter()
             .map(|r| (r.get(0), r.get::<i64, _>(1) != 0))
@@ -980,7 +1000,8 @@ impl TenantDb<'_> {
         now: DateTime<Utc>,
     ) -> Result<bool, sqlx::Error> {
         let mut tx = self.db.begin(self.scope()).await?;
-        let added = insert_user(&mut tx, id, self.tenant_id, email, password_hash, role, now).await?;
+        let added =
+            insert_user(&mut tx, id, self.tenant_id, email, password_hash, role, now).await?;
         tx.commit().await?;
         Ok(added)
     }

@@ -7,7 +7,7 @@ use clap::Parser as _;
 use stratum_cdp::message::ParseConfig;
 use stratum_server::Services;
 use stratum_server::config::Config;
-use stratum_server::db::{FirstTenant, Db};
+use stratum_server::db::{Db, FirstTenant};
 use tracing_subscriber::EnvFilter;
 
 #[tokio::main]

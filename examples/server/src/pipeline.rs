@@ -5,7 +5,10 @@
 //! The CDP state is derived from the log alone: on start the pipeline replays the
 //! log from the beginning, so a restart neither loses nor double-counts an event
 //! (the log is the durable record; an event is in the log exactly once per
-//! tenant and `messageId`). The position reached is recorded under the consumer
+//! tenant and `messageId`). Several server processes on one database each
+//! replay the same log in the same order (positions are handed out in commit
+//! order), so their CDPs agree: identity merges are applied in one order per
+//! tenant whichever process received the events. The position reached is recorded under the consumer
 //! name `cdp` for operators, and the distance to the log's head is the lag
 //! reported on `/metrics`.
 
@@ -25,6 +28,9 @@ use crate::metrics::Metrics;
 
 /// Events read from the log at a time.
 const READ_BATCH: i64 = 2_000;
+/// How often an idle pipeline looks for events that other server processes on
+/// the same database committed (its own commits wake it at once).
+const POLL: Duration = Duration::from_millis(250);
 /// The consumer name of the pipeline's offset.
 pub const CONSUMER: &str = "cdp";
 
@@ -123,7 +129,7 @@ impl Pipeline {
             tokio::select! {
                 () = self.committed.notified() => {}
                 _ = stop.changed() => {}
-                () = tokio::time::sleep(Duration::from_secs(1)) => {}
+                () = tokio::time::sleep(POLL) => {}
             }
         }
         // Drain: everything committed before the stop is processed.

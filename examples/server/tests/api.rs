@@ -13,7 +13,7 @@ use base64::Engine as _;
 use http_body_util::BodyExt as _;
 use serde_json::{Value, json};
 use stratum_server::Services;
-use stratum_server::db::{CreatedTenant, Db};
+use stratum_server::db::CreatedTenant;
 use tower::ServiceExt as _;
 
 mod common;

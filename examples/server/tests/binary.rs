@@ -315,3 +315,134 @@ fn kill_9_during_ingest_loses_no_acknowledged_event() {
     }
     drop(last);
 }
+
+/// Posts one message to a single-message route; the status.
+fn post_one(addr: &str, key: &str, route: &str, msg: &Value) -> u16 {
+    http(addr, "POST", route, Some(&basic(key)), &msg.to_string()).0
+}
+
+/// Two server processes on one database: messages about the same people arrive
+/// through both, in both orders, with duplicates sent to both. Each process
+/// replays the one log in its order, so both resolve every identity to the same
+/// profile; each event is stored once, and each process processes it once.
+#[test]
+fn two_processes_on_one_database_agree_on_every_profile() {
+    let store = common::Store::new();
+    let a = start(&store);
+    let write_key = secret(&a.lines, "write key:");
+    let api_key = secret(&a.lines, "API key:");
+    let b = start(&store);
+    assert!(
+        !b.lines.iter().any(|l| l.contains("write key")),
+        "the second process found the first tenant: {:?}",
+        b.lines
+    );
+    let people = 40;
+    let threads: Vec<_> = [&a.addr, &b.addr]
+        .into_iter()
+        .enumerate()
+        .map(|(side, addr)| {
+            let (addr, key) = (addr.clone(), write_key.clone());
+            std::thread::spawn(move || {
+                for p in 0..people {
+                    // Each side sends half of a person's messages (side 0 the
+                    // identify and the alias, side 1 the two tracks, the later
+                    // first), and both send the shared `dup-` message.
+                    let mut msgs = [
+                        (
+                            "/v1/identify",
+                            json!({"userId": format!("u{p}"), "anonymousId": format!("a{p}"),
+                                   "traits": {"email": format!("p{p}@example.com")},
+                                   "messageId": format!("id-{p}")}),
+                        ),
+                        (
+                            "/v1/track",
+                            json!({"anonymousId": format!("a{p}"), "event": "Viewed",
+                                   "messageId": format!("tr-{p}")}),
+                        ),
+                        (
+                            "/v1/alias",
+                            json!({"previousId": format!("old{p}"), "userId": format!("u{p}"),
+                                   "messageId": format!("al-{p}")}),
+                        ),
+                        (
+                            "/v1/track",
+                            json!({"userId": format!("old{p}"), "event": "Paid",
+                                   "messageId": format!("pd-{p}")}),
+                        ),
+                    ];
+                    if side == 1 {
+                        msgs.reverse();
+                    }
+                    for (i, (route, msg)) in msgs.iter().enumerate() {
+                        if i % 2 == 0 {
+                            assert_eq!(post_one(&addr, &key, route, msg), 200, "{msg}");
+                        }
+                    }
+                    let dup = json!({"userId": format!("u{p}"), "event": "Dup",
+                                     "messageId": format!("dup-{p}")});
+                    assert_eq!(post_one(&addr, &key, "/v1/track", &dup), 200);
+                }
+            })
+        })
+        .collect();
+    for t in threads {
+        t.join().unwrap();
+    }
+    let auth = format!("Bearer {api_key}");
+    let expected_events = i64::from(people) * 5;
+    for running in [&a, &b] {
+        let (status, tenant) = http(&running.addr, "GET", "/api/v1/tenant", Some(&auth), "");
+        assert_eq!(status, 200, "{tenant}");
+        assert_eq!(
+            tenant["events"], expected_events,
+            "each event is stored once"
+        );
+    }
+    // Both processes catch up with the log and see the same profiles.
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let lookup = |addr: &str, kind: &str, value: &str| {
+        http(
+            addr,
+            "GET",
+            &format!("/api/v1/profiles/lookup?kind={kind}&value={value}"),
+            Some(&auth),
+            "",
+        )
+    };
+    for p in 0..people {
+        let ids = [
+            ("anonymous_id", format!("a{p}")),
+            ("user_id", format!("u{p}")),
+            ("user_id", format!("old{p}")),
+            ("email", format!("p{p}@example.com")),
+        ];
+        loop {
+            // Every identifier of the person, in each process: one profile.
+            let seen: Vec<(u16, Value)> = [&a.addr, &b.addr]
+                .iter()
+                .flat_map(|addr| ids.iter().map(|(kind, value)| lookup(addr, kind, value)))
+                .collect();
+            let settled = seen
+                .iter()
+                .all(|(s, v)| *s == 200 && v["pipeline_lag_events"] == 0)
+                && seen
+                    .windows(2)
+                    .all(|w| w[0].1["profile"] == w[1].1["profile"]);
+            if settled {
+                assert_eq!(
+                    seen[0].1["profile"]["traits"]["email"]["value"],
+                    format!("p{p}@example.com")
+                );
+                break;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "the processes did not agree on person {p}: {seen:?}"
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+    drop(a);
+    drop(b);
+}

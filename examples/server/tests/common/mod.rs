@@ -96,17 +96,17 @@ fn fresh_postgres_database(admin: &str) -> String {
     })
     .join()
     .unwrap();
-    let url = url_with_database(
-        &std::env::var("STRATUM_TEST_POSTGRES").unwrap(),
-        &name,
-    );
-    url
+    url_with_database(&std::env::var("STRATUM_TEST_POSTGRES").unwrap(), &name)
 }
 
 /// `postgres://user:pw@host:port/db?opts` with `db` replaced.
 fn url_with_database(url: &str, db: &str) -> String {
-    let (base, query) = url.split_once('?').map_or((url, None), |(b, q)| (b, Some(q)));
-    let (prefix, _) = base.rsplit_once('/').expect("a postgres URL names a database");
+    let (base, query) = url
+        .split_once('?')
+        .map_or((url, None), |(b, q)| (b, Some(q)));
+    let (prefix, _) = base
+        .rsplit_once('/')
+        .expect("a postgres URL names a database");
     match query {
         Some(q) => format!("{prefix}/{db}?{q}"),
         None => format!("{prefix}/{db}"),
