@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Ingest load, side by side in one run: the reference server (release build,
-# SQLite) and a minimal FastAPI + async SQLAlchemy equivalent
+# Ingest load, side by side in one run: the reference server (release build, on
+# SQLite, then on PostgreSQL) and a minimal FastAPI + async SQLAlchemy equivalent
 # (benches/server/fastapi_ingest.py, the hosted platform's stack), both driven by
 # autocannon (npm) with /v1/batch requests of 100 unique track events, each
 # committed and synced before its 200.
@@ -9,6 +9,8 @@
 #
 # For each server: events/s at CONNECTIONS, then p50/p99 latency at half that
 # rate; the server's resident memory before and after; the pipeline lag after.
+# PostgreSQL is a throwaway local server (examples/server/scripts/postgres.sh);
+# set STRATUM_BENCH_SKIP_POSTGRES=1 to skip it.
 set -euo pipefail
 cd "$(dirname "$0")"
 here=$(pwd)
@@ -41,18 +43,31 @@ measure() { # name url key pid
   echo "  resident memory: $((before / 1024)) MiB before, $((after / 1024)) MiB after"
 }
 
+stratum() { # name [database_url]
+  local name=$1 url=${2:-} out="$work/stratum-$RANDOM"
+  mkdir -p "$out"
+  env ${url:+DATABASE_URL=$url} STRATUM_ADDR=127.0.0.1:0 STRATUM_DATA_DIR="$out" STRATUM_LOG=warn \
+    "$root/target/release/stratum-server" >"$out/stdout" 2>"$out/log" &
+  local spid=$!
+  for _ in $(seq 1 100); do grep -q 'listening on' "$out/stdout" 2>/dev/null && break; sleep 0.1; done
+  local surl skey
+  surl=$(sed -n 's/^stratum-server listening on //p' "$out/stdout")
+  skey=$(sed -n 's/^  write key: *//p' "$out/stdout")
+  measure "$name" "$surl" "$skey" "$spid"
+  echo "  pipeline lag right after the load: $(curl -s "$surl/metrics" | sed -n 's/^stratum_pipeline_lag_events //p') events"
+  sleep 1
+  echo "  pipeline lag one second later: $(curl -s "$surl/metrics" | sed -n 's/^stratum_pipeline_lag_events //p') events"
+  kill -TERM "$spid"; wait "$spid" || true
+}
+
 # The reference server.
-STRATUM_ADDR=127.0.0.1:0 STRATUM_DATA_DIR="$work/stratum" STRATUM_LOG=warn \
-  "$root/target/release/stratum-server" >"$work/stratum.out" 2>"$work/stratum.log" &
-spid=$!
-for _ in $(seq 1 100); do grep -q 'listening on' "$work/stratum.out" 2>/dev/null && break; sleep 0.1; done
-surl=$(sed -n 's/^stratum-server listening on //p' "$work/stratum.out")
-skey=$(sed -n 's/^  write key: *//p' "$work/stratum.out")
-measure "stratum-server (SQLite)" "$surl" "$skey" "$spid"
-echo "  pipeline lag right after the load: $(curl -s "$surl/metrics" | sed -n 's/^stratum_pipeline_lag_events //p') events"
-sleep 1
-echo "  pipeline lag one second later: $(curl -s "$surl/metrics" | sed -n 's/^stratum_pipeline_lag_events //p') events"
-kill -TERM "$spid"; wait "$spid" || true
+stratum "stratum-server (SQLite)"
+if [ "${STRATUM_BENCH_SKIP_POSTGRES:-0}" != 1 ]; then
+  eval "$("$root/examples/server/scripts/postgres.sh" start)"
+  psql -q "$STRATUM_TEST_POSTGRES" -c "CREATE DATABASE stratum_bench"
+  stratum "stratum-server (PostgreSQL)" "${STRATUM_TEST_POSTGRES%/*}/stratum_bench"
+  "$root/examples/server/scripts/postgres.sh" stop "$STRATUM_PG_DATA"
+fi
 
 # FastAPI + async SQLAlchemy on SQLite.
 fkey="wk_fastapi_load_test_key"

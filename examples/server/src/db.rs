@@ -563,19 +563,26 @@ impl Db {
                 "INSERT INTO events (tenant_id, message_id, kind, received_at, body) VALUES ",
             );
             for i in 0..chunk.len() {
-                let p = i * 5;
                 if i > 0 {
                     sql.push_str(", ");
                 }
-                let _ = write!(
-                    sql,
-                    "(${}, ${}, ${}, ${}, ${})",
-                    p + 1,
-                    p + 2,
-                    p + 3,
-                    p + 4,
-                    p + 5
-                );
+                match self.backend {
+                    // Positional: SQLite looks a numbered parameter up by name,
+                    // linearly, which makes thousands of them quadratic.
+                    Backend::Sqlite => sql.push_str("(?, ?, ?, ?, ?)"),
+                    Backend::Postgres => {
+                        let p = i * 5;
+                        let _ = write!(
+                            sql,
+                            "(${}, ${}, ${}, ${}, ${})",
+                            p + 1,
+                            p + 2,
+                            p + 3,
+                            p + 4,
+                            p + 5
+                        );
+                    }
+                }
             }
             sql.push_str(" ON CONFLICT (tenant_id, message_id) DO NOTHING");
             let mut q = sqlx::query(&sql);
