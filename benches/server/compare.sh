@@ -77,3 +77,4 @@ fkey="wk_fastapi_load_test_key"
 for _ in $(seq 1 100); do curl -s -o /dev/null http://127.0.0.1:8765/docs && break; sleep 0.1; done
 fpid=$(pgrep -f "uvicorn fastapi_ingest:app" | head -n 1)
 measure "FastAPI + async SQLAlchemy (SQLite)" "http://127.0.0.1:8765" "$fkey" "$fpid"
+kill -TERM "$fpid" 2>/dev/null || true

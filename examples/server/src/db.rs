@@ -120,6 +120,26 @@ pub struct LoggedEvent {
     pub body: String,
 }
 
+/// A row [`Db::append`] added to the log.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Appended {
+    /// Its position in the log.
+    pub seq: i64,
+    /// The tenant.
+    pub tenant_id: String,
+    /// The client's `messageId`.
+    pub message_id: String,
+}
+
+fn logged_event(r: &AnyRow) -> LoggedEvent {
+    LoggedEvent {
+        seq: r.get(0),
+        tenant_id: r.get(1),
+        message_id: r.get(2),
+        body: r.get(3),
+    }
+}
+
 /// What a tenant's first start created: the secrets are shown once and never
 /// stored in clear.
 #[derive(Debug, Clone)]
@@ -541,12 +561,14 @@ impl Db {
     }
 
     /// Appends rows to the log in one transaction (a row whose `messageId` the
-    /// tenant already sent is skipped); returns how many were new. Nothing is
-    /// acknowledged before this returns: the commit is synced to disk.
+    /// tenant already sent is skipped); returns the rows that were new, with their
+    /// log positions, in no particular order. Nothing is acknowledged before this
+    /// returns: the commit is synced to disk. Positions are handed out in commit
+    /// order: every position below the smallest returned is committed already.
     ///
     /// # Errors
     /// Database errors (then nothing was written).
-    pub async fn append(&self, rows: &[&EventRow]) -> Result<u64, sqlx::Error> {
+    pub async fn append(&self, rows: &[&EventRow]) -> Result<Vec<Appended>, sqlx::Error> {
         let mut tx = self.begin(Scope::All).await?;
         if self.backend == Backend::Postgres {
             // Positions in commit order, across processes (see `LOG_LOCK`).
@@ -555,7 +577,7 @@ impl Db {
                 .execute(&mut *tx)
                 .await?;
         }
-        let mut inserted = 0;
+        let mut inserted = Vec::new();
         let mut sql = String::new();
         for chunk in rows.chunks(ROWS_PER_INSERT) {
             sql.clear();
@@ -584,7 +606,10 @@ impl Db {
                     }
                 }
             }
-            sql.push_str(" ON CONFLICT (tenant_id, message_id) DO NOTHING");
+            sql.push_str(
+                " ON CONFLICT (tenant_id, message_id) DO NOTHING \
+                 RETURNING seq, tenant_id, message_id",
+            );
             let mut q = sqlx::query(&sql);
             for row in chunk {
                 q = q
@@ -594,10 +619,39 @@ impl Db {
                     .bind(ts(row.received_at))
                     .bind(&row.body);
             }
-            inserted += q.execute(&mut *tx).await?.rows_affected();
+            for r in q.fetch_all(&mut *tx).await? {
+                inserted.push(Appended {
+                    seq: r.try_get(0)?,
+                    tenant_id: r.try_get(1)?,
+                    message_id: r.try_get(2)?,
+                });
+            }
         }
         tx.commit().await?;
         Ok(inserted)
+    }
+
+    /// Up to `limit` events after position `after` and before `before`, in log
+    /// order (every tenant's).
+    ///
+    /// # Errors
+    /// Database errors.
+    pub async fn events_between(
+        &self,
+        after: i64,
+        before: i64,
+        limit: i64,
+    ) -> Result<Vec<LoggedEvent>, sqlx::Error> {
+        let rows = sqlx::query(
+            "SELECT seq, tenant_id, message_id, body FROM events \
+             WHERE seq > $1 AND seq < $2 ORDER BY seq LIMIT $3",
+        )
+        .bind(after)
+        .bind(before)
+        .bind(limit)
+        .all(self, Scope::All)
+        .await?;
+        Ok(rows.iter().map(logged_event).collect())
     }
 
     /// Up to `limit` events after position `after`, in log order (every tenant's:
@@ -610,22 +664,7 @@ impl Db {
         after: i64,
         limit: i64,
     ) -> Result<Vec<LoggedEvent>, sqlx::Error> {
-        let rows = sqlx::query(
-            "SELECT seq, tenant_id, message_id, body FROM events WHERE seq > $1 ORDER BY seq LIMIT $2",
-        )
-        .bind(after)
-        .bind(limit)
-        .all(self, Scope::All)
-        .await?;
-        Ok(rows
-            .into_iter()
-            .map(|r| LoggedEvent {
-                seq: r.get(0),
-                tenant_id: r.get(1),
-                message_id: r.get(2),
-                body: r.get(3),
-            })
-            .collect())
+        self.events_between(after, i64::MAX, limit).await
     }
 
     /// The last position of the log (0 when empty).

@@ -27,7 +27,7 @@ use crate::AppState;
 use crate::db::EventRow;
 use crate::error::{AppError, AppResult};
 use crate::secrets::KeyKind;
-use crate::writer::WriteError;
+use crate::writer::{Pending, WriteError};
 
 /// The raw body, at most `limit` bytes as sent (a compressed body is limited again
 /// once decoded).
@@ -91,24 +91,28 @@ async fn tenant_of(state: &AppState, headers: &HeaderMap, json: &[u8]) -> AppRes
     }
 }
 
-/// The log row of a message: its body sealed (it holds raw PII: traits, IPs).
-fn row(state: &AppState, tenant: &str, m: &Message) -> AppResult<EventRow> {
-    let json = serde_json::to_vec(m).map_err(|e| AppError::internal(&e))?;
+/// A message and its log row: the body sealed (it holds raw PII: traits, IPs).
+fn pending(state: &AppState, tenant: &str, message: Message) -> AppResult<Pending> {
+    let json = serde_json::to_vec(&message).map_err(|e| AppError::internal(&e))?;
     let body = state
         .data_keys
-        .seal(&json, &crate::crypto::event_aad(tenant, &m.message_id))
+        .seal(
+            &json,
+            &crate::crypto::event_aad(tenant, &message.message_id),
+        )
         .map_err(|e| AppError::internal(&e))?;
-    Ok(EventRow {
+    let row = EventRow {
         tenant_id: tenant.to_owned(),
-        message_id: m.message_id.clone(),
-        kind: m.kind.as_str(),
-        received_at: m.received_at,
+        message_id: message.message_id.clone(),
+        kind: message.kind.as_str(),
+        received_at: message.received_at,
         body,
-    })
+    };
+    Ok(Pending { row, message })
 }
 
-async fn commit(state: &AppState, rows: Vec<EventRow>) -> AppResult<()> {
-    state.writer.write(rows).await.map_err(|e| match e {
+async fn commit(state: &AppState, events: Vec<Pending>) -> AppResult<()> {
+    state.writer.write(events).await.map_err(|e| match e {
         WriteError::Stopped => AppError::unavailable("the server is shutting down; retry"),
         WriteError::Database(d) => AppError::internal(&d),
     })
@@ -156,20 +160,20 @@ async fn batch_of(
         crate::require_flag(&state, &tenant, crate::flags::Flag::Import).await?;
     }
     let parsed = parse_batch(&json, now, cfg)?;
-    let rows = parsed
-        .messages()
-        .map(|m| row(&state, &tenant, m))
-        .collect::<AppResult<Vec<_>>>()?;
-    let rejected: Vec<Value> = parsed
-        .errors()
-        .map(|(index, e)| {
-            let mut v = json!({"index": index, "code": e.code(), "message": e.to_string()});
-            if let Some(f) = e.field() {
-                v["field"] = json!(f);
+    let mut rows = Vec::with_capacity(parsed.results.len());
+    let mut rejected: Vec<Value> = Vec::new();
+    for (index, result) in parsed.results.into_iter().enumerate() {
+        match result {
+            Ok(m) => rows.push(pending(&state, &tenant, m)?),
+            Err(e) => {
+                let mut v = json!({"index": index, "code": e.code(), "message": e.to_string()});
+                if let Some(f) = e.field() {
+                    v["field"] = json!(f);
+                }
+                rejected.push(v);
             }
-            v
-        })
-        .collect();
+        }
+    }
     state.metrics.count_rejected(rejected.len() as u64);
     let accepted = rows.len();
     commit(&state, rows).await?;
@@ -205,7 +209,7 @@ async fn single(
             return Err(e.into());
         }
     };
-    commit(&state, vec![row(&state, &tenant, &message)?]).await?;
+    commit(&state, vec![pending(&state, &tenant, message)?]).await?;
     Ok(Json(json!({"success": true})))
 }
 

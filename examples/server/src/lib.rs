@@ -138,10 +138,11 @@ impl Services {
     pub fn start(db: Db, settings: Settings) -> Self {
         let metrics = Arc::new(Metrics::new());
         let pipeline = Pipeline::new();
+        let (handover, handed) = tokio::sync::mpsc::channel(writer::HANDOVER_QUEUE);
         let (writer, writer_task) = Writer::start(
             db.clone(),
             Arc::clone(&metrics),
-            Arc::clone(&pipeline.committed),
+            handover,
             Arc::clone(&pipeline.head),
         );
         let (stop, stopped) = watch::channel(false);
@@ -149,6 +150,7 @@ impl Services {
             db.clone(),
             Arc::clone(&metrics),
             settings.data_keys.clone(),
+            handed,
             stopped,
         ));
         let state = Arc::new(AppState {

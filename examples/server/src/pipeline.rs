@@ -20,17 +20,22 @@ use std::time::Duration;
 use stratum_cdp::identity::{Identifier, IdentityConfig};
 use stratum_cdp::message::Message;
 use stratum_cdp::profile::{Cdp, Profile};
-use tokio::sync::{Mutex, Notify, watch};
+use tokio::sync::{Mutex, mpsc, watch};
 
 use crate::crypto::{KeyRing, event_aad};
 use crate::db::Db;
 use crate::metrics::Metrics;
+use crate::writer::Committed;
 
 /// Events read from the log at a time.
 const READ_BATCH: i64 = 2_000;
 /// How often an idle pipeline looks for events that other server processes on
 /// the same database committed (its own commits wake it at once).
 const POLL: Duration = Duration::from_millis(250);
+/// The CDPs' own de-duplication window. The log already holds one event per
+/// tenant and `messageId`, so no duplicate reaches the CDPs; a short window keeps
+/// their memory from growing with a day of traffic.
+const DEDUP_WINDOW: chrono::TimeDelta = chrono::TimeDelta::minutes(1);
 /// The consumer name of the pipeline's offset.
 pub const CONSUMER: &str = "cdp";
 
@@ -62,7 +67,7 @@ impl Profiles {
             None => {
                 let cdp = Cdp::new(
                     IdentityConfig::default(),
-                    chrono::TimeDelta::days(1),
+                    DEDUP_WINDOW,
                     stratum_cdp::profile::InMemoryProfileStore::new(),
                 )
                 .map_err(|e| e.to_string())?;
@@ -73,13 +78,11 @@ impl Profiles {
     }
 }
 
-/// The pipeline's shared state and its wake-up signal.
+/// The pipeline's shared state.
 #[derive(Debug, Clone)]
 pub struct Pipeline {
     /// The CDPs, read by the API.
     pub profiles: Arc<Mutex<Profiles>>,
-    /// Woken by every commit.
-    pub committed: Arc<Notify>,
     /// The last committed log position.
     pub head: Arc<AtomicI64>,
 }
@@ -90,7 +93,6 @@ impl Pipeline {
     pub fn new() -> Self {
         Self {
             profiles: Arc::new(Mutex::new(Profiles::default())),
-            committed: Arc::new(Notify::new()),
             head: Arc::new(AtomicI64::new(0)),
         }
     }
@@ -102,62 +104,144 @@ impl Pipeline {
     }
 
     /// Runs until `stop` turns true, then processes what is committed and returns.
+    ///
+    /// This process's commits arrive on `handover` with their messages and log
+    /// positions, and go straight to the CDPs. The log is read (and its events
+    /// opened and parsed) only for what did not arrive that way: the log at
+    /// start-up, other processes' commits (a gap before a handed-over commit, or
+    /// found by polling every [`POLL`]), and commits handed over while the
+    /// pipeline was too far behind to queue them.
     pub async fn run(
         self,
         db: Db,
         metrics: Arc<Metrics>,
         keys: KeyRing,
+        mut handover: mpsc::Receiver<Committed>,
         mut stop: watch::Receiver<bool>,
     ) {
         if let Ok(h) = db.head().await {
             self.head.fetch_max(h, Ordering::Relaxed);
         }
+        self.catch_up(&db, &metrics, &keys, i64::MAX).await;
+        let mut open = true;
         loop {
-            let caught_up = match self.step(&db, &metrics, &keys).await {
-                Ok(n) => n == 0,
-                Err(e) => {
-                    tracing::error!(error = %e, "pipeline: reading the log failed");
-                    true
-                }
-            };
-            if !caught_up {
-                continue;
-            }
-            if *stop.borrow() {
-                break;
-            }
             tokio::select! {
-                () = self.committed.notified() => {}
-                _ = stop.changed() => {}
-                () = tokio::time::sleep(POLL) => {}
+                committed = handover.recv(), if open => match committed {
+                    Some(c) => {
+                        let first = c.events.first().map_or(i64::MAX, |e| e.seq);
+                        if first > self.processed().await + 1 {
+                            self.catch_up(&db, &metrics, &keys, first).await;
+                        }
+                        self.apply_local(&metrics, c).await;
+                    }
+                    None => open = false,
+                },
+                changed = stop.changed() => {
+                    if changed.is_err() || *stop.borrow() {
+                        break;
+                    }
+                }
+                () = tokio::time::sleep(POLL) => {
+                    self.catch_up(&db, &metrics, &keys, i64::MAX).await;
+                }
             }
         }
-        // Drain: everything committed before the stop is processed.
-        while let Ok(n) = self.step(&db, &metrics, &keys).await {
-            if n == 0 {
-                break;
+        // Drain: every commit handed over, then whatever else the log holds.
+        while let Ok(c) = handover.try_recv() {
+            let first = c.events.first().map_or(i64::MAX, |e| e.seq);
+            if first > self.processed().await + 1 {
+                self.catch_up(&db, &metrics, &keys, first).await;
             }
+            self.apply_local(&metrics, c).await;
+        }
+        self.catch_up(&db, &metrics, &keys, i64::MAX).await;
+        self.record_offset(&db).await;
+    }
+
+    async fn processed(&self) -> i64 {
+        self.profiles.lock().await.processed
+    }
+
+    /// Feeds the events of one of this process's commits (those not processed
+    /// yet) to the CDPs.
+    async fn apply_local(&self, metrics: &Metrics, c: Committed) {
+        let mut n = 0;
+        {
+            let mut profiles = self.profiles.lock().await;
+            for e in &c.events {
+                if e.seq <= profiles.processed {
+                    continue;
+                }
+                if let Err(err) = profiles.ingest(&e.tenant_id, &e.message) {
+                    tracing::error!(seq = e.seq, error = %err, "pipeline: the CDP refused an event");
+                }
+                profiles.processed = e.seq;
+                n += 1;
+            }
+        }
+        if let Some(last) = c.events.last() {
+            self.head.fetch_max(last.seq, Ordering::Relaxed);
+        }
+        metrics.count_processed(n);
+        metrics.set_lag(self.lag().await);
+    }
+
+    /// Reads the log from the last processed position up to (not including)
+    /// `before`, and feeds it to the CDPs. Two stages overlap: while the CDPs
+    /// take one batch, the next is read and decoded on the blocking pool.
+    async fn catch_up(&self, db: &Db, metrics: &Metrics, keys: &KeyRing, before: i64) {
+        let mut after = self.processed().await;
+        let mut next = fetch(db.clone(), keys.clone(), after, before);
+        let mut read_any = false;
+        loop {
+            let batch = match next.await {
+                Ok(Ok(b)) => b,
+                Ok(Err(e)) => {
+                    tracing::error!(error = %e, "pipeline: reading the log failed");
+                    break;
+                }
+                Err(e) => {
+                    tracing::error!(error = %e, "pipeline: decoding the log failed");
+                    break;
+                }
+            };
+            let Some(last) = batch.last().map(|e| e.seq) else {
+                break;
+            };
+            read_any = true;
+            after = last;
+            next = fetch(db.clone(), keys.clone(), after, before);
+            self.apply(metrics, batch).await;
+        }
+        if read_any {
+            self.record_offset(db).await;
+        }
+        metrics.set_lag(self.lag().await);
+    }
+
+    /// Records the position reached (for operators).
+    async fn record_offset(&self, db: &Db) {
+        let processed = self.processed().await;
+        if let Err(e) = db.set_offset(CONSUMER, processed).await {
+            tracing::error!(error = %e, "pipeline: recording the offset failed");
         }
     }
 
-    /// Processes one batch of the log; returns how many events it read.
-    async fn step(&self, db: &Db, metrics: &Metrics, keys: &KeyRing) -> Result<usize, sqlx::Error> {
-        let after = self.profiles.lock().await.processed;
-        let events = db.events_after(after, READ_BATCH).await?;
-        let Some(last) = events.last().map(|e| e.seq) else {
-            metrics.set_lag(self.lag().await);
-            return Ok(0);
+    /// Feeds a decoded batch of the log to the CDPs.
+    async fn apply(&self, metrics: &Metrics, batch: Vec<Decoded>) {
+        let Some(last) = batch.last().map(|e| e.seq) else {
+            return;
         };
+        let mut n = 0;
         {
             let mut profiles = self.profiles.lock().await;
-            for e in &events {
-                let plain = keys.open(&e.body, &event_aad(&e.tenant_id, &e.message_id));
-                let parsed = plain.map_err(|err| err.to_string()).and_then(|p| {
-                    serde_json::from_slice::<Message>(&p).map_err(|err| err.to_string())
-                });
-                match parsed {
+            for e in &batch {
+                if e.seq <= profiles.processed {
+                    continue;
+                }
+                match &e.message {
                     Ok(m) => {
-                        if let Err(err) = profiles.ingest(&e.tenant_id, &m) {
+                        if let Err(err) = profiles.ingest(&e.tenant_id, m) {
                             tracing::error!(seq = e.seq, error = %err, "pipeline: the CDP refused an event");
                         }
                     }
@@ -166,14 +250,55 @@ impl Pipeline {
                     }
                 }
                 profiles.processed = e.seq;
+                n += 1;
             }
         }
         self.head.fetch_max(last, Ordering::Relaxed);
-        db.set_offset(CONSUMER, last).await?;
-        metrics.count_processed(events.len() as u64);
+        metrics.count_processed(n);
         metrics.set_lag(self.lag().await);
-        Ok(events.len())
     }
+}
+
+/// One event of the log, opened and parsed.
+struct Decoded {
+    seq: i64,
+    tenant_id: String,
+    message: Result<Message, String>,
+}
+
+/// Reads the batch of the log between `after` and `before` and decodes it on the
+/// blocking pool.
+fn fetch(
+    db: Db,
+    keys: KeyRing,
+    after: i64,
+    before: i64,
+) -> tokio::task::JoinHandle<Result<Vec<Decoded>, sqlx::Error>> {
+    tokio::spawn(async move {
+        let events = db.events_between(after, before, READ_BATCH).await?;
+        if events.is_empty() {
+            return Ok(Vec::new());
+        }
+        let decoded = tokio::task::spawn_blocking(move || {
+            events
+                .into_iter()
+                .map(|e| {
+                    let plain = keys.open(&e.body, &event_aad(&e.tenant_id, &e.message_id));
+                    let message = plain.map_err(|err| err.to_string()).and_then(|p| {
+                        serde_json::from_slice::<Message>(&p).map_err(|err| err.to_string())
+                    });
+                    Decoded {
+                        seq: e.seq,
+                        tenant_id: e.tenant_id,
+                        message,
+                    }
+                })
+                .collect()
+        })
+        .await
+        .map_err(|e| sqlx::Error::Protocol(format!("decoding the log: {e}")))?;
+        Ok(decoded)
+    })
 }
 
 impl Default for Pipeline {

@@ -586,3 +586,57 @@ async fn event_bodies_are_encrypted_at_rest() {
     }
     assert!(text.contains("v1.k1."), "the sealed bodies are there");
 }
+
+/// The pipeline takes this process's commits as they are handed over, and reads
+/// from the log whatever was not: here, while it is held up, more commits are
+/// made than its queue holds. Every event is processed once, in log order.
+#[tokio::test]
+async fn commits_the_pipeline_could_not_queue_are_read_from_the_log() {
+    let s = server().await;
+    let n = stratum_server::writer::HANDOVER_QUEUE + 60;
+    let held = s.services.state().pipeline.profiles.clone();
+    let guard = held.lock().await;
+    for i in 0..n {
+        // One commit each: every request waits for its own.
+        let msg = json!({"type": "identify", "userId": format!("u{}", i / 2),
+            "anonymousId": format!("a{i}"), "messageId": format!("m{i}")});
+        let (status, body) = call(
+            &s.app,
+            post("/v1/identify", Some(&s.demo.write_key), msg.to_string()),
+        )
+        .await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+    }
+    drop(guard);
+    // Pairs of anonymous ids share a user id: one profile per pair, whichever
+    // way each event reached the pipeline.
+    for i in (0..n).step_by(2) {
+        let a = profile(&s.app, &s.demo.api_key, "anonymous_id", &format!("a{i}")).await;
+        let b = profile(
+            &s.app,
+            &s.demo.api_key,
+            "anonymous_id",
+            &format!("a{}", i + 1),
+        )
+        .await;
+        assert_eq!(a["id"], b["id"], "a{i} and a{}", i + 1);
+        assert_eq!(a["id"], format!("prof:m{i}"));
+    }
+    let processed = {
+        let res = s
+            .app
+            .clone()
+            .oneshot(Request::get("/metrics").body(Body::empty()).unwrap())
+            .await
+            .unwrap();
+        let text = res.into_body().collect().await.unwrap().to_bytes();
+        String::from_utf8_lossy(&text)
+            .lines()
+            .find_map(|l| l.strip_prefix("stratum_pipeline_processed_events_total "))
+            .map(|v| v.trim().parse::<usize>().unwrap())
+            .unwrap()
+    };
+    assert_eq!(processed, n, "each event processed once");
+    drop(s.app);
+    s.services.shutdown().await;
+}
