@@ -33,9 +33,9 @@ const READ_BATCH: i64 = 2_000;
 /// the same database committed (its own commits wake it at once).
 const POLL: Duration = Duration::from_millis(250);
 /// The CDPs' own de-duplication window. The log already holds one event per
-/// tenant and `messageId`, so no duplicate reaches the CDPs; a short window keeps
-/// their memory from growing with a day of traffic.
-const DEDUP_WINDOW: chrono::TimeDelta = chrono::TimeDelta::minutes(1);
+/// tenant and `messageId`, so no duplicate reaches the CDPs; the shortest window
+/// keeps their memory from growing with a day of traffic.
+const DEDUP_WINDOW: chrono::TimeDelta = chrono::TimeDelta::seconds(1);
 /// The consumer name of the pipeline's offset.
 pub const CONSUMER: &str = "cdp";
 
