@@ -108,6 +108,17 @@ async fn profile(app: &Router, api_key: &str, kind: &str, value: &str) -> Value 
     panic!("no profile for {kind}={value}");
 }
 
+/// The `/metrics` text (every response carries a request id).
+async fn metrics_text(app: &Router) -> String {
+    let res = app
+        .clone()
+        .oneshot(Request::get("/metrics").body(Body::empty()).unwrap())
+        .await
+        .unwrap();
+    assert!(res.headers().contains_key("x-request-id"));
+    String::from_utf8(res.into_body().collect().await.unwrap().to_bytes().to_vec()).unwrap()
+}
+
 async fn events(app: &Router, api_key: &str) -> i64 {
     let (status, body) = call(app, get("/api/v1/tenant", api_key)).await;
     assert_eq!(status, StatusCode::OK, "{body}");
@@ -295,15 +306,7 @@ async fn operations_routes_answer() {
         ),
     )
     .await;
-    let res = s
-        .app
-        .clone()
-        .oneshot(Request::get("/metrics").body(Body::empty()).unwrap())
-        .await
-        .unwrap();
-    assert!(res.headers().contains_key("x-request-id"));
-    let text =
-        String::from_utf8(res.into_body().collect().await.unwrap().to_bytes().to_vec()).unwrap();
+    let text = metrics_text(&s.app).await;
     for name in [
         "stratum_http_requests_total{route=\"/v1/track\",method=\"POST\",status=\"200\"} 1",
         "stratum_http_request_duration_seconds_bucket",
@@ -622,20 +625,12 @@ async fn commits_the_pipeline_could_not_queue_are_read_from_the_log() {
         assert_eq!(a["id"], b["id"], "a{i} and a{}", i + 1);
         assert_eq!(a["id"], format!("prof:m{i}"));
     }
-    let processed = {
-        let res = s
-            .app
-            .clone()
-            .oneshot(Request::get("/metrics").body(Body::empty()).unwrap())
-            .await
-            .unwrap();
-        let text = res.into_body().collect().await.unwrap().to_bytes();
-        String::from_utf8_lossy(&text)
-            .lines()
-            .find_map(|l| l.strip_prefix("stratum_pipeline_processed_events_total "))
-            .map(|v| v.trim().parse::<usize>().unwrap())
-            .unwrap()
-    };
+    let processed = metrics_text(&s.app)
+        .await
+        .lines()
+        .find_map(|l| l.strip_prefix("stratum_pipeline_processed_events_total "))
+        .map(|v| v.trim().parse::<usize>().unwrap())
+        .unwrap();
     assert_eq!(processed, n, "each event processed once");
     drop(s.app);
     s.services.shutdown().await;

@@ -98,6 +98,37 @@ async fn a_query_that_forgets_the_tenant_sees_only_its_tenant() {
     }
     drop(conn);
 
+    // Every table with a `tenant_id` (and `tenants`) has forced row-level security
+    // and the policy: a table added without it would fail here.
+    let unguarded: Vec<String> = sqlx::query_scalar(
+        "SELECT c.relname::text FROM pg_class c \
+         JOIN pg_namespace n ON n.oid = c.relnamespace AND n.nspname = current_schema() \
+         WHERE c.relkind = 'r' \
+           AND (c.relname = 'tenants' OR EXISTS (SELECT 1 FROM pg_attribute a \
+                WHERE a.attrelid = c.oid AND a.attname = 'tenant_id' AND NOT a.attisdropped)) \
+           AND NOT (c.relrowsecurity AND c.relforcerowsecurity \
+                AND EXISTS (SELECT 1 FROM pg_policies p \
+                    WHERE p.tablename = c.relname AND p.policyname = 'tenant_scope'))",
+    )
+    .fetch_all(db.pool())
+    .await
+    .unwrap();
+    assert!(
+        unguarded.is_empty(),
+        "tables without the tenant policy: {unguarded:?}"
+    );
+    let guarded: i64 = sqlx::query_scalar(
+        "SELECT COUNT(DISTINCT tablename) FROM pg_policies \
+         WHERE policyname = 'tenant_scope' AND schemaname = current_schema()",
+    )
+    .fetch_one(db.pool())
+    .await
+    .unwrap();
+    assert_eq!(
+        guarded, 8,
+        "tenants, users, keys, events and the four login and flag tables"
+    );
+
     // B's data is intact, and the server's own scoped queries still work.
     let flags = db.tenant(&b.tenant.id).flag_overrides().await.unwrap();
     assert_eq!(flags, vec![("import".to_owned(), true)]);

@@ -54,34 +54,24 @@ CREATE TABLE offsets (
     seq       BIGINT NOT NULL
 );
 
-ALTER TABLE tenants ENABLE ROW LEVEL SECURITY;
-ALTER TABLE tenants FORCE ROW LEVEL SECURITY;
-CREATE POLICY tenant_scope ON tenants
-    USING (current_setting('stratum.scope', true) = 'all'
-           OR id = current_setting('stratum.tenant', true))
-    WITH CHECK (current_setting('stratum.scope', true) = 'all'
-                OR id = current_setting('stratum.tenant', true));
+-- Row-level security on one tenant-scoped table: the policy every such table
+-- gets (`column` names its tenant: `id` for `tenants`, `tenant_id` elsewhere).
+CREATE FUNCTION stratum_scope_to_tenant(tbl regclass, col name) RETURNS void
+LANGUAGE plpgsql AS $$
+BEGIN
+    EXECUTE format('ALTER TABLE %s ENABLE ROW LEVEL SECURITY', tbl);
+    EXECUTE format('ALTER TABLE %s FORCE ROW LEVEL SECURITY', tbl);
+    EXECUTE format(
+        'CREATE POLICY tenant_scope ON %s '
+        'USING (current_setting(''stratum.scope'', true) = ''all'' '
+        'OR %I = current_setting(''stratum.tenant'', true)) '
+        'WITH CHECK (current_setting(''stratum.scope'', true) = ''all'' '
+        'OR %I = current_setting(''stratum.tenant'', true))',
+        tbl, col, col);
+END;
+$$;
 
-ALTER TABLE users ENABLE ROW LEVEL SECURITY;
-ALTER TABLE users FORCE ROW LEVEL SECURITY;
-CREATE POLICY tenant_scope ON users
-    USING (current_setting('stratum.scope', true) = 'all'
-           OR tenant_id = current_setting('stratum.tenant', true))
-    WITH CHECK (current_setting('stratum.scope', true) = 'all'
-                OR tenant_id = current_setting('stratum.tenant', true));
-
-ALTER TABLE keys ENABLE ROW LEVEL SECURITY;
-ALTER TABLE keys FORCE ROW LEVEL SECURITY;
-CREATE POLICY tenant_scope ON keys
-    USING (current_setting('stratum.scope', true) = 'all'
-           OR tenant_id = current_setting('stratum.tenant', true))
-    WITH CHECK (current_setting('stratum.scope', true) = 'all'
-                OR tenant_id = current_setting('stratum.tenant', true));
-
-ALTER TABLE events ENABLE ROW LEVEL SECURITY;
-ALTER TABLE events FORCE ROW LEVEL SECURITY;
-CREATE POLICY tenant_scope ON events
-    USING (current_setting('stratum.scope', true) = 'all'
-           OR tenant_id = current_setting('stratum.tenant', true))
-    WITH CHECK (current_setting('stratum.scope', true) = 'all'
-                OR tenant_id = current_setting('stratum.tenant', true));
+SELECT stratum_scope_to_tenant('tenants', 'id');
+SELECT stratum_scope_to_tenant('users', 'tenant_id');
+SELECT stratum_scope_to_tenant('keys', 'tenant_id');
+SELECT stratum_scope_to_tenant('events', 'tenant_id');

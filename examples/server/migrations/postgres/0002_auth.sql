@@ -39,26 +39,6 @@ CREATE TABLE password_resets (
     used_at     TEXT
 );
 
-ALTER TABLE refresh_tokens ENABLE ROW LEVEL SECURITY;
-ALTER TABLE refresh_tokens FORCE ROW LEVEL SECURITY;
-CREATE POLICY tenant_scope ON refresh_tokens
-    USING (current_setting('stratum.scope', true) = 'all'
-           OR tenant_id = current_setting('stratum.tenant', true))
-    WITH CHECK (current_setting('stratum.scope', true) = 'all'
-                OR tenant_id = current_setting('stratum.tenant', true));
-
-ALTER TABLE backup_codes ENABLE ROW LEVEL SECURITY;
-ALTER TABLE backup_codes FORCE ROW LEVEL SECURITY;
-CREATE POLICY tenant_scope ON backup_codes
-    USING (current_setting('stratum.scope', true) = 'all'
-           OR tenant_id = current_setting('stratum.tenant', true))
-    WITH CHECK (current_setting('stratum.scope', true) = 'all'
-                OR tenant_id = current_setting('stratum.tenant', true));
-
-ALTER TABLE password_resets ENABLE ROW LEVEL SECURITY;
-ALTER TABLE password_resets FORCE ROW LEVEL SECURITY;
-CREATE POLICY tenant_scope ON password_resets
-    USING (current_setting('stratum.scope', true) = 'all'
-           OR tenant_id = current_setting('stratum.tenant', true))
-    WITH CHECK (current_setting('stratum.scope', true) = 'all'
-                OR tenant_id = current_setting('stratum.tenant', true));
+SELECT stratum_scope_to_tenant('refresh_tokens', 'tenant_id');
+SELECT stratum_scope_to_tenant('backup_codes', 'tenant_id');
+SELECT stratum_scope_to_tenant('password_resets', 'tenant_id');

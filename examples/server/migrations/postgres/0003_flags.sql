@@ -6,10 +6,4 @@ CREATE TABLE tenant_flags (
     PRIMARY KEY (tenant_id, flag)
 );
 
-ALTER TABLE tenant_flags ENABLE ROW LEVEL SECURITY;
-ALTER TABLE tenant_flags FORCE ROW LEVEL SECURITY;
-CREATE POLICY tenant_scope ON tenant_flags
-    USING (current_setting('stratum.scope', true) = 'all'
-           OR tenant_id = current_setting('stratum.tenant', true))
-    WITH CHECK (current_setting('stratum.scope', true) = 'all'
-                OR tenant_id = current_setting('stratum.tenant', true));
+SELECT stratum_scope_to_tenant('tenant_flags', 'tenant_id');
