@@ -994,14 +994,21 @@ impl TenantDb<'_> {
     /// # Errors
     /// Database errors.
     pub async fn flag(&self, flag: crate::flags::Flag) -> Result<bool, sqlx::Error> {
-        let Some(t) = self.get().await? else {
+        let row = sqlx::query(
+            "SELECT t.tier, f.enabled FROM tenants t \
+             LEFT JOIN tenant_flags f ON f.tenant_id = t.id AND f.flag = $2 \
+             WHERE t.id = $1",
+        )
+        .bind(self.tenant_id)
+        .bind(flag.as_str())
+        .optional(self.db, self.scope())
+        .await?;
+        let Some(row) = row else {
             return Ok(false);
         };
-        let overrides = self.flag_overrides().await?;
-        Ok(crate::flags::effective(&t.tier, &overrides)
-            .get(flag.as_str())
-            .copied()
-            .unwrap_or(false))
+        let tier: String = row.try_get(0)?;
+        let enabled: Option<i64> = row.try_get(1)?;
+        Ok(enabled.map_or_else(|| flag.default_for(&tier), |e| e != 0))
     }
 
     /// A user of the tenant.
