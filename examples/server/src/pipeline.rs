@@ -109,7 +109,7 @@ impl Pipeline {
     /// positions, and go straight to the CDPs. The log is read (and its events
     /// opened and parsed) only for what did not arrive that way: the log at
     /// start-up, other processes' commits (a gap before a handed-over commit, or
-    /// found by polling every [`POLL`]), and commits handed over while the
+    /// found by polling every 250 ms), and commits handed over while the
     /// pipeline was too far behind to queue them.
     pub async fn run(
         self,
