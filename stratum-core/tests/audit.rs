@@ -497,6 +497,23 @@ fn a_second_writer_in_this_process_is_refused() -> Result<()> {
     Ok(())
 }
 
+/// A lock released within the wait (here by a writer closed 50 ms later) is
+/// taken, not refused.
+#[test]
+fn a_lock_released_at_once_is_waited_for() -> Result<()> {
+    let dir = tempfile::tempdir().map_err(io)?;
+    let path = dir.path().join("audit.jsonl");
+    let first = open_file(&path)?;
+    let closer = std::thread::spawn(move || {
+        std::thread::sleep(std::time::Duration::from_millis(50));
+        drop(first);
+    });
+    let second = JsonlFileSink::open(&path, FsyncPolicy::Never);
+    closer.join().expect("the closing thread");
+    assert!(second.is_ok(), "{:?}", second.err());
+    Ok(())
+}
+
 const CHILD_ENV: &str = "STRATUM_AUDIT_LOCK_CHILD";
 
 /// Runs only as the child of `a_second_writer_in_another_process_is_refused`.

@@ -83,11 +83,18 @@ pub(super) struct Scan {
     pub(super) torn: Option<(u64, Vec<u8>)>,
 }
 
+/// How long [`JsonlFileSink::open`] waits for a lock held by someone else.
+const LOCK_WAIT: std::time::Duration = std::time::Duration::from_millis(250);
+/// How often it tries again meanwhile.
+const LOCK_RETRY: std::time::Duration = std::time::Duration::from_millis(10);
+
 /// An append-only JSON-lines file: one record per line.
 ///
 /// The file is locked (an advisory, `flock`-style exclusive lock) for as long as
 /// the sink is open: a second sink on the same file, in this process or another,
-/// gets [`Error::AuditLocked`]. Blank lines, a UTF-8 byte order mark and a missing
+/// gets [`Error::AuditLocked`] (after waiting up to 250 ms for the lock, which a
+/// child process being started holds for an instant after the sink that had it
+/// is closed). Blank lines, a UTF-8 byte order mark and a missing
 /// newline after the last complete record are accepted. A crash in the middle of a
 /// write leaves an incomplete last line; opening the log then reports it as
 /// unreadable at that index rather than guessing, and
@@ -109,7 +116,7 @@ impl JsonlFileSink {
     ///
     /// # Errors
     /// [`Error::AuditLocked`] when another sink (in this or another process) holds
-    /// the file; [`Error::AuditIo`] when the file cannot be opened.
+    /// the file for longer than 250 ms; [`Error::AuditIo`] when the file cannot be opened.
     pub fn open(path: impl AsRef<Path>, fsync: FsyncPolicy) -> Result<Self> {
         let path = path.as_ref().to_path_buf();
         let io = |source| Error::AuditIo {
@@ -122,10 +129,20 @@ impl JsonlFileSink {
             .create(true)
             .open(&path)
             .map_err(io)?;
-        match file.try_lock() {
-            Ok(()) => {}
-            Err(TryLockError::WouldBlock) => return Err(Error::AuditLocked { path }),
-            Err(TryLockError::Error(e)) => return Err(io(e)),
+        // A lock held for an instant is waited for: a child process that this
+        // process is starting holds a copy of every descriptor (and so of the
+        // lock of a sink just closed) until it runs its program.
+        let mut waited = std::time::Duration::ZERO;
+        loop {
+            match file.try_lock() {
+                Ok(()) => break,
+                Err(TryLockError::WouldBlock) if waited < LOCK_WAIT => {
+                    std::thread::sleep(LOCK_RETRY);
+                    waited += LOCK_RETRY;
+                }
+                Err(TryLockError::WouldBlock) => return Err(Error::AuditLocked { path }),
+                Err(TryLockError::Error(e)) => return Err(io(e)),
+            }
         }
         let len = file.metadata().map_err(io)?.len();
         let mut needs_newline = false;
