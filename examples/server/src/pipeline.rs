@@ -123,6 +123,7 @@ impl Pipeline {
             self.head.fetch_max(h, Ordering::Relaxed);
         }
         self.catch_up(&db, &metrics, &keys, i64::MAX).await;
+        let mut recorded = i64::MIN;
         let mut open = true;
         loop {
             tokio::select! {
@@ -143,6 +144,12 @@ impl Pipeline {
                 }
                 () = tokio::time::sleep(POLL) => {
                     self.catch_up(&db, &metrics, &keys, i64::MAX).await;
+                    // The position reached, for operators, at most every POLL.
+                    let processed = self.processed().await;
+                    if processed != recorded {
+                        self.record_offset(&db).await;
+                        recorded = processed;
+                    }
                 }
             }
         }
@@ -192,7 +199,6 @@ impl Pipeline {
     async fn catch_up(&self, db: &Db, metrics: &Metrics, keys: &KeyRing, before: i64) {
         let mut after = self.processed().await;
         let mut next = fetch(db.clone(), keys.clone(), after, before);
-        let mut read_any = false;
         loop {
             let batch = match next.await {
                 Ok(Ok(b)) => b,
@@ -208,13 +214,9 @@ impl Pipeline {
             let Some(last) = batch.last().map(|e| e.seq) else {
                 break;
             };
-            read_any = true;
             after = last;
             next = fetch(db.clone(), keys.clone(), after, before);
             self.apply(metrics, batch).await;
-        }
-        if read_any {
-            self.record_offset(db).await;
         }
         metrics.set_lag(self.lag().await);
     }

@@ -632,6 +632,19 @@ async fn commits_the_pipeline_could_not_queue_are_read_from_the_log() {
         .map(|v| v.trim().parse::<usize>().unwrap())
         .unwrap();
     assert_eq!(processed, n, "each event processed once");
+    // The position reached is recorded for operators while the server runs.
+    let db = s.services.state().db.clone();
+    let head = db.head().await.unwrap();
+    let mut recorded = 0;
+    for _ in 0..200 {
+        recorded = db.offset(stratum_server::pipeline::CONSUMER).await.unwrap();
+        if recorded == head {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+    assert_eq!(recorded, head);
+    drop(db);
     drop(s.app);
     s.services.shutdown().await;
 }
