@@ -42,7 +42,7 @@ pub const MIN_PASSWORD_CHARS: usize = 12;
 pub const BACKUP_CODES: usize = 10;
 
 /// A role.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Role {
     /// Operates the service: every tenant.
@@ -357,13 +357,17 @@ async fn issue_pair(
     }))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
-struct Login {
+pub(crate) struct Login {
+    /// The login.
     email: String,
+    /// The password.
     password: String,
+    /// The current TOTP code, when MFA is on.
     #[serde(default)]
     totp_code: Option<String>,
+    /// A single-use backup code, instead of a TOTP code.
     #[serde(default)]
     backup_code: Option<String>,
 }
@@ -376,7 +380,7 @@ fn dummy_hash() -> &'static str {
 }
 
 /// `POST /api/v1/auth/login`: `{"email", "password", "totp_code"?, "backup_code"?}`.
-#[utoipa::path(post, path = "/api/v1/auth/login", request_body(content = crate::openapi::Document, content_type = "application/json"), responses((status = 200, description = "An access and a refresh token", body = crate::openapi::Document), crate::openapi::ApiErrors))]
+#[utoipa::path(post, path = "/api/v1/auth/login", request_body(content = Login, content_type = "application/json"), responses((status = 200, description = "An access and a refresh token", body = crate::openapi::Document), crate::openapi::ApiErrors))]
 pub(crate) async fn login(
     State(state): State<Arc<AppState>>,
     bytes: axum::body::Bytes,
@@ -454,15 +458,16 @@ pub(crate) async fn login(
     Ok(Json(issue_pair(&state, &user, &family, now).await?))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
-struct Refresh {
+pub(crate) struct Refresh {
+    /// The refresh token of the last pair.
     refresh_token: String,
 }
 
 /// `POST /api/v1/auth/refresh`: `{"refresh_token"}` → a new pair; the old token is
 /// spent, and presenting a spent token again revokes its whole family.
-#[utoipa::path(post, path = "/api/v1/auth/refresh", request_body(content = crate::openapi::Document, content_type = "application/json"), responses((status = 200, description = "A new pair", body = crate::openapi::Document), crate::openapi::ApiErrors))]
+#[utoipa::path(post, path = "/api/v1/auth/refresh", request_body(content = Refresh, content_type = "application/json"), responses((status = 200, description = "A new pair", body = crate::openapi::Document), crate::openapi::ApiErrors))]
 pub(crate) async fn refresh(
     State(state): State<Arc<AppState>>,
     bytes: axum::body::Bytes,
@@ -547,15 +552,17 @@ pub(crate) async fn mfa_enroll(
     })))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
-struct Code {
+pub(crate) struct Code {
+    /// The six-digit code the authenticator shows.
+    #[schema(pattern = "^[0-9]{6}$")]
     code: String,
 }
 
 /// `POST /api/v1/auth/mfa/verify`: `{"code"}` from the authenticator: MFA is then
 /// required at login, and the single-use backup codes are returned once.
-#[utoipa::path(post, path = "/api/v1/auth/mfa/verify", request_body(content = crate::openapi::Document, content_type = "application/json"), responses((status = 200, description = "MFA on; the backup codes", body = crate::openapi::Document), crate::openapi::ApiErrors), security(("bearer" = [])))]
+#[utoipa::path(post, path = "/api/v1/auth/mfa/verify", request_body(content = Code, content_type = "application/json"), responses((status = 200, description = "MFA on; the backup codes", body = crate::openapi::Document), crate::openapi::ApiErrors), security(("bearer" = [])))]
 pub(crate) async fn mfa_verify(
     State(state): State<Arc<AppState>>,
     headers: HeaderMap,
@@ -601,10 +608,13 @@ pub(crate) async fn mfa_verify(
     Ok(Json(json!({"mfa_enabled": true, "backup_codes": codes})))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
-struct ResetConfirm {
+pub(crate) struct ResetConfirm {
+    /// The reset token.
     token: String,
+    /// The new password (at least 12 characters).
+    #[schema(min_length = 12)]
     new_password: String,
 }
 
@@ -629,7 +639,7 @@ async fn hash(password: String) -> AppResult<String> {
 
 /// `POST /api/v1/auth/password-reset`: `{"token", "new_password"}`: a reset token
 /// (single use, one hour) sets a new password and ends every session.
-#[utoipa::path(post, path = "/api/v1/auth/password-reset", request_body(content = crate::openapi::Document, content_type = "application/json"), responses((status = 204, description = "Password set"), crate::openapi::ApiErrors))]
+#[utoipa::path(post, path = "/api/v1/auth/password-reset", request_body(content = ResetConfirm, content_type = "application/json"), responses((status = 204, description = "Password set"), crate::openapi::ApiErrors))]
 pub(crate) async fn password_reset(
     State(state): State<Arc<AppState>>,
     bytes: axum::body::Bytes,
@@ -696,16 +706,19 @@ pub(crate) async fn users(
     ))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
-struct NewUser {
+pub(crate) struct NewUser {
+    /// The login: an e-mail address.
+    #[schema(pattern = "@", max_length = 254)]
     email: String,
+    /// The role.
     role: Role,
 }
 
 /// `POST /api/v1/users` (manage users): `{"email", "role"}`; the first password is
 /// returned once. Only a superadmin may create a superadmin.
-#[utoipa::path(post, path = "/api/v1/users", request_body(content = crate::openapi::Document, content_type = "application/json"), responses((status = 201, description = "The user and a first password", body = crate::openapi::Document), crate::openapi::ApiErrors), security(("bearer" = [])))]
+#[utoipa::path(post, path = "/api/v1/users", request_body(content = NewUser, content_type = "application/json"), responses((status = 201, description = "The user and a first password", body = crate::openapi::Document), crate::openapi::ApiErrors), security(("bearer" = [])))]
 pub(crate) async fn create_user(
     State(state): State<Arc<AppState>>,
     headers: HeaderMap,
@@ -765,15 +778,17 @@ pub(crate) async fn keys(
     ))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
-struct NewKey {
+pub(crate) struct NewKey {
+    /// `write` (ingest) or `api` (the REST API).
+    #[schema(pattern = "^(write|api)$")]
     kind: String,
 }
 
 /// `POST /api/v1/keys` (manage keys): `{"kind": "write" | "api"}`; the key is
 /// returned once.
-#[utoipa::path(post, path = "/api/v1/keys", request_body(content = crate::openapi::Document, content_type = "application/json"), responses((status = 201, description = "The key, shown once", body = crate::openapi::Document), crate::openapi::ApiErrors), security(("bearer" = [])))]
+#[utoipa::path(post, path = "/api/v1/keys", request_body(content = NewKey, content_type = "application/json"), responses((status = 201, description = "The key, shown once", body = crate::openapi::Document), crate::openapi::ApiErrors), security(("bearer" = [])))]
 pub(crate) async fn create_key(
     State(state): State<Arc<AppState>>,
     headers: HeaderMap,
@@ -844,17 +859,21 @@ pub(crate) async fn tenants(
     Ok(Json(json!({"tenants": list})))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
-struct NewTenant {
+pub(crate) struct NewTenant {
+    /// Its display name.
     name: String,
+    /// `free`, `pro` or `enterprise`.
+    #[schema(pattern = "^(free|pro|enterprise)$")]
     tier: String,
+    /// Its admin's login.
     admin_email: String,
 }
 
 /// `POST /api/v1/admin/tenants` (superadmin): a tenant with its admin, a write key
 /// and an API key (the secrets returned once).
-#[utoipa::path(post, path = "/api/v1/admin/tenants", request_body(content = crate::openapi::Document, content_type = "application/json"), responses((status = 201, description = "The tenant and its secrets, shown once", body = crate::openapi::Document), crate::openapi::ApiErrors), security(("bearer" = [])))]
+#[utoipa::path(post, path = "/api/v1/admin/tenants", request_body(content = NewTenant, content_type = "application/json"), responses((status = 201, description = "The tenant and its secrets, shown once", body = crate::openapi::Document), crate::openapi::ApiErrors), security(("bearer" = [])))]
 pub(crate) async fn create_tenant(
     State(state): State<Arc<AppState>>,
     headers: HeaderMap,
