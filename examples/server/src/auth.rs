@@ -379,6 +379,25 @@ fn dummy_hash() -> &'static str {
     HASH.get_or_init(|| secrets::hash_password("not a real password").unwrap_or_default())
 }
 
+/// The stored form of a login: trimmed, lower case.
+fn login_email(raw: &str) -> String {
+    raw.trim().to_lowercase()
+}
+
+/// [`login_email`] for a new login, which must look like an e-mail address.
+fn new_login_email(raw: &str, field: &str) -> AppResult<String> {
+    let email = login_email(raw);
+    if !email.contains('@') || email.len() > 254 {
+        return Err(AppError::new(
+            StatusCode::BAD_REQUEST,
+            "invalid_value",
+            Some(field),
+            "not an email address",
+        ));
+    }
+    Ok(email)
+}
+
 /// `POST /api/v1/auth/login`: `{"email", "password", "totp_code"?, "backup_code"?}`.
 #[utoipa::path(post, path = "/api/v1/auth/login", request_body(content = Login, content_type = "application/json"), responses((status = 200, description = "An access and a refresh token", body = crate::openapi::Document), crate::openapi::ApiErrors))]
 pub(crate) async fn login(
@@ -387,11 +406,7 @@ pub(crate) async fn login(
 ) -> AppResult<Json<Value>> {
     let req: Login = body(&bytes)?;
     let now = crate::now();
-    let Some(user) = state
-        .db
-        .user_by_email(&req.email.trim().to_lowercase())
-        .await?
-    else {
+    let Some(user) = state.db.user_by_email(&login_email(&req.email)).await? else {
         let _ = secrets::verify_password(&req.password, dummy_hash());
         return Err(invalid_credentials());
     };
@@ -735,15 +750,7 @@ pub(crate) async fn create_user(
             "only a superadmin may create a superadmin",
         ));
     }
-    let email = req.email.trim().to_lowercase();
-    if !email.contains('@') || email.len() > 254 {
-        return Err(AppError::new(
-            StatusCode::BAD_REQUEST,
-            "invalid_value",
-            Some("email"),
-            "not an email address",
-        ));
-    }
+    let email = new_login_email(&req.email, "email")?;
     let password = secrets::new_password().map_err(|e| AppError::internal(&e))?;
     let h = hash(password.clone()).await?;
     let id = secrets::new_id().map_err(|e| AppError::internal(&e))?;
@@ -867,7 +874,8 @@ pub(crate) struct NewTenant {
     /// `free`, `pro` or `enterprise`.
     #[schema(pattern = "^(free|pro|enterprise)$")]
     tier: String,
-    /// Its admin's login.
+    /// Its admin's login: an e-mail address.
+    #[schema(pattern = "@", max_length = 254)]
     admin_email: String,
 }
 
@@ -890,7 +898,7 @@ pub(crate) async fn create_tenant(
             format!("the tier is one of {}", crate::flags::TIERS.join(", ")),
         ));
     }
-    let email = req.admin_email.trim().to_lowercase();
+    let email = new_login_email(&req.admin_email, "admin_email")?;
     if state.db.user_by_email(&email).await?.is_some() {
         return Err(AppError::new(
             StatusCode::CONFLICT,

@@ -439,14 +439,7 @@ async fn rate_limits_answer_429_with_retry_after_per_key_and_per_tenant() {
     let store = common::Store::new();
     let db = store.open().await;
     let now = stratum_server::now();
-    let a = db
-        .create_tenant("A", "free", "admin@a.example", now)
-        .await
-        .unwrap();
-    let b = db
-        .create_tenant("B", "free", "admin@b.example", now)
-        .await
-        .unwrap();
+    let (a, b) = common::two_tenants(&db, "free").await;
     let (_, second_key) = db
         .tenant(&a.tenant.id)
         .add_key(stratum_server::secrets::KeyKind::Write, now)

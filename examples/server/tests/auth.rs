@@ -29,15 +29,7 @@ struct Server {
 async fn server() -> Server {
     let store = common::Store::new();
     let db = store.open().await;
-    let now = stratum_server::now();
-    let a = db
-        .create_tenant("A", "free", "admin@a.example", now)
-        .await
-        .unwrap();
-    let b = db
-        .create_tenant("B", "pro", "admin@b.example", now)
-        .await
-        .unwrap();
+    let (a, b) = common::two_tenants(&db, "pro").await;
     let services = Services::start(
         db.clone(),
         stratum_server::Settings::new(

@@ -26,15 +26,7 @@ async fn a_query_that_forgets_the_tenant_sees_only_its_tenant() {
         !db.bypasses_row_security().await.unwrap(),
         "the test role must be subject to row-level security"
     );
-    let now = stratum_server::now();
-    let a = db
-        .create_tenant("A", "free", "admin@a.example", now)
-        .await
-        .unwrap();
-    let b = db
-        .create_tenant("B", "pro", "admin@b.example", now)
-        .await
-        .unwrap();
+    let (a, b) = common::two_tenants(&db, "pro").await;
     db.tenant(&b.tenant.id)
         .set_flag("import", Some(true))
         .await

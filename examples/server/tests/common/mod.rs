@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::atomic::{AtomicU32, Ordering};
 
-use stratum_server::db::Db;
+use stratum_server::db::{CreatedTenant, Db};
 
 /// A scratch directory and, on PostgreSQL, a database of its own.
 pub(crate) struct Store {
@@ -62,6 +62,20 @@ impl Store {
             None => cmd.env_remove("DATABASE_URL"),
         };
     }
+}
+
+/// Two tenants, `A` (free) and `B` (of `b_tier`), each with its admin and keys.
+pub(crate) async fn two_tenants(db: &Db, b_tier: &str) -> (CreatedTenant, CreatedTenant) {
+    let now = stratum_server::now();
+    let a = db
+        .create_tenant("A", "free", "admin@a.example", now)
+        .await
+        .unwrap();
+    let b = db
+        .create_tenant("B", b_tier, "admin@b.example", now)
+        .await
+        .unwrap();
+    (a, b)
 }
 
 /// Creates an empty database on the server `admin` names; returns its URL.
