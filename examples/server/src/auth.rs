@@ -318,15 +318,18 @@ pub async fn caller(state: &AppState, headers: &HeaderMap) -> AppResult<Caller> 
 }
 
 fn body<T: serde::de::DeserializeOwned>(bytes: &[u8]) -> AppResult<T> {
-    stratum_bindings::from_json(std::str::from_utf8(bytes).map_err(|_| {
+    let text = std::str::from_utf8(bytes).map_err(|_| {
         AppError::new(
             StatusCode::BAD_REQUEST,
             "invalid_json",
             None,
             "the body is not UTF-8",
         )
-    })?)
-    .map_err(AppError::bad_request)
+    })?;
+    if crate::error::escapes_nul(bytes) {
+        return Err(AppError::nul_refused(None));
+    }
+    stratum_bindings::from_json(text).map_err(AppError::bad_request)
 }
 
 async fn issue_pair(

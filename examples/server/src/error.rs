@@ -87,6 +87,18 @@ impl AppError {
         )
     }
 
+    /// `400`: text holding U+0000, which the server never stores (PostgreSQL
+    /// cannot), refused the same way on every database.
+    #[must_use]
+    pub fn nul_refused(field: Option<&str>) -> Self {
+        Self::new(
+            StatusCode::BAD_REQUEST,
+            "invalid_value",
+            field,
+            "text must not contain the NUL character (U+0000)",
+        )
+    }
+
     /// The HTTP status.
     #[must_use]
     pub fn status(&self) -> StatusCode {
@@ -106,9 +118,43 @@ impl From<sqlx::Error> for AppError {
             sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed => {
                 Self::unavailable("the database is not available; retry later")
             }
+            // A NUL the checks at the edge did not catch (a path segment, say):
+            // PostgreSQL refuses it as "invalid byte sequence".
+            sqlx::Error::Database(d) if d.code().as_deref() == Some(PG_BAD_CHARACTER) => {
+                Self::nul_refused(None)
+            }
             e => Self::internal(&e),
         }
     }
+}
+
+/// PostgreSQL's SQLSTATE for a character the database encoding cannot hold
+/// (`character_not_in_repertoire`), which is how it refuses U+0000 in text.
+const PG_BAD_CHARACTER: &str = "22021";
+
+/// Whether a JSON text holds a string with U+0000 (the escape `\u0000`; raw
+/// control characters are not valid JSON). A backslash that is itself escaped
+/// (`\\u0000`) does not count.
+#[must_use]
+pub(crate) fn escapes_nul(json: &[u8]) -> bool {
+    const ESCAPE: &[u8] = b"\\u0000";
+    let mut from = 0;
+    while let Some(at) = json[from..]
+        .windows(ESCAPE.len())
+        .position(|w| w == ESCAPE)
+        .map(|i| from + i)
+    {
+        let backslashes = json[..=at]
+            .iter()
+            .rev()
+            .take_while(|&&b| b == b'\\')
+            .count();
+        if backslashes % 2 == 1 {
+            return true;
+        }
+        from = at + 1;
+    }
+    false
 }
 
 impl From<stratum_cdp::Error> for AppError {

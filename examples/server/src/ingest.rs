@@ -93,6 +93,10 @@ async fn tenant_of(state: &AppState, headers: &HeaderMap, json: &[u8]) -> AppRes
 
 /// A message and its log row: the body sealed (it holds raw PII: traits, IPs).
 fn pending(state: &AppState, tenant: &str, message: Message) -> AppResult<Pending> {
+    // The one field of a message stored as text (the rest is sealed).
+    if message.message_id.contains('\0') {
+        return Err(AppError::nul_refused(Some("messageId")));
+    }
     let json = serde_json::to_vec(&message).map_err(|e| AppError::internal(&e))?;
     let body = state
         .data_keys
@@ -164,7 +168,16 @@ async fn batch_of(
     let mut rejected: Vec<Value> = Vec::new();
     for (index, result) in parsed.results.into_iter().enumerate() {
         match result {
-            Ok(m) => rows.push(pending(&state, &tenant, m)?),
+            Ok(m) => match pending(&state, &tenant, m) {
+                Ok(row) => rows.push(row),
+                Err(e) if e.status() == axum::http::StatusCode::BAD_REQUEST => {
+                    let r = e.report();
+                    rejected.push(
+                        json!({"index": index, "code": r.code, "field": r.field, "message": r.message}),
+                    );
+                }
+                Err(e) => return Err(e),
+            },
             Err(e) => {
                 let mut v = json!({"index": index, "code": e.code(), "message": e.to_string()});
                 if let Some(f) = e.field() {

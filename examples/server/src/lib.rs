@@ -404,7 +404,17 @@ async fn observe(State(state): State<Arc<AppState>>, req: Request, next: Next) -
         .map_or_else(|| "unmatched".to_owned(), |m| m.as_str().to_owned());
     let method = req.method().to_string();
     let started = Instant::now();
-    let response = next.run(req).await;
+    // A NUL (U+0000) in a path segment or a query value: refused on every
+    // database alike (PostgreSQL cannot store or compare it).
+    let nul = req
+        .uri()
+        .path_and_query()
+        .is_some_and(|p| p.as_str().contains("%00"));
+    let response = if nul {
+        AppError::nul_refused(None).into_response()
+    } else {
+        next.run(req).await
+    };
     state.metrics.observe_request(
         &route,
         &method,

@@ -123,6 +123,11 @@ async fn run(
     handover: mpsc::Sender<Committed>,
     head: Arc<AtomicI64>,
 ) {
+    let out = Out {
+        metrics,
+        handover,
+        head,
+    };
     while let Some(first) = rx.recv().await {
         let mut jobs = vec![first];
         let mut rows = jobs[0].events.len();
@@ -135,55 +140,85 @@ async fn run(
                 Err(_) => break,
             }
         }
-        let all: Vec<&EventRow> = jobs
-            .iter()
-            .flat_map(|j| j.events.iter().map(|e| &e.row))
-            .collect();
-        let started = std::time::Instant::now();
-        let result = db.append(&all).await;
-        metrics.observe_commit(started.elapsed(), all.len());
-        drop(all);
-        match result {
-            Ok(appended) => {
-                let inserted = appended.len() as u64;
-                metrics.count_ingest(inserted, rows as u64 - inserted);
-                if let Some(last) = appended.iter().map(|a| a.seq).max() {
-                    head.fetch_max(last, Ordering::Relaxed);
-                }
-                let mut events = Vec::with_capacity(appended.len());
-                let mut seq_of: HashMap<(String, String), i64> = appended
-                    .into_iter()
-                    .map(|a| ((a.tenant_id, a.message_id), a.seq))
-                    .collect();
-                for job in &mut jobs {
-                    for e in std::mem::take(&mut job.events) {
-                        // A `messageId` twice in one commit was inserted once.
-                        let key = (e.row.tenant_id, e.row.message_id);
-                        if let Some(seq) = seq_of.remove(&key) {
-                            events.push(LocalEvent {
-                                seq,
-                                tenant_id: key.0,
-                                message: e.message,
-                            });
-                        }
-                    }
-                }
-                for job in jobs {
-                    let _ = job.done.send(Ok(()));
-                }
-                if !events.is_empty() {
-                    events.sort_unstable_by_key(|e| e.seq);
-                    // When the pipeline is behind, it reads these from the log.
-                    let _ = handover.try_send(Committed { events });
-                }
+        if let Err((jobs, e)) = commit(&db, jobs, &out).await {
+            if jobs.len() == 1 {
+                fail(jobs, &e);
+                continue;
             }
-            Err(e) => {
-                tracing::error!(error = %e, rows, "commit failed");
-                let message = e.to_string();
-                for job in jobs {
-                    let _ = job.done.send(Err(message.clone()));
+            // One request's rows must not fail the others' (a value the database
+            // refuses, say): each is tried in a transaction of its own.
+            tracing::warn!(error = %e, requests = jobs.len(), "group commit failed; committing each request alone");
+            for job in jobs {
+                if let Err((job, e)) = commit(&db, vec![job], &out).await {
+                    fail(job, &e);
                 }
             }
         }
     }
+}
+
+/// Where a commit's results go.
+struct Out {
+    metrics: Arc<Metrics>,
+    handover: mpsc::Sender<Committed>,
+    head: Arc<AtomicI64>,
+}
+
+fn fail(jobs: Vec<Job>, e: &sqlx::Error) {
+    tracing::error!(error = %e, "commit failed");
+    let message = e.to_string();
+    for job in jobs {
+        let _ = job.done.send(Err(message.clone()));
+    }
+}
+
+/// Appends the rows of `jobs` in one transaction, answers each job and hands the
+/// new events to the pipeline; on failure nothing is written and the jobs come
+/// back unanswered.
+async fn commit(db: &Db, mut jobs: Vec<Job>, out: &Out) -> Result<(), (Vec<Job>, sqlx::Error)> {
+    let all: Vec<&EventRow> = jobs
+        .iter()
+        .flat_map(|j| j.events.iter().map(|e| &e.row))
+        .collect();
+    let rows = all.len();
+    let started = std::time::Instant::now();
+    let result = db.append(&all).await;
+    out.metrics.observe_commit(started.elapsed(), rows);
+    drop(all);
+    let appended = match result {
+        Ok(appended) => appended,
+        Err(e) => return Err((jobs, e)),
+    };
+    let inserted = appended.len() as u64;
+    out.metrics.count_ingest(inserted, rows as u64 - inserted);
+    if let Some(last) = appended.iter().map(|a| a.seq).max() {
+        out.head.fetch_max(last, Ordering::Relaxed);
+    }
+    let mut events = Vec::with_capacity(appended.len());
+    let mut seq_of: HashMap<(String, String), i64> = appended
+        .into_iter()
+        .map(|a| ((a.tenant_id, a.message_id), a.seq))
+        .collect();
+    for job in &mut jobs {
+        for e in std::mem::take(&mut job.events) {
+            // A `messageId` twice in one commit was inserted once.
+            let key = (e.row.tenant_id, e.row.message_id);
+            if let Some(seq) = seq_of.remove(&key) {
+                events.push(LocalEvent {
+                    seq,
+                    tenant_id: key.0,
+                    message: e.message,
+                });
+            }
+        }
+    }
+    for job in jobs {
+        let _ = job.done.send(Ok(()));
+    }
+    if !events.is_empty() {
+        events.sort_unstable_by_key(|e| e.seq);
+        // When the pipeline is behind, it reads these from the log.
+        let _ = out.handover.try_send(Committed { events });
+    }
+    Ok(())
 }

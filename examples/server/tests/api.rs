@@ -641,3 +641,147 @@ async fn commits_the_pipeline_could_not_queue_are_read_from_the_log() {
     drop(s.app);
     s.services.shutdown().await;
 }
+
+/// One event for `tenant`, ready for the writer.
+fn pending_event(tenant: &str, id: &str) -> stratum_server::writer::Pending {
+    let now = stratum_server::now();
+    let json = json!({"type": "track", "event": "Viewed", "userId": "u1", "messageId": id});
+    let message = stratum_cdp::message::parse_message(
+        json.to_string().as_bytes(),
+        now,
+        &stratum_cdp::message::ParseConfig::default(),
+    )
+    .unwrap();
+    stratum_server::writer::Pending {
+        row: stratum_server::db::EventRow {
+            tenant_id: tenant.to_owned(),
+            message_id: id.to_owned(),
+            kind: "track",
+            received_at: now,
+            body: "sealed".to_owned(),
+        },
+        message,
+    }
+}
+
+// `#[tokio::test]` runs on one thread: both requests queue before the writer
+// task runs, so they meet in one group commit.
+#[tokio::test]
+async fn a_request_the_database_refuses_fails_alone_not_with_its_group() {
+    let store = common::Store::new();
+    let db = store.open().await;
+    let demo = db
+        .create_tenant("Demo", "free", "admin@demo.local", stratum_server::now())
+        .await
+        .unwrap();
+    let (handover, mut handed) = tokio::sync::mpsc::channel(16);
+    let head = std::sync::Arc::new(std::sync::atomic::AtomicI64::new(0));
+    let (writer, task) = stratum_server::writer::Writer::start(
+        db.clone(),
+        std::sync::Arc::new(stratum_server::metrics::Metrics::new()),
+        handover,
+        head,
+    );
+    // A tenant that does not exist breaks the events table's foreign key.
+    let (good, bad, after) = tokio::join!(
+        writer.write(vec![pending_event(&demo.tenant.id, "m1")]),
+        writer.write(vec![pending_event("no-such-tenant", "m2")]),
+        writer.write(vec![pending_event(&demo.tenant.id, "m3")]),
+    );
+    assert!(good.is_ok(), "{good:?}");
+    assert!(
+        matches!(bad, Err(stratum_server::writer::WriteError::Database(_))),
+        "{bad:?}"
+    );
+    assert!(after.is_ok(), "{after:?}");
+    let logged: Vec<String> = db
+        .events_between(0, i64::MAX, 100)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|e| e.message_id)
+        .collect();
+    assert_eq!(logged, ["m1", "m3"], "the log holds the two good events");
+    let mut ids = Vec::new();
+    while let Ok(c) = handed.try_recv() {
+        ids.extend(c.events.into_iter().map(|e| e.message.message_id));
+    }
+    assert_eq!(ids, ["m1", "m3"]);
+    drop(writer);
+    task.await.unwrap();
+}
+
+#[tokio::test]
+async fn the_nul_character_is_refused_as_an_invalid_value_on_every_database() {
+    let s = server().await;
+    // Any JSON body of the API: a typed 400 before any query.
+    let (status, body) = call(
+        &s.app,
+        post(
+            "/api/v1/auth/login",
+            None,
+            r#"{"email": "\u0019\u0000", "password": "x"}"#,
+        ),
+    )
+    .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
+    assert_eq!(body["error"]["code"], "invalid_value");
+    // An escaped backslash followed by `u0000` is no NUL: an ordinary failed login.
+    let (status, body) = call(
+        &s.app,
+        post(
+            "/api/v1/auth/login",
+            None,
+            r#"{"email": "a\\u0000@b.c", "password": "x"}"#,
+        ),
+    )
+    .await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED, "{body}");
+    // Ingest: the one message is refused with its field; in a batch, only it is.
+    let key = Some(s.demo.write_key.as_str());
+    let (status, body) = call(
+        &s.app,
+        post(
+            "/v1/track",
+            key,
+            r#"{"event": "E", "userId": "u", "messageId": "m\u0000"}"#,
+        ),
+    )
+    .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
+    assert_eq!(body["error"]["field"], "messageId");
+    let batch = r#"{"batch": [
+        {"type": "track", "event": "E", "userId": "u", "messageId": "m\u0000"},
+        {"type": "track", "event": "E", "userId": "u", "messageId": "ok"}]}"#;
+    let (status, body) = call(&s.app, post("/v1/batch", key, batch)).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(body["accepted"], 1);
+    assert_eq!(body["rejected"][0]["index"], 0);
+    assert_eq!(body["rejected"][0]["code"], "invalid_value");
+    assert_eq!(body["rejected"][0]["field"], "messageId");
+    // A path segment or a query value.
+    for path in [
+        "/api/v1/keys/%00",
+        "/api/v1/profiles/lookup?kind=email&value=a%00b",
+    ] {
+        let req = Request::delete(path)
+            .header("authorization", format!("Bearer {}", s.demo.api_key))
+            .body(Body::empty())
+            .unwrap();
+        let (status, body) = call(&s.app, req).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{path}: {body}");
+        assert_eq!(body["error"]["code"], "invalid_value", "{path}");
+    }
+    // Anything else that reaches the database: PostgreSQL's refusal is the same
+    // 400, never a 500 (SQLite simply finds nothing).
+    match s.services.state().db.user_by_email("a\0b").await {
+        Ok(found) => assert!(found.is_none()),
+        Err(e) => {
+            let e = stratum_server::error::AppError::from(e);
+            assert_eq!(e.status(), StatusCode::BAD_REQUEST);
+            assert_eq!(e.report().code, "invalid_value");
+        }
+    }
+    drop(s.app);
+    s.services.shutdown().await;
+}
