@@ -804,6 +804,21 @@ impl Components {
         })
     }
 
+    /// The smallest identifier (byte order) of each component, indexed by label:
+    /// a label that does not depend on the order links came in, so that results
+    /// computed apart (one per partition of a cluster) can be merged.
+    #[must_use]
+    pub fn smallest(&self) -> Vec<&str> {
+        let mut out: Vec<Option<&str>> = vec![None; self.component_count()];
+        for (id, label) in self.iter() {
+            let slot = label.and_then(|l| out.get_mut(usize::try_from(l).ok()?));
+            if let Some(s) = slot {
+                *s = Some(s.map_or(id, |s| s.min(id)));
+            }
+        }
+        out.into_iter().map(Option::unwrap_or_default).collect()
+    }
+
     /// Bytes of heap reserved by the result (look-up structures included once
     /// built).
     #[must_use]
@@ -821,6 +836,24 @@ impl Components {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_smallest_member_labels_each_component() -> Result<()> {
+        let mut r = BulkResolver::new().with_blocklist(IdentityConfig::default());
+        r.add_link("m", "c")?;
+        r.add_link("z", "m")?;
+        r.add_link("b", "undefined")?;
+        r.add_link("y", "x")?;
+        let c = r.finish();
+        let smallest = c.smallest();
+        let root = |id: &str| c.label(id).map(|l| smallest[l as usize]);
+        assert_eq!(root("z"), Some("c"));
+        assert_eq!(root("m"), Some("c"));
+        assert_eq!(root("b"), Some("b"));
+        assert_eq!(root("y"), Some("x"));
+        assert_eq!(root("undefined"), None);
+        Ok(())
+    }
 
     #[test]
     fn chains_and_duplicates() -> Result<()> {

@@ -69,6 +69,7 @@ mod json_text;
 pub mod message;
 pub mod profile;
 pub mod segment;
+pub mod stars;
 
 pub use error::{Error, Result, from_json, from_json_slice};
 

@@ -3,11 +3,13 @@
 
 use std::sync::Mutex;
 
-use arrow_array::builder::{StringBuilder, UInt32Builder};
+use arrow_array::builder::{BooleanBuilder, StringBuilder, UInt32Builder};
+use arrow_array::{Array as _, BooleanArray};
 use pyo3::prelude::*;
 use stratum_cdp::bulk::BulkResolver;
 use stratum_cdp::identity::{Identifier, IdentifierKind, IdentityConfig, ProfileId};
 use stratum_cdp::message::ParseConfig;
+use stratum_cdp::stars::{Star, star};
 
 use crate::arrow::{ArrowArray, Chunked, import_chunks};
 use crate::convert::{json_text, time, to_py};
@@ -210,14 +212,16 @@ fn resolver(blocklist: bool, links: usize) -> BulkResolver {
 /// `__arrow_c_array__` or `__arrow_c_stream__`, same length; a null end adds the other end alone). Returns
 /// `(identifiers, labels)`: every distinct identifier in order of first
 /// appearance and its component label (null for blocked values such as
-/// `"undefined"`).
+/// `"undefined"`). With `smallest`, a component is labelled by its smallest
+/// identifier (a string column) instead of a number.
 #[pyfunction]
-#[pyo3(signature = (left, right, *, blocklist = true))]
+#[pyo3(signature = (left, right, *, blocklist = true, smallest = false))]
 pub(crate) fn resolve_links_arrow(
     py: Python<'_>,
     left: &Bound<'_, PyAny>,
     right: &Bound<'_, PyAny>,
     blocklist: bool,
+    smallest: bool,
 ) -> PyResult<(ArrowArray, ArrowArray)> {
     guard(|| {
         let (a, b) = (import_chunks(left)?, import_chunks(right)?);
@@ -248,6 +252,18 @@ pub(crate) fn resolve_links_arrow(
             }
             let c = res.finish();
             let mut ids = StringBuilder::with_capacity(c.len(), c.len() * 16);
+            if smallest {
+                let roots = c.smallest();
+                let mut labels = StringBuilder::with_capacity(c.len(), c.len() * 16);
+                for (id, label) in c.iter() {
+                    ids.append_value(id);
+                    labels.append_option(label.and_then(|l| roots.get(l as usize)));
+                }
+                return Ok((
+                    ArrowArray::strings(ids.finish()),
+                    ArrowArray::strings(labels.finish()),
+                ));
+            }
             let mut labels = UInt32Builder::with_capacity(c.len());
             for (id, label) in c.iter() {
                 ids.append_value(id);
@@ -256,6 +272,77 @@ pub(crate) fn resolve_links_arrow(
             Ok((
                 ArrowArray::strings(ids.finish()),
                 ArrowArray(std::sync::Arc::new(labels.finish())),
+            ))
+        })
+    })
+}
+
+/// One operation of the large-star / small-star alternation
+/// (`stratum_cdp::stars`) over one partition's rows `(node, neighbour, changed)`,
+/// given as Arrow columns (strings, strings, booleans; every row of a node in this
+/// call). Returns the edges `(u, v, changed)` with `u < v`.
+#[pyfunction]
+pub(crate) fn star_arrow(
+    py: Python<'_>,
+    kind: &str,
+    nodes: &Bound<'_, PyAny>,
+    neighbours: &Bound<'_, PyAny>,
+    changed: &Bound<'_, PyAny>,
+) -> PyResult<(ArrowArray, ArrowArray, ArrowArray)> {
+    guard(|| {
+        let kind: Star = kind.parse().map_err(cdp_err)?;
+        let (a, b, c) = (
+            import_chunks(nodes)?,
+            import_chunks(neighbours)?,
+            import_chunks(changed)?,
+        );
+        py.detach(|| {
+            let (n, o) = (Chunked::of(&a)?, Chunked::of(&b)?);
+            let flags = c
+                .iter()
+                .map(|chunk| {
+                    chunk
+                        .as_any()
+                        .downcast_ref::<BooleanArray>()
+                        .ok_or_else(|| input_err("changed", "must be a boolean column"))
+                })
+                .collect::<PyResult<Vec<_>>>()?;
+            let flag_count: usize = flags.iter().map(|f| f.len()).sum();
+            if n.len() != o.len() || n.len() != flag_count {
+                return Err(input_err(
+                    "columns",
+                    "the three columns must have the same length",
+                ));
+            }
+            let flags = flags
+                .iter()
+                .flat_map(|f| (0..f.len()).map(move |i| f.is_valid(i) && f.value(i)));
+            let rows: Vec<(&str, &str, bool)> = n
+                .iter()
+                .zip(o.iter())
+                .zip(flags)
+                .filter_map(|((x, y), f)| Some((x?, y?, f)))
+                .collect();
+            let edges = star(kind, rows);
+            let bytes: usize = edges.iter().map(|e| e.u.len().max(e.v.len())).sum();
+            if i32::try_from(bytes).is_err() {
+                return Err(input_err(
+                    "partition",
+                    "its edges hold more than 2 GiB of identifiers; spread them over more partitions",
+                ));
+            }
+            let mut us = StringBuilder::with_capacity(edges.len(), bytes);
+            let mut vs = StringBuilder::with_capacity(edges.len(), bytes);
+            let mut cs = BooleanBuilder::with_capacity(edges.len());
+            for e in &edges {
+                us.append_value(e.u);
+                vs.append_value(e.v);
+                cs.append_value(e.changed);
+            }
+            Ok((
+                ArrowArray::strings(us.finish()),
+                ArrowArray::strings(vs.finish()),
+                ArrowArray(std::sync::Arc::new(cs.finish())),
             ))
         })
     })

@@ -61,6 +61,7 @@ fn native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<identity::IdentityGraph>()?;
     m.add_function(wrap_pyfunction!(identity::resolve_links, m)?)?;
     m.add_function(wrap_pyfunction!(identity::resolve_links_arrow, m)?)?;
+    m.add_function(wrap_pyfunction!(identity::star_arrow, m)?)?;
     m.add_class::<profile::Cdp>()?;
     m.add_class::<segment::Segment>()?;
     m.add_class::<segment::Audiences>()?;

@@ -75,3 +75,22 @@ def test_bulk_from_tables(kind: str) -> None:
                 for i, c in zip(out["identifier"], out["component"])]
     got = {r["identifier"]: r["component"] for r in rows}
     assert got == stratum.resolve_identities(LINKS)
+
+
+def test_star_operations_over_arrow_columns() -> None:
+    import pyarrow as pa
+    from stratum._native import star_arrow
+
+    # The path a - b - c, each edge under both ends: b's larger neighbour moves to a.
+    nodes = pa.array(["a", "b", "b", "c"])
+    others = pa.array(["b", "a", "c", "b"])
+    flags = pa.array([False] * 4)
+    u, v, changed = (pa.array(x) for x in star_arrow("large", nodes, others, flags))
+    got = sorted(zip(u.to_pylist(), v.to_pylist(), changed.to_pylist()))
+    assert got == [("a", "b", False), ("a", "c", True)]
+    with pytest.raises(stratum.InvalidConfigError, match="one of large, small"):
+        star_arrow("medium", nodes, others, flags)
+    with pytest.raises(stratum.StratumError, match="same length"):
+        star_arrow("small", nodes, others, pa.array([False]))
+    with pytest.raises(stratum.StratumError, match="boolean"):
+        star_arrow("small", nodes, others, others)

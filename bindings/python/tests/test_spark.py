@@ -194,12 +194,12 @@ def test_a_long_chain_across_partitions_converges(spark: Any) -> None:
     links = [(f"c{i:04d}", f"c{i + 1:04d}") for i in range(399)]
     random.Random(7).shuffle(links)
     df = spark.createDataFrame(links, "left string, right string").repartition(7)
-    out, rounds = stratum.spark._resolve(df, "left", "right", True, 64, True, prereduce=True)
+    out, rounds = stratum.spark._resolve(df, "left", "right", True, 64, True, native=True)
     rows = out.collect()
     assert len(rows) == 400
     assert {r["component"] for r in rows} == {"c0000"}
     assert rounds < 20
-    plain, _ = stratum.spark._resolve(df, "left", "right", True, 64, True, prereduce=False)
+    plain, _ = stratum.spark._resolve(df, "left", "right", True, 64, True, native=False)
     assert {r["component"] for r in plain.collect()} == {"c0000"}
 
 

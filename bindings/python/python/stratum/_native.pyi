@@ -18,7 +18,7 @@ __all__ = [
     "backtest", "compare_configs", "ArrowArray", "Normalizer", "sha256_hex", "emq_score",
     "emq_report_rows", "emq_report_arrow", "build_payloads", "build_audience", "Message",
     "parse_message", "parse_batch", "Deduplicator", "IdentityGraph",
-    "resolve_links", "resolve_links_arrow", "Cdp", "Segment", "Audiences", "Autopilot", "attribute",
+    "resolve_links", "resolve_links_arrow", "star_arrow", "Cdp", "Segment", "Audiences", "Autopilot", "attribute",
     "detect_anomalies", "FIELDS", "PLATFORMS", "ERROR_CODES",
 ]
 
@@ -354,8 +354,11 @@ def resolve_links(
     links: Sequence[Tuple[str, str]], *, blocklist: bool = True
 ) -> List[Tuple[str, Optional[int]]]: ...
 def resolve_links_arrow(
-    left: object, right: object, *, blocklist: bool = True
+    left: object, right: object, *, blocklist: bool = True, smallest: bool = False
 ) -> Tuple[ArrowArray, ArrowArray]: ...
+def star_arrow(
+    kind: str, nodes: object, neighbours: object, changed: object
+) -> Tuple[ArrowArray, ArrowArray, ArrowArray]: ...
 
 @final
 class Cdp:

@@ -190,12 +190,13 @@ def resolve_identities(
     priorities are rules about the order links arrive in; they are not applied
     here (use :class:`stratum.IdentityGraph` where they must hold).
     """
-    out, _ = _resolve(df, left, right, blocklist, max_iterations, checkpoint, prereduce=True)
+    out, _ = _resolve(df, left, right, blocklist, max_iterations, checkpoint, native=True)
     return out
 
 
 def _resolve(df: Any, left: str, right: str, blocklist: bool, max_iterations: int,
-             checkpoint: bool, prereduce: bool) -> Tuple[Any, int]:
+             checkpoint: bool, native: bool) -> Tuple[Any, int]:
+    from pyspark import StorageLevel
     from pyspark.sql import functions as F
     from pyspark.sql.types import StringType, StructField, StructType
 
@@ -217,7 +218,7 @@ def _resolve(df: Any, left: str, right: str, blocklist: bool, max_iterations: in
         StructField("u", StringType(), False),
         StructField("v", StringType(), True),
     ])
-    if prereduce:
+    if native:
         def local(batches: Iterator[Any]) -> Iterator[Any]:
             import pyarrow as pa  # type: ignore[import-untyped,unused-ignore]
 
@@ -230,17 +231,12 @@ def _resolve(df: Any, left: str, right: str, blocklist: bool, max_iterations: in
                 rights.append(batch.column(1))
             if not lefts:
                 return
-            ids, labels = resolve_links_arrow(
+            ids, roots = resolve_links_arrow(
                 pa.chunked_array(lefts, pa.string()), pa.chunked_array(rights, pa.string()),
-                blocklist=blocklist,
+                blocklist=blocklist, smallest=True,
             )
-            table = pa.table({"u": pa.array(ids), "label": pa.array(labels)})
-            roots = table.filter(table["label"].is_valid()).group_by("label").aggregate(
-                [("u", "min")]
-            )
-            joined = table.join(roots, "label", join_type="left outer")
             yield pa.RecordBatch.from_arrays(
-                [joined["u"].combine_chunks(), joined["u_min"].combine_chunks()],
+                [pa.array(ids), pa.array(roots)],
                 schema=pa.schema([pa.field("u", pa.string(), False),
                                   pa.field("v", pa.string(), True)]),
             )
@@ -255,13 +251,13 @@ def _resolve(df: Any, left: str, right: str, blocklist: bool, max_iterations: in
             )
         )
         stars = ends.select("u", F.coalesce("v", "u").alias("v"))
-    stars = _persist(stars, checkpoint)
-    # Every identifier, and the blocked ones (no local root) apart.
-    vertices = stars.groupBy("u").agg(F.min("v").alias("root"))
+    # Its lineage is short (the links and one pass): kept, not checkpointed.
+    stars = stars.persist(StorageLevel.MEMORY_AND_DISK)
     edges = stars.filter(F.col("v").isNotNull() & (F.col("u") != F.col("v"))).select(
         F.least("u", "v").alias("u"), F.greatest("u", "v").alias("v")
-    ).distinct()
-    edges = _persist(edges, checkpoint)
+    )
+    if not native:
+        edges = _persist(edges.distinct(), checkpoint)
     iterations = 0
     while True:
         iterations += 1
@@ -270,20 +266,78 @@ def _resolve(df: Any, left: str, right: str, blocklist: bool, max_iterations: in
                 f"connected components did not converge in {max_iterations} rounds",
                 field="max_iterations",
             )
-        nxt = _persist(_small_star(_large_star(edges)), checkpoint)
-        changed = nxt.exceptAll(edges).limit(1).count() + edges.exceptAll(nxt).limit(1).count()
+        if native:
+            nxt = _persist(_star_round(edges), checkpoint)
+            changed = nxt.filter(F.col("changed")).limit(1).count()
+            nxt = nxt.select("u", "v")
+        else:
+            nxt = _persist(_small_star(_large_star(edges)), checkpoint)
+            changed = nxt.exceptAll(edges).limit(1).count() + edges.exceptAll(nxt).limit(1).count()
         edges = nxt
         if changed == 0:
             break
-    # Converged: every edge is (component minimum, member).
-    labels = edges.select(F.col("v").alias("u"), F.col("u").alias("component"))
-    out = vertices.join(labels, "u", "left").select(
-        F.col("u").alias("identifier"),
-        F.when(F.col("root").isNull(), F.lit(None).cast("string"))
-        .otherwise(F.coalesce("component", "u"))
-        .alias("component"),
+    # Converged: every edge is (component minimum, member). An identifier's
+    # component is the smallest of its rows' second ends: its star rows hold
+    # identifiers of its component (none smaller than the minimum; a local root,
+    # the minimum among them, has itself), its edge the minimum. A blocked
+    # identifier has only a null there, and no edge.
+    rows = stars.unionByName(edges.select(F.col("v").alias("u"), F.col("u").alias("v")))
+    if not native:
+        # Raw links: a component's minimum has no row with itself yet.
+        rows = rows.unionByName(stars.select("u", F.col("u").alias("v")))
+    out = rows.groupBy("u").agg(F.min("v").alias("component"))
+    return out.withColumnRenamed("u", "identifier"), iterations
+
+
+def _star_round(edges: Any) -> Any:
+    """One round of the alternation, each operation one repartition by node and one
+    pass of :func:`stratum._native.star_arrow` per partition: large-star over every
+    edge under both ends, then small-star over its result under the larger end.
+    The result's ``changed`` column marks edges the round changed."""
+    from pyspark.sql import functions as F
+
+    both = edges.select("u", "v", F.lit(False).alias("changed")).unionByName(
+        edges.select(F.col("v").alias("u"), F.col("u").alias("v"), F.lit(False).alias("changed"))
     )
-    return out, iterations
+    large = both.repartition("u").mapInArrow(_star("large"), _edge_schema())
+    under_larger = large.select(F.col("v").alias("u"), F.col("u").alias("v"), "changed")
+    return under_larger.repartition("u").mapInArrow(_star("small"), _edge_schema())
+
+
+def _edge_schema() -> Any:
+    from pyspark.sql.types import BooleanType, StringType, StructField, StructType
+
+    return StructType([
+        StructField("u", StringType(), False),
+        StructField("v", StringType(), False),
+        StructField("changed", BooleanType(), False),
+    ])
+
+
+def _star(kind: str) -> Any:
+    """The ``mapInArrow`` function of one star operation: a partition's rows
+    ``(node, neighbour, changed)`` in, its edges ``(u, v, changed)`` out."""
+
+    def run(batches: Iterator[Any]) -> Iterator[Any]:
+        import pyarrow as pa  # type: ignore[import-untyped,unused-ignore]
+
+        from ._native import star_arrow
+
+        columns: List[List[Any]] = [[], [], []]
+        for batch in batches:
+            for i in range(3):
+                columns[i].append(batch.column(i))
+        if not columns[0]:
+            return
+        u, v, changed = star_arrow(kind, *(pa.chunked_array(c) for c in columns))
+        yield pa.RecordBatch.from_arrays(
+            [pa.array(u), pa.array(v), pa.array(changed)],
+            schema=pa.schema([pa.field("u", pa.string(), False),
+                              pa.field("v", pa.string(), False),
+                              pa.field("changed", pa.bool_(), False)]),
+        )
+
+    return run
 
 
 def _large_star(edges: Any) -> Any:
