@@ -170,6 +170,7 @@ impl Normalizer {
                         f,
                         &rows,
                         raw,
+                        cores(),
                         |n| (Vec::with_capacity(n), Vec::with_capacity(n)),
                         |(vs, ws), v, w| {
                             vs.push(v);
@@ -190,8 +191,11 @@ impl Normalizer {
     /// Arrow string chunks (objects with `__arrow_c_array__` or `__arrow_c_stream__`,
     /// such as pyarrow arrays or polars series) → `(values, warnings)`
     /// as two Arrow string arrays, one row per input row. The input is read without
-    /// copying and the work runs without the GIL.
-    #[pyo3(signature = (platform, field, chunks, *, raw = false, progress = None))]
+    /// copying and the work runs without the GIL, on `threads` threads (default:
+    /// every core; 1 where the caller already runs one task per core, as Spark's
+    /// workers do).
+    #[pyo3(signature = (platform, field, chunks, *, raw = false, progress = None, threads = None))]
+    #[allow(clippy::too_many_arguments)]
     fn normalize_arrow(
         &self,
         py: Python<'_>,
@@ -200,6 +204,7 @@ impl Normalizer {
         chunks: Vec<Bound<'_, PyAny>>,
         raw: bool,
         progress: Option<Py<PyAny>>,
+        threads: Option<usize>,
     ) -> PyResult<(ArrowArray, ArrowArray)> {
         guard(|| {
             let (p, f) = (self::platform(&platform)?, self::field(&field)?);
@@ -213,7 +218,7 @@ impl Normalizer {
                     .map(Strings::of)
                     .collect::<PyResult<Vec<_>>>()?;
                 let total: usize = columns.iter().map(Strings::len).sum();
-                let threads = std::thread::available_parallelism().map_or(1, usize::from);
+                let threads = threads.unwrap_or_else(cores).max(1);
                 // Hashed fields have one width: every thread writes its rows' digests
                 // in place into one buffer that becomes the result column.
                 if let Some(width) = self.0.hashed_width(p, f) {
@@ -235,6 +240,7 @@ impl Normalizer {
                         f,
                         rows,
                         raw,
+                        threads,
                         |n| {
                             (
                                 StringBuilder::with_capacity(n, n * 64),
@@ -261,6 +267,11 @@ impl Normalizer {
 /// Hands the rows of `columns` to `each` in blocks of [`PROGRESS_EVERY`], calling
 /// `progress` between blocks and at the end; stops early (returning `false`) when
 /// `each` does.
+/// The cores this process may use.
+fn cores() -> usize {
+    std::thread::available_parallelism().map_or(1, usize::from)
+}
+
 fn blocks(
     columns: &[Strings<'_>],
     total: usize,
@@ -316,21 +327,22 @@ fn hashed_arrays(column: HashedColumn) -> PyResult<(StringArray, StringArray)> {
 }
 
 impl Normalizer {
-    /// Normalises one block of optional rows on every core
+    /// Normalises one block of optional rows on `threads` threads
     /// ([`stratum_connectors::Normalizer::normalize_chunked`]): each thread takes a
     /// contiguous part, makes its sink with `sink(rows)` and hands it each row's
     /// `(value, warning code)` through `emit`, in order (`None` rows give `None`
     /// twice); the sinks come back in input order.
+    #[allow(clippy::too_many_arguments)]
     fn block<S: Send>(
         &self,
         p: Platform,
         f: Field,
         rows: &[Option<&str>],
         raw: bool,
+        threads: usize,
         sink: impl Fn(usize) -> S + Sync,
         emit: impl Fn(&mut S, Option<String>, Option<&'static str>) + Sync,
     ) -> Vec<S> {
-        let threads = std::thread::available_parallelism().map_or(1, usize::from);
         self.0.normalize_chunked(rows, threads, |n, chunk| {
             let mut s = sink(chunk.len());
             for row in chunk {

@@ -201,6 +201,7 @@ class Normalizer:
         *,
         raw: bool = False,
         progress: _Progress = None,
+        threads: Optional[int] = None,
     ) -> Tuple[ArrowArray, ArrowArray]: ...
 
 def sha256_hex(text: str) -> str: ...

@@ -128,8 +128,9 @@ def normalize(
             arrays = list(batch.columns)
             extra = []
             for i, field in targets:
+                # Spark runs a task per core already: one thread each.
                 values, warnings = normalizer.normalize_arrow(
-                    platform, field, [batch.column(i)], raw=raw
+                    platform, field, [batch.column(i)], raw=raw, threads=1
                 )
                 arrays[i] = pa.array(values)
                 if with_warnings:
