@@ -221,6 +221,17 @@ def test_native_arrow_result_is_an_arrow_pycapsule_producer() -> None:
     assert pa.array(warnings).to_pylist() == [None, None, "invalid_email", None]
 
 
+@pytest.mark.parametrize("field", ["email", "first_name"])
+def test_the_thread_count_changes_nothing_but_speed(field: str) -> None:
+    import pyarrow as pa
+    n = stratum.Normalizer(US)
+    values = pa.array((EMAILS + ["  Ann ", None]) * 5000)
+    want = [pa.array(x).to_pylist() for x in n.normalize_arrow("meta", field, [values])]
+    for threads in (0, 1, 3):
+        got = n.normalize_arrow("meta", field, [values], threads=threads)
+        assert [pa.array(x).to_pylist() for x in got] == want
+
+
 def test_table_without_column_is_a_type_error() -> None:
     import pyarrow as pa
     with pytest.raises(TypeError):
