@@ -25,13 +25,19 @@ struct Server {
     demo: CreatedTenant,
 }
 
-async fn server() -> Server {
+/// A fresh store with the demo tenant.
+async fn demo_store() -> (common::Store, stratum_server::db::Db, CreatedTenant) {
     let store = common::Store::new();
     let db = store.open().await;
     let demo = db
         .create_tenant("Demo", "free", "admin@demo.local", stratum_server::now())
         .await
         .unwrap();
+    (store, db, demo)
+}
+
+async fn server() -> Server {
+    let (store, db, demo) = demo_store().await;
     let services = Services::start(db, stratum_server::Settings::new(tokens(), data_keys()));
     let app = services.router();
     Server {
@@ -664,16 +670,11 @@ fn pending_event(tenant: &str, id: &str) -> stratum_server::writer::Pending {
     }
 }
 
-// `#[tokio::test]` runs on one thread: both requests queue before the writer
-// task runs, so they meet in one group commit.
+// `#[tokio::test]` runs on one thread: the three requests queue before the
+// writer task runs, so they meet in one group commit.
 #[tokio::test]
 async fn a_request_the_database_refuses_fails_alone_not_with_its_group() {
-    let store = common::Store::new();
-    let db = store.open().await;
-    let demo = db
-        .create_tenant("Demo", "free", "admin@demo.local", stratum_server::now())
-        .await
-        .unwrap();
+    let (_store, db, demo) = demo_store().await;
     let (handover, mut handed) = tokio::sync::mpsc::channel(16);
     let head = std::sync::Arc::new(std::sync::atomic::AtomicI64::new(0));
     let (writer, task) = stratum_server::writer::Writer::start(
