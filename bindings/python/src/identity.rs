@@ -280,7 +280,8 @@ pub(crate) fn resolve_links_arrow(
 /// One operation of the large-star / small-star alternation
 /// (`stratum_cdp::stars`) over one partition's rows `(node, neighbour, changed)`,
 /// given as Arrow columns (strings, strings, booleans; every row of a node in this
-/// call). Returns the edges `(u, v, changed)` with `u < v`.
+/// call; a row with a null is skipped). Returns the edges `(u, v, changed)` with
+/// `u < v`.
 #[pyfunction]
 pub(crate) fn star_arrow(
     py: Python<'_>,
