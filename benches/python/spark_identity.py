@@ -7,6 +7,10 @@ that both give the same partition, and the single-machine resolver's.
 
     python benches/python/spark_identity.py [links ...]     (default: 1000000)
 
+Both sides first run once on a small table (JVM code compiled, Python workers
+started), then each size runs both sides alternately (`SPARK_IDENTITY_REPS` times,
+default 3); the line reports each side's median and the ratio of the medians.
+
 The link table: people with 8 identifiers each (e-mail, device, user id, ...), a
 link between two of one person's identifiers per row, and one row in 97 linking a
 person to the next one, so components span people and partitions; rows shuffled.
@@ -15,6 +19,8 @@ person to the next one, so components span people and partitions; rows shuffled.
 from __future__ import annotations
 
 import os
+import shutil
+import statistics
 import sys
 import tempfile
 import time
@@ -33,6 +39,7 @@ sizes = [int(a) for a in sys.argv[1:]] or [1_000_000]
 spark = (
     SparkSession.builder.master("local[2]")
     .config("spark.ui.enabled", "false")
+    .config("spark.ui.showConsoleProgress", "false")
     .config("spark.sql.shuffle.partitions", "8")
     .config("spark.driver.memory", "6g")
     .getOrCreate()
@@ -41,9 +48,15 @@ spark.sparkContext.setLogLevel("ERROR")
 tmp = tempfile.mkdtemp(prefix="stratum-spark-identity-")
 spark.sparkContext.setCheckpointDir(os.path.join(tmp, "checkpoints"))
 
-for n in sizes:
-    people = n // 4
+reps = int(os.environ.get("SPARK_IDENTITY_REPS", "3"))
+
+
+def table(n: int) -> str:
+    """The link table of `n` rows, written once as Parquet."""
+    people = max(n // 4, 1)
     path = os.path.join(tmp, f"links-{n}.parquet")
+    if os.path.exists(path):
+        return path
     person = (F.col("id") * F.lit(2654435761)) % F.lit(people)
     (
         spark.range(n, numPartitions=8)
@@ -59,21 +72,46 @@ for n in sizes:
         .orderBy(F.rand(7))
         .write.parquet(path)
     )
-    links = spark.read.parquet(path)
-    results = {}
-    for name, native in (("stratum", True), ("plain", False)):
-        t = time.perf_counter()
-        out, rounds = stratum.spark._resolve(links, "left", "right", True, 64, True, native)
-        out = out.cache()
-        rows = out.count()
-        results[name] = (time.perf_counter() - t, rounds, rows, out)
-    a, b = results["stratum"][3], results["plain"][3]
+    return path
+
+
+def resolve(links, native: bool):
+    """One timed resolution: seconds, rounds, and the cached result."""
+    t = time.perf_counter()
+    out, rounds = stratum.spark._resolve(links, "left", "right", True, 64, True, native)
+    out = out.cache()
+    out.count()
+    return time.perf_counter() - t, rounds, out
+
+
+warm = spark.read.parquet(table(20_000))
+for native in (True, False):
+    resolve(warm, native)[2].unpersist()
+
+for n in sizes:
+    links = spark.read.parquet(table(n))
+    times = {"stratum": [], "plain": []}
+    rounds = {}
+    kept = {}
+    for rep in range(reps):
+        for name, native in (("stratum", True), ("plain", False)):
+            seconds, rounds[name], out = resolve(links, native)
+            times[name].append(seconds)
+            if rep == 0:
+                kept[name] = out
+            else:
+                out.unpersist()
+    a, b = kept["stratum"], kept["plain"]
+    rows = a.count()
     differ = a.exceptAll(b).limit(1).count() + b.exceptAll(a).limit(1).count()
     components = a.select("component").distinct().count()
-    line = (f"{n:>11,} links  {results['stratum'][2]:,} identifiers  {components:,} components | "
-            f"stratum {results['stratum'][0]:6.1f} s ({results['stratum'][1]} rounds) | "
-            f"plain {results['plain'][0]:6.1f} s ({results['plain'][1]} rounds) | "
-            f"{results['plain'][0] / results['stratum'][0]:4.2f}x | same partition: {differ == 0}")
+    med = {k: statistics.median(v) for k, v in times.items()}
+    spread = {k: f"{min(v):.1f}-{max(v):.1f}" for k, v in times.items()}
+    line = (f"{n:>11,} links  {rows:,} identifiers  {components:,} components | "
+            f"stratum {med['stratum']:6.1f} s ({spread['stratum']}, {rounds['stratum']} rounds) | "
+            f"plain {med['plain']:6.1f} s ({spread['plain']}, {rounds['plain']} rounds) | "
+            f"{med['plain'] / med['stratum']:4.2f}x (medians of {reps}) | "
+            f"same partition: {differ == 0}")
     # The single machine's labels (numbers) as the smallest identifier of each
     # component, compared with Spark's result column by column in Arrow.
     single = stratum.resolve_identities(links.toArrow())
@@ -86,6 +124,7 @@ for n in sizes:
             and got["identifier_min"].equals(got["component"]))
     line += f" | equals single machine: {same}"
     print(line, flush=True)
-    for r in results.values():
-        r[3].unpersist()
+    for r in kept.values():
+        r.unpersist()
 spark.stop()
+shutil.rmtree(tmp, ignore_errors=True)

@@ -186,6 +186,26 @@ def test_identity_resolution_on_spark_is_the_single_machine_partition(
     assert len({c for c in got.values() if c is not None}) > 10
 
 
+def test_component_labels_are_the_smallest_identifier_in_code_point_order(spark: Any) -> None:
+    # Labels are compared as UTF-8 bytes (code point order) at every step: in
+    # the stars, in the final labels, and in Python's `min` of the expected ones.
+    import random
+
+    rng = random.Random(11)
+    pool = ["z", "é", "ｚ", "😀", "\ufffd", "a\u0301", "Z", "ß", "日本", "~"]
+    pool += [p + str(i) for p in pool for i in range(20)]
+    links = [(rng.choice(pool), rng.choice(pool)) for _ in range(120)]
+    df = spark.createDataFrame(links, "left string, right string").repartition(5)
+    got = {r["identifier"]: r["component"]
+           for r in stratum.spark.resolve_identities(df).collect()}
+    table = pa.table({"left": [a for a, _ in links], "right": [b for _, b in links]})
+    single = stratum.resolve_identities(table)
+    want = _canonical(dict(zip(single["identifier"].to_pylist(),
+                               single["component"].to_pylist())))
+    assert got == want
+    assert len(set(got.values())) > 20
+
+
 def test_a_long_chain_across_partitions_converges(spark: Any) -> None:
     # A path u0 - u1 - ... - u399 spread over 7 partitions in shuffled order: the
     # worst case for label propagation, a few rounds for the star alternation.

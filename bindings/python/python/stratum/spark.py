@@ -286,8 +286,37 @@ def _resolve(df: Any, left: str, right: str, blocklist: bool, max_iterations: in
     if not native:
         # Raw links: a component's minimum has no row with itself yet.
         rows = rows.unionByName(stars.select("u", F.col("u").alias("v")))
-    out = rows.groupBy("u").agg(F.min("v").alias("component"))
-    return out.withColumnRenamed("u", "identifier"), iterations
+    if native:
+        out = rows.repartition("u").mapInArrow(_smallest, StructType([
+            StructField("identifier", StringType(), False),
+            StructField("component", StringType(), True),
+        ]))
+    else:
+        # Spark aggregates the minimum of a string by sorting (`SortAggregate`).
+        out = rows.groupBy("u").agg(F.min("v").alias("component")).withColumnRenamed(
+            "u", "identifier"
+        )
+    return out, iterations
+
+
+def _smallest(batches: Iterator[Any]) -> Iterator[Any]:
+    """The ``mapInArrow`` function of the final labels: a partition's rows
+    ``(identifier, candidate)``, every row of an identifier in the partition, to
+    one row per identifier with its smallest candidate (byte order, as Spark and
+    Rust compare strings; null when every candidate is null). Arrow aggregates by
+    hashing; Spark's own ``min`` of a string sorts the rows first, and took about
+    a fifth of the whole resolution's time."""
+    import pyarrow as pa  # type: ignore[import-untyped,unused-ignore]
+
+    parts = [b for b in batches if b.num_rows]
+    if not parts:
+        return
+    out = pa.Table.from_batches(parts).group_by("u").aggregate([("v", "min")])
+    yield pa.RecordBatch.from_arrays(
+        [out.column(name).combine_chunks().cast(pa.string()) for name in ("u", "v_min")],
+        schema=pa.schema([pa.field("identifier", pa.string(), False),
+                          pa.field("component", pa.string(), True)]),
+    )
 
 
 def _star_round(edges: Any) -> Any:
