@@ -311,12 +311,13 @@ def _smallest(batches: Iterator[Any]) -> Iterator[Any]:
     parts = [b for b in batches if b.num_rows]
     if not parts:
         return
+    schema = pa.schema([pa.field("identifier", pa.string(), False),
+                        pa.field("component", pa.string(), True)])
     out = pa.Table.from_batches(parts).group_by("u").aggregate([("v", "min")])
-    yield pa.RecordBatch.from_arrays(
-        [out.column(name).combine_chunks().cast(pa.string()) for name in ("u", "v_min")],
-        schema=pa.schema([pa.field("identifier", pa.string(), False),
-                          pa.field("component", pa.string(), True)]),
-    )
+    for batch in out.select(["u", "v_min"]).to_batches():
+        yield pa.RecordBatch.from_arrays(
+            [column.cast(pa.string()) for column in batch.columns], schema=schema
+        )
 
 
 def _star_round(edges: Any) -> Any:
