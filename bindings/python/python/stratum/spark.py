@@ -173,7 +173,7 @@ def resolve_identities(
     identifier of its component (a label that does not depend on partitioning or
     order), null for blocked values such as ``"undefined"``.
 
-    Two steps, both on Spark:
+    Three steps, all on Spark:
 
     1. each partition is resolved by the Rust bulk resolver (the same one as
        :func:`stratum.resolve_identities`), which leaves one edge per identifier, to
@@ -183,7 +183,9 @@ def resolve_identities(
        Beyond" (SoCC 2014), in DataFrame operations, until a round changes nothing.
        With ``checkpoint`` each round's edges are checkpointed (the session's
        checkpoint directory when set, a local checkpoint otherwise), so the plan
-       does not grow with the rounds.
+       does not grow with the rounds;
+    3. each identifier's label is the smallest of its local roots and its final
+       edge, taken per partition by an Arrow hash aggregation.
 
     The partition equals the single-machine resolver's: blocking is a rule on
     values, the same in every partition, and the rest is plain connectivity, which
