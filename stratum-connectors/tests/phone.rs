@@ -112,3 +112,43 @@ fn a_number_whose_output_does_not_read_back_is_dropped() {
     );
     assert_eq!(meta(&n, "+46053974421405"), Err(WarningCode::InvalidPhone));
 }
+
+/// A number dialled through the default region's international prefix reads as
+/// the international number it dials whatever punctuation, stars or digits of
+/// other scripts it is written with. Handed to the `phonenumber` crate with the
+/// default region, such a number was read with that region's metadata: from GB,
+/// `0)0*39 06 12345678` lost the `0` of Rome's area code (a wrong number), and
+/// `0)0*55900491806` was kept although its own output is dropped.
+#[test]
+fn a_number_dialled_abroad_reads_the_same_whatever_it_is_written_with() {
+    let gb = |text: &str| {
+        let config = NormalizerConfig::builder()
+            .phone_region(stratum_connectors::PhoneRegion::Default("GB".into()))
+            .build()
+            .expect("a valid config");
+        let n = Normalizer::new(config).expect("the rules compile");
+        n.normalize(Platform::Meta, Field::Phone, &FieldValue::raw(text))
+            .map(|v| (v.normalized, v.note))
+            .map_err(|w| w.code)
+    };
+    let rome = Ok((Some("390612345678".into()), None));
+    for text in [
+        "00 39 06 1234 5678",
+        "0)0*39 06 12345678",
+        "00/39/06/12345678",
+        "00\u{a0}39\u{a0}06\u{a0}1234\u{a0}5678",
+        "\u{ff10}\u{ff10}39 06 12345678",
+        "\u{660}\u{660}\u{663}\u{669}\u{660}\u{666}\u{661}\u{662}\u{663}\u{664}\u{665}\u{666}\u{667}\u{668}",
+        "00 39 06 1234*5678",
+        "0~0 39 06 1234 5678",
+    ] {
+        assert_eq!(gb(text), rome, "{text:?}");
+    }
+    assert_eq!(gb("0)0*55900491806"), gb("+55900491806"));
+    assert_eq!(gb("0)05* 5900491806\0\u{a0}"), gb("+55900491806"));
+    // Mathematical bold digits, a run of runs of ten: 0 0 4 4.
+    assert_eq!(
+        gb("\u{1d7ce}\u{1d7ce}\u{1d7d2}\u{1d7d2} 20 7031 3000"),
+        Ok((Some("442070313000".into()), None))
+    );
+}

@@ -401,13 +401,16 @@ pub(crate) fn region_index(id: &str) -> Option<usize> {
 
 /// `number`, dialled from `region` through that region's international prefix
 /// (`011 44 …` from the US, `00 44 …` from most of Europe), as the international
-/// number it dials (`+44 …`); `None` when it does not start with the prefix, holds
-/// anything but digits and separators, or what follows the prefix starts with `0`
-/// (then it is no international number, as for libphonenumber).
+/// number it dials (`+44 …`, its digits only); `None` when its digits do not start
+/// with the prefix, it holds a `+` or a digit other than ASCII, or what follows the
+/// prefix starts with `0` (then it is no international number, as for
+/// libphonenumber). Characters other than digits (spaces, punctuation, a star)
+/// carry no digit and are passed over: letters and extensions are dealt with
+/// before.
 pub(crate) fn after_international_prefix(number: &str, region: Option<usize>) -> Option<String> {
-    if !number
-        .bytes()
-        .all(|b| b.is_ascii_digit() || b == b' ' || is_separator(b))
+    if number
+        .chars()
+        .any(|c| c == '+' || c == '\u{ff0b}' || (c.is_numeric() && !c.is_ascii_digit()))
     {
         return None;
     }

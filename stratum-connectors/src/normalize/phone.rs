@@ -115,7 +115,8 @@ impl PhoneParser {
 
     /// One reading of `text` (see [`PhoneParser::normalize`]).
     fn read(&self, text: &str, plus: bool) -> Outcome {
-        let number = strip_extension(strip_tel(text));
+        let number = ascii_digits(strip_extension(strip_tel(text)));
+        let number = number.as_ref();
         let letters = if number.is_ascii() {
             number.bytes().any(|b| b.is_ascii_alphabetic())
         } else {
@@ -174,6 +175,24 @@ impl PhoneParser {
                     None => phonenumber::parse(self.region, number),
                 }
                 .map_err(|_| invalid("not a phone number"))?;
+                // Given a default region, the crate reads a number it finds
+                // dialled through an international prefix (or a `+` past the
+                // start) with that region's metadata, and can strip the region's
+                // national prefix from a foreign number (`0)0 39 06…` from GB
+                // lost Rome's `0`). Those numbers are read above as the
+                // international numbers they dial; one that still gets here
+                // cannot be read exactly, and a wrong number is worse than none.
+                if international.is_none()
+                    && matches!(
+                        n.code().source(),
+                        country::Source::Idd | country::Source::Plus
+                    )
+                {
+                    return Err(invalid(
+                        "dialled through an international prefix in a form that cannot be \
+                         read exactly; write it as +<country code> <number>",
+                    ));
+                }
                 numbering::Parsed {
                     code: n.code().value(),
                     national: n.national().to_string(),
@@ -202,6 +221,49 @@ impl PhoneParser {
         };
         Ok((out, (!valid).then_some(WarningCode::PhoneNotValid)))
     }
+}
+
+/// `text` with every decimal digit of another script (full-width, Arabic-Indic, …)
+/// written as its ASCII digit, as libphonenumber reads them.
+fn ascii_digits(text: &str) -> Cow<'_, str> {
+    if text.is_ascii()
+        || !text
+            .chars()
+            .any(|c| !c.is_ascii() && decimal_value(c).is_some())
+    {
+        return Cow::Borrowed(text);
+    }
+    Cow::Owned(
+        text.chars()
+            .map(|c| match decimal_value(c) {
+                Some(d) if !c.is_ascii() => char::from(b'0' + d),
+                _ => c,
+            })
+            .collect(),
+    )
+}
+
+/// The value of a decimal digit of any script. Unicode assigns decimal digits
+/// (general category Nd) only in contiguous runs of ten, 0 to 9, and where runs
+/// follow each other directly (the mathematical digits) each is still ten long, so
+/// the value is the distance to the start of the run of runs, modulo ten.
+fn decimal_value(c: char) -> Option<u8> {
+    if c.is_ascii_digit() {
+        return Some(c as u8 - b'0');
+    }
+    if c.general_category() != GeneralCategory::DecimalNumber {
+        return None;
+    }
+    let code = u32::from(c);
+    // The longest run of runs (mathematical digits) is 50 long.
+    let back = (1..=64)
+        .take_while(|k| {
+            code.checked_sub(*k)
+                .and_then(char::from_u32)
+                .is_some_and(|p| p.general_category() == GeneralCategory::DecimalNumber)
+        })
+        .count();
+    u8::try_from(back % 10).ok()
 }
 
 /// The number of an RFC 3966 `tel:` URI (any case); other text unchanged. Its
