@@ -76,20 +76,27 @@ fn a_number_not_valid_is_read_until_it_reads_as_itself() {
     assert_eq!(meta(&n, "+64 4 505 0000"), Ok(("6445050000".into(), None)));
 }
 
+/// `text` read as Meta's phone rule with the default region `region`: the digits
+/// and the note, or why it is dropped.
+fn in_region(
+    region: &str,
+    text: &str,
+) -> Result<(Option<String>, Option<WarningCode>), WarningCode> {
+    let config = NormalizerConfig::builder()
+        .phone_region(stratum_connectors::PhoneRegion::Default(region.into()))
+        .build()
+        .expect("a valid config");
+    let n = Normalizer::new(config).expect("the rules compile");
+    n.normalize(Platform::Meta, Field::Phone, &FieldValue::raw(text))
+        .map(|v| (v.normalized, v.note))
+        .map_err(|w| w.code)
+}
+
 /// With a default region, a number dialled through that region's international
 /// prefix reads as the number it dials, and a `*` is ignored.
 #[test]
 fn a_number_dialled_through_the_international_prefix_reads_as_international() {
-    let us = |text: &str| {
-        let config = NormalizerConfig::builder()
-            .phone_region(stratum_connectors::PhoneRegion::Default("US".into()))
-            .build()
-            .expect("a valid config");
-        let n = Normalizer::new(config).expect("the rules compile");
-        n.normalize(Platform::Meta, Field::Phone, &FieldValue::raw(text))
-            .map(|v| (v.normalized, v.note))
-            .map_err(|w| w.code)
-    };
+    let us = |text: &str| in_region("US", text);
     assert_eq!(us("011 44 20 7031 3000"), us("+44 20 7031 3000"));
     assert_eq!(
         us("011 44 20 7031 3000"),
@@ -121,16 +128,7 @@ fn a_number_whose_output_does_not_read_back_is_dropped() {
 /// `0)0*55900491806` was kept although its own output is dropped.
 #[test]
 fn a_number_dialled_abroad_reads_the_same_whatever_it_is_written_with() {
-    let gb = |text: &str| {
-        let config = NormalizerConfig::builder()
-            .phone_region(stratum_connectors::PhoneRegion::Default("GB".into()))
-            .build()
-            .expect("a valid config");
-        let n = Normalizer::new(config).expect("the rules compile");
-        n.normalize(Platform::Meta, Field::Phone, &FieldValue::raw(text))
-            .map(|v| (v.normalized, v.note))
-            .map_err(|w| w.code)
-    };
+    let gb = |text: &str| in_region("GB", text);
     let rome = Ok((Some("390612345678".into()), None));
     for text in [
         "00 39 06 1234 5678",

@@ -156,6 +156,14 @@ def _canonical(pairs: Dict[str, Optional[int]]) -> Dict[str, Optional[str]]:
     return {i: (None if lab is None else smallest[lab]) for i, lab in pairs.items()}
 
 
+def _single_machine(links: List[Any]) -> Dict[str, Optional[str]]:
+    """The single-machine resolver's labels of ``links``, as smallest identifiers."""
+    table = pa.table({"left": [a for a, _ in links], "right": [b for _, b in links]})
+    single = stratum.resolve_identities(table)
+    return _canonical(dict(zip(single["identifier"].to_pylist(),
+                               single["component"].to_pylist())))
+
+
 def _random_links(seed: int, n: int, ids: int) -> List[Any]:
     import random
 
@@ -177,10 +185,7 @@ def test_identity_resolution_on_spark_is_the_single_machine_partition(
     df = spark.createDataFrame(links, "left string, right string").repartition(partitions)
     got = {r["identifier"]: r["component"]
            for r in stratum.spark.resolve_identities(df).collect()}
-    table = pa.table({"left": [a for a, _ in links], "right": [b for _, b in links]})
-    single = stratum.resolve_identities(table)
-    want = _canonical(dict(zip(single["identifier"].to_pylist(),
-                               single["component"].to_pylist())))
+    want = _single_machine(links)
     assert got == want
     assert got["undefined"] is None
     assert len({c for c in got.values() if c is not None}) > 10
@@ -198,10 +203,7 @@ def test_component_labels_are_the_smallest_identifier_in_code_point_order(spark:
     df = spark.createDataFrame(links, "left string, right string").repartition(5)
     got = {r["identifier"]: r["component"]
            for r in stratum.spark.resolve_identities(df).collect()}
-    table = pa.table({"left": [a for a, _ in links], "right": [b for _, b in links]})
-    single = stratum.resolve_identities(table)
-    want = _canonical(dict(zip(single["identifier"].to_pylist(),
-                               single["component"].to_pylist())))
+    want = _single_machine(links)
     assert got == want
     assert len(set(got.values())) > 20
 
