@@ -118,6 +118,16 @@ fn a_number_whose_output_does_not_read_back_is_dropped() {
         Err(WarningCode::InvalidPhone)
     );
     assert_eq!(meta(&n, "+46053974421405"), Err(WarningCode::InvalidPhone));
+    // A valid first reading whose output reads differently: Brazil's `0` is
+    // stripped after `+55`, then `90` from what remains.
+    for text in ["005509000559009", "+55 0 9000559009", "+55 9000559009"] {
+        let first = meta(&n, text);
+        match &first {
+            Ok((digits, _)) => assert_eq!(meta(&n, &format!("+{digits}")), first, "{text:?}"),
+            Err(code) => assert_eq!(*code, WarningCode::InvalidPhone, "{text:?}"),
+        }
+        assert_eq!(first, meta(&n, "+55 9000559009"), "{text:?}");
+    }
 }
 
 /// A number dialled through the default region's international prefix reads as

@@ -87,28 +87,28 @@ impl PhoneParser {
     /// [`WarningCode::PhoneNotValid`] when the number is possible but not valid in
     /// the numbering-plan metadata (kept: PLATFORMS.md §1 asks for possible numbers).
     ///
-    /// A number that is not valid may read differently from its own output (the
-    /// metadata strips a national prefix after the country code again, e.g.
-    /// `+64 0000 55 0 4000`): it is read again until it reads as itself, so that
-    /// the output always normalises to itself; an output that no longer reads as
-    /// a possible number drops the number.
+    /// A number may read differently from its own output: the metadata strips a
+    /// national prefix after the country code again (`+64 0000 55 0 4000`), or
+    /// strips one the first reading had not reached (`00 55 0 9000559009` reads as
+    /// `+55 9000559009`, from which Brazil's `90` is stripped in turn). The output
+    /// is read again until it reads as itself, so that it always normalises to
+    /// itself; an output that no longer reads as a possible number drops the
+    /// number.
     pub(crate) fn normalize(&self, text: &str, plus: bool) -> Outcome {
         let (mut out, mut note) = self.read(text, plus)?;
         // Each re-read that differs strips at least one digit, so this ends; the
         // bound is only a guard.
         for _ in 0..16 {
-            if note != Some(WarningCode::PhoneNotValid) {
-                break;
-            }
             let again = if plus {
                 self.read(&out, plus)?
             } else {
                 self.read(&format!("+{out}"), plus)?
             };
-            if again.0 == out {
+            let settled = again.0 == out;
+            (out, note) = again;
+            if settled {
                 break;
             }
-            (out, note) = again;
         }
         Ok((out, note))
     }
