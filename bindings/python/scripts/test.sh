@@ -37,16 +37,22 @@ rm -rf "$venv"
 cd "$here"
 echo "stubtest"
 "$venv/bin/python" -m mypy.stubtest stratum._native --allowlist "$here/stubtest-allowlist.txt"
-echo "pytest"
-log=$(mktemp)
-"$venv/bin/python" -m pytest -q -p no:cacheprovider -rs tests | tee "$log"
-# Every optional dependency is installed above: a skipped test here is a failure.
-if grep -qi "skipped" "$log"; then
-  echo "pytest skipped tests; every dependency is installed, so none may skip" >&2
+# pytest in the environment $1 on the paths that follow. Every optional
+# dependency is installed: a skipped test is a failure.
+pytest_without_skips() {
+  local env=$1 log
+  shift
+  log=$(mktemp)
+  "$env/bin/python" -m pytest -q -p no:cacheprovider -rs "$@" | tee "$log"
+  if grep -qi "skipped" "$log"; then
+    echo "pytest skipped tests; every dependency is installed, so none may skip" >&2
+    rm -f "$log"
+    exit 1
+  fi
   rm -f "$log"
-  exit 1
-fi
-rm -f "$log"
+}
+echo "pytest"
+pytest_without_skips "$venv" tests
 # Many clusters still run Spark 3.5: the Spark helpers are tested on that line
 # too, in a second environment (pyspark 3.5 needs pandas 2 and NumPy 1).
 echo "pytest: Spark 3.5"
@@ -56,14 +62,7 @@ rm -rf "$venv35"
 "$venv35/bin/pip" install --quiet --disable-pip-version-check \
   "$wheel" pytest hypothesis "pyspark>=3.5,<3.6" "pyarrow<20" "pandas<2.3" "numpy<2" \
   "dask[dataframe]"
-log=$(mktemp)
-"$venv35/bin/python" -m pytest -q -p no:cacheprovider -rs tests/test_spark.py | tee "$log"
-if grep -qi "skipped" "$log"; then
-  echo "pytest skipped Spark 3.5 tests; every dependency is installed, so none may skip" >&2
-  rm -f "$log"
-  exit 1
-fi
-rm -f "$log"
+pytest_without_skips "$venv35" tests/test_spark.py
 "$venv35/bin/python" -c "import pyspark; print('pyspark', pyspark.__version__)"
 echo "walkthrough example"
 out=$(mktemp -d)

@@ -96,6 +96,11 @@ impl PhoneParser {
     /// number.
     pub(crate) fn normalize(&self, text: &str, plus: bool) -> Outcome {
         let (mut out, mut note) = self.read(text, plus)?;
+        // Already in its output form (`+` and digits): reading it again is the
+        // same reading.
+        if text.strip_prefix('+') == Some(out.trim_start_matches('+')) {
+            return Ok((out, note));
+        }
         // Each re-read that differs strips at least one digit, so this ends; the
         // bound is only a guard.
         for _ in 0..16 {

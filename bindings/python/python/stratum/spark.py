@@ -285,16 +285,15 @@ def _resolve(df: Any, left: str, right: str, blocklist: bool, max_iterations: in
     # the minimum among them, has itself), its edge the minimum. A blocked
     # identifier has only a null there, and no edge.
     rows = stars.unionByName(edges.select(F.col("v").alias("u"), F.col("u").alias("v")))
-    if not native:
-        # Raw links: a component's minimum has no row with itself yet.
-        rows = rows.unionByName(stars.select("u", F.col("u").alias("v")))
     if native:
         out = rows.repartition("u").mapInArrow(_smallest, StructType([
             StructField("identifier", StringType(), False),
             StructField("component", StringType(), True),
         ]))
     else:
-        # Spark aggregates the minimum of a string by sorting (`SortAggregate`).
+        # Raw links: a component's minimum has no row with itself yet. Spark
+        # aggregates the minimum of a string by sorting (`SortAggregate`).
+        rows = rows.unionByName(stars.select("u", F.col("u").alias("v")))
         out = rows.groupBy("u").agg(F.min("v").alias("component")).withColumnRenamed(
             "u", "identifier"
         )
