@@ -227,8 +227,8 @@ proptest! {
     /// its previous id as a user id) and the event times, the graph ends up the same.
     #[test]
     fn alias_results_do_not_depend_on_arrival_order(
-        order in Just((0..6).collect::<Vec<usize>>()).prop_shuffle(),
-        minutes in prop::collection::vec(0i64..30, 6),
+        order in Just((0..8).collect::<Vec<usize>>()).prop_shuffle(),
+        minutes in prop::collection::vec(0i64..30, 8),
     ) {
         let jsons = [
             IDENTIFY_LEGACY.to_owned(),
@@ -237,6 +237,9 @@ proptest! {
             r#"{"type":"page","messageId":"p-1","anonymousId":"anon-1","userId":"u-7"}"#.to_owned(),
             r#"{"type":"identify","messageId":"i-other","userId":"u-9","traits":{"email":"old@example.com"}}"#.to_owned(),
             r#"{"type":"track","messageId":"t-1","userId":"legacy-42","event":"e","context":{"traits":{"email":"t@example.com"}}}"#.to_owned(),
+            // Self-aliases: `previousId` is the alias's own `userId`.
+            r#"{"type":"alias","messageId":"al-self-9","userId":"u-9","previousId":"u-9"}"#.to_owned(),
+            r#"{"type":"alias","messageId":"al-self-new","userId":"u-new","previousId":"u-new"}"#.to_owned(),
         ];
         let msgs: Vec<Message> = jsons.iter().zip(&minutes).map(|(j, &m)| at_min(j, m)).collect();
         let mut reference = IdentityGraph::new(IdentityConfig::default());
@@ -250,7 +253,33 @@ proptest! {
         prop_assert_eq!(g.partition(), reference.partition());
         prop_assert_eq!(g.profile_of(&user("u-7")), reference.profile_of(&user("u-7")));
         prop_assert_eq!(g.profile_of(&anon("legacy-42")), None);
+        prop_assert_eq!(g.profile_of(&anon("u-9")), None);
+        prop_assert_eq!(g.profile_of(&anon("u-new")), None);
     }
+}
+
+#[test]
+fn a_self_alias_links_only_its_user_id_in_every_order() {
+    let identify = at_min(
+        r#"{"type":"identify","messageId":"m1","userId":"u35"}"#,
+        0,
+    );
+    let alias = at_min(
+        r#"{"type":"alias","messageId":"m2","userId":"u35","previousId":"u35"}"#,
+        1,
+    );
+    for order in [[&identify, &alias], [&alias, &identify]] {
+        let mut g = IdentityGraph::new(IdentityConfig::default());
+        for m in order {
+            g.resolve(m);
+        }
+        assert_eq!(g.partition(), [vec![user("u35")]]);
+        assert_eq!(g.profile_of(&anon("u35")), None);
+        assert_eq!(g.profile_of(&user("u35")), Some(ProfileId("prof:m1".into())));
+    }
+    // Alone, a self-alias names one user id.
+    let mut g = IdentityGraph::new(IdentityConfig::default());
+    assert_eq!(g.resolve(&alias).accepted, [user("u35")]);
 }
 
 #[test]

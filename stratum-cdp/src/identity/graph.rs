@@ -380,15 +380,20 @@ impl IdentityGraph {
         }
         let alias = message.kind == MessageType::Alias;
         // `previousId` names a user id when any event names it as one (before or
-        // after this alias), else an anonymous id (Segment allows either).
+        // after this alias, this alias's own `userId` included: a self-alias links
+        // nothing new), else an anonymous id (Segment allows either).
         let previous = match &message.previous_id {
-            Some(p)
-                if alias
-                    && self
-                        .ident_index(&Identifier::new(IdentifierKind::UserId, p))
-                        .is_some() =>
-            {
-                IdentifierKind::UserId
+            Some(p) if alias => {
+                let as_user = Identifier::new(IdentifierKind::UserId, p);
+                let own = message
+                    .user_id
+                    .as_deref()
+                    .is_some_and(|u| Identifier::new(IdentifierKind::UserId, u) == as_user);
+                if own || self.ident_index(&as_user).is_some() {
+                    IdentifierKind::UserId
+                } else {
+                    IdentifierKind::AnonymousId
+                }
             }
             _ => IdentifierKind::AnonymousId,
         };
