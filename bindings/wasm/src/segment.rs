@@ -8,7 +8,7 @@ use stratum_cdp::segment::Schema;
 use wasm_bindgen::JsValue;
 use wasm_bindgen::prelude::wasm_bindgen;
 
-use crate::convert::{from_js, respond, to_js};
+use crate::convert::{from_js, json_text, respond, text_arg, to_js};
 use crate::error::js_error;
 
 fn thrown(e: stratum_cdp::Error) -> JsValue {
@@ -28,9 +28,13 @@ impl WasmSegment {
     ///
     /// # Errors
     /// `segment_syntax` (with `line` and `column`), `segment_limit`,
-    /// `type_mismatch`.
-    pub fn parse(text: &str) -> Result<WasmSegment, JsValue> {
-        let inner = stratum_cdp::segment::Segment::parse(text).map_err(thrown)?;
+    /// `type_mismatch`; `invalid_json` for an argument that is not a string or
+    /// holds a lone UTF-16 surrogate.
+    pub fn parse(
+        #[wasm_bindgen(unchecked_param_type = "string")] text: &JsValue,
+    ) -> Result<WasmSegment, JsValue> {
+        let text = text_arg(text, "the segment's text form")?;
+        let inner = stratum_cdp::segment::Segment::parse(&text).map_err(thrown)?;
         Ok(Self { inner })
     }
 
@@ -43,16 +47,7 @@ impl WasmSegment {
     pub fn from_json(
         #[wasm_bindgen(unchecked_param_type = "SegmentJson")] doc: &JsValue,
     ) -> Result<WasmSegment, JsValue> {
-        let text = js_sys::JSON::stringify(doc)
-            .ok()
-            .and_then(|t| t.as_string())
-            .ok_or_else(|| {
-                js_error(&ErrorReport::new(
-                    "invalid_json",
-                    None,
-                    "the argument is not a JSON value; pass the segment's JSON form as a plain object",
-                ))
-            })?;
+        let text = json_text(doc)?;
         let inner = stratum_cdp::segment::Segment::from_json(&text).map_err(thrown)?;
         Ok(Self { inner })
     }

@@ -101,3 +101,43 @@ test("a freed normalizer is refused with an Error", () => {
   m.free();
   assert.throws(() => m.emqScore(ok), Error);
 });
+
+test("values JSON would silently change are refused by path, never read as absent", () => {
+  const now = "2026-03-01T12:00:00Z";
+  const purchase = (extra) => ({ event_name: "Purchase", event_time: now, action_source: "email", user: { email: { raw: "ann@example.com" } }, ...extra });
+  const cases = [
+    [() => n.buildPayloads({ platform: "meta", now, events: [purchase({ value: parseFloat(""), currency: "usd" })] }), "arguments[0].events[0].value", /NaN is not a finite number/],
+    [() => n.buildPayloads({ platform: "meta", now, events: [purchase({ value: Infinity, currency: "usd" })] }), "arguments[0].events[0].value", /Infinity is not a finite number/],
+    [() => n.buildPayloads({ platform: "meta", now, events: [purchase({ event_id: NaN })] }), "arguments[0].events[0].event_id", /NaN/],
+    [() => n.buildPayloads({ platform: "meta", now: new Date(""), events: [] }), "arguments[0].now", /invalid Date/],
+    [() => new stratum.Normalizer({ today: new Date("") }), "arguments[0].today", /invalid Date/],
+    [() => new stratum.Normalizer({ phone_region: NaN }), "arguments[0].phone_region", /NaN/],
+    [() => n.buildAudience({ platform: "meta", members: [], options: { batch_size: NaN } }), "arguments[0].options.batch_size", /NaN/],
+    [() => n.normalize({ platform: "meta", values: [{ field: "phone", value: { raw: "650 555 1212" }, country: NaN }] }), "arguments[0].values[0].country", /NaN/],
+    [() => n.emqScore({ platform: "meta", event: { user: new Map([["email", { raw: "ann@example.com" }]]) } }), "arguments[0].event.user", /a Map is not JSON data/],
+    [() => n.emqScore({ platform: "meta", event: { user: { email: { raw: new Set() } } } }), "arguments[0].event.user.email.raw", /a Set/],
+    [() => n.hashValues({ platform: "meta", field: "email", values: ["a@b.co", undefined] }), "arguments[0].values[1]", /undefined is not data/],
+    [() => n.hashValues({ platform: "meta", field: "email", values: new Uint8Array(2) }), "arguments[0].values", /Uint8Array/],
+    [() => n.emqScore({ platform: "meta", event: { user: { email: { raw: "\ud800" } } } }), "arguments[0].event.user.email.raw", /lone UTF-16 surrogate/],
+    [() => n.emqScore({ platform: "meta", event: { user: {}, event_id: 1n } }), "arguments[0].event.event_id", /BigInt/],
+    [() => n.emqScore({ platform: "meta", event: { user: {}, event_id: () => 1 } }), "arguments[0].event.event_id", /a function is not data/],
+    [() => stratum.healthScore({ signals: { scope: { tenant: "a" }, emq: { observed_at: now, score: NaN } }, now }), "arguments[0].signals.emq.score", /NaN/],
+  ];
+  for (const [call, field, message] of cases) {
+    const e = thrown(call);
+    assert.equal(e.name, "StratumError", String(e));
+    assert.equal(e.code, "invalid_json", e.message);
+    assert.equal(e.field, field, e.message);
+    assert.match(e.message, message);
+    assert.ok(e.message.startsWith("invalid "), e.message);
+  }
+  // Valid values of the same kinds still pass: a Date, a boxed number, a class
+  // instance written field by field, a Segment (its own toJSON), undefined fields.
+  assert.equal(n.emqScore({ platform: "meta", event: { user: { email: { raw: "ann@example.com" }, phone: undefined } } }).score, 2.1);
+  class User { constructor() { this.email = { raw: "ann@example.com" }; } }
+  assert.equal(n.emqScore({ platform: "meta", event: { user: new User() } }).score, 2.1);
+  const built = n.buildPayloads({ platform: "meta", now: new Date(now), events: [purchase({ value: 12.5, currency: "usd" })] });
+  assert.deepEqual(built.rejected, []);
+  assert.equal(built.requests[0].data[0].custom_data.value, 12.5);
+  assert.equal(stratum.readSegment({ segment: stratum.Segment.parse('plan = "pro"') }).text, 'plan = "pro"');
+});

@@ -1,7 +1,7 @@
 // The one-event preview: hashed keys, score with contributions, ranked fixes.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { readFileSync } from "node:fs";
+import { readFileSync, readdirSync } from "node:fs";
 import { stratum } from "./load.mjs";
 
 const n = new stratum.Normalizer({ phone_region: { default: "US" }, today: "2026-03-01" });
@@ -43,7 +43,13 @@ test("a ROAS model puts a money estimate on each fix", () => {
 
 test("the JavaScript glue reads no clock", () => {
   for (const target of ["node", "web"]) {
-    const glue = readFileSync(new URL(`../pkg/${target}/stratum_wasm.js`, import.meta.url), "utf8");
-    assert.doesNotMatch(glue, /Date\.now|new Date|performance\.now/, target);
+    const dir = new URL(`../pkg/${target}/`, import.meta.url);
+    // The glue and its snippets (the argument check of convert.rs).
+    const files = ["stratum_wasm.js", ...readdirSync(dir, { recursive: true }).filter((f) => f.startsWith("snippets") && f.endsWith(".js"))];
+    assert.ok(files.length > 1, target);
+    for (const file of files) {
+      const glue = readFileSync(new URL(file, dir), "utf8");
+      assert.doesNotMatch(glue, /Date\.now|new Date|performance\.now/, `${target}/${file}`);
+    }
   }
 });

@@ -99,3 +99,19 @@ test("evaluateTable: one membership per row", () => {
   const e = thrown(() => evaluateTable({ audiences: [{ key: "x", segment: 'performed "Signed In"' }], table: { columns: {} } }));
   assert.equal(e.code, "unknown_name");
 });
+
+test("Segment.parse refuses a non-string or a lone surrogate with a typed error", () => {
+  const values = [5, true, 3.7, {}, [], ["a"], Symbol("s"), 10n, undefined, null, 'plan = "\ud800"', "\udc00"];
+  for (const value of values) {
+    const e = thrown(() => Segment.parse(value));
+    assert.equal(e.name, "StratumError", `${String(typeof value)}: ${e}`);
+    assert.equal(e.code, "invalid_json");
+    assert.equal(e.field, "arguments[0]");
+  }
+  assert.match(thrown(() => Segment.parse(5)).message, /expected a string .*got number/);
+  assert.match(thrown(() => Segment.parse('plan = "\ud800"')).message, /lone UTF-16 surrogate/);
+  // The module still works, and a surrogate pair is valid text.
+  assert.equal(Segment.parse('plan = "\ud83d\ude00"').toText(), 'plan = "😀"');
+  const e = thrown(() => Segment.fromJson(new Map()));
+  assert.equal([e.code, e.field].join(" "), "invalid_json arguments[0]");
+});
