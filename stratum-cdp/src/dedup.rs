@@ -1,6 +1,7 @@
 //! De-duplication of messages by `messageId` within a time window.
 
-use std::collections::{HashMap, VecDeque};
+use std::cmp::Reverse;
+use std::collections::{BinaryHeap, HashMap};
 
 use chrono::{DateTime, TimeDelta, Utc};
 
@@ -10,14 +11,20 @@ use crate::error::{Error, Result};
 ///
 /// A message is a duplicate when a message with the same id was accepted at a
 /// time `t'` with `|t − t'| ≤ window`, where `t` is the time passed to
-/// [`Deduplicator::check`] (normally `receivedAt`). Ids older than the window
-/// (relative to the latest time seen) are forgotten, so memory stays bounded by the
-/// traffic of one window.
+/// [`Deduplicator::check`] (normally `receivedAt`). Ids accepted at a time older
+/// than the window (relative to the latest time seen) are forgotten, so memory
+/// stays bounded by the traffic of one window, whatever order the times come in.
+///
+/// Only acceptances at or after the horizon (latest time seen − window) are kept.
+/// Any two such times are at most one window apart, so a second acceptance of an
+/// id within the horizon is impossible: one time per id is all that can matter,
+/// and a late check (before the horizon) is answered without being remembered.
 #[derive(Debug, Clone)]
 pub struct Deduplicator {
     window: TimeDelta,
     seen: HashMap<String, DateTime<Utc>, foldhash::fast::RandomState>,
-    order: VecDeque<(DateTime<Utc>, String)>,
+    /// The remembered (time, id) pairs, earliest first.
+    expiry: BinaryHeap<Reverse<(DateTime<Utc>, String)>>,
     latest: Option<DateTime<Utc>>,
 }
 
@@ -39,7 +46,7 @@ impl Deduplicator {
         Ok(Deduplicator {
             window,
             seen: HashMap::default(),
-            order: VecDeque::new(),
+            expiry: BinaryHeap::new(),
             latest: None,
         })
     }
@@ -67,16 +74,17 @@ impl Deduplicator {
     pub fn check(&mut self, message_id: &str, at: DateTime<Utc>) -> bool {
         let latest = self.latest.map_or(at, |l| l.max(at));
         self.latest = Some(latest);
-        if let Some(horizon) = latest.checked_sub_signed(self.window) {
-            while let Some((t, _)) = self.order.front() {
-                if *t >= horizon {
-                    break;
-                }
-                if let Some((t, id)) = self.order.pop_front()
-                    && self.seen.get(&id) == Some(&t)
-                {
-                    self.seen.remove(&id);
-                }
+        let horizon = latest
+            .checked_sub_signed(self.window)
+            .unwrap_or(DateTime::<Utc>::MIN_UTC);
+        while let Some(Reverse((t, _))) = self.expiry.peek() {
+            if *t >= horizon {
+                break;
+            }
+            if let Some(Reverse((t, id))) = self.expiry.pop()
+                && self.seen.get(&id) == Some(&t)
+            {
+                self.seen.remove(&id);
             }
         }
         if let Some(prev) = self.seen.get(message_id)
@@ -84,8 +92,12 @@ impl Deduplicator {
         {
             return false;
         }
-        self.seen.insert(message_id.to_owned(), at);
-        self.order.push_back((at, message_id.to_owned()));
+        // An acceptance before the horizon is forgotten at once; one within it
+        // never replaces another (they would be duplicates of each other).
+        if at >= horizon {
+            self.seen.insert(message_id.to_owned(), at);
+            self.expiry.push(Reverse((at, message_id.to_owned())));
+        }
         true
     }
 }
