@@ -990,8 +990,25 @@ const AUTO_PRUNE_MIN: usize = 32;
 #[serde(rename_all = "snake_case")]
 enum Body {
     AllTime(Agg),
-    /// Contributions kept so the window can slide.
+    /// Contributions kept so the window can slide, in canonical order (timestamp,
+    /// then message id), so that a state does not depend on arrival order.
     Windowed(Vec<Contribution>),
+}
+
+fn canonical_key(c: &Contribution) -> (DateTime<Utc>, &str) {
+    (c.timestamp, c.message_id.as_str())
+}
+
+/// Inserts `c` at its canonical place (after equal keys): O(1) for an event later
+/// than every kept one, a binary search and a shift for a late one.
+fn insert_canonical(cs: &mut Vec<Contribution>, c: Contribution) {
+    let key = canonical_key(&c);
+    if cs.last().is_none_or(|last| canonical_key(last) <= key) {
+        cs.push(c);
+    } else {
+        let at = cs.partition_point(|x| canonical_key(x) <= key);
+        cs.insert(at, c);
+    }
 }
 
 impl TraitState {
@@ -1043,7 +1060,7 @@ impl TraitState {
             Body::AllTime(agg) => agg.apply(self.op, c.view()),
             Body::Windowed(cs) => {
                 let t = c.timestamp;
-                cs.push(c);
+                insert_canonical(cs, c);
                 self.after_add(Some(t));
             }
         }
@@ -1053,11 +1070,14 @@ impl TraitState {
         match &mut self.body {
             Body::AllTime(agg) => agg.apply(self.op, c),
             Body::Windowed(cs) => {
-                cs.push(Contribution {
-                    timestamp: c.timestamp,
-                    message_id: c.message_id.to_owned(),
-                    value: c.value.cloned(),
-                });
+                insert_canonical(
+                    cs,
+                    Contribution {
+                        timestamp: c.timestamp,
+                        message_id: c.message_id.to_owned(),
+                        value: c.value.cloned(),
+                    },
+                );
                 self.after_add(Some(c.timestamp));
             }
         }
@@ -1088,7 +1108,9 @@ impl TraitState {
         match (&mut self.body, other.body) {
             (Body::AllTime(a), Body::AllTime(b)) => a.merge(self.op, b),
             (Body::Windowed(a), Body::Windowed(b)) => {
+                // Two sorted runs: the stable sort merges them in linear time.
                 a.extend(b);
+                a.sort_by(|x, y| canonical_key(x).cmp(&canonical_key(y)));
                 self.after_add(other.latest);
             }
             _ => {}

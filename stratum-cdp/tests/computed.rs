@@ -771,7 +771,7 @@ proptest! {
             {"name": "w", "kind": "count", "window_seconds": 6000}
         ])).unwrap();
         let mut c = Cdp::with_computed_traits(
-            IdentityConfig::default(), TimeDelta::hours(24), InMemoryProfileStore::new(), defs,
+            IdentityConfig::default(), TimeDelta::hours(24), InMemoryProfileStore::new(), defs.clone(),
         ).unwrap();
         for (_, v, _) in &msgs {
             ingest_json(&mut c, v);
@@ -805,6 +805,20 @@ proptest! {
             Ok(())
         };
         check(&c)?;
+        // The profiles themselves (computed states included) equal the ones of
+        // the canonical-order build.
+        let mut sorted = msgs.clone();
+        sorted.sort_by(|a, b| (a.1["timestamp"].as_str(), &a.0).cmp(&(b.1["timestamp"].as_str(), &b.0)));
+        let mut reference = Cdp::with_computed_traits(
+            IdentityConfig::default(), TimeDelta::hours(24), InMemoryProfileStore::new(), defs.clone(),
+        ).unwrap();
+        for (_, v, _) in &sorted {
+            ingest_json(&mut reference, v);
+        }
+        prop_assert_eq!(c.graph().profiles(), reference.graph().profiles());
+        for p in c.graph().profiles() {
+            prop_assert_eq!(c.profile(&p).unwrap(), reference.profile(&p).unwrap());
+        }
         let (mid, _, _) = &msgs[remove % msgs.len()];
         if c.remove_link(mid).is_ok() {
             check(&c)?;
@@ -888,4 +902,46 @@ fn allowed_lateness_is_validated() {
         "allowed_lateness_seconds": 0}));
     let back: TraitDefinition = serde_json::from_value(serde_json::to_value(&ok).unwrap()).unwrap();
     assert_eq!(back, ok);
+}
+
+#[test]
+fn windowed_states_do_not_depend_on_arrival_order() {
+    let events = [
+        track(
+            "o1",
+            10,
+            json!({"userId": "u1"}),
+            json!({"total": 5, "sku": "a"}),
+        ),
+        track(
+            "o2",
+            20,
+            json!({"userId": "u1"}),
+            json!({"total": 7, "sku": "b"}),
+        ),
+        track(
+            "o3",
+            20,
+            json!({"anonymousId": "x1", "userId": "u1"}),
+            json!({"total": 1}),
+        ),
+    ];
+    let build = |order: &[usize]| {
+        let mut c = Cdp::with_computed_traits(
+            IdentityConfig::default(),
+            TimeDelta::hours(24),
+            InMemoryProfileStore::new(),
+            traits(),
+        )
+        .unwrap();
+        for &i in order {
+            c.ingest(&events[i]).unwrap();
+        }
+        let p = c.graph().profiles().pop().unwrap();
+        c.profile(&p).unwrap()
+    };
+    let sorted = build(&[0, 1, 2]);
+    for order in [[2, 1, 0], [1, 0, 2], [2, 0, 1]] {
+        assert_eq!(build(&order), sorted, "{order:?}");
+    }
 }

@@ -260,10 +260,7 @@ proptest! {
 
 #[test]
 fn a_self_alias_links_only_its_user_id_in_every_order() {
-    let identify = at_min(
-        r#"{"type":"identify","messageId":"m1","userId":"u35"}"#,
-        0,
-    );
+    let identify = at_min(r#"{"type":"identify","messageId":"m1","userId":"u35"}"#, 0);
     let alias = at_min(
         r#"{"type":"alias","messageId":"m2","userId":"u35","previousId":"u35"}"#,
         1,
@@ -275,7 +272,10 @@ fn a_self_alias_links_only_its_user_id_in_every_order() {
         }
         assert_eq!(g.partition(), [vec![user("u35")]]);
         assert_eq!(g.profile_of(&anon("u35")), None);
-        assert_eq!(g.profile_of(&user("u35")), Some(ProfileId("prof:m1".into())));
+        assert_eq!(
+            g.profile_of(&user("u35")),
+            Some(ProfileId("prof:m1".into()))
+        );
     }
     // Alone, a self-alias names one user id.
     let mut g = IdentityGraph::new(IdentityConfig::default());
