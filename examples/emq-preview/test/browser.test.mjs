@@ -121,12 +121,18 @@ test("editing the raw JSON updates the form and the score", async () => {
   assert.match(await page.locator("#json-error").textContent(), /at event\.user/);
 });
 
+/** The JSON view's event, once the form's last edit has been written into it. */
+async function jsonView() {
+  await page.waitForSelector("body[data-json-synced=true]", { timeout: 5000 });
+  return JSON.parse(await page.getByLabel("Event as JSON").inputValue());
+}
+
 test("a hashed value from the JSON view survives typing in the form", async () => {
   const digest = vector("trim").expected.value;
   await page.getByLabel("Event as JSON").fill(JSON.stringify({ user: { email: { hashed: { hex: digest } } } }));
   await page.getByLabel("Phone").pressSequentially("+1 650 555 1212");
   assert.equal(await page.getByTestId("value-email").textContent(), digest);
-  const json = JSON.parse(await page.getByLabel("Event as JSON").inputValue());
+  const json = await jsonView();
   assert.deepEqual(json.user.email, { hashed: { hex: digest } });
   // Email 3 (pre-hashed, counted) + phone 2 → 10 · 5 / 14 = 3.6.
   assert.equal(await page.getByTestId("score").textContent(), "3.6");
@@ -139,6 +145,144 @@ test("a ROAS model shows each fix's estimated effect", async () => {
   assert.match(await page.locator("#fixes li").first().textContent(), /\(ROAS \+\d+\.\d\d\)$/);
 });
 
+const results = async () => ({
+  score: await page.getByTestId("score").textContent(),
+  bars: await page.locator("#bars li").count(),
+  fixes: await page.locator("#fixes li").count(),
+  keys: await page.locator("#keys tbody tr").count(),
+  status: await page.locator("#preview-status").isVisible(),
+});
+
+test("broken JSON typed in the JSON view is kept, and its error stays, while the form is edited", async () => {
+  const json = page.getByLabel("Event as JSON");
+  await json.fill(JSON.stringify({ user: { email: { raw: "ann@example.com" } } }));
+  await json.press("End");
+  await page.keyboard.type(" oops");
+  const broken = await json.inputValue();
+  assert.match(broken, / oops$/);
+  const error = page.locator("#json-error");
+  assert.match(await error.textContent(), /^Invalid JSON/);
+  assert.equal(await json.getAttribute("aria-invalid"), "true");
+  // Typing in the form previews the form's event but leaves the person's text alone.
+  await page.getByLabel("Phone").pressSequentially("+1 650 555 1212");
+  await page.waitForTimeout(400);
+  assert.equal(await json.inputValue(), broken);
+  assert.ok(await error.isVisible());
+  assert.match(await error.textContent(), /^Invalid JSON/);
+  assert.equal(await page.getByTestId("score").textContent(), "3.6");
+  // Fixing the text (keyboard) makes it the event again.
+  await json.focus();
+  await json.press("End");
+  for (let i = 0; i < 5; i++) await page.keyboard.press("Backspace");
+  assert.ok(!(await error.isVisible()));
+  assert.equal(await page.getByLabel("Phone").inputValue(), "");
+  assert.equal(await page.getByTestId("score").textContent(), "2.1");
+});
+
+test("invalid JSON or a refused event clears the previous event's results", async () => {
+  const json = page.getByLabel("Event as JSON");
+  for (const [tail, keep] of [[" x", 0], ['{"user": null}', 1], ['{"user": {"email": "a@b.co"}}', 1]]) {
+    await json.fill(JSON.stringify({ user: { email: { raw: "ann@example.com" } } }));
+    assert.deepEqual(await results(), { score: "2.1", bars: 14, fixes: await page.locator("#fixes li").count(), keys: 1, status: false });
+    if (keep) {
+      await json.fill("");
+      await page.keyboard.type(tail);
+    } else {
+      await json.press("End");
+      await page.keyboard.type(tail);
+    }
+    assert.deepEqual(await results(), { score: "–", bars: 0, fixes: 0, keys: 0, status: true }, tail);
+    assert.ok(await page.locator("#json-error").isVisible(), tail);
+  }
+  await json.fill(JSON.stringify({ user: { email: { raw: "ann@example.com" } } }));
+  assert.equal((await results()).status, false);
+});
+
+test("typing in the form keeps the event's fields the form does not show", async () => {
+  const event = {
+    user: { email: { raw: "ann@example.com" }, mobile_ad_id: { raw: "38400000-8cf0-11bd-b23e-10b96e40000d" }, first_name: { raw: "   " }, city: { auto: "menlo park" } },
+    event_id: "e-1",
+    custom: { keep: true },
+  };
+  await page.getByLabel("Event as JSON").fill(JSON.stringify(event));
+  assert.equal(await page.getByLabel("First name").inputValue(), "   ");
+  await page.getByLabel("Phone").pressSequentially("+1 650 555 1212");
+  await page.getByLabel("City").press("End");
+  await page.keyboard.type("!");
+  const after = await jsonView();
+  assert.deepEqual(after, {
+    ...event,
+    user: { ...event.user, phone: { raw: "+1 650 555 1212" }, city: { auto: "menlo park!" } },
+  });
+  // Emptying a field removes it, and only it.
+  await page.getByLabel("Phone").fill("");
+  assert.deepEqual((await jsonView()).user, { ...event.user, city: { auto: "menlo park!" } });
+});
+
+test("a refused ROAS input is shown at the ROAS inputs, the event's preview stays", async () => {
+  await page.getByLabel("Event as JSON").fill(JSON.stringify({ user: { email: { raw: "ann@example.com" } } }));
+  const revenue = page.getByLabel("Attributed revenue");
+  const spend = page.getByLabel("Ad spend");
+  await revenue.fill("");
+  await spend.fill("");
+  await revenue.pressSequentially("10k");
+  await spend.pressSequentially("2500");
+  const roasError = page.locator("#roas-error");
+  assert.ok(await roasError.isVisible());
+  assert.match(await roasError.textContent(), /^Attributed revenue: not an amount/);
+  assert.equal(await revenue.getAttribute("aria-invalid"), "true");
+  assert.equal(await spend.getAttribute("aria-invalid"), "false");
+  assert.match(await revenue.getAttribute("aria-describedby"), /roas-error/);
+  assert.ok(!(await page.locator("#json-error").isVisible()));
+  assert.equal(await page.getByTestId("score").textContent(), "2.1");
+  assert.doesNotMatch(await page.locator("#fixes li").first().textContent(), /ROAS/);
+  // A refused amount says why, at its own input.
+  await revenue.fill("");
+  await revenue.pressSequentially("10000");
+  await spend.fill("");
+  await spend.pressSequentially("-1");
+  assert.match(await roasError.textContent(), /^Ad spend: .*must be positive/);
+  assert.equal(await revenue.getAttribute("aria-invalid"), "false");
+  assert.equal(await spend.getAttribute("aria-invalid"), "true");
+  await spend.press("Backspace");
+  await spend.press("Backspace");
+  await spend.pressSequentially("2500");
+  assert.ok(!(await roasError.isVisible()));
+  assert.equal(await spend.getAttribute("aria-invalid"), "false");
+  assert.match(await page.locator("#fixes li").first().textContent(), /\(ROAS \+\d+\.\d\d\)$/);
+  await revenue.fill("");
+  await spend.fill("");
+});
+
+test("long values wrap and very long ones are cut, without freezing the page", async () => {
+  const fbc = `fb.1.1700000000000.${"AbCdEf0123".repeat(14)}`;
+  assert.ok(fbc.length >= 158);
+  await page.getByLabel("Event as JSON").fill(JSON.stringify({ user: { email: { raw: "ann@example.com" }, click_id: { raw: fbc } } }));
+  const width = await page.evaluate(() => document.documentElement.scrollWidth);
+  assert.ok(width <= 1280, `page is ${width} px wide`);
+  // A megabyte in one field: the cell shows a cut of it (the whole in its title).
+  const big = "Mozilla/5.0 ".repeat(90000);
+  await page.evaluate((ua) => {
+    const json = document.getElementById("raw-json");
+    json.value = JSON.stringify({ user: { email: { raw: "ann@example.com" }, user_agent: { raw: ua } } });
+    json.dispatchEvent(new Event("input", { bubbles: true }));
+  }, big);
+  const cellText = await page.locator('#keys tr[data-field="user_agent"] td').nth(1).textContent();
+  assert.ok(cellText.length < 400, `${cellText.length}`);
+  assert.ok((await page.evaluate(() => document.documentElement.scrollWidth)) <= 1280);
+  const t0 = Date.now();
+  await page.getByLabel("Phone").pressSequentially("+1");
+  const perKey = (Date.now() - t0) / 2;
+  const update = await page.evaluate(() => {
+    const t = performance.now();
+    window.stratumPreview.update();
+    return performance.now() - t;
+  });
+  console.log(`# 1 MB user agent: ${perKey.toFixed(0)} ms per keystroke, ${update.toFixed(0)} ms per preview and DOM update`);
+  assert.ok(perKey < 1000, `${perKey} ms per keystroke`);
+  await page.getByLabel("Event as JSON").fill(JSON.stringify({ user: { email: { raw: "ann@example.com" } } }));
+});
+
 test("works offline and asks nothing of the network", async () => {
   await page.context().setOffline(true);
   await page.getByLabel("Event as JSON").fill(JSON.stringify({ user: { email: { raw: "ann@example.com" }, phone: { raw: "+1 650 555 1212" } } }));
@@ -146,9 +290,10 @@ test("works offline and asks nothing of the network", async () => {
   await page.context().setOffline(false);
   const foreign = requests.filter((u) => !u.startsWith(base));
   assert.deepEqual(foreign, []);
-  // The page, its script and style, the package's glue and module: nothing else.
+  // The page, its script and style, the package's glue, its snippet (the argument
+  // check) and module: nothing else.
   assert.ok(requests.some((u) => u.endsWith("/pkg/stratum_wasm_bg.wasm")));
-  assert.ok(requests.length <= 5, requests.join("\n"));
+  assert.ok(requests.length <= 6, requests.join("\n"));
   mkdirSync(artifacts, { recursive: true });
   await page.getByLabel("Event as JSON").fill(JSON.stringify({
     user: { email: { raw: "Ann@Example.com" }, phone: { raw: "+1 650 555 1212" }, first_name: { raw: "Ann" }, zip: { raw: "94025" }, client_ip: { raw: "not an ip" } },
