@@ -102,6 +102,19 @@ test("a freed normalizer is refused with an Error", () => {
   assert.throws(() => m.emqScore(ok), Error);
 });
 
+test("a freed object throws the documented plain Error", () => {
+  // docs/wasm.md, "Memory: free()".
+  const freed = (e) => e instanceof Error && e.message === "null pointer passed to rust" && e.code === undefined;
+  const s = stratum.Segment.parse('plan = "pro"');
+  s.free();
+  assert.throws(() => s.toText(), freed);
+  assert.throws(() => s.free(), freed);
+  const m = new stratum.Normalizer();
+  m[Symbol.dispose]();
+  assert.throws(() => m.emqScore(ok), freed);
+  assert.equal(n.emqScore(ok).score, 2.1);
+});
+
 test("values JSON would silently change are refused by path, never read as absent", () => {
   const now = "2026-03-01T12:00:00Z";
   const purchase = (extra) => ({ event_name: "Purchase", event_time: now, action_source: "email", user: { email: { raw: "ann@example.com" } }, ...extra });
