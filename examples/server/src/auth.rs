@@ -1,7 +1,13 @@
 //! Who is calling and what they may do: roles and one permission matrix, JWT
 //! access tokens (30 minutes) and refresh tokens (7 days, rotated on every use; a
-//! reused one revokes its whole family), logout, TOTP MFA with single-use backup
-//! codes and a lockout after repeated failures, and password resets.
+//! reused one ends every session of its user), logout, TOTP MFA (each code
+//! accepted once) with single-use backup codes and a lockout after repeated
+//! failures, and password resets.
+//!
+//! A login attempt is counted before its password is checked, in one statement
+//! ([`crate::db::TenantDb::reserve_login_attempt`]), so parallel attempts cannot
+//! get past the lockout; Argon2 runs through [`secrets::argon2`], never more than
+//! the machine's parallelism at once.
 //!
 //! Access tokens are HS256 JWTs signed with the server's secret (from
 //! `STRATUM_JWT_SECRET`, a file, or generated once into the data directory); only
@@ -21,7 +27,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
 use crate::AppState;
-use crate::db::User;
+use crate::db::{CreateError, TenantDb, User};
 use crate::error::{AppError, AppResult};
 use crate::secrets::{self, KeyKind};
 use crate::totp;
@@ -376,10 +382,106 @@ pub(crate) struct Login {
 }
 
 /// A hash to verify against when the email is unknown, so that both cases take
-/// the same time.
-fn dummy_hash() -> &'static str {
-    static HASH: std::sync::OnceLock<String> = std::sync::OnceLock::new();
-    HASH.get_or_init(|| secrets::hash_password("not a real password").unwrap_or_default())
+/// the same time (computed once, through [`secrets::argon2`]).
+async fn dummy_hash() -> AppResult<String> {
+    static HASH: tokio::sync::OnceCell<String> = tokio::sync::OnceCell::const_new();
+    HASH.get_or_try_init(|| secrets::hash_password_bounded("not a real password".to_owned()))
+        .await
+        .cloned()
+        .map_err(|e| AppError::internal(&e))
+}
+
+fn account_locked(retry: i64) -> AppError {
+    AppError::new(
+        StatusCode::TOO_MANY_REQUESTS,
+        "account_locked",
+        None,
+        format!("too many failed logins; retry in {retry} s"),
+    )
+    .with_retry_after(retry)
+}
+
+/// Counts an attempt at a user's credentials before they are checked (see
+/// [`TenantDb::reserve_login_attempt`]); `429 account_locked` when the user is
+/// locked, and then nothing may be checked.
+async fn reserve_attempt(
+    scoped: &TenantDb<'_>,
+    user_id: &str,
+    now: DateTime<Utc>,
+) -> AppResult<()> {
+    if scoped
+        .reserve_login_attempt(user_id, MAX_FAILURES, now, now + LOCKOUT)
+        .await?
+        .is_some()
+    {
+        return Ok(());
+    }
+    let until = scoped
+        .user(user_id)
+        .await?
+        .and_then(|u| u.locked_until)
+        .filter(|u| *u > now);
+    Err(account_locked(
+        until.map_or(1, |u| (u - now).num_seconds().max(1)),
+    ))
+}
+
+fn mfa_required() -> AppError {
+    AppError::new(
+        StatusCode::UNAUTHORIZED,
+        "mfa_required",
+        Some("totp_code"),
+        "this account requires a one-time code (`totp_code`) or a backup code (`backup_code`)",
+    )
+}
+
+fn invalid_mfa(field: &str, message: &str) -> AppError {
+    AppError::new(
+        StatusCode::UNAUTHORIZED,
+        "invalid_mfa",
+        Some(field),
+        message,
+    )
+}
+
+/// Checks a user's second factor: a TOTP code of the active secret, accepted
+/// once (a code whose step is not later than the last accepted one is refused),
+/// or a single-use backup code. The attempt must have been reserved.
+async fn second_factor(
+    scoped: &TenantDb<'_>,
+    user: &User,
+    totp_code: Option<&str>,
+    backup_code: Option<&str>,
+    now: DateTime<Utc>,
+) -> AppResult<()> {
+    match (totp_code, backup_code) {
+        (Some(code), _) => {
+            let step = user.totp_secret.as_deref().and_then(|secret| {
+                u64::try_from(now.timestamp())
+                    .ok()
+                    .and_then(|t| totp::verify_step(secret, code, t))
+                    .and_then(|step| i64::try_from(step).ok())
+            });
+            match step {
+                Some(step) if scoped.accept_totp_step(&user.id, step).await? => Ok(()),
+                _ => Err(invalid_mfa(
+                    "totp_code",
+                    "wrong one-time code, or one used already (wait for the next one)",
+                )),
+            }
+        }
+        (None, Some(code)) => {
+            if scoped
+                .use_backup_code(&user.id, &secrets::key_hash(code.trim()), now)
+                .await?
+            {
+                Ok(())
+            } else {
+                Err(invalid_mfa("backup_code", "wrong or spent backup code"))
+            }
+        }
+        (None, None) => Err(mfa_required()),
+    }
 }
 
 /// The stored form of a login: trimmed, lower case.
@@ -410,68 +512,32 @@ pub(crate) async fn login(
     let req: Login = body(&bytes)?;
     let now = crate::now();
     let Some(user) = state.db.user_by_email(&login_email(&req.email)).await? else {
-        let _ = secrets::verify_password(&req.password, dummy_hash());
+        // The same Argon2 work as a wrong password, so both take as long.
+        let _ = secrets::verify_password_bounded(req.password, dummy_hash().await?).await;
         return Err(invalid_credentials());
     };
     let scoped = state.db.tenant(&user.tenant_id);
-    if let Some(until) = user.locked_until.filter(|u| *u > now) {
-        let retry = (until - now).num_seconds().max(1);
-        return Err(AppError::new(
-            StatusCode::TOO_MANY_REQUESTS,
-            "account_locked",
-            None,
-            format!("too many failed logins; retry in {retry} s"),
-        )
-        .with_retry_after(retry));
-    }
-    let fail = |user: &User| {
-        let failures = user.failed_logins + 1;
-        (failures >= MAX_FAILURES).then_some(now + LOCKOUT)
-    };
-    let password_ok = {
-        let (password, hash) = (req.password.clone(), user.password_hash.clone());
-        tokio::task::spawn_blocking(move || secrets::verify_password(&password, &hash))
-            .await
-            .unwrap_or(false)
-    };
-    if !password_ok {
-        scoped.record_login(&user.id, false, fail(&user)).await?;
+    // Counted before the slow check: parallel attempts each take a place, and
+    // none is checked once the limit is reached.
+    reserve_attempt(&scoped, &user.id, now).await?;
+    if !secrets::verify_password_bounded(req.password, user.password_hash.clone()).await {
         return Err(invalid_credentials());
     }
     if user.totp_enabled {
-        let second = match (&req.totp_code, &req.backup_code, &user.totp_secret) {
-            (Some(code), _, Some(secret)) => {
-                u64::try_from(now.timestamp()).is_ok_and(|t| totp::verify(secret, code, t))
-            }
-            (None, Some(code), _) => {
-                scoped
-                    .use_backup_code(&user.id, &secrets::key_hash(code.trim()), now)
-                    .await?
-            }
-            _ => {
-                return Err(AppError::new(
-                    StatusCode::UNAUTHORIZED,
-                    "mfa_required",
-                    Some("totp_code"),
-                    "this account requires a one-time code (`totp_code`) or a backup code (`backup_code`)",
-                ));
-            }
-        };
-        if !second {
-            scoped.record_login(&user.id, false, fail(&user)).await?;
-            return Err(AppError::new(
-                StatusCode::UNAUTHORIZED,
-                "invalid_mfa",
-                Some("totp_code"),
-                "wrong one-time or backup code",
-            ));
-        }
+        second_factor(
+            &scoped,
+            &user,
+            req.totp_code.as_deref(),
+            req.backup_code.as_deref(),
+            now,
+        )
+        .await?;
     }
+    scoped.clear_login_failures(&user.id).await?;
     let tenant = scoped.get().await?.ok_or_else(invalid_credentials)?;
     if tenant.status != "active" {
         return Err(suspended());
     }
-    scoped.record_login(&user.id, true, None).await?;
     let family = secrets::new_id().map_err(|e| AppError::internal(&e))?;
     Ok(Json(issue_pair(&state, &user, &family, now).await?))
 }
@@ -484,7 +550,9 @@ pub(crate) struct Refresh {
 }
 
 /// `POST /api/v1/auth/refresh`: `{"refresh_token"}` → a new pair; the old token is
-/// spent, and presenting a spent token again revokes its whole family.
+/// spent. Presenting a spent token again means it may have been stolen: every
+/// session of its user ends (all refresh tokens revoked, all access tokens
+/// issued so far refused).
 #[utoipa::path(post, path = "/api/v1/auth/refresh", request_body(content = Refresh, content_type = "application/json"), responses((status = 200, description = "A new pair", body = crate::openapi::Document), crate::openapi::ApiErrors))]
 pub(crate) async fn refresh(
     State(state): State<Arc<AppState>>,
@@ -506,13 +574,14 @@ pub(crate) async fn refresh(
         ));
     }
     if token.used || !scoped.use_refresh_token(&token.id, now).await? {
-        scoped.revoke_family(&token.family_id, now).await?;
-        tracing::warn!(family = %token.family_id, "refresh token reused: family revoked");
+        scoped.revoke_user_tokens(&token.user_id, now).await?;
+        tracing::warn!(family = %token.family_id, "refresh token reused: every session of its user ended");
         return Err(AppError::new(
             StatusCode::UNAUTHORIZED,
             "refresh_reused",
             None,
-            "this refresh token was already used; every session of its login is revoked",
+            "this refresh token was already used, so it may have been stolen: every session \
+             of its user has ended (all refresh and access tokens); log in again",
         ));
     }
     let user = scoped
@@ -548,22 +617,52 @@ pub(crate) async fn logout(
     Ok(StatusCode::NO_CONTENT)
 }
 
+#[derive(Default, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct Enroll {
+    /// The current TOTP code, when MFA is on.
+    #[serde(default)]
+    totp_code: Option<String>,
+    /// A single-use backup code, instead of a TOTP code.
+    #[serde(default)]
+    backup_code: Option<String>,
+}
+
 /// `POST /api/v1/auth/mfa/enroll`: a new TOTP secret for the caller (its URI for an
-/// authenticator app); required at login once confirmed with `mfa/verify`.
-#[utoipa::path(post, path = "/api/v1/auth/mfa/enroll", responses((status = 200, description = "The TOTP secret and its URI", body = crate::openapi::Document), crate::openapi::ApiErrors), security(("bearer" = [])))]
+/// authenticator app), pending until confirmed with `mfa/verify`. While MFA is
+/// on, the body must prove the current factor (`{"totp_code"}` or
+/// `{"backup_code"}`, counted like a login attempt), and the active secret stays
+/// in force until the new one is verified.
+#[utoipa::path(post, path = "/api/v1/auth/mfa/enroll", request_body(content = Option<Enroll>, content_type = "application/json"), responses((status = 200, description = "The TOTP secret and its URI", body = crate::openapi::Document), crate::openapi::ApiErrors), security(("bearer" = [])))]
 pub(crate) async fn mfa_enroll(
     State(state): State<Arc<AppState>>,
     headers: HeaderMap,
+    bytes: axum::body::Bytes,
 ) -> AppResult<Json<Value>> {
     let c = caller(&state, &headers).await?;
     c.require(Permission::Session)?;
+    let req: Enroll = if bytes.iter().all(u8::is_ascii_whitespace) {
+        Enroll::default()
+    } else {
+        body(&bytes)?
+    };
     let scoped = state.db.tenant(&c.tenant_id);
     let user = scoped
         .user(c.user()?)
         .await?
         .ok_or_else(|| AppError::not_found("no such user"))?;
+    if user.totp_enabled {
+        let (totp_code, backup_code) = (req.totp_code.as_deref(), req.backup_code.as_deref());
+        if totp_code.is_none() && backup_code.is_none() {
+            return Err(mfa_required());
+        }
+        let now = crate::now();
+        reserve_attempt(&scoped, &user.id, now).await?;
+        second_factor(&scoped, &user, totp_code, backup_code, now).await?;
+        scoped.clear_login_failures(&user.id).await?;
+    }
     let secret = secrets::random_bytes::<20>().map_err(|e| AppError::internal(&e))?;
-    scoped.set_totp_secret(&user.id, &secret).await?;
+    scoped.set_pending_totp_secret(&user.id, &secret).await?;
     Ok(Json(json!({
         "secret": totp::base32(&secret),
         "otpauth_uri": totp::otpauth_uri("Stratum", &user.email, &secret),
@@ -578,8 +677,10 @@ pub(crate) struct Code {
     code: String,
 }
 
-/// `POST /api/v1/auth/mfa/verify`: `{"code"}` from the authenticator: MFA is then
-/// required at login, and the single-use backup codes are returned once.
+/// `POST /api/v1/auth/mfa/verify`: `{"code"}` of the pending secret from the
+/// authenticator: that secret becomes the active one, MFA is then required at
+/// login, and new single-use backup codes are returned once (the old ones stop
+/// working).
 #[utoipa::path(post, path = "/api/v1/auth/mfa/verify", request_body(content = Code, content_type = "application/json"), responses((status = 200, description = "MFA on; the backup codes", body = crate::openapi::Document), crate::openapi::ApiErrors), security(("bearer" = [])))]
 pub(crate) async fn mfa_verify(
     State(state): State<Arc<AppState>>,
@@ -594,23 +695,30 @@ pub(crate) async fn mfa_verify(
         .user(c.user()?)
         .await?
         .ok_or_else(|| AppError::not_found("no such user"))?;
-    let Some(secret) = &user.totp_secret else {
+    let Some(secret) = &user.totp_pending_secret else {
         return Err(AppError::new(
             StatusCode::BAD_REQUEST,
             "mfa_not_enrolled",
             None,
-            "start with POST /api/v1/auth/mfa/enroll",
+            "no secret awaits verification: start with POST /api/v1/auth/mfa/enroll",
         ));
     };
     let now = crate::now();
-    if !u64::try_from(now.timestamp()).is_ok_and(|t| totp::verify(secret, &req.code, t)) {
-        return Err(AppError::new(
+    let wrong_code = || {
+        AppError::new(
             StatusCode::BAD_REQUEST,
             "invalid_mfa",
             Some("code"),
-            "wrong one-time code",
-        ));
-    }
+            "wrong one-time code, or one used already (wait for the next one)",
+        )
+    };
+    let Some(step) = u64::try_from(now.timestamp())
+        .ok()
+        .and_then(|t| totp::verify_step(secret, &req.code, t))
+        .and_then(|step| i64::try_from(step).ok())
+    else {
+        return Err(wrong_code());
+    };
     let mut codes = Vec::with_capacity(BACKUP_CODES);
     let mut hashes = Vec::with_capacity(BACKUP_CODES);
     for _ in 0..BACKUP_CODES {
@@ -622,7 +730,11 @@ pub(crate) async fn mfa_verify(
         ));
         codes.push(code);
     }
-    scoped.enable_totp(&user.id, &hashes).await?;
+    if !scoped.enable_totp(&user.id, secret, step, &hashes).await? {
+        // The code's step was used already, or the secret was enrolled again
+        // meanwhile (then this code is of a secret that no longer waits).
+        return Err(wrong_code());
+    }
     Ok(Json(json!({"mfa_enabled": true, "backup_codes": codes})))
 }
 
@@ -636,12 +748,12 @@ pub(crate) struct ResetConfirm {
     new_password: String,
 }
 
-fn check_password(p: &str) -> AppResult<()> {
+fn check_password(p: &str, field: &str) -> AppResult<()> {
     if p.chars().count() < MIN_PASSWORD_CHARS {
         return Err(AppError::new(
             StatusCode::BAD_REQUEST,
             "invalid_value",
-            Some("password"),
+            Some(field),
             format!("a password has at least {MIN_PASSWORD_CHARS} characters"),
         ));
     }
@@ -649,9 +761,8 @@ fn check_password(p: &str) -> AppResult<()> {
 }
 
 async fn hash(password: String) -> AppResult<String> {
-    tokio::task::spawn_blocking(move || secrets::hash_password(&password))
+    secrets::hash_password_bounded(password)
         .await
-        .map_err(|e| AppError::internal(&e))?
         .map_err(|e| AppError::internal(&e))
 }
 
@@ -663,7 +774,7 @@ pub(crate) async fn password_reset(
     bytes: axum::body::Bytes,
 ) -> AppResult<StatusCode> {
     let req: ResetConfirm = body(&bytes)?;
-    check_password(&req.new_password)?;
+    check_password(&req.new_password, "new_password")?;
     let now = crate::now();
     let Some((tenant, user)) = state
         .db
@@ -902,18 +1013,29 @@ pub(crate) async fn create_tenant(
         ));
     }
     let email = new_login_email(&req.admin_email, "admin_email")?;
-    if state.db.user_by_email(&email).await?.is_some() {
-        return Err(AppError::new(
+    let conflict = || {
+        AppError::new(
             StatusCode::CONFLICT,
             "conflict",
             Some("admin_email"),
             "this email already has a login",
-        ));
+        )
+    };
+    // A quick refusal before hashing a password; the transaction below decides.
+    if state.db.user_by_email(&email).await?.is_some() {
+        return Err(conflict());
     }
-    let t = state
+    let t = match state
         .db
         .create_tenant(&req.name, &req.tier, &email, crate::now())
-        .await?;
+        .await
+    {
+        Ok(t) => t,
+        // Another request took the email since the check above: nothing was
+        // created.
+        Err(CreateError::EmailTaken) => return Err(conflict()),
+        Err(CreateError::Db(e)) => return Err(e.into()),
+    };
     Ok((
         StatusCode::CREATED,
         Json(json!({

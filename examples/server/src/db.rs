@@ -167,16 +167,49 @@ pub struct FirstTenant {
     pub superadmin_password: String,
 }
 
+/// Why a tenant could not be created.
+#[derive(Debug, thiserror::Error)]
+pub enum CreateError {
+    /// The admin's email already has a login (logins are global); nothing was
+    /// created. Choose another email.
+    #[error("this email already has a login")]
+    EmailTaken,
+    /// The database failed, or the OS random source did (as
+    /// `sqlx::Error::Protocol`); nothing was created.
+    #[error(transparent)]
+    Db(#[from] sqlx::Error),
+}
+
+/// A new login's first password and its Argon2 hash, computed through
+/// [`secrets::argon2`] before any transaction opens.
+struct NewPassword {
+    password: String,
+    hash: String,
+}
+
+impl NewPassword {
+    async fn generate() -> Result<Self, sqlx::Error> {
+        let password = secrets::new_password().map_err(|e| sqlx::Error::Protocol(e.to_string()))?;
+        let hash = secrets::hash_password_bounded(password.clone())
+            .await
+            .map_err(|e| sqlx::Error::Protocol(e.to_string()))?;
+        Ok(Self { password, hash })
+    }
+}
+
 /// Inserts a tenant with an admin, a write key and an API key; with
 /// `only_if_first`, only when the database holds no tenant (`None` otherwise).
+/// An admin email that already has a login is [`CreateError::EmailTaken`]: the
+/// caller drops the transaction, so no tenant is left without its admin.
 async fn insert_tenant(
     tx: &mut Transaction<'static, Any>,
     name: &str,
     tier: &str,
     admin_email: &str,
+    admin: NewPassword,
     now: DateTime<Utc>,
     only_if_first: bool,
-) -> Result<Option<CreatedTenant>, sqlx::Error> {
+) -> Result<Option<CreatedTenant>, CreateError> {
     let rnd = |e: secrets::RandomError| sqlx::Error::Protocol(e.to_string());
     let tenant = Tenant {
         id: secrets::new_id().map_err(rnd)?,
@@ -202,19 +235,20 @@ async fn insert_tenant(
     if inserted == 0 {
         return Ok(None);
     }
-    let admin_password = secrets::new_password().map_err(rnd)?;
-    let password_hash = secrets::hash_password(&admin_password).map_err(rnd)?;
     let admin_id = secrets::new_id().map_err(rnd)?;
-    insert_user(
+    if !insert_user(
         tx,
         &admin_id,
         &tenant.id,
         admin_email,
-        &password_hash,
+        &admin.hash,
         "admin",
         now,
     )
-    .await?;
+    .await?
+    {
+        return Err(CreateError::EmailTaken);
+    }
     let write_key = secrets::new_key(KeyKind::Write).map_err(rnd)?;
     let api_key = secrets::new_key(KeyKind::Api).map_err(rnd)?;
     for (kind, key) in [(KeyKind::Write, &write_key), (KeyKind::Api, &api_key)] {
@@ -223,7 +257,7 @@ async fn insert_tenant(
     Ok(Some(CreatedTenant {
         tenant,
         admin_email: admin_email.to_owned(),
-        admin_password,
+        admin_password: admin.password,
         write_key,
         api_key,
     }))
@@ -477,6 +511,9 @@ impl Db {
         superadmin_email: &str,
         now: DateTime<Utc>,
     ) -> Result<Option<FirstTenant>, sqlx::Error> {
+        let admin = NewPassword::generate().await?;
+        let superadmin = NewPassword::generate().await?;
+        let taken = || sqlx::Error::Protocol("the superadmin and the admin need two emails".into());
         let mut tx = self.begin(Scope::All).await?;
         if self.backend == Backend::Postgres {
             sqlx::query("SELECT pg_advisory_xact_lock($1)")
@@ -486,44 +523,52 @@ impl Db {
         }
         // The check is part of the first write (so, on SQLite, made under the
         // write lock): it cannot interleave with another process's.
-        let Some(created) = insert_tenant(&mut tx, name, tier, admin_email, now, true).await?
-        else {
-            return Ok(None);
+        let created = match insert_tenant(&mut tx, name, tier, admin_email, admin, now, true).await
+        {
+            Ok(Some(created)) => created,
+            Ok(None) => return Ok(None),
+            Err(CreateError::EmailTaken) => return Err(taken()),
+            Err(CreateError::Db(e)) => return Err(e),
         };
         let rnd = |e: secrets::RandomError| sqlx::Error::Protocol(e.to_string());
-        let superadmin_password = secrets::new_password().map_err(rnd)?;
-        insert_user(
+        if !insert_user(
             &mut tx,
             &secrets::new_id().map_err(rnd)?,
             &created.tenant.id,
             superadmin_email,
-            &secrets::hash_password(&superadmin_password).map_err(rnd)?,
+            &superadmin.hash,
             "superadmin",
             now,
         )
-        .await?;
+        .await?
+        {
+            return Err(taken());
+        }
         tx.commit().await?;
         Ok(Some(FirstTenant {
             created,
             superadmin_email: superadmin_email.to_owned(),
-            superadmin_password,
+            superadmin_password: superadmin.password,
         }))
     }
 
     /// Creates a tenant with an admin, a write key and an API key, in one
-    /// transaction; returns the secrets (shown once).
+    /// transaction; returns the secrets (shown once). When the admin's email
+    /// already has a login, nothing is created.
     ///
     /// # Errors
-    /// Database errors; the OS random source failing (as `sqlx::Error::Protocol`).
+    /// [`CreateError::EmailTaken`]; database errors; the OS random source failing
+    /// (as `sqlx::Error::Protocol`).
     pub async fn create_tenant(
         &self,
         name: &str,
         tier: &str,
         admin_email: &str,
         now: DateTime<Utc>,
-    ) -> Result<CreatedTenant, sqlx::Error> {
+    ) -> Result<CreatedTenant, CreateError> {
+        let admin = NewPassword::generate().await?;
         let mut tx = self.begin(Scope::All).await?;
-        let created = insert_tenant(&mut tx, name, tier, admin_email, now, false)
+        let created = insert_tenant(&mut tx, name, tier, admin_email, admin, now, false)
             .await?
             .ok_or_else(|| sqlx::Error::Protocol("the tenant was not created".into()))?;
         tx.commit().await?;
@@ -734,8 +779,11 @@ pub struct User {
     pub password_hash: String,
     /// `superadmin`, `admin`, `media_buyer` or `viewer`.
     pub role: String,
-    /// The TOTP secret, once enrolment started.
+    /// The active TOTP secret (required at login when `totp_enabled`).
     pub totp_secret: Option<Vec<u8>>,
+    /// A TOTP secret enrolled but not yet verified: it replaces the active one
+    /// only once a code of it is verified.
+    pub totp_pending_secret: Option<Vec<u8>>,
     /// Whether TOTP is required at login.
     pub totp_enabled: bool,
     /// Consecutive failed logins.
@@ -786,19 +834,26 @@ fn parse_ts(s: Option<String>) -> Option<DateTime<Utc>> {
 }
 
 const USER_COLUMNS: &str = "id, tenant_id, email, password_hash, role, totp_secret, totp_enabled, \
-     failed_logins, locked_until, tokens_valid_after";
+     failed_logins, locked_until, tokens_valid_after, totp_pending_secret";
+
+/// The stored form of a TOTP secret (base64).
+fn secret_text(secret: &[u8]) -> String {
+    base64::Engine::encode(&base64::engine::general_purpose::STANDARD, secret)
+}
+
+fn secret_bytes(text: Option<String>) -> Option<Vec<u8>> {
+    text.and_then(|s| base64::Engine::decode(&base64::engine::general_purpose::STANDARD, s).ok())
+}
 
 fn user_of(r: &AnyRow) -> User {
-    let secret: Option<String> = r.get(5);
     User {
         id: r.get(0),
         tenant_id: r.get(1),
         email: r.get(2),
         password_hash: r.get(3),
         role: r.get(4),
-        totp_secret: secret.and_then(|s| {
-            base64::Engine::decode(&base64::engine::general_purpose::STANDARD, s).ok()
-        }),
+        totp_secret: secret_bytes(r.get(5)),
+        totp_pending_secret: secret_bytes(r.get(10)),
         totp_enabled: r.get::<i64, _>(6) != 0,
         failed_logins: r.get(7),
         locked_until: parse_ts(r.get(8)),
@@ -1059,32 +1114,69 @@ impl TenantDb<'_> {
         Ok(added)
     }
 
-    /// Records a login outcome: a success clears the failure count, a failure
-    /// counts and may lock the user until `lock_until`.
+    /// Reserves one login attempt of a user before its credentials are checked:
+    /// in one statement, counts it as a failure and, when that makes `max`
+    /// failures in a row, locks the user until `lock_until`. Concurrent attempts
+    /// each get their own count, so no more than `max` are ever checked between
+    /// two lockouts. Returns the new count, or `None` when the user is locked
+    /// (the attempt must then not be checked).
     ///
     /// # Errors
     /// Database errors.
-    pub async fn record_login(
+    pub async fn reserve_login_attempt(
         &self,
         user_id: &str,
-        success: bool,
-        lock_until: Option<DateTime<Utc>>,
-    ) -> Result<(), sqlx::Error> {
-        let q = if success {
-            sqlx::query("UPDATE users SET failed_logins = 0, locked_until = NULL WHERE tenant_id = $1 AND id = $2")
-                .bind(self.tenant_id)
-                .bind(user_id)
-        } else {
-            sqlx::query(
-                "UPDATE users SET failed_logins = failed_logins + 1, locked_until = COALESCE($1, locked_until) \
-                 WHERE tenant_id = $2 AND id = $3",
-            )
-            .bind(lock_until.map(ts))
-            .bind(self.tenant_id)
-            .bind(user_id)
-        };
-        q.run(self.db, self.scope()).await?;
+        max: i64,
+        now: DateTime<Utc>,
+        lock_until: DateTime<Utc>,
+    ) -> Result<Option<i64>, sqlx::Error> {
+        let row = sqlx::query(
+            "UPDATE users SET failed_logins = failed_logins + 1, \
+             locked_until = CASE WHEN failed_logins + 1 >= $1 THEN $2 ELSE locked_until END \
+             WHERE tenant_id = $3 AND id = $4 AND (locked_until IS NULL OR locked_until <= $5) \
+             RETURNING failed_logins",
+        )
+        .bind(max)
+        .bind(ts(lock_until))
+        .bind(self.tenant_id)
+        .bind(user_id)
+        .bind(ts(now))
+        .optional(self.db, self.scope())
+        .await?;
+        row.map(|r| r.try_get(0)).transpose()
+    }
+
+    /// Clears a user's failure count and lockout (the credentials were right).
+    ///
+    /// # Errors
+    /// Database errors.
+    pub async fn clear_login_failures(&self, user_id: &str) -> Result<(), sqlx::Error> {
+        sqlx::query(
+            "UPDATE users SET failed_logins = 0, locked_until = NULL WHERE tenant_id = $1 AND id = $2",
+        )
+        .bind(self.tenant_id)
+        .bind(user_id)
+        .run(self.db, self.scope())
+        .await?;
         Ok(())
+    }
+
+    /// Accepts a TOTP time step for a user when it is later than the last one
+    /// accepted (each code counts once, RFC 6238 section 5.2); false otherwise.
+    ///
+    /// # Errors
+    /// Database errors.
+    pub async fn accept_totp_step(&self, user_id: &str, step: i64) -> Result<bool, sqlx::Error> {
+        let r = sqlx::query(
+            "UPDATE users SET totp_last_step = $1 \
+             WHERE tenant_id = $2 AND id = $3 AND totp_last_step < $1",
+        )
+        .bind(step)
+        .bind(self.tenant_id)
+        .bind(user_id)
+        .run(self.db, self.scope())
+        .await?;
+        Ok(r.rows_affected() == 1)
     }
 
     /// Sets a user's password and makes their earlier tokens invalid.
@@ -1136,40 +1228,56 @@ impl TenantDb<'_> {
         Ok(())
     }
 
-    /// Stores a new TOTP secret (not yet required at login).
+    /// Stores a new TOTP secret as pending: the active secret, and whether MFA
+    /// is on, do not change until [`TenantDb::enable_totp`] confirms it.
     ///
     /// # Errors
     /// Database errors.
-    pub async fn set_totp_secret(&self, user_id: &str, secret: &[u8]) -> Result<(), sqlx::Error> {
-        sqlx::query(
-            "UPDATE users SET totp_secret = $1, totp_enabled = 0 WHERE tenant_id = $2 AND id = $3",
-        )
-        .bind(base64::Engine::encode(
-            &base64::engine::general_purpose::STANDARD,
-            secret,
-        ))
-        .bind(self.tenant_id)
-        .bind(user_id)
-        .run(self.db, self.scope())
-        .await?;
+    pub async fn set_pending_totp_secret(
+        &self,
+        user_id: &str,
+        secret: &[u8],
+    ) -> Result<(), sqlx::Error> {
+        sqlx::query("UPDATE users SET totp_pending_secret = $1 WHERE tenant_id = $2 AND id = $3")
+            .bind(secret_text(secret))
+            .bind(self.tenant_id)
+            .bind(user_id)
+            .run(self.db, self.scope())
+            .await?;
         Ok(())
     }
 
-    /// Requires TOTP at login and replaces the backup codes (their hashes).
+    /// Makes the pending secret `secret` the active one and requires TOTP at
+    /// login, records `step` (the step of the code that confirmed it) as used,
+    /// and replaces the backup codes (their hashes); false, changing nothing,
+    /// when `secret` is no longer the pending secret (enrolled again meanwhile)
+    /// or `step` was used already.
     ///
     /// # Errors
     /// Database errors.
     pub async fn enable_totp(
         &self,
         user_id: &str,
+        secret: &[u8],
+        step: i64,
         code_hashes: &[(String, String)],
-    ) -> Result<(), sqlx::Error> {
+    ) -> Result<bool, sqlx::Error> {
         let mut tx = self.db.begin(self.scope()).await?;
-        sqlx::query("UPDATE users SET totp_enabled = 1 WHERE tenant_id = $1 AND id = $2")
-            .bind(self.tenant_id)
-            .bind(user_id)
-            .execute(&mut *tx)
-            .await?;
+        let switched = sqlx::query(
+            "UPDATE users SET totp_secret = totp_pending_secret, totp_pending_secret = NULL, \
+             totp_enabled = 1, totp_last_step = $1 \
+             WHERE tenant_id = $2 AND id = $3 AND totp_pending_secret = $4 AND totp_last_step < $1",
+        )
+        .bind(step)
+        .bind(self.tenant_id)
+        .bind(user_id)
+        .bind(secret_text(secret))
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+        if switched != 1 {
+            return Ok(false);
+        }
         sqlx::query("DELETE FROM backup_codes WHERE tenant_id = $1 AND user_id = $2")
             .bind(self.tenant_id)
             .bind(user_id)
@@ -1186,7 +1294,8 @@ impl TenantDb<'_> {
             .execute(&mut *tx)
             .await?;
         }
-        tx.commit().await
+        tx.commit().await?;
+        Ok(true)
     }
 
     /// Uses a backup code (single use); true when it was live.

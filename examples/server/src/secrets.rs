@@ -1,5 +1,14 @@
 //! Secrets: write keys and API keys (random from the OS, stored as a SHA-256,
 //! compared in constant time) and passwords (Argon2id).
+//!
+//! Argon2 is slow and large on purpose (about 19 MiB per computation), so the
+//! server never runs it on an async worker or without bound: every hash and
+//! verification of a request goes through [`argon2`], which runs it on the
+//! blocking pool behind a semaphore of [`argon2_limit`] permits (the machine's
+//! parallelism). A request waiting for a permit holds no Argon2 memory.
+
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, OnceLock};
 
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use argon2::{Argon2, password_hash};
@@ -125,6 +134,82 @@ pub fn verify_password(password: &str, hash: &str) -> bool {
     })
 }
 
+/// A failure of a bounded Argon2 computation.
+#[derive(Debug, thiserror::Error)]
+pub enum Argon2Error {
+    /// The OS random source failed (hashing needs a salt).
+    #[error(transparent)]
+    Random(#[from] RandomError),
+    /// The computation's task panicked or was cancelled.
+    #[error("the password computation did not finish: {0}")]
+    Task(String),
+}
+
+/// How many Argon2 computations may run at once: the machine's parallelism.
+#[must_use]
+pub fn argon2_limit() -> usize {
+    std::thread::available_parallelism().map_or(1, std::num::NonZero::get)
+}
+
+fn argon2_permits() -> &'static Arc<tokio::sync::Semaphore> {
+    static PERMITS: OnceLock<Arc<tokio::sync::Semaphore>> = OnceLock::new();
+    PERMITS.get_or_init(|| Arc::new(tokio::sync::Semaphore::new(argon2_limit())))
+}
+
+/// Argon2 computations running now.
+static ARGON2_RUNNING: AtomicUsize = AtomicUsize::new(0);
+/// The most that ever ran at once.
+static ARGON2_PEAK: AtomicUsize = AtomicUsize::new(0);
+
+/// The most Argon2 computations that ever ran at once in this process (never more
+/// than [`argon2_limit`]).
+#[must_use]
+pub fn argon2_peak() -> usize {
+    ARGON2_PEAK.load(Ordering::Relaxed)
+}
+
+/// Runs one Argon2 computation `f` on the blocking pool once one of
+/// [`argon2_limit`] permits is free. The permit is held until `f` returns, even
+/// when the caller stops waiting, so no more than the limit ever run at once.
+///
+/// # Errors
+/// [`Argon2Error::Task`] when the task panicked or the runtime is shutting down.
+pub async fn argon2<T, F>(f: F) -> Result<T, Argon2Error>
+where
+    F: FnOnce() -> T + Send + 'static,
+    T: Send + 'static,
+{
+    let permit = Arc::clone(argon2_permits())
+        .acquire_owned()
+        .await
+        .map_err(|e| Argon2Error::Task(e.to_string()))?;
+    tokio::task::spawn_blocking(move || {
+        let running = ARGON2_RUNNING.fetch_add(1, Ordering::SeqCst) + 1;
+        ARGON2_PEAK.fetch_max(running, Ordering::SeqCst);
+        let out = f();
+        ARGON2_RUNNING.fetch_sub(1, Ordering::SeqCst);
+        drop(permit);
+        out
+    })
+    .await
+    .map_err(|e| Argon2Error::Task(e.to_string()))
+}
+
+/// [`hash_password`] through [`argon2`].
+///
+/// # Errors
+/// As [`hash_password`] and [`argon2`].
+pub async fn hash_password_bounded(password: String) -> Result<String, Argon2Error> {
+    Ok(argon2(move || hash_password(&password)).await??)
+}
+
+/// [`verify_password`] through [`argon2`]; false when the computation failed.
+pub async fn verify_password_bounded(password: String, hash: String) -> bool {
+    argon2(move || verify_password(&password, &hash))
+        .await
+        .unwrap_or(false)
+}
+
 fn hex(bytes: &[u8]) -> String {
     use std::fmt::Write as _;
     let mut s = String::with_capacity(bytes.len() * 2);
@@ -164,5 +249,35 @@ mod tests {
         assert!(!verify_password("correct horsf", &h));
         assert!(!verify_password("correct horse", "not a hash"));
         assert_ne!(h, hash_password("correct horse").unwrap(), "salted");
+    }
+
+    /// However many computations are asked for at once, at most `argon2_limit`
+    /// run together, and every one completes.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+    async fn argon2_runs_at_most_the_limit_at_once() {
+        static RUNNING: AtomicUsize = AtomicUsize::new(0);
+        static PEAK: AtomicUsize = AtomicUsize::new(0);
+        let limit = argon2_limit();
+        let tasks: Vec<_> = (0..limit * 4 + 3)
+            .map(|_| {
+                tokio::spawn(argon2(|| {
+                    let now = RUNNING.fetch_add(1, Ordering::SeqCst) + 1;
+                    PEAK.fetch_max(now, Ordering::SeqCst);
+                    std::thread::sleep(std::time::Duration::from_millis(20));
+                    RUNNING.fetch_sub(1, Ordering::SeqCst);
+                }))
+            })
+            .collect();
+        for t in tasks {
+            t.await.unwrap().unwrap();
+        }
+        let peak = PEAK.load(Ordering::SeqCst);
+        assert!(peak >= 1 && peak <= limit, "peak {peak}, limit {limit}");
+        assert!(argon2_peak() <= limit);
+        let h = hash_password_bounded("correct horse".to_owned())
+            .await
+            .unwrap();
+        assert!(verify_password_bounded("correct horse".to_owned(), h.clone()).await);
+        assert!(!verify_password_bounded("correct horsf".to_owned(), h).await);
     }
 }

@@ -38,21 +38,35 @@ pub fn code_at(secret: &[u8], unix_seconds: u64) -> u32 {
 /// just before and after it (clock drift), compared in constant time.
 #[must_use]
 pub fn verify(secret: &[u8], code: &str, unix_seconds: u64) -> bool {
+    verify_step(secret, code, unix_seconds).is_some()
+}
+
+/// The step whose code `code` is, among the current step and the steps just
+/// before and after it (clock drift), compared in constant time; `None` when it
+/// is none of them. A verifier refuses a step it accepted already (RFC 6238
+/// section 5.2), so it keeps the last step it accepted.
+#[must_use]
+pub fn verify_step(secret: &[u8], code: &str, unix_seconds: u64) -> Option<u64> {
+    use subtle::ConditionallySelectable as _;
     let code = code.trim();
     if code.len() != DIGITS as usize || !code.bytes().all(|b| b.is_ascii_digit()) {
-        return false;
+        return None;
     }
     let step = unix_seconds / STEP;
     let mut ok = subtle::Choice::from(0);
+    let mut matched = 0u64;
     for counter in [step.saturating_sub(1), step, step.saturating_add(1)] {
         let expected = format!(
             "{:0width$}",
             hotp(secret, counter, DIGITS),
             width = DIGITS as usize
         );
-        ok |= expected.as_bytes().ct_eq(code.as_bytes());
+        let this = expected.as_bytes().ct_eq(code.as_bytes());
+        // The latest matching step, should two steps share a code.
+        matched.conditional_assign(&counter, this);
+        ok |= this;
     }
-    ok.into()
+    bool::from(ok).then_some(matched)
 }
 
 /// RFC 4648 base32 without padding (the form authenticator apps take).
@@ -164,6 +178,16 @@ mod tests {
         assert!(verify(secret, &code(now + STEP), now));
         assert!(!verify(secret, &code(now - 2 * STEP), now));
         assert!(!verify(secret, &code(now + 2 * STEP), now));
+        assert_eq!(verify_step(secret, &code(now), now), Some(now / STEP));
+        assert_eq!(
+            verify_step(secret, &code(now - STEP), now),
+            Some(now / STEP - 1)
+        );
+        assert_eq!(
+            verify_step(secret, &code(now + STEP), now),
+            Some(now / STEP + 1)
+        );
+        assert_eq!(verify_step(secret, &code(now + 2 * STEP), now), None);
         for bad in ["", "12345", "1234567", "abcdef", " 12 34 "] {
             assert!(!verify(secret, bad, now), "{bad:?}");
         }

@@ -326,6 +326,15 @@ async fn totp_enrolment_login_backup_codes_and_lockout() {
             )
         )
     };
+    let next_code = |secret: &[u8]| {
+        format!(
+            "{:06}",
+            totp::code_at(
+                secret,
+                u64::try_from(stratum_server::now().timestamp()).unwrap() + totp::STEP
+            )
+        )
+    };
     let (status, _) = call(
         &s.app,
         "POST",
@@ -364,12 +373,14 @@ async fn totp_enrolment_login_backup_codes_and_lockout() {
         (status, body["error"]["code"].clone()),
         (StatusCode::UNAUTHORIZED, json!("mfa_required"))
     );
+    // `mfa/verify` used the current step's code; the next step's is accepted
+    // (one step of drift), once.
     let (status, _) = call(
         &s.app,
         "POST",
         "/api/v1/auth/login",
         None,
-        creds(json!({"totp_code": code(&secret)})),
+        creds(json!({"totp_code": next_code(&secret)})),
     )
     .await;
     assert_eq!(status, StatusCode::OK);
@@ -392,8 +403,17 @@ async fn totp_enrolment_login_backup_codes_and_lockout() {
     )
     .await;
     assert_eq!(
-        (status, body["error"]["code"].clone()),
-        (StatusCode::UNAUTHORIZED, json!("invalid_mfa"))
+        (
+            status,
+            body["error"]["code"].clone(),
+            body["error"]["field"].clone()
+        ),
+        (
+            StatusCode::UNAUTHORIZED,
+            json!("invalid_mfa"),
+            json!("backup_code")
+        ),
+        "the spent code's own field"
     );
 
     // Brute-forcing the code locks the account, even against the right code.
@@ -465,7 +485,8 @@ async fn a_password_reset_token_works_once_and_ends_old_sessions() {
     .await;
     assert_eq!(
         (status, body["error"]["field"].clone()),
-        (StatusCode::BAD_REQUEST, json!("password"))
+        (StatusCode::BAD_REQUEST, json!("new_password")),
+        "the field the request named"
     );
     let new_pw = "a brand new long password";
     let (status, _) = call(
@@ -795,6 +816,415 @@ async fn feature_flags_follow_the_tier_unless_a_superadmin_overrides_them() {
     )
     .await;
     assert_eq!(status, StatusCode::FORBIDDEN);
+    drop(s.app);
+    s.services.shutdown().await;
+}
+
+/// The code of `secret` `steps` steps from now.
+fn totp_code(secret: &[u8], steps: u64) -> String {
+    let now = u64::try_from(stratum_server::now().timestamp()).unwrap();
+    format!("{:06}", totp::code_at(secret, now + steps * totp::STEP))
+}
+
+/// Turns MFA on for the holder of `access` (the current step's code verifies);
+/// returns the secret, the backup codes and the code that verified.
+async fn enable_mfa(app: &Router, access: &str) -> (Vec<u8>, Vec<String>, String) {
+    let (status, enrol) = call(
+        app,
+        "POST",
+        "/api/v1/auth/mfa/enroll",
+        Some(access),
+        Value::Null,
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{enrol}");
+    let secret = totp::from_base32(enrol["secret"].as_str().unwrap()).unwrap();
+    let code = totp_code(&secret, 0);
+    let (status, verified) = call(
+        app,
+        "POST",
+        "/api/v1/auth/mfa/verify",
+        Some(access),
+        json!({"code": code}),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{verified}");
+    let backup = verified["backup_codes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c.as_str().unwrap().to_owned())
+        .collect();
+    (secret, backup, code)
+}
+
+/// Sends `bodies` to `path` all at once; returns the statuses and bodies.
+async fn call_parallel(
+    app: &Router,
+    path: &str,
+    token: Option<&str>,
+    bodies: Vec<Value>,
+) -> Vec<(StatusCode, Value)> {
+    let tasks: Vec<_> = bodies
+        .into_iter()
+        .map(|b| {
+            let (app, path, token) = (app.clone(), path.to_owned(), token.map(str::to_owned));
+            tokio::spawn(async move { call(&app, "POST", &path, token.as_deref(), b).await })
+        })
+        .collect();
+    let mut out = Vec::new();
+    for t in tasks {
+        out.push(t.await.unwrap());
+    }
+    out
+}
+
+fn count(results: &[(StatusCode, Value)], status: StatusCode) -> usize {
+    results.iter().filter(|(s, _)| *s == status).count()
+}
+
+#[tokio::test]
+async fn enrolling_again_while_mfa_is_on_keeps_it_on_until_the_new_secret_is_verified() {
+    let s = server().await;
+    let pair = login(&s.app, "admin@a.example", &s.a.admin_password).await;
+    let access = pair["access_token"].as_str().unwrap().to_owned();
+    let (old_secret, backup, _) = enable_mfa(&s.app, &access).await;
+    let password_only = json!({"email": "admin@a.example", "password": s.a.admin_password});
+    let stored = || async {
+        s.db.user_by_email("admin@a.example")
+            .await
+            .unwrap()
+            .unwrap()
+    };
+
+    // Without the current factor, enrolling is refused and changes nothing.
+    for body in [Value::Null, json!({}), json!({"totp_code": "12345"})] {
+        let (status, out) = call(
+            &s.app,
+            "POST",
+            "/api/v1/auth/mfa/enroll",
+            Some(&access),
+            body,
+        )
+        .await;
+        assert_eq!(status, StatusCode::UNAUTHORIZED, "{out}");
+        assert!(
+            ["mfa_required", "invalid_mfa"].contains(&out["error"]["code"].as_str().unwrap()),
+            "{out}"
+        );
+        assert_eq!(out["error"]["field"], "totp_code");
+    }
+    let (status, out) = call(
+        &s.app,
+        "POST",
+        "/api/v1/auth/login",
+        None,
+        password_only.clone(),
+    )
+    .await;
+    assert_eq!(
+        (status, out["error"]["code"].clone()),
+        (StatusCode::UNAUTHORIZED, json!("mfa_required")),
+        "MFA is still on"
+    );
+
+    // With a backup code, a new secret waits; the old one stays in force.
+    let (status, enrol) = call(
+        &s.app,
+        "POST",
+        "/api/v1/auth/mfa/enroll",
+        Some(&access),
+        json!({"backup_code": backup[0]}),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{enrol}");
+    let new_secret = totp::from_base32(enrol["secret"].as_str().unwrap()).unwrap();
+    let user = stored().await;
+    assert!(user.totp_enabled);
+    assert_eq!(user.totp_secret.as_deref(), Some(old_secret.as_slice()));
+    assert_eq!(
+        user.totp_pending_secret.as_deref(),
+        Some(new_secret.as_slice())
+    );
+    let (status, out) = call(
+        &s.app,
+        "POST",
+        "/api/v1/auth/login",
+        None,
+        password_only.clone(),
+    )
+    .await;
+    assert_eq!(
+        (status, out["error"]["code"].clone()),
+        (StatusCode::UNAUTHORIZED, json!("mfa_required"))
+    );
+    let mut with_backup = password_only.clone();
+    with_backup["backup_code"] = json!(backup[1]);
+    let (status, out) = call(&s.app, "POST", "/api/v1/auth/login", None, with_backup).await;
+    assert_eq!(status, StatusCode::OK, "the old factor still works: {out}");
+
+    // Verifying the new secret makes it the active one, with new backup codes.
+    let (status, verified) = call(
+        &s.app,
+        "POST",
+        "/api/v1/auth/mfa/verify",
+        Some(&access),
+        json!({"code": totp_code(&new_secret, 1)}),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{verified}");
+    let user = stored().await;
+    assert!(user.totp_enabled);
+    assert_eq!(user.totp_secret.as_deref(), Some(new_secret.as_slice()));
+    assert_eq!(user.totp_pending_secret, None);
+    let mut old_backup = password_only.clone();
+    old_backup["backup_code"] = json!(backup[2]);
+    let (status, out) = call(&s.app, "POST", "/api/v1/auth/login", None, old_backup).await;
+    assert_eq!(
+        (status, out["error"]["code"].clone()),
+        (StatusCode::UNAUTHORIZED, json!("invalid_mfa")),
+        "the old backup codes were replaced"
+    );
+    let mut new_backup = password_only;
+    new_backup["backup_code"] = verified["backup_codes"][0].clone();
+    let (status, out) = call(&s.app, "POST", "/api/v1/auth/login", None, new_backup).await;
+    assert_eq!(status, StatusCode::OK, "{out}");
+    drop(s.app);
+    s.services.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn parallel_logins_cannot_get_past_the_lockout() {
+    let s = server().await;
+    let max = usize::try_from(stratum_server::auth::MAX_FAILURES).unwrap();
+
+    // 100 wrong passwords at once: exactly five are checked, the rest refused
+    // unchecked; then the right password is refused too.
+    let (_, right) = user(&s.db, &s.a.tenant.id, Role::Viewer, "many@a.example").await;
+    let bodies = (0..100)
+        .map(|i| json!({"email": "many@a.example", "password": format!("wrong password {i}")}))
+        .collect();
+    let out = call_parallel(&s.app, "/api/v1/auth/login", None, bodies).await;
+    assert_eq!(count(&out, StatusCode::UNAUTHORIZED), max, "{out:?}");
+    assert_eq!(count(&out, StatusCode::TOO_MANY_REQUESTS), 100 - max);
+    for (status, body) in &out {
+        if *status == StatusCode::TOO_MANY_REQUESTS {
+            assert_eq!(body["error"]["code"], "account_locked");
+            assert!(
+                body["retry_after_header"]
+                    .as_str()
+                    .unwrap()
+                    .parse::<i64>()
+                    .unwrap()
+                    > 0
+            );
+        }
+    }
+    let (status, _) = call(
+        &s.app,
+        "POST",
+        "/api/v1/auth/login",
+        None,
+        json!({"email": "many@a.example", "password": right}),
+    )
+    .await;
+    assert_eq!(status, StatusCode::TOO_MANY_REQUESTS);
+
+    // 39 wrong and 1 right at once: the lockout still holds. A right password
+    // clears the count, so at most the attempts before it and `max - 1` after
+    // it are checked.
+    let (_, right) = user(&s.db, &s.a.tenant.id, Role::Viewer, "mixed@a.example").await;
+    let mut bodies: Vec<Value> = (0..39)
+        .map(|i| json!({"email": "mixed@a.example", "password": format!("wrong password {i}")}))
+        .collect();
+    bodies.insert(20, json!({"email": "mixed@a.example", "password": right}));
+    let out = call_parallel(&s.app, "/api/v1/auth/login", None, bodies).await;
+    let checked = count(&out, StatusCode::UNAUTHORIZED) + count(&out, StatusCode::OK);
+    assert!(checked < 2 * max, "{checked} checked: {out:?}");
+    assert!(count(&out, StatusCode::TOO_MANY_REQUESTS) >= 40 - (2 * max - 1));
+    drop(s.app);
+    s.services.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn argon2_runs_at_most_the_machines_parallelism_at_once() {
+    let s = server().await;
+    let limit = secrets::argon2_limit();
+    // Unknown emails (the dummy hash), wrong passwords, and user creation.
+    let mut bodies: Vec<Value> = (0..4 * limit + 2)
+        .map(|i| json!({"email": format!("nobody{i}@a.example"), "password": "a wrong password"}))
+        .collect();
+    bodies.push(json!({"email": "admin@b.example", "password": "a wrong password"}));
+    let out = call_parallel(&s.app, "/api/v1/auth/login", None, bodies).await;
+    assert!(
+        out.iter().all(|(s, _)| *s == StatusCode::UNAUTHORIZED),
+        "{out:?}"
+    );
+    let admin = login(&s.app, "admin@a.example", &s.a.admin_password).await;
+    let bodies = (0..limit + 2)
+        .map(|i| json!({"email": format!("new{i}@a.example"), "role": "viewer"}))
+        .collect();
+    let out = call_parallel(
+        &s.app,
+        "/api/v1/users",
+        admin["access_token"].as_str(),
+        bodies,
+    )
+    .await;
+    assert!(
+        out.iter().all(|(s, _)| *s == StatusCode::CREATED),
+        "{out:?}"
+    );
+    let peak = secrets::argon2_peak();
+    assert!(peak >= 1 && peak <= limit, "peak {peak}, limit {limit}");
+    drop(s.app);
+    s.services.shutdown().await;
+}
+
+#[tokio::test]
+async fn a_reused_refresh_token_ends_every_session_of_its_user() {
+    let s = server().await;
+    let first = login(&s.app, "admin@a.example", &s.a.admin_password).await;
+    let other = login(&s.app, "admin@a.example", &s.a.admin_password).await;
+    let r1 = first["refresh_token"].as_str().unwrap();
+    let (status, rotated) = call(
+        &s.app,
+        "POST",
+        "/api/v1/auth/refresh",
+        None,
+        json!({"refresh_token": r1}),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    // Another user's session is not touched.
+    let bystander = login(&s.app, "admin@b.example", &s.b.admin_password).await;
+    let (status, body) = call(
+        &s.app,
+        "POST",
+        "/api/v1/auth/refresh",
+        None,
+        json!({"refresh_token": r1}),
+    )
+    .await;
+    assert_eq!(
+        (status, body["error"]["code"].clone()),
+        (StatusCode::UNAUTHORIZED, json!("refresh_reused"))
+    );
+    for pair in [&first, &rotated, &other] {
+        let (status, body) = call(
+            &s.app,
+            "GET",
+            "/api/v1/tenant",
+            pair["access_token"].as_str(),
+            Value::Null,
+        )
+        .await;
+        assert_eq!(
+            (status, body["error"]["code"].clone()),
+            (StatusCode::UNAUTHORIZED, json!("invalid_token")),
+            "every access token of the user is refused"
+        );
+    }
+    for refresh in [&rotated["refresh_token"], &other["refresh_token"]] {
+        let (status, _) = call(
+            &s.app,
+            "POST",
+            "/api/v1/auth/refresh",
+            None,
+            json!({"refresh_token": refresh}),
+        )
+        .await;
+        assert_eq!(status, StatusCode::UNAUTHORIZED);
+    }
+    let (status, _) = call(
+        &s.app,
+        "GET",
+        "/api/v1/tenant",
+        bystander["access_token"].as_str(),
+        Value::Null,
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    // A new login works.
+    login(&s.app, "admin@a.example", &s.a.admin_password).await;
+    drop(s.app);
+    s.services.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn concurrent_tenants_with_one_admin_email_create_one() {
+    let s = server().await;
+    let (_, pw) = user(&s.db, &s.a.tenant.id, Role::Superadmin, "root@a.example").await;
+    let root = login(&s.app, "root@a.example", &pw).await;
+    let bodies = (0..8)
+        .map(|i| json!({"name": format!("Twin {i}"), "tier": "free", "admin_email": "twin@x.example"}))
+        .collect();
+    let out = call_parallel(
+        &s.app,
+        "/api/v1/admin/tenants",
+        root["access_token"].as_str(),
+        bodies,
+    )
+    .await;
+    assert_eq!(count(&out, StatusCode::CREATED), 1, "{out:?}");
+    assert_eq!(count(&out, StatusCode::CONFLICT), 7, "{out:?}");
+    for (status, body) in &out {
+        if *status == StatusCode::CONFLICT {
+            assert_eq!(body["error"]["code"], "conflict");
+            assert_eq!(body["error"]["field"], "admin_email");
+        }
+    }
+    let twins: Vec<_> =
+        s.db.tenants()
+            .await
+            .unwrap()
+            .into_iter()
+            .filter(|t| t.name.starts_with("Twin "))
+            .collect();
+    assert_eq!(twins.len(), 1, "no tenant without its admin");
+    let (_, created) = out.iter().find(|(s, _)| *s == StatusCode::CREATED).unwrap();
+    assert_eq!(created["id"], twins[0].id);
+    login(
+        &s.app,
+        "twin@x.example",
+        created["admin_password"].as_str().unwrap(),
+    )
+    .await;
+    drop(s.app);
+    s.services.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_totp_code_is_accepted_once() {
+    let s = server().await;
+    let pair = login(&s.app, "admin@a.example", &s.a.admin_password).await;
+    let (secret, _, spent) = enable_mfa(&s.app, pair["access_token"].as_str().unwrap()).await;
+    // The code `mfa/verify` took is spent.
+    let (status, body) = call(
+        &s.app,
+        "POST",
+        "/api/v1/auth/login",
+        None,
+        json!({"email": "admin@a.example", "password": s.a.admin_password, "totp_code": spent}),
+    )
+    .await;
+    assert_eq!(
+        (status, body["error"]["code"].clone()),
+        (StatusCode::UNAUTHORIZED, json!("invalid_mfa"))
+    );
+    // The next step's code, sent four times at once, opens one session.
+    let code = totp_code(&secret, 1);
+    let body =
+        json!({"email": "admin@a.example", "password": s.a.admin_password, "totp_code": code});
+    let out = call_parallel(&s.app, "/api/v1/auth/login", None, vec![body; 4]).await;
+    assert_eq!(count(&out, StatusCode::OK), 1, "{out:?}");
+    for (status, body) in &out {
+        if *status != StatusCode::OK {
+            assert_eq!(*status, StatusCode::UNAUTHORIZED);
+            assert_eq!(body["error"]["code"], "invalid_mfa");
+            assert_eq!(body["error"]["field"], "totp_code");
+        }
+    }
     drop(s.app);
     s.services.shutdown().await;
 }
