@@ -120,7 +120,7 @@ impl PhoneParser {
 
     /// One reading of `text` (see [`PhoneParser::normalize`]).
     fn read(&self, text: &str, plus: bool) -> Outcome {
-        let number = ascii_digits(strip_extension(strip_tel(text)));
+        let number = ascii_form(strip_extension(strip_tel(text)));
         let number = number.as_ref();
         let letters = if number.is_ascii() {
             number.bytes().any(|b| b.is_ascii_alphabetic())
@@ -229,24 +229,26 @@ impl PhoneParser {
 }
 
 /// `text` with every decimal digit of another script (full-width, Arabic-Indic, …)
-/// written as its ASCII digit, as libphonenumber reads them.
-fn ascii_digits(text: &str) -> Cow<'_, str> {
-    if text.is_ascii()
-        || !text
-            .chars()
-            .any(|c| !c.is_ascii() && decimal_value(c).is_some())
-    {
+/// written as its ASCII digit, and the full-width plus sign as `+`, as
+/// libphonenumber reads them.
+fn ascii_form(text: &str) -> Cow<'_, str> {
+    let other = |c: char| !c.is_ascii() && (c == FULL_WIDTH_PLUS || decimal_value(c).is_some());
+    if text.is_ascii() || !text.chars().any(other) {
         return Cow::Borrowed(text);
     }
     Cow::Owned(
         text.chars()
             .map(|c| match decimal_value(c) {
+                _ if c == FULL_WIDTH_PLUS => '+',
                 Some(d) if !c.is_ascii() => char::from(b'0' + d),
                 _ => c,
             })
             .collect(),
     )
 }
+
+/// U+FF0B, which libphonenumber reads as `+`.
+const FULL_WIDTH_PLUS: char = '\u{ff0b}';
 
 /// The value of a decimal digit of any script. Unicode assigns decimal digits
 /// (general category Nd) only in contiguous runs of ten, 0 to 9, and where runs
