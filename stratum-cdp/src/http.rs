@@ -13,11 +13,17 @@
 //! small body that would inflate past the limit (a "gzip bomb") stops at the limit
 //! with [`Error::TooLarge`] and never takes more memory than the limit.
 //!
+//! The receive time is passed as a [`ReceivedAt`], which says whose it is: an
+//! endpoint receiving messages from clients passes [`ReceivedAt::Server`], so a
+//! `receivedAt` in a body is ignored (it would otherwise move the bound on event
+//! times, [`ParseConfig::max_future`], as far as the client likes);
+//! [`ReceivedAt::Replay`] keeps it, for archives of messages received earlier.
+//!
 //! ```
 //! use std::io::Write as _;
 //! use chrono::{TimeZone, Utc};
 //! use stratum_cdp::http::parse_batch_body;
-//! use stratum_cdp::message::ParseConfig;
+//! use stratum_cdp::message::{ParseConfig, ReceivedAt};
 //!
 //! let json = br#"{"batch": [{"type": "page", "messageId": "m1", "anonymousId": "a1"}]}"#;
 //! let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
@@ -25,7 +31,7 @@
 //! let body = gz.finish()?;
 //!
 //! let received = Utc.with_ymd_and_hms(2026, 3, 1, 12, 0, 0).unwrap();
-//! let batch = parse_batch_body(&body, Some("gzip"), received, &ParseConfig::default())?;
+//! let batch = parse_batch_body(&body, Some("gzip"), ReceivedAt::Server(received), &ParseConfig::default())?;
 //! assert_eq!(batch.messages().count(), 1);
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
@@ -33,10 +39,10 @@
 use std::borrow::Cow;
 use std::io::Read;
 
-use chrono::{DateTime, Utc};
-
 use crate::error::{Error, Result};
-use crate::message::{Batch, Message, MessageType, ParseConfig, parse_batch, parse_message};
+use crate::message::{
+    Batch, Message, MessageType, ParseConfig, ReceivedAt, parse_batch_at, read_message,
+};
 
 /// The body decoded per `content_encoding` (the header's value; `None` or empty
 /// for none), at most `max_decoded_bytes` long.
@@ -111,41 +117,43 @@ fn inflate(reader: impl Read, limit: usize, name: &str) -> Result<Vec<u8>> {
     Ok(out)
 }
 
-/// [`parse_batch`] of an HTTP body: decoded per `content_encoding` with the batch
-/// limit ([`ParseConfig::max_batch_bytes`]) on the decoded size.
+/// [`parse_batch_at`] of an HTTP body: decoded per `content_encoding` with the
+/// batch limit ([`ParseConfig::max_batch_bytes`]) on the decoded size.
 ///
 /// # Errors
-/// Those of [`decode_body`] and [`parse_batch`].
+/// Those of [`decode_body`] and [`parse_batch_at`].
 pub fn parse_batch_body(
     body: &[u8],
     content_encoding: Option<&str>,
-    received_at: DateTime<Utc>,
+    received_at: ReceivedAt,
     config: &ParseConfig,
 ) -> Result<Batch> {
     let json = decode_body(body, content_encoding, config.max_batch_bytes())?;
-    parse_batch(&json, received_at, config)
+    parse_batch_at(&json, received_at, config)
 }
 
-/// [`parse_message`] of an HTTP body (Segment's `/v1/track`, `/v1/identify`, ...
-/// endpoints): decoded per `content_encoding` with the message limit
+/// [`parse_message_at`](crate::message::parse_message_at) of an HTTP body:
+/// decoded per `content_encoding` with the message limit
 /// ([`ParseConfig::max_message_bytes`]) on the decoded size.
 ///
 /// # Errors
-/// Those of [`decode_body`] and [`parse_message`].
+/// Those of [`decode_body`] and
+/// [`parse_message_at`](crate::message::parse_message_at).
 pub fn parse_message_body(
     body: &[u8],
     content_encoding: Option<&str>,
-    received_at: DateTime<Utc>,
+    received_at: ReceivedAt,
     config: &ParseConfig,
 ) -> Result<Message> {
     let json = decode_body(body, content_encoding, config.max_message_bytes())?;
-    parse_message(&json, received_at, config)
+    read_message(&json, received_at, config)
 }
 
 /// [`parse_message_body`] for an endpoint of one message type (Segment's
 /// `/v1/track`, `/v1/identify`, ...): the type comes from the endpoint when the body
 /// has no `type`, and a body whose `type` names another one is refused. The body's
-/// bytes are otherwise parsed as sent (no number is re-read).
+/// bytes are otherwise parsed as sent (no number is re-read), and the message limit
+/// applies to the decoded body as sent, before the `type` is added.
 ///
 /// # Errors
 /// Those of [`parse_message_body`]; [`Error::InvalidMessage`] (field `type`) when
@@ -154,12 +162,13 @@ pub fn parse_message_body_as(
     kind: MessageType,
     body: &[u8],
     content_encoding: Option<&str>,
-    received_at: DateTime<Utc>,
+    received_at: ReceivedAt,
     config: &ParseConfig,
 ) -> Result<Message> {
+    // The limit is checked here, on what the client sent.
     let json = decode_body(body, content_encoding, config.max_message_bytes())?;
     let typed = with_type(kind, &json)?;
-    parse_message(&typed, received_at, config)
+    read_message(&typed, received_at, config)
 }
 
 /// `json` with `"type": kind` added as its first member when it has no `type`.

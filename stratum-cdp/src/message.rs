@@ -7,9 +7,14 @@
 //!
 //! ## Timestamps
 //! Segment's semantics: `originalTimestamp` is the device time of the event,
-//! `sentAt` the device time of sending, `receivedAt` the server time of receipt
-//! (the caller passes it to the parser; a `receivedAt` in the document, e.g. when
-//! replaying an archive, takes precedence). Segment's libraries send the device
+//! `sentAt` the device time of sending, `receivedAt` the server time of receipt.
+//! The caller passes the receive time, and says with [`ReceivedAt`] whose it is:
+//! [`ReceivedAt::Server`] for messages received live (the caller's clock is
+//! authoritative and a `receivedAt` in the document is ignored, as Segment's servers
+//! overwrite it), [`ReceivedAt::Replay`] for messages received earlier (an archive
+//! replayed: a `receivedAt` in the document is kept). [`parse_message`] and
+//! [`parse_batch`] replay; [`parse_message_at`], [`parse_batch_at`] and the
+//! [`http`](crate::http) functions take the policy explicitly. Segment's libraries send the device
 //! time of the event as `timestamp`: without an `originalTimestamp`, a client
 //! `timestamp` *is* the `originalTimestamp` ([`Message::original_timestamp`]).
 //! Then:
@@ -350,10 +355,37 @@ impl ParseConfig {
     }
 }
 
+/// When the messages of a document were received, and whether the document may
+/// say otherwise.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ReceivedAt {
+    /// Received now, at this time, by the caller: a `receivedAt` in the document is
+    /// ignored (dropped unread). What an endpoint receiving messages from clients
+    /// passes: the receive time is the server's, and it bounds how far in the future
+    /// an event time may lie ([`ParseConfig::max_future`]), so a client must not set
+    /// it.
+    Server(DateTime<Utc>),
+    /// Received earlier and replayed (an archive of messages the caller trusts): a
+    /// `receivedAt` in the document is kept; this time applies to the messages
+    /// without one.
+    Replay(DateTime<Utc>),
+}
+
+impl ReceivedAt {
+    /// The time passed in (the receive time of a message without its own).
+    #[must_use]
+    pub fn time(self) -> DateTime<Utc> {
+        match self {
+            ReceivedAt::Server(t) | ReceivedAt::Replay(t) => t,
+        }
+    }
+}
+
 /// Parses one Segment message (not a batch) from JSON bytes.
 ///
-/// `received_at` is the server's receive time (a `receivedAt` field in the document
-/// wins).
+/// `received_at` is the receive time of a message replayed: a `receivedAt` field in
+/// the document wins ([`ReceivedAt::Replay`]). For messages received live, use
+/// [`parse_message_at`] with [`ReceivedAt::Server`].
 ///
 /// # Errors
 /// [`Error::TooLarge`] over [`ParseConfig::max_message_bytes`]; [`Error::InvalidJson`]
@@ -366,6 +398,19 @@ pub fn parse_message(
     received_at: DateTime<Utc>,
     config: &ParseConfig,
 ) -> Result<Message> {
+    parse_message_at(json, ReceivedAt::Replay(received_at), config)
+}
+
+/// [`parse_message`] with the receive-time policy given: [`ReceivedAt::Server`]
+/// ignores a `receivedAt` in the document, [`ReceivedAt::Replay`] keeps it.
+///
+/// # Errors
+/// Those of [`parse_message`].
+pub fn parse_message_at(
+    json: &[u8],
+    received_at: ReceivedAt,
+    config: &ParseConfig,
+) -> Result<Message> {
     if json.len() > config.max_message_bytes {
         return Err(Error::TooLarge {
             field: "$".into(),
@@ -373,6 +418,17 @@ pub fn parse_message(
             limit: config.max_message_bytes,
         });
     }
+    read_message(json, received_at, config)
+}
+
+/// [`parse_message_at`] without the size check, for a caller that has checked the
+/// size of what was sent (and may have added to it, as [`crate::http`] adds a
+/// `type`).
+pub(crate) fn read_message(
+    json: &[u8],
+    received_at: ReceivedAt,
+    config: &ParseConfig,
+) -> Result<Message> {
     read(json, received_at, config, &BatchDefaults::default())
 }
 
@@ -383,7 +439,7 @@ pub fn parse_message(
 /// field ([`fields::read`]), whose result and errors are the parser's.
 fn read(
     json: &[u8],
-    received_at: DateTime<Utc>,
+    received_at: ReceivedAt,
     config: &ParseConfig,
     defaults: &BatchDefaults,
 ) -> Result<Message> {
@@ -427,6 +483,10 @@ struct BatchDefaults {
 
 /// Parses a Segment batch `{"batch": [...], "sentAt": ..., "context": ...}`.
 ///
+/// `received_at` is the receive time of messages replayed, as in
+/// [`parse_message`]: an element's own `receivedAt` wins. For messages received
+/// live, use [`parse_batch_at`] with [`ReceivedAt::Server`].
+///
 /// Each element is parsed on its own, so an element that is not valid JSON (a lone
 /// surrogate escape, `NaN`) gets its own [`Error::InvalidJson`] and costs no
 /// neighbour: a document that is valid JSON is read in one pass, any other is
@@ -447,6 +507,15 @@ struct BatchDefaults {
 /// `batch` is missing or not an array or a batch-level field has the wrong type.
 /// Per-element errors are in [`Batch::results`].
 pub fn parse_batch(json: &[u8], received_at: DateTime<Utc>, config: &ParseConfig) -> Result<Batch> {
+    parse_batch_at(json, ReceivedAt::Replay(received_at), config)
+}
+
+/// [`parse_batch`] with the receive-time policy given: [`ReceivedAt::Server`]
+/// ignores a `receivedAt` in every element, [`ReceivedAt::Replay`] keeps it.
+///
+/// # Errors
+/// Those of [`parse_batch`].
+pub fn parse_batch_at(json: &[u8], received_at: ReceivedAt, config: &ParseConfig) -> Result<Batch> {
     if json.len() > config.max_batch_bytes {
         return Err(Error::TooLarge {
             field: "$".into(),
@@ -462,7 +531,7 @@ pub fn parse_batch(json: &[u8], received_at: DateTime<Utc>, config: &ParseConfig
 
 /// Reads a batch by splitting it first ([`parse_batch`] describes how): this
 /// takes every document, and its results and errors are the parser's.
-fn split_batch(json: &[u8], received_at: DateTime<Utc>, config: &ParseConfig) -> Result<Batch> {
+fn split_batch(json: &[u8], received_at: ReceivedAt, config: &ParseConfig) -> Result<Batch> {
     let members = envelope::object_members(json).map_err(scan_error)?;
     let mut batch = None;
     let mut map = BTreeMap::new();

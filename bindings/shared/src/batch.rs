@@ -4,7 +4,7 @@
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 use stratum_cdp::http;
-use stratum_cdp::message::{Message, ParseConfig};
+use stratum_cdp::message::{Message, ParseConfig, ReceivedAt};
 
 use crate::ErrorReport;
 
@@ -57,7 +57,12 @@ pub fn parse_batch(
     received_at: DateTime<Utc>,
     config: &ParseConfig,
 ) -> Result<ParsedBatch, ErrorReport> {
-    let parsed = http::parse_batch_body(body, content_encoding, received_at, config)?;
+    let parsed = http::parse_batch_body(
+        body,
+        content_encoding,
+        ReceivedAt::Replay(received_at),
+        config,
+    )?;
     let mut messages = Vec::new();
     let mut errors = Vec::new();
     for (index, result) in parsed.results.into_iter().enumerate() {

@@ -21,7 +21,7 @@ use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
 use serde_json::{Value, json};
 use stratum_cdp::http::{decode_body, parse_message_body_as};
-use stratum_cdp::message::{Message, MessageType, parse_batch};
+use stratum_cdp::message::{Message, MessageType, ReceivedAt, parse_batch_at};
 
 use crate::AppState;
 use crate::db::EventRow;
@@ -163,7 +163,10 @@ async fn batch_of(
     if import {
         crate::require_flag(&state, &tenant, crate::flags::Flag::Import).await?;
     }
-    let parsed = parse_batch(&json, now, cfg)?;
+    // The server's clock is the receive time on every route, `/v1/import`
+    // included: write keys are public, and a client's `receivedAt` would move the
+    // bound on event times (an import keeps its messages' past `timestamp`s).
+    let parsed = parse_batch_at(&json, ReceivedAt::Server(now), cfg)?;
     let mut rows = Vec::with_capacity(parsed.results.len());
     let mut rejected: Vec<Value> = Vec::new();
     for (index, result) in parsed.results.into_iter().enumerate() {
@@ -215,7 +218,7 @@ async fn single(
     let now = crate::now();
     let cfg = &state.parse;
     let (json, tenant) = received(&state, &headers, body, cfg.max_message_bytes()).await?;
-    let message = match parse_message_body_as(kind, &json, None, now, cfg) {
+    let message = match parse_message_body_as(kind, &json, None, ReceivedAt::Server(now), cfg) {
         Ok(m) => m,
         Err(e) => {
             state.metrics.count_rejected(1);

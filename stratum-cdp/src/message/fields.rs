@@ -13,7 +13,8 @@ use serde_json::value::RawValue;
 use serde_json::{Map, Value};
 
 use super::{
-    BatchDefaults, Consent, JsonObject, Message, MessageType, ParseConfig, TimestampSource,
+    BatchDefaults, Consent, JsonObject, Message, MessageType, ParseConfig, ReceivedAt,
+    TimestampSource,
 };
 use crate::envelope;
 use crate::error::{Error, Result};
@@ -165,7 +166,7 @@ fn optional_timestamp(obj: &mut Fields<'_>, key: &str) -> Result<Option<DateTime
 /// its own with none), field by field.
 pub(super) fn read(
     json: &[u8],
-    received_at: DateTime<Utc>,
+    received_at: ReceivedAt,
     config: &ParseConfig,
     defaults: &BatchDefaults,
 ) -> Result<Message> {
@@ -200,7 +201,14 @@ pub(super) fn read(
             kind: kind.as_str().into(),
         });
     }
-    let received_at = optional_timestamp(&mut obj, "receivedAt")?.unwrap_or(received_at);
+    let received_at = match received_at {
+        // The document's `receivedAt` is not the server's to trust: dropped unread.
+        ReceivedAt::Server(at) => {
+            obj.map.remove("receivedAt");
+            at
+        }
+        ReceivedAt::Replay(at) => optional_timestamp(&mut obj, "receivedAt")?.unwrap_or(at),
+    };
     let client_ts = optional_timestamp(&mut obj, "timestamp")?;
     let sent_original = optional_timestamp(&mut obj, "originalTimestamp")?;
     let sent_at = optional_timestamp(&mut obj, "sentAt")?.or(defaults.sent_at);

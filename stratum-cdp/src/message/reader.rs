@@ -21,7 +21,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use serde_json::{Map, Value};
 
 use super::fields::{self, EventTime};
-use super::{BatchDefaults, Consent, JsonObject, Message, MessageType, ParseConfig};
+use super::{BatchDefaults, Consent, JsonObject, Message, MessageType, ParseConfig, ReceivedAt};
 use crate::error::{Error, Result};
 use crate::json_text::{JsonStr, Scanner};
 
@@ -30,7 +30,7 @@ use crate::json_text::{JsonStr, Scanner};
 /// read it.
 pub(super) fn read(
     json: &[u8],
-    received_at: DateTime<Utc>,
+    received_at: ReceivedAt,
     config: &ParseConfig,
     defaults: &BatchDefaults,
 ) -> Option<Message> {
@@ -51,7 +51,7 @@ pub(super) fn read(
 /// a message this reader builds is read by the field-by-field reader.
 pub(super) fn batch(
     json: &[u8],
-    received_at: DateTime<Utc>,
+    received_at: ReceivedAt,
     config: &ParseConfig,
 ) -> Option<Vec<Result<Message>>> {
     let text = std::str::from_utf8(json).ok()?;
@@ -339,7 +339,7 @@ impl<'a> Envelope<'a> {
     /// anything that reader would reject or that this one leaves to it.
     fn into_message(
         self,
-        received_at: DateTime<Utc>,
+        received_at: ReceivedAt,
         config: &ParseConfig,
         defaults: &BatchDefaults,
     ) -> Option<Message> {
@@ -353,7 +353,11 @@ impl<'a> Envelope<'a> {
         if user_id.is_none() && anonymous_id.is_none() {
             return None;
         }
-        let received_at = time(self.received_at.as_deref())?.unwrap_or(received_at);
+        let received_at = match received_at {
+            // The document's `receivedAt` is not the server's to trust.
+            ReceivedAt::Server(at) => at,
+            ReceivedAt::Replay(at) => time(self.received_at.as_deref())?.unwrap_or(at),
+        };
         let client_ts = time(self.timestamp.as_deref())?;
         let sent_original = time(self.original_timestamp.as_deref())?;
         let sent_at = time(self.sent_at.as_deref())?.or(defaults.sent_at);

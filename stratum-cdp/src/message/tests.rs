@@ -9,7 +9,7 @@ use chrono::{DateTime, TimeZone, Utc};
 use proptest::prelude::*;
 use serde_json::{Map, Value};
 
-use super::{BatchDefaults, Message, ParseConfig, fields, reader, split_batch};
+use super::{BatchDefaults, Message, ParseConfig, ReceivedAt, fields, reader, split_batch};
 
 fn t0() -> DateTime<Utc> {
     Utc.with_ymd_and_hms(2026, 3, 2, 9, 0, 0).unwrap()
@@ -551,8 +551,14 @@ fn defaults(bad: bool) -> impl Strategy<Value = BatchDefaults> {
 /// Reads `text` both ways: the one-pass result must be the field-by-field one.
 fn compare(text: &str, defaults: &BatchDefaults) -> Result<Option<Message>, TestCaseError> {
     let cfg = ParseConfig::default();
-    let general = fields::read(text.as_bytes(), t0(), &cfg, defaults);
-    let fast = reader::read(text.as_bytes(), t0(), &cfg, defaults);
+    // Received live, both readers ignore a `receivedAt` alike.
+    let live = fields::read(text.as_bytes(), ReceivedAt::Server(t0()), &cfg, defaults);
+    if let Some(m) = reader::read(text.as_bytes(), ReceivedAt::Server(t0()), &cfg, defaults) {
+        prop_assert_eq!(Ok(&m), live.as_ref(), "{}", text);
+        prop_assert_eq!(m.received_at, t0());
+    }
+    let general = fields::read(text.as_bytes(), ReceivedAt::Replay(t0()), &cfg, defaults);
+    let fast = reader::read(text.as_bytes(), ReceivedAt::Replay(t0()), &cfg, defaults);
     if let Some(m) = &fast {
         prop_assert_eq!(Ok(m), general.as_ref(), "{}", text);
         // Field for field, not only by the texts the comparison looks at.
@@ -625,8 +631,8 @@ proptest! {
         let mut members = head;
         members.push((quote("batch"), format!("[{w}{}{w}]", items.join(&format!("{w},{w}")))));
         let text = object_text(&members, w);
-        let split = split_batch(text.as_bytes(), t0(), &cfg);
-        if let Some(results) = reader::batch(text.as_bytes(), t0(), &cfg) {
+        let split = split_batch(text.as_bytes(), ReceivedAt::Replay(t0()), &cfg);
+        if let Some(results) = reader::batch(text.as_bytes(), ReceivedAt::Replay(t0()), &cfg) {
             prop_assert_eq!(Ok(&results), split.as_ref().map(|b| &b.results), "{}", text);
         }
     }
@@ -648,9 +654,9 @@ proptest! {
             body
         };
         let cfg = ParseConfig::default();
-        let results = reader::batch(text.as_bytes(), t0(), &cfg);
+        let results = reader::batch(text.as_bytes(), ReceivedAt::Replay(t0()), &cfg);
         prop_assert!(results.is_some(), "{}", text);
-        let split = split_batch(text.as_bytes(), t0(), &cfg).unwrap();
+        let split = split_batch(text.as_bytes(), ReceivedAt::Replay(t0()), &cfg).unwrap();
         prop_assert_eq!(results.unwrap(), split.results);
     }
 }
@@ -668,11 +674,22 @@ fn client_messages_take_the_one_pass_reader_field_for_field() {
         "integrations":{"All":true},"_metadata":{"bundled":["Segment.io"]},
         "version":2,"rudderId":"r-1"}"#;
     let cfg = ParseConfig::default();
-    let m = reader::read(track.as_bytes(), t0(), &cfg, &BatchDefaults::default())
-        .expect("the one-pass reader takes it");
+    let m = reader::read(
+        track.as_bytes(),
+        ReceivedAt::Replay(t0()),
+        &cfg,
+        &BatchDefaults::default(),
+    )
+    .expect("the one-pass reader takes it");
     assert_eq!(
         Ok(&m),
-        fields::read(track.as_bytes(), t0(), &cfg, &BatchDefaults::default()).as_ref()
+        fields::read(
+            track.as_bytes(),
+            ReceivedAt::Replay(t0()),
+            &cfg,
+            &BatchDefaults::default()
+        )
+        .as_ref()
     );
     // Pinned field by field against a plain `serde_json::Value` reading.
     let doc: Value = serde_json::from_str(track).unwrap();
@@ -722,7 +739,12 @@ fn unusual_and_invalid_messages_are_left_to_the_field_by_field_reader() {
         "[1]",
     ] {
         assert_eq!(
-            reader::read(text.as_bytes(), t0(), &cfg, &BatchDefaults::default()),
+            reader::read(
+                text.as_bytes(),
+                ReceivedAt::Replay(t0()),
+                &cfg,
+                &BatchDefaults::default()
+            ),
             None,
             "{text}"
         );
