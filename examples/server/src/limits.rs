@@ -60,11 +60,32 @@ impl Limiter {
     /// # Errors
     /// The wait until a token is available.
     pub fn take(&self, key: &str, now: Instant) -> Result<(), Duration> {
-        let rate = self.rate;
-        let mut buckets = match self.buckets.lock() {
+        let mut buckets = self.lock();
+        let b = self.refilled(&mut buckets, key, now);
+        let wait = self.wait(b);
+        if wait.is_zero() {
+            b.tokens -= 1.0;
+            Ok(())
+        } else {
+            Err(wait)
+        }
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, Bucket>> {
+        match self.buckets.lock() {
             Ok(b) => b,
             Err(poisoned) => poisoned.into_inner(),
-        };
+        }
+    }
+
+    /// `key`'s bucket in `buckets` (this limiter's, locked), refilled up to `now`.
+    fn refilled<'a>(
+        &self,
+        buckets: &'a mut HashMap<String, Bucket>,
+        key: &str,
+        now: Instant,
+    ) -> &'a mut Bucket {
+        let rate = self.rate;
         if buckets.len() > PRUNE_ABOVE {
             // Buckets that have refilled are the same as absent ones.
             buckets.retain(|_, b| {
@@ -79,11 +100,15 @@ impl Limiter {
         let elapsed = now.saturating_duration_since(b.at).as_secs_f64();
         b.tokens = (b.tokens + elapsed * rate.per_second).min(rate.burst);
         b.at = b.at.max(now);
+        b
+    }
+
+    /// How long until `b` holds a token (zero when it holds one).
+    fn wait(&self, b: &Bucket) -> Duration {
         if b.tokens >= 1.0 {
-            b.tokens -= 1.0;
-            Ok(())
+            Duration::ZERO
         } else {
-            Err(Duration::from_secs_f64((1.0 - b.tokens) / rate.per_second))
+            Duration::from_secs_f64((1.0 - b.tokens) / self.rate.per_second)
         }
     }
 }
@@ -111,9 +136,20 @@ impl Limits {
     /// # Errors
     /// The wait, in whole seconds (at least one), until the request would pass.
     pub fn check(&self, tenant: &str, key: &str, now: Instant) -> Result<(), u64> {
-        let secs = |d: Duration| d.as_secs_f64().ceil().max(1.0) as u64;
-        self.per_key.take(key, now).map_err(secs)?;
-        self.per_tenant.take(tenant, now).map_err(secs)
+        // Both buckets are looked at under both locks (always taken in this
+        // order), and a token is taken from each only when each has one.
+        let mut keys = self.per_key.lock();
+        let mut tenants = self.per_tenant.lock();
+        let k = self.per_key.refilled(&mut keys, key, now);
+        let t = self.per_tenant.refilled(&mut tenants, tenant, now);
+        let wait = self.per_key.wait(k).max(self.per_tenant.wait(t));
+        if wait.is_zero() {
+            k.tokens -= 1.0;
+            t.tokens -= 1.0;
+            Ok(())
+        } else {
+            Err(wait.as_secs_f64().ceil().max(1.0) as u64)
+        }
     }
 }
 
@@ -136,6 +172,35 @@ mod tests {
         assert!(l.take("other", t0).is_ok(), "buckets are per key");
         assert!(l.take("k", t0 + Duration::from_millis(200)).is_ok());
         assert!(l.take("k", t0 + Duration::from_millis(200)).is_err());
+    }
+
+    /// A request the tenant's bucket refuses takes no token from its key's
+    /// bucket, and one its key's bucket refuses takes none from the tenant's.
+    #[test]
+    fn a_refused_request_takes_no_token_from_either_bucket() {
+        let l = Limits::new(Rate::per_second(5), Rate::per_second(8));
+        let t0 = Instant::now();
+        // Key a spends 5 of the tenant's 8; key b spends the other 3.
+        for _ in 0..5 {
+            assert!(l.check("t", "a", t0).is_ok());
+        }
+        for _ in 0..3 {
+            assert!(l.check("t", "b", t0).is_ok());
+        }
+        // Refused by the tenant: b keeps its last 2 tokens.
+        for _ in 0..10 {
+            assert!(l.check("t", "b", t0).is_err());
+        }
+        // Refused by its key: a takes nothing from another tenant's bucket.
+        assert!(l.check("u", "a", t0).is_err());
+        assert!(l.check("u", "c", t0).is_ok());
+        // Half a second on, the tenant's bucket holds 4 tokens again and b's 4.5.
+        let t1 = t0 + Duration::from_millis(500);
+        let passed = (0..10).filter(|_| l.check("t", "b", t1).is_ok()).count();
+        assert_eq!(passed, 4);
+        // u's bucket lost only c's token: 7 left.
+        let passed = (0..10).filter(|_| l.check("u", "d", t0).is_ok()).count();
+        assert_eq!(passed, 7);
     }
 
     proptest! {
