@@ -16,6 +16,8 @@ pub struct AppError {
     status: StatusCode,
     report: ErrorReport,
     retry_after: Option<i64>,
+    /// More members of the error object (`pipeline_lag_events`).
+    details: serde_json::Map<String, serde_json::Value>,
 }
 
 impl AppError {
@@ -31,6 +33,7 @@ impl AppError {
             status,
             report: ErrorReport::new(code, field, message),
             retry_after: None,
+            details: serde_json::Map::new(),
         }
     }
 
@@ -41,6 +44,14 @@ impl AppError {
         self
     }
 
+    /// The same error with one more member of its error object (next to `code`,
+    /// `message` and `field`).
+    #[must_use]
+    pub fn with_detail(mut self, name: &str, value: impl Into<serde_json::Value>) -> Self {
+        self.details.insert(name.to_owned(), value.into());
+        self
+    }
+
     /// `400`: client input the crates rejected, with their code and field.
     #[must_use]
     pub fn bad_request(report: ErrorReport) -> Self {
@@ -48,6 +59,7 @@ impl AppError {
             status: StatusCode::BAD_REQUEST,
             report,
             retry_after: None,
+            details: serde_json::Map::new(),
         }
     }
 
@@ -183,6 +195,9 @@ impl IntoResponse for AppError {
         });
         if let Some(field) = &self.report.field {
             error["field"] = json!(field);
+        }
+        for (name, value) in self.details {
+            error[name] = value;
         }
         let mut response = (self.status, Json(json!({ "error": error }))).into_response();
         if let Some(seconds) = self.retry_after

@@ -389,6 +389,7 @@ pub fn app(state: Arc<AppState>) -> Router {
         .route("/health/ready", get(ready))
         .route("/metrics", get(metrics))
         .fallback(not_found)
+        .method_not_allowed_fallback(method_not_allowed)
         .layer(middleware::from_fn_with_state(Arc::clone(&state), observe))
         .layer(tower::util::option_layer(cors))
         .layer(trace)
@@ -397,31 +398,134 @@ pub fn app(state: Arc<AppState>) -> Router {
         .with_state(state)
 }
 
+/// The longest request target (path and query) the server reads; a longer one
+/// answers `414 uri_too_long`. (The HTTP parser itself refuses targets over 64 KiB
+/// before any route sees them, with an empty `414`.)
+pub const MAX_URI_BYTES: usize = 8 * 1024;
+
 async fn observe(State(state): State<Arc<AppState>>, req: Request, next: Next) -> Response {
     let route = req
         .extensions()
         .get::<MatchedPath>()
         .map_or_else(|| "unmatched".to_owned(), |m| m.as_str().to_owned());
-    let method = req.method().to_string();
+    let method = method_label(req.method());
     let started = Instant::now();
-    // A NUL (U+0000) in a path segment or a query value: refused on every
-    // database alike (PostgreSQL cannot store or compare it).
-    let nul = req
-        .uri()
-        .path_and_query()
-        .is_some_and(|p| p.as_str().contains("%00"));
-    let response = if nul {
+    let target = req.uri().path_and_query().map_or("", |p| p.as_str());
+    let response = if target.len() > MAX_URI_BYTES {
+        AppError::new(
+            StatusCode::URI_TOO_LONG,
+            "uri_too_long",
+            None,
+            format!(
+                "the request target is {} bytes; at most {MAX_URI_BYTES} are read",
+                target.len()
+            ),
+        )
+        .into_response()
+    } else if target.contains("%00") {
+        // A NUL (U+0000) in a path segment or a query value: refused on every
+        // database alike (PostgreSQL cannot store or compare it).
         AppError::nul_refused(None).into_response()
     } else {
         next.run(req).await
     };
+    let response = error_shape(response).await;
     state.metrics.observe_request(
         &route,
-        &method,
+        method,
         response.status().as_u16(),
         started.elapsed(),
     );
     response
+}
+
+/// The metrics label of a method: a standard method's name, `other` for any
+/// other (a client may send any token as a method; labels must stay bounded).
+fn method_label(method: &axum::http::Method) -> &'static str {
+    use axum::http::Method;
+    match *method {
+        Method::GET => "GET",
+        Method::HEAD => "HEAD",
+        Method::POST => "POST",
+        Method::PUT => "PUT",
+        Method::DELETE => "DELETE",
+        Method::PATCH => "PATCH",
+        Method::OPTIONS => "OPTIONS",
+        Method::CONNECT => "CONNECT",
+        Method::TRACE => "TRACE",
+        _ => "other",
+    }
+}
+
+/// The stable code of an error status the handlers did not answer themselves
+/// (axum's own rejections: a method the route does not take, a body over a
+/// limit, a query or path that does not parse).
+fn status_code_name(status: StatusCode) -> &'static str {
+    match status {
+        StatusCode::NOT_FOUND => "not_found",
+        StatusCode::METHOD_NOT_ALLOWED => "method_not_allowed",
+        StatusCode::PAYLOAD_TOO_LARGE => "too_large",
+        StatusCode::URI_TOO_LONG => "uri_too_long",
+        StatusCode::UNSUPPORTED_MEDIA_TYPE => "unsupported_media_type",
+        StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE => "headers_too_large",
+        StatusCode::UNAUTHORIZED => "unauthorized",
+        StatusCode::FORBIDDEN => "forbidden",
+        StatusCode::TOO_MANY_REQUESTS => "rate_limited",
+        StatusCode::SERVICE_UNAVAILABLE => "unavailable",
+        s if s.is_server_error() => stratum_bindings::INTERNAL,
+        _ => "invalid_request",
+    }
+}
+
+/// The longest text of a rejection kept as the error's message.
+const REJECTION_TEXT: usize = 512;
+
+/// Any error answer that is not already the one JSON error shape, turned into it:
+/// the same status and headers (`Allow`, `Retry-After`, ...), a stable code for
+/// the status, and the rejection's text (if short) as the message.
+async fn error_shape(response: Response) -> Response {
+    let status = response.status();
+    let is_json = response
+        .headers()
+        .get(CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("application/json"));
+    if !(status.is_client_error() || status.is_server_error()) || is_json {
+        return response;
+    }
+    let (mut parts, body) = response.into_parts();
+    let text = axum::body::to_bytes(body, REJECTION_TEXT)
+        .await
+        .ok()
+        .map(|b| String::from_utf8_lossy(&b).trim().to_owned())
+        .filter(|t| !t.is_empty());
+    let message = match (status, text) {
+        (s, _) if s.is_server_error() => {
+            tracing::error!(status = s.as_u16(), "error answer without a body");
+            "the server failed to handle the request; it has been logged".to_owned()
+        }
+        (StatusCode::METHOD_NOT_ALLOWED, _) => {
+            "this route does not take this method; the Allow header lists those it takes".to_owned()
+        }
+        (_, Some(t)) => t,
+        (s, None) => s.canonical_reason().unwrap_or("invalid request").to_owned(),
+    };
+    let shaped = AppError::new(status, status_code_name(status), None, message).into_response();
+    let (shaped_parts, body) = shaped.into_parts();
+    parts.headers.remove(axum::http::header::CONTENT_LENGTH);
+    for (name, value) in &shaped_parts.headers {
+        parts.headers.insert(name, value.clone());
+    }
+    Response::from_parts(parts, body)
+}
+
+async fn method_not_allowed() -> AppError {
+    AppError::new(
+        StatusCode::METHOD_NOT_ALLOWED,
+        "method_not_allowed",
+        None,
+        "this route does not take this method; the Allow header lists those it takes",
+    )
 }
 
 async fn not_found() -> AppError {
@@ -431,7 +535,7 @@ async fn not_found() -> AppError {
 /// `GET /health`: the process answers; `ready` says whether it can take traffic.
 #[utoipa::path(get, path = "/health", responses((status = 200, description = "The process answers", body = crate::openapi::Document), crate::openapi::ApiErrors))]
 async fn health(State(state): State<Arc<AppState>>) -> Json<Value> {
-    let ready = state.db.ready().await;
+    let ready = state.db.ready().await && state.pipeline.replaying().await.is_none();
     Json(json!({"status": "ok", "ready": ready}))
 }
 
@@ -441,19 +545,28 @@ async fn live() -> Json<Value> {
     Json(json!({"status": "ok"}))
 }
 
-/// `GET /health/ready`: the database answers and every migration is applied.
+/// `GET /health/ready`: the database answers, every migration is applied, and
+/// the pipeline has replayed the log as it was at start (`503` with
+/// `pipeline_lag_events` until then: profiles would be missing).
 #[utoipa::path(get, path = "/health/ready", responses((status = 200, description = "Ready", body = crate::openapi::Document), crate::openapi::ApiErrors))]
 async fn ready(State(state): State<Arc<AppState>>) -> AppResult<Json<Value>> {
-    if state.db.ready().await {
-        Ok(Json(json!({"status": "ready"})))
-    } else {
-        Err(AppError::unavailable(
+    if !state.db.ready().await {
+        return Err(AppError::unavailable(
             "the database is not reachable or not migrated",
-        ))
+        ));
     }
+    if let Some(lag) = state.pipeline.replaying().await {
+        return Err(AppError::unavailable(format!(
+            "the pipeline is replaying the event log after the start ({lag} events to go); \
+             profiles are incomplete until it has"
+        ))
+        .with_detail("pipeline_lag_events", lag));
+    }
+    Ok(Json(json!({"status": "ready"})))
 }
 
 /// `GET /metrics`: Prometheus / OpenMetrics text.
+#[utoipa::path(get, path = "/metrics", responses((status = 200, description = "The metrics (OpenMetrics text)", body = String, content_type = "application/openmetrics-text; version=1.0.0; charset=utf-8"), crate::openapi::ApiErrors))]
 async fn metrics(State(state): State<Arc<AppState>>) -> AppResult<Response> {
     let pool = state.db.pool();
     state.metrics.set_pool(pool.size(), pool.num_idle());
@@ -524,8 +637,24 @@ async fn profile_lookup(
     })?;
     let id = Identifier::new(kind, &value);
     let profile = state.pipeline.profiles.lock().await.lookup(&tenant, &id);
-    let profile = profile.ok_or_else(|| AppError::not_found("no profile has this identifier"))?;
-    let lag = state.pipeline.lag().await;
+    let lag = state
+        .pipeline
+        .replaying()
+        .await
+        .unwrap_or(0)
+        .max(state.pipeline.lag().await);
+    let Some(profile) = profile else {
+        // A lag says "not processed yet, perhaps"; none says "does not exist".
+        let message = if lag > 0 {
+            format!(
+                "no profile has this identifier yet: {lag} committed events are not \
+                 processed yet; retry later"
+            )
+        } else {
+            "no profile has this identifier".to_owned()
+        };
+        return Err(AppError::not_found(message).with_detail("pipeline_lag_events", lag));
+    };
     Ok(Json(
         json!({"profile": profile, "pipeline_lag_events": lag}),
     ))

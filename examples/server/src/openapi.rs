@@ -28,6 +28,10 @@ pub(crate) struct ErrorDetail {
     message: String,
     /// The offending field, when the error is about one.
     field: Option<String>,
+    /// Events committed but not processed yet, on a profile look-up's `404` and a
+    /// `503` of `/health/ready` during the start-up replay: a profile may exist
+    /// once they are.
+    pipeline_lag_events: Option<u64>,
 }
 
 /// A Segment batch: `batch` holds the messages; `context` and `integrations`
@@ -100,9 +104,18 @@ pub(crate) enum ApiErrors {
     /// No such object in the caller's tenant.
     #[response(status = 404)]
     NotFound(ErrorBody),
+    /// The route does not take this method (`method_not_allowed`); see `Allow`.
+    #[response(status = 405)]
+    MethodNotAllowed(ErrorBody),
     /// Conflict.
     #[response(status = 409)]
     Conflict(ErrorBody),
+    /// The body is over the limit (`too_large`).
+    #[response(status = 413)]
+    TooLarge(ErrorBody),
+    /// The request target (path and query) is over 8 KiB (`uri_too_long`).
+    #[response(status = 414)]
+    UriTooLong(ErrorBody),
     /// Rate limited or locked; see `Retry-After`.
     #[response(status = 429)]
     TooMany(ErrorBody),
@@ -124,6 +137,12 @@ pub(crate) enum IngestErrors {
     /// The tenant is suspended, or the feature is off.
     #[response(status = 403)]
     Forbidden(ErrorBody),
+    /// The route does not take this method (`method_not_allowed`); see `Allow`.
+    #[response(status = 405)]
+    MethodNotAllowed(ErrorBody),
+    /// The request target (path and query) is over 8 KiB (`uri_too_long`).
+    #[response(status = 414)]
+    UriTooLong(ErrorBody),
     /// Rate limited; see `Retry-After`.
     #[response(status = 429)]
     TooMany(ErrorBody),
@@ -165,14 +184,15 @@ impl Modify for Security {
         crate::auth::users, crate::auth::create_user, crate::auth::keys, crate::auth::create_key,
         crate::auth::revoke_key, crate::auth::tenants, crate::auth::create_tenant,
         crate::auth::suspend_tenant, crate::auth::activate_tenant, crate::auth::set_flags,
-        crate::health, crate::live, crate::ready,
+        crate::health, crate::live, crate::ready, crate::metrics, document,
     ),
     components(schemas(ErrorBody, ErrorDetail, BatchRequest, BatchResponse, Rejected, MessageRequest, Success, Document)),
     modifiers(&Security),
 )]
 pub(crate) struct Api;
 
-/// `GET /api/v1/openapi.json`.
+/// `GET /api/v1/openapi.json`: this document.
+#[utoipa::path(get, path = "/api/v1/openapi.json", responses((status = 200, description = "The OpenAPI 3.1 document of the server", body = Document), ApiErrors))]
 pub(crate) async fn document(State(_): State<Arc<AppState>>) -> Json<utoipa::openapi::OpenApi> {
     Json(Api::openapi())
 }

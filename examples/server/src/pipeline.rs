@@ -85,6 +85,10 @@ pub struct Pipeline {
     pub profiles: Arc<Mutex<Profiles>>,
     /// The last committed log position.
     pub head: Arc<AtomicI64>,
+    /// The log's head when the pipeline started (`i64::MAX` until it is known):
+    /// until it has processed that far, it is replaying the log, and its CDPs miss
+    /// what was there before the restart.
+    replay_to: Arc<AtomicI64>,
 }
 
 impl Pipeline {
@@ -94,7 +98,24 @@ impl Pipeline {
         Self {
             profiles: Arc::new(Mutex::new(Profiles::default())),
             head: Arc::new(AtomicI64::new(0)),
+            replay_to: Arc::new(AtomicI64::new(i64::MAX)),
         }
+    }
+
+    /// `None` once the start-up replay has caught up with the log as it was at
+    /// start (then the CDPs hold every event committed before the start); until
+    /// then, the events it still has to process (the lag) — an unknown count
+    /// (`i64::MAX` far) before the pipeline has read where the log ends.
+    pub async fn replaying(&self) -> Option<i64> {
+        let to = self.replay_to.load(Ordering::Relaxed);
+        let processed = self.processed().await;
+        if processed >= to {
+            return None;
+        }
+        if to == i64::MAX {
+            return Some(self.lag().await.max(1));
+        }
+        Some((to - processed).max(self.lag().await))
     }
 
     /// Events committed but not yet processed.
@@ -119,8 +140,22 @@ impl Pipeline {
         mut handover: mpsc::Receiver<Committed>,
         mut stop: watch::Receiver<bool>,
     ) {
-        if let Ok(h) = db.head().await {
-            self.head.fetch_max(h, Ordering::Relaxed);
+        // Where the log ends at start: the replay is done once it is processed.
+        loop {
+            match db.head().await {
+                Ok(h) => {
+                    self.head.fetch_max(h, Ordering::Relaxed);
+                    self.replay_to.store(h, Ordering::Relaxed);
+                    break;
+                }
+                Err(e) => {
+                    tracing::error!(error = %e, "pipeline: reading the log's head failed");
+                    if *stop.borrow() {
+                        break;
+                    }
+                    tokio::time::sleep(POLL).await;
+                }
+            }
         }
         self.catch_up(&db, &metrics, &keys, i64::MAX).await;
         let mut recorded = i64::MIN;

@@ -114,6 +114,22 @@ async fn profile(app: &Router, api_key: &str, kind: &str, value: &str) -> Value 
     panic!("no profile for {kind}={value}");
 }
 
+/// Waits until `/health/ready` answers `200` (the start-up replay is done).
+async fn wait_ready(app: &Router) {
+    for _ in 0..500 {
+        let (status, _) = call(
+            app,
+            Request::get("/health/ready").body(Body::empty()).unwrap(),
+        )
+        .await;
+        if status == StatusCode::OK {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    panic!("never ready");
+}
+
 /// The `/metrics` text (every response carries a request id).
 async fn metrics_text(app: &Router) -> String {
     let res = app
@@ -286,6 +302,7 @@ async fn gzip_bodies_limits_and_bad_input_get_the_one_error_shape() {
 #[tokio::test]
 async fn operations_routes_answer() {
     let s = server().await;
+    wait_ready(&s.app).await;
     let (status, body) = call(
         &s.app,
         Request::get("/health/ready").body(Body::empty()).unwrap(),
@@ -785,4 +802,324 @@ async fn the_nul_character_is_refused_as_an_invalid_value_on_every_database() {
     }
     drop(s.app);
     s.services.shutdown().await;
+}
+
+/// The receive time is the server's on every ingest route: a client's
+/// `receivedAt` neither widens the bound on event times (a far-future event that
+/// would win every trait forever) nor dates what it sends.
+#[tokio::test]
+async fn a_client_receivedat_is_ignored_on_every_ingest_route() {
+    let s = server().await;
+    let key = s.demo.write_key.as_str();
+    let pin = json!({"userId": "pin1", "messageId": "pin-a", "receivedAt": "9999-12-31T00:00:00Z",
+        "timestamp": "9999-12-31T00:00:00Z", "traits": {"plan": "attacker"}});
+    let (status, out) = call(&s.app, post("/v1/identify", Some(key), pin.to_string())).await;
+    assert_eq!(
+        (
+            status,
+            out["error"]["code"].clone(),
+            out["error"]["field"].clone()
+        ),
+        (
+            StatusCode::BAD_REQUEST,
+            json!("invalid_timestamp"),
+            json!("timestamp")
+        ),
+        "{out}"
+    );
+    let mut element = pin.clone();
+    element["type"] = json!("identify");
+    let batch = json!({"batch": [element]});
+    let (status, out) = call(&s.app, post("/v1/batch", Some(key), batch.to_string())).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(out["accepted"], 0, "{out}");
+    assert_eq!(out["rejected"][0]["code"], "invalid_timestamp");
+    // `/v1/import` too (a tenant with the `import` feature).
+    let db = s.services.state().db.clone();
+    let pro = db
+        .create_tenant("Pro", "pro", "admin@pro.example", stratum_server::now())
+        .await
+        .unwrap();
+    let (status, out) = call(
+        &s.app,
+        post("/v1/import", Some(&pro.write_key), batch.to_string()),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(out["rejected"][0]["code"], "invalid_timestamp", "{out}");
+    // A past `receivedAt` does not date the message: its traits are as of now.
+    let before = stratum_server::now();
+    let dated = json!({"userId": "u2", "messageId": "m-past", "receivedAt": "2001-01-01T00:00:00Z",
+        "traits": {"plan": "pro"}});
+    let (status, out) = call(&s.app, post("/v1/identify", Some(key), dated.to_string())).await;
+    assert_eq!(status, StatusCode::OK, "{out}");
+    let p = profile(&s.app, &s.demo.api_key, "user_id", "u2").await;
+    let at: chrono::DateTime<chrono::Utc> =
+        serde_json::from_value(p["traits"]["plan"]["timestamp"].clone()).unwrap();
+    assert!(at >= before - chrono::TimeDelta::seconds(1), "{p}");
+    assert_eq!(events(&s.app, &s.demo.api_key).await, 1);
+    drop(s.app);
+    s.services.shutdown().await;
+}
+
+/// A one-message body without `type` is limited by the bytes the client sent:
+/// exactly 32 KiB is taken, one byte more is `too_large` with that size.
+#[tokio::test]
+async fn a_single_message_of_exactly_the_limit_without_type_is_accepted() {
+    let s = server().await;
+    let key = s.demo.write_key.as_str();
+    let body = |len: usize, id: &str| {
+        let head = format!(r#"{{"userId":"u","messageId":"{id}","event":"e","properties":{{"p":""#);
+        let tail = r#""}}"#;
+        format!("{head}{}{tail}", "x".repeat(len - head.len() - tail.len()))
+    };
+    let exact = body(32_768, "exact");
+    assert_eq!(exact.len(), 32_768);
+    let (status, out) = call(&s.app, post("/v1/track", Some(key), exact)).await;
+    assert_eq!(status, StatusCode::OK, "{out}");
+    let (status, out) = call(&s.app, post("/v1/track", Some(key), body(32_769, "over"))).await;
+    assert_eq!(
+        (status, out["error"]["code"].clone()),
+        (StatusCode::BAD_REQUEST, json!("too_large"))
+    );
+    assert!(
+        out["error"]["message"].as_str().unwrap().contains("32769"),
+        "{out}"
+    );
+    drop(s.app);
+    s.services.shutdown().await;
+}
+
+async fn raw(app: &Router, req: Request<Body>) -> (StatusCode, axum::http::HeaderMap, Value) {
+    let res = app.clone().oneshot(req).await.unwrap();
+    let (status, headers) = (res.status(), res.headers().clone());
+    let bytes = res.into_body().collect().await.unwrap().to_bytes();
+    let body = serde_json::from_slice(&bytes).unwrap_or_else(|e| {
+        panic!(
+            "{status}: not JSON ({e}): {:?}",
+            String::from_utf8_lossy(&bytes)
+        )
+    });
+    (status, headers, body)
+}
+
+/// The router's own rejections (a method a route does not take, a body over the
+/// JSON limit, a query or path that does not parse, a request target over
+/// 8 KiB) answer in the one error shape, keeping their headers.
+#[tokio::test]
+async fn the_routers_own_rejections_get_the_one_error_shape() {
+    let s = server().await;
+    let bearer = format!("Bearer {}", s.demo.api_key);
+    let cases: Vec<(Request<Body>, StatusCode, &str)> = vec![
+        (
+            Request::get("/v1/batch").body(Body::empty()).unwrap(),
+            StatusCode::METHOD_NOT_ALLOWED,
+            "method_not_allowed",
+        ),
+        (
+            Request::put("/api/v1/users")
+                .header("authorization", &bearer)
+                .body(Body::empty())
+                .unwrap(),
+            StatusCode::METHOD_NOT_ALLOWED,
+            "method_not_allowed",
+        ),
+        (
+            Request::post("/api/v1/auth/login")
+                .header("content-type", "application/json")
+                .body(Body::from(vec![b' '; 3 * 1024 * 1024]))
+                .unwrap(),
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "too_large",
+        ),
+        (
+            get(
+                "/api/v1/profiles/lookup?kind=user_id&kind=email",
+                &s.demo.api_key,
+            ),
+            StatusCode::BAD_REQUEST,
+            "invalid_request",
+        ),
+        (
+            Request::delete("/api/v1/keys/%FF")
+                .header("authorization", &bearer)
+                .body(Body::empty())
+                .unwrap(),
+            StatusCode::BAD_REQUEST,
+            "invalid_request",
+        ),
+        (
+            get(
+                &format!(
+                    "/api/v1/profiles/lookup?kind=user_id&value={}",
+                    "v".repeat(10_000)
+                ),
+                &s.demo.api_key,
+            ),
+            StatusCode::URI_TOO_LONG,
+            "uri_too_long",
+        ),
+    ];
+    for (req, want, code) in cases {
+        let what = format!(
+            "{} {}",
+            req.method(),
+            &req.uri().to_string()[..40.min(req.uri().to_string().len())]
+        );
+        let (status, headers, body) = raw(&s.app, req).await;
+        assert_eq!(status, want, "{what}: {body}");
+        assert_eq!(body["error"]["code"], code, "{what}: {body}");
+        assert!(
+            body["error"]["message"]
+                .as_str()
+                .is_some_and(|m| !m.is_empty()),
+            "{body}"
+        );
+        assert_eq!(headers["content-type"], "application/json", "{what}");
+        assert!(headers.contains_key("x-request-id"), "{what}");
+        if want == StatusCode::METHOD_NOT_ALLOWED {
+            let allow = headers["allow"].to_str().unwrap();
+            assert!(
+                allow.contains("POST") || allow.contains("GET"),
+                "{what}: {allow}"
+            );
+        }
+    }
+    // The API document lists the operations routes and these answers.
+    let (status, _, doc) = raw(
+        &s.app,
+        Request::get("/api/v1/openapi.json")
+            .body(Body::empty())
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    for path in ["/metrics", "/api/v1/openapi.json"] {
+        assert!(doc["paths"][path]["get"].is_object(), "{path} missing");
+    }
+    for (path, op) in [
+        ("/v1/batch", "post"),
+        ("/api/v1/users", "get"),
+        ("/api/v1/auth/login", "post"),
+    ] {
+        let responses = &doc["paths"][path][op]["responses"];
+        assert!(responses["405"].is_object(), "{path}: {responses}");
+        assert!(responses["414"].is_object(), "{path}: {responses}");
+    }
+    assert!(doc["paths"]["/api/v1/auth/login"]["post"]["responses"]["413"].is_object());
+    drop(s.app);
+    s.services.shutdown().await;
+}
+
+/// Methods outside the standard set share one metrics label, `other`, however
+/// many a client invents.
+#[tokio::test]
+async fn invented_methods_do_not_grow_the_metrics_labels() {
+    let s = server().await;
+    for i in 0..300 {
+        let req = Request::builder()
+            .method(axum::http::Method::from_bytes(format!("M{i}X").as_bytes()).unwrap())
+            .uri("/v1/batch")
+            .body(Body::empty())
+            .unwrap();
+        let (status, _, body) = raw(&s.app, req).await;
+        assert_eq!(status, StatusCode::METHOD_NOT_ALLOWED, "{body}");
+    }
+    let text = metrics_text(&s.app).await;
+    assert!(!text.contains("M7X"), "{text}");
+    assert!(
+        text.contains(
+            "stratum_http_requests_total{route=\"/v1/batch\",method=\"other\",status=\"405\"} 300"
+        ),
+        "{text}"
+    );
+    drop(s.app);
+    s.services.shutdown().await;
+}
+
+/// Right after a restart over a large log, the server says it is not ready until
+/// the pipeline has replayed the log as it was at start, and a profile it has not
+/// reached yet is a `404` that says how far behind it is.
+#[tokio::test]
+async fn readiness_and_lookups_tell_a_replay_from_a_missing_profile() {
+    let s = server().await;
+    let key = s.demo.write_key.clone();
+    for chunk in 0..10 {
+        let batch: Vec<Value> = (0..500)
+            .map(|i| json!({"type": "identify", "userId": format!("u{chunk}-{i}"), "messageId": format!("m{chunk}-{i}")}))
+            .collect();
+        let (status, out) = call(
+            &s.app,
+            post("/v1/batch", Some(&key), json!({"batch": batch}).to_string()),
+        )
+        .await;
+        assert_eq!(
+            (status, out["accepted"].clone()),
+            (StatusCode::OK, json!(500))
+        );
+    }
+    // Caught up: an unknown identifier is a 404 with no lag.
+    profile(&s.app, &s.demo.api_key, "user_id", "u9-499").await;
+    let (status, out) = call(
+        &s.app,
+        get(
+            "/api/v1/profiles/lookup?kind=user_id&value=nobody",
+            &s.demo.api_key,
+        ),
+    )
+    .await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    assert_eq!(out["error"]["pipeline_lag_events"], 0, "{out}");
+    let (demo, store) = (s.demo.clone(), s.store);
+    drop(s.app);
+    s.services.shutdown().await;
+
+    let db = store.open().await;
+    let services = Services::start(db, stratum_server::Settings::new(tokens(), data_keys()));
+    let app = services.router();
+    let (status, out) = call(
+        &app,
+        Request::get("/health/ready").body(Body::empty()).unwrap(),
+    )
+    .await;
+    assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE, "{out}");
+    assert_eq!(out["error"]["code"], "unavailable");
+    assert!(
+        out["error"]["pipeline_lag_events"].as_i64().unwrap() > 0,
+        "{out}"
+    );
+    let (status, out) = call(&app, Request::get("/health").body(Body::empty()).unwrap()).await;
+    assert_eq!(
+        (status, out["ready"].clone()),
+        (StatusCode::OK, json!(false))
+    );
+    let (status, out) = call(
+        &app,
+        get(
+            "/api/v1/profiles/lookup?kind=user_id&value=u9-499",
+            &demo.api_key,
+        ),
+    )
+    .await;
+    if status == StatusCode::NOT_FOUND {
+        assert!(
+            out["error"]["pipeline_lag_events"].as_i64().unwrap() > 0,
+            "{out}"
+        );
+    } else {
+        assert_eq!(status, StatusCode::OK, "{out}");
+    }
+    wait_ready(&app).await;
+    let (status, out) = call(
+        &app,
+        get(
+            "/api/v1/profiles/lookup?kind=user_id&value=u9-499",
+            &demo.api_key,
+        ),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{out}");
+    drop(app);
+    services.shutdown().await;
+    drop(store);
 }

@@ -207,8 +207,35 @@ fn first_start_ingest_sigterm_and_second_start() {
         &json!({"userId": "u2", "event": "E", "messageId": "after"}).to_string(),
     );
     assert_eq!(status, 200);
-    let (status, _) = http(&second.addr, "GET", "/health/ready", None, "");
-    assert_eq!(status, 200);
+    // Ready once the start-up replay is done.
+    let ready = (0..250).any(|_| {
+        let (status, _) = http(&second.addr, "GET", "/health/ready", None, "");
+        status == 200 || {
+            std::thread::sleep(Duration::from_millis(20));
+            false
+        }
+    });
+    assert!(ready);
+    // Over the socket too, the router's refusals have the error shape.
+    let (status, body) = http(&second.addr, "GET", "/v1/batch", None, "");
+    assert_eq!(
+        (status, &body["error"]["code"]),
+        (405, &json!("method_not_allowed"))
+    );
+    let long = format!(
+        "/api/v1/profiles/lookup?kind=user_id&value={}",
+        "v".repeat(10_000)
+    );
+    let (status, body) = http(&second.addr, "GET", &long, None, "");
+    assert_eq!(
+        (status, &body["error"]["code"]),
+        (414, &json!("uri_too_long"))
+    );
+    let (status, body) = http(&second.addr, "BREW", "/v1/batch", None, "");
+    assert_eq!(
+        (status, &body["error"]["code"]),
+        (405, &json!("method_not_allowed"))
+    );
     assert!(terminate(&mut second.child).success());
 }
 
