@@ -6,7 +6,7 @@
 //!
 //! A login attempt is counted before its password is checked, in one statement
 //! ([`crate::db::TenantDb::reserve_login_attempt`]), so parallel attempts cannot
-//! get past the lockout; Argon2 runs through [`secrets::argon2`], never more than
+//! get past the lockout; Argon2 runs through [`secrets::run_argon2`], never more than
 //! the machine's parallelism at once.
 //!
 //! Access tokens are HS256 JWTs signed with the server's secret (from
@@ -382,7 +382,7 @@ pub(crate) struct Login {
 }
 
 /// A hash to verify against when the email is unknown, so that both cases take
-/// the same time (computed once, through [`secrets::argon2`]).
+/// the same time (computed once, through [`secrets::run_argon2`]).
 async fn dummy_hash() -> AppResult<String> {
     static HASH: tokio::sync::OnceCell<String> = tokio::sync::OnceCell::const_new();
     HASH.get_or_try_init(|| secrets::hash_password_bounded("not a real password".to_owned()))

@@ -181,7 +181,7 @@ pub enum CreateError {
 }
 
 /// A new login's first password and its Argon2 hash, computed through
-/// [`secrets::argon2`] before any transaction opens.
+/// [`secrets::run_argon2`] before any transaction opens.
 struct NewPassword {
     password: String,
     hash: String,

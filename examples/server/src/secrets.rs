@@ -3,7 +3,7 @@
 //!
 //! Argon2 is slow and large on purpose (about 19 MiB per computation), so the
 //! server never runs it on an async worker or without bound: every hash and
-//! verification of a request goes through [`argon2`], which runs it on the
+//! verification of a request goes through [`run_argon2`], which runs it on the
 //! blocking pool behind a semaphore of [`argon2_limit`] permits (the machine's
 //! parallelism). A request waiting for a permit holds no Argon2 memory.
 
@@ -174,7 +174,7 @@ pub fn argon2_peak() -> usize {
 ///
 /// # Errors
 /// [`Argon2Error::Task`] when the task panicked or the runtime is shutting down.
-pub async fn argon2<T, F>(f: F) -> Result<T, Argon2Error>
+pub async fn run_argon2<T, F>(f: F) -> Result<T, Argon2Error>
 where
     F: FnOnce() -> T + Send + 'static,
     T: Send + 'static,
@@ -195,17 +195,17 @@ where
     .map_err(|e| Argon2Error::Task(e.to_string()))
 }
 
-/// [`hash_password`] through [`argon2`].
+/// [`hash_password`] through [`run_argon2`].
 ///
 /// # Errors
-/// As [`hash_password`] and [`argon2`].
+/// As [`hash_password`] and [`run_argon2`].
 pub async fn hash_password_bounded(password: String) -> Result<String, Argon2Error> {
-    Ok(argon2(move || hash_password(&password)).await??)
+    Ok(run_argon2(move || hash_password(&password)).await??)
 }
 
-/// [`verify_password`] through [`argon2`]; false when the computation failed.
+/// [`verify_password`] through [`run_argon2`]; false when the computation failed.
 pub async fn verify_password_bounded(password: String, hash: String) -> bool {
-    argon2(move || verify_password(&password, &hash))
+    run_argon2(move || verify_password(&password, &hash))
         .await
         .unwrap_or(false)
 }
@@ -260,7 +260,7 @@ mod tests {
         let limit = argon2_limit();
         let tasks: Vec<_> = (0..limit * 4 + 3)
             .map(|_| {
-                tokio::spawn(argon2(|| {
+                tokio::spawn(run_argon2(|| {
                     let now = RUNNING.fetch_add(1, Ordering::SeqCst) + 1;
                     PEAK.fetch_max(now, Ordering::SeqCst);
                     std::thread::sleep(std::time::Duration::from_millis(20));
