@@ -1123,3 +1123,39 @@ async fn readiness_and_lookups_tell_a_replay_from_a_missing_profile() {
     services.shutdown().await;
     drop(store);
 }
+
+/// `messageId` is required (retries are absorbed by it): a message without one
+/// is a `400 invalid_message` on `messageId`, alone or in a batch.
+#[tokio::test]
+async fn a_message_without_a_message_id_is_refused() {
+    let s = server().await;
+    let key = s.demo.write_key.as_str();
+    let (status, out) = call(
+        &s.app,
+        post(
+            "/v1/track",
+            Some(key),
+            json!({"userId": "u", "event": "e"}).to_string(),
+        ),
+    )
+    .await;
+    assert_eq!(
+        (
+            status,
+            out["error"]["code"].clone(),
+            out["error"]["field"].clone()
+        ),
+        (
+            StatusCode::BAD_REQUEST,
+            json!("invalid_message"),
+            json!("messageId")
+        ),
+        "{out}"
+    );
+    let batch = json!({"batch": [{"type": "track", "userId": "u", "event": "e"}]});
+    let (status, out) = call(&s.app, post("/v1/batch", Some(key), batch.to_string())).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(out["rejected"][0]["field"], "batch[0].messageId", "{out}");
+    drop(s.app);
+    s.services.shutdown().await;
+}
