@@ -12,6 +12,11 @@
 //!   also the user id and 12 % the email too; one person in ten uses a second
 //!   device, merged by its first event that carries the user id. Under
 //!   `cargo test --benches` the data shrinks to 20,000 events.
+//! * `identity_hub/reverse_10k`: 10,000 events arriving newest first, each carrying
+//!   one shared device id and its own anonymous id, so that the anonymous-id limit
+//!   (100 per profile) refuses all but the earliest 100; throughput per event.
+//!   `identity_hub/random_10k`: the same events in a random order. Under
+//!   `cargo test --benches` the data shrinks to 1,000 events.
 //! * `computed/apply_10_traits`: one `track` event applied to a profile's ten
 //!   computed traits (count, sum, avg, min, max, first, last, most frequent, unique
 //!   count and a 30-day windowed sum; two with filters), cycling over 10,000
@@ -192,6 +197,64 @@ fn identity_order(c: &mut Criterion) {
     g.finish();
 }
 
+/// Events of the shared-identifier benchmark: 10,000, or when run as a test 1,000
+/// (or `STRATUM_HUB_EVENTS`, for a timed one-pass run of the bench binary).
+fn hub_events() -> usize {
+    if std::env::args().any(|a| a == "--bench") {
+        10_000
+    } else {
+        std::env::var("STRATUM_HUB_EVENTS")
+            .ok()
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(1_000)
+    }
+}
+
+fn identity_hub(c: &mut Criterion) {
+    let n = hub_events();
+    let t0 = Utc
+        .with_ymd_and_hms(2026, 1, 1, 0, 0, 0)
+        .single()
+        .expect("valid date");
+    let hub = Identifier::new(IdentifierKind::DeviceId, "hub");
+    // Newest first: every event is earlier than all the others seen so far. Past
+    // the first 100, each one's anonymous id is refused by the limit (100 per
+    // profile), so the limit decides something in the component.
+    let reverse: Vec<_> = (0..n)
+        .rev()
+        .map(|k| {
+            (
+                format!("m{k:08}"),
+                t0 + TimeDelta::seconds(k as i64),
+                vec![
+                    hub.clone(),
+                    Identifier::new(IdentifierKind::AnonymousId, &format!("anon-{k:08}")),
+                ],
+            )
+        })
+        .collect();
+    let mut random = reverse.clone();
+    let mut rng = Rng::new(SEED ^ 0x0B0B);
+    for k in (1..random.len()).rev() {
+        random.swap(k, rng.below(k as u64 + 1) as usize);
+    }
+    let mut g = c.benchmark_group("identity_hub");
+    g.sample_size(10);
+    g.throughput(Throughput::Elements(n as u64));
+    for (name, evs) in [("reverse_10k", &reverse), ("random_10k", &random)] {
+        g.bench_function(name, |b| {
+            b.iter(|| {
+                let mut graph = IdentityGraph::new(IdentityConfig::default());
+                for (m, at, ids) in evs.iter() {
+                    black_box(graph.link(m, *at, ids.clone()));
+                }
+                black_box(graph.profile_count())
+            });
+        });
+    }
+    g.finish();
+}
+
 const TRAIT_EVENTS: usize = 10_000;
 
 fn computed(c: &mut Criterion) {
@@ -304,5 +367,13 @@ fn message(c: &mut Criterion) {
     g.finish();
 }
 
-criterion_group!(benches, bulk, identity, identity_order, computed, message);
+criterion_group!(
+    benches,
+    bulk,
+    identity,
+    identity_order,
+    identity_hub,
+    computed,
+    message
+);
 criterion_main!(benches);

@@ -810,7 +810,7 @@ proptest! {
         let mut sorted = msgs.clone();
         sorted.sort_by(|a, b| (a.1["timestamp"].as_str(), &a.0).cmp(&(b.1["timestamp"].as_str(), &b.0)));
         let mut reference = Cdp::with_computed_traits(
-            IdentityConfig::default(), TimeDelta::hours(24), InMemoryProfileStore::new(), defs.clone(),
+            IdentityConfig::default(), TimeDelta::hours(24), InMemoryProfileStore::new(), defs,
         ).unwrap();
         for (_, v, _) in &sorted {
             ingest_json(&mut reference, v);

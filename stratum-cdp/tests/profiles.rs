@@ -170,3 +170,38 @@ proptest! {
         prop_assert_eq!(a.store().len().unwrap(), a.graph().profile_count());
     }
 }
+
+#[test]
+fn a_newest_first_backfill_around_a_shared_device_is_applied_directly() {
+    // Page views from one shared device, each with its own anonymous id: past the
+    // earliest 100 the anonymous-id limit refuses each view's own id.
+    let page = |k: i64| {
+        msg(
+            &json!({"type":"page","messageId":format!("p{k:04}"),"anonymousId":format!("a{k}"),
+                "name":"Home","timestamp":at(k).to_rfc3339(),
+                "context":{"device":{"id":"kiosk-1"}}}),
+            2000,
+        )
+    };
+    let mut in_order = cdp();
+    for k in 0..300 {
+        in_order.ingest(&page(k)).unwrap();
+    }
+    let mut backfill = cdp();
+    for k in (0..300).rev() {
+        let Ingested::Resolved { resolution } = backfill.ingest(&page(k)).unwrap() else {
+            panic!("not a duplicate");
+        };
+        assert_eq!(resolution.recomputed, None, "p{k:04}");
+    }
+    assert_eq!(backfill.graph().replayed_links(), 0);
+    let ids = in_order.graph().profiles();
+    assert_eq!(backfill.graph().profiles(), ids);
+    for id in &ids {
+        assert_eq!(backfill.profile(id).unwrap(), in_order.profile(id).unwrap());
+        assert_eq!(
+            backfill.graph().explain(id).unwrap(),
+            in_order.graph().explain(id).unwrap()
+        );
+    }
+}

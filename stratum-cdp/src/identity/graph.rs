@@ -32,6 +32,10 @@
 //! applied directly. So is a late event whose replay provably only joins (or, if
 //! earlier than its founder, founds) the one profile its identifiers touch (see
 //! `try_late`): a newest-first backfill costs about what in-order arrival does.
+//! So is a late event in a component a limit has decided something in, when the
+//! component is a *star* (every event carries the same shared identifiers and
+//! others no other event carries; see `star`): it displaces at most one later
+//! identifier per identifier it brings.
 //! Any other late event, and every unmerge, recomputes only the affected
 //! component: the links connected to it through shared identifiers
 //! ([`IdentityGraph::replayed_links`] counts them).
@@ -50,6 +54,9 @@ use serde::{Deserialize, Serialize};
 use super::{BlockReason, Identifier, IdentifierKind, IdentityConfig};
 use crate::error::{Error, Result};
 use crate::message::{Message, MessageType};
+
+#[path = "star.rs"]
+mod star;
 
 type Map<K, V> = HashMap<K, V, foldhash::fast::RandomState>;
 type Set<K> = HashSet<K, foldhash::fast::RandomState>;
@@ -248,6 +255,9 @@ struct IdentState {
     root_since: Option<usize>,
     /// A limit dropped it from some event (its component is order-sensitive).
     contested: bool,
+    /// The profile slot whose star shape (see `star`) counts it as the private
+    /// identifier of one event: another event carrying it breaks that shape.
+    private_of: Option<usize>,
     /// Latest (canonical order) link touching this identifier.
     last_link: Option<usize>,
     /// Head of the list (in `IdentityGraph::incidence`) of every link that
@@ -288,6 +298,8 @@ struct ProfileNode {
     /// A limit dropped an identifier from one of its events, or refused a merge
     /// with it: its component's outcome depends on the limits.
     contested: bool,
+    /// The component's star shape, while it has one (see `star`).
+    star: Option<Box<star::Star>>,
 }
 
 /// The incremental identity graph. See the [module docs](self) for the rules.
@@ -321,6 +333,8 @@ pub struct IdentityGraph {
     /// event had named it as a user id yet, by that `previousId`: when a later
     /// event names it as a user id, these links are re-read with it.
     alias_previous: Map<String, Vec<usize>>,
+    /// Reused buffer of the star bookkeeping in `apply_raw`.
+    star_scratch: Vec<usize>,
 }
 
 impl IdentityGraph {
@@ -344,6 +358,7 @@ impl IdentityGraph {
             scratch: Default::default(),
             replayed: 0,
             alias_previous: Map::default(),
+            star_scratch: Vec::new(),
         }
     }
 
@@ -504,6 +519,8 @@ impl IdentityGraph {
         } else if in_order {
             self.apply(l);
             res.retired = self.links[l].outcome.merged.clone();
+        } else if let Some(retired) = self.try_star(l) {
+            res.retired = retired;
         } else if let Some(retired) = self.try_late(l) {
             res.retired = retired;
         } else {
@@ -847,6 +864,7 @@ impl IdentityGraph {
             joined_by: None,
             root_since: None,
             contested: false,
+            private_of: None,
             last_link: None,
             links_head: NONE,
             removed: false,
@@ -1015,33 +1033,44 @@ impl IdentityGraph {
         }
         self.links[l].outcome = outcome;
         let max_link = self.node(p).map(|n| self.later(Some(n.max_link), l));
-        let mut retired = Vec::new();
-        if earliest {
-            // `l` founds the profile now: rename it, the old id redirects.
-            self.forget_profile_index(p);
-            let new_id = ProfileId(format!("prof:{}", self.links[l].message_id));
-            self.redirects.remove(&new_id);
-            let hash = self.hasher.hash_one(&new_id);
-            if let Some(Some(n)) = self.profiles.get_mut(p) {
-                let old_id = std::mem::replace(&mut n.id, new_id.clone());
-                n.founder = l;
-                for m in &mut n.merges {
-                    if m.survivor == old_id {
-                        m.survivor = new_id.clone();
-                    }
-                }
-                self.redirects.insert(old_id.clone(), new_id);
-                retired.push(old_id);
-            }
-            self.index_profile(p, hash);
-        }
+        let retired = if earliest {
+            self.refound(p, l)
+        } else {
+            Vec::new()
+        };
         if let Some(Some(n)) = self.profiles.get_mut(p) {
             n.links.push(l);
+            // The profile's shape is not tracked past a direct late join.
+            n.star = None;
             if let Some(m) = max_link {
                 n.max_link = m;
             }
         }
         Some(retired)
+    }
+
+    /// Late link `l`, earlier than profile `p`'s founder, founds it now: the
+    /// profile is renamed `prof:<l's message id>` and the old id redirects to it.
+    /// Returns the retired id.
+    fn refound(&mut self, p: usize, l: usize) -> Vec<ProfileId> {
+        let mut retired = Vec::new();
+        self.forget_profile_index(p);
+        let new_id = ProfileId(format!("prof:{}", self.links[l].message_id));
+        self.redirects.remove(&new_id);
+        let hash = self.hasher.hash_one(&new_id);
+        if let Some(Some(n)) = self.profiles.get_mut(p) {
+            let old_id = std::mem::replace(&mut n.id, new_id.clone());
+            n.founder = l;
+            for m in &mut n.merges {
+                if m.survivor == old_id {
+                    m.survivor = new_id.clone();
+                }
+            }
+            self.redirects.insert(old_id.clone(), new_id);
+            retired.push(old_id);
+        }
+        self.index_profile(p, hash);
+        retired
     }
 
     /// Applies link `l` on top of the current state (which must hold every link
@@ -1054,6 +1083,7 @@ impl IdentityGraph {
     }
 
     fn apply_raw(&mut self, l: usize, t: DateTime<Utc>, raw: &[usize]) {
+        let shape = self.star_before(l, raw);
         let mut outcome = Outcome {
             accepted: Vec::with_capacity(raw.len()),
             ..Outcome::default()
@@ -1150,6 +1180,7 @@ impl IdentityGraph {
         if outcome.accepted.is_empty() {
             self.links[l].outcome = outcome;
             self.scratch = (profiles, counts, next);
+            self.star_after(l, raw, shape);
             return;
         }
         let survivor = match profiles.iter().copied().min_by(|&a, &b| {
@@ -1195,6 +1226,7 @@ impl IdentityGraph {
         }
         self.links[l].outcome = outcome;
         self.scratch = (profiles, counts, next);
+        self.star_after(l, raw, shape);
     }
 
     /// The per-type limit that `counts` (per rule slot) would break; when several
@@ -1265,6 +1297,7 @@ impl IdentityGraph {
             merge_count: 0,
             max_link: founder,
             contested: false,
+            star: None,
         };
         let p = match self.free.pop() {
             Some(p) => {
@@ -1376,6 +1409,7 @@ impl IdentityGraph {
             s.joined_by = None;
             s.root_since = None;
             s.contested = false;
+            s.private_of = None;
             s.last_link = None;
         }
         let mut order: Vec<usize> = seen_links.into_iter().collect();
