@@ -9,7 +9,7 @@ use stratum_connectors::payload::audience::Member;
 
 use crate::convert::serde_from;
 use crate::errors::{connectors_err, guard, input_err, report_err};
-use crate::locks::{Int, Text};
+use crate::locks::{Arg, Int, Text};
 use crate::normalize::{Normalizer, field, platform, value};
 use crate::payload::response;
 
@@ -27,7 +27,7 @@ fn member(obj: &Bound<'_, PyAny>, index: usize) -> PyResult<Member> {
         if v.is_none() {
             continue;
         }
-        let name: String = k.extract()?;
+        let name: Text = k.extract()?;
         m = m.with(field(&name)?, value(&v, false)?);
     }
     Ok(m)
@@ -70,30 +70,32 @@ fn member(obj: &Bound<'_, PyAny>, index: usize) -> PyResult<Member> {
 #[pyo3(signature = (
     normalizer, platform, members, *, operation = Text("add".to_owned()), destinations = None,
     advertiser_ids = None, audience_ids = None, ad_id = None, batch_size = None,
-    as_json = false
+    as_json = Arg(false)
 ), text_signature = "(normalizer, platform, members, *, operation='add', destinations=None, \
     advertiser_ids=None, audience_ids=None, ad_id=None, batch_size=None, as_json=False)")]
 #[allow(clippy::too_many_arguments)]
 pub(crate) fn build_audience<'py>(
     py: Python<'py>,
-    normalizer: &Bound<'py, Normalizer>,
+    normalizer: Arg<Bound<'py, Normalizer>>,
     platform: Text,
     members: &Bound<'py, PyAny>,
     operation: Text,
     destinations: Option<&Bound<'py, PyAny>>,
-    advertiser_ids: Option<Vec<Text>>,
-    audience_ids: Option<Vec<Text>>,
+    advertiser_ids: Option<Arg<Vec<Text>>>,
+    audience_ids: Option<Arg<Vec<Text>>>,
     ad_id: Option<Text>,
     batch_size: Option<Int>,
-    as_json: bool,
+    as_json: Arg<bool>,
 ) -> PyResult<Bound<'py, PyDict>> {
     guard(|| {
         let platform = self::platform(&platform)?;
         let operation: Operation = operation.0.parse().map_err(report_err)?;
-        // Out-of-range sizes are clamped so that the builders' own check refuses them.
-        let batch_size = batch_size.map(Int::clamped_usize);
+        let batch_size = batch_size.map(|b| b.size("batch_size")).transpose()?;
         let members = members
-            .try_iter()?
+            .try_iter()
+            .map_err(|_| {
+                crate::locks::wrong_type("a list of member dicts", &members.as_borrowed())
+            })?
             .enumerate()
             .map(|(i, m)| member(&m?, i))
             .collect::<PyResult<Vec<_>>>()?;
@@ -108,11 +110,13 @@ pub(crate) fn build_audience<'py>(
                     .transpose()?
                     .unwrap_or_default(),
                 advertiser_ids: advertiser_ids
+                    .map(|a| a.0)
                     .unwrap_or_default()
                     .into_iter()
                     .map(|t| t.0)
                     .collect(),
                 audience_ids: audience_ids
+                    .map(|a| a.0)
                     .unwrap_or_default()
                     .into_iter()
                     .map(|t| t.0)

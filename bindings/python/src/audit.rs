@@ -27,6 +27,35 @@ fn fsync_policy(fsync: &str) -> PyResult<core::FsyncPolicy> {
     }
 }
 
+/// A file path from a `str`, `bytes` or `os.PathLike`, through `os.fsencode`: a
+/// path of another type is `InvalidTypeError`, a `str` that no file name can hold
+/// (a lone surrogate) `InvalidJsonError`, never a bare `TypeError` or
+/// `UnicodeEncodeError`.
+fn file_path(obj: &Bound<'_, PyAny>) -> PyResult<std::path::PathBuf> {
+    let py = obj.py();
+    let os = py.import("os")?;
+    let fspath = os.call_method1("fspath", (obj,)).map_err(|_| {
+        crate::locks::wrong_type("a path (str, bytes or os.PathLike)", &obj.as_borrowed())
+    })?;
+    let bytes = os
+        .call_method1("fsencode", (fspath,))
+        .map_err(|_| crate::locks::text_err())?;
+    let bytes = bytes.cast::<PyBytes>()?.as_bytes().to_vec();
+    #[cfg(unix)]
+    {
+        use std::os::unix::ffi::OsStringExt;
+        Ok(std::path::PathBuf::from(std::ffi::OsString::from_vec(
+            bytes,
+        )))
+    }
+    #[cfg(not(unix))]
+    {
+        String::from_utf8(bytes)
+            .map(std::path::PathBuf::from)
+            .map_err(|_| crate::locks::text_err())
+    }
+}
+
 #[pymethods]
 impl AuditLog {
     /// An in-memory log, or with `path` a JSON Lines file (opened, verified and
@@ -37,12 +66,14 @@ impl AuditLog {
         signature = (path = None, fsync = Text("always".to_owned())),
         text_signature = "(path=None, fsync='always')"
     )]
-    fn new(py: Python<'_>, path: Option<std::path::PathBuf>, fsync: Text) -> PyResult<Self> {
+    fn new(py: Python<'_>, path: Option<&Bound<'_, PyAny>>, fsync: Text) -> PyResult<Self> {
         guard(|| {
-            let Some(path) = path else {
+            // Checked even for an in-memory log: a typo is an error, not a no-op.
+            let policy = fsync_policy(&fsync)?;
+            let Some(path) = path.filter(|p| !p.is_none()) else {
                 return Ok(Self(Mutex::new(core::AuditLog::in_memory())));
             };
-            let policy = fsync_policy(&fsync)?;
+            let path = file_path(path)?;
             py.detach(|| core::AuditLog::open(core::JsonlFileSink::open(path, policy)?))
                 .map(|log| Self(Mutex::new(log)))
                 .map_err(core_err)
@@ -60,13 +91,14 @@ impl AuditLog {
     )]
     fn open_recovering<'py>(
         py: Python<'py>,
-        path: std::path::PathBuf,
+        path: &Bound<'py, PyAny>,
         actor: &Bound<'py, PyAny>,
         now: Option<&Bound<'py, PyAny>>,
         fsync: Text,
     ) -> PyResult<(Self, Option<Bound<'py, PyDict>>)> {
         guard(|| {
             let policy = fsync_policy(&fsync)?;
+            let path = file_path(path)?;
             let at = time(now)?;
             let actor = core_from(actor)?;
             let (log, torn) = py
@@ -102,10 +134,8 @@ impl AuditLog {
         guard(|| {
             let at = time(now)?;
             let (actor, event) = (core_from(actor)?, core_from(event)?);
-            let r = lock(py, &self.0)?
-                .append(at, actor, event, stratum_core::digest::Digest::ZERO)
-                .map_err(core_err)?;
-            to_py(py, &r)
+            let r = lock(py, &self.0)?.append(at, actor, event, stratum_core::digest::Digest::ZERO);
+            to_py(py, &r.map_err(core_err)?)
         })
     }
 

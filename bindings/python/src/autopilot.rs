@@ -8,7 +8,7 @@ use crate::audit::AuditLog;
 use crate::convert::{core_from, time, to_py};
 use crate::errors::{core_err, guard};
 use crate::gate::TrustGate;
-use crate::locks::lock;
+use crate::locks::{Arg, lock};
 
 /// The autopilot (`stratum_core::autopilot::Autopilot`): a validated rule set and
 /// its action queue.
@@ -38,8 +38,8 @@ impl Autopilot {
         py: Python<'py>,
         metrics: &Bound<'py, PyAny>,
         signals: &Bound<'py, PyAny>,
-        gate: &Bound<'py, TrustGate>,
-        audit: &Bound<'py, AuditLog>,
+        gate: Arg<Bound<'py, TrustGate>>,
+        audit: Arg<Bound<'py, AuditLog>>,
         now: Option<&Bound<'py, PyAny>>,
     ) -> PyResult<Bound<'py, PyAny>> {
         guard(|| {
@@ -47,18 +47,20 @@ impl Autopilot {
             let metrics: Vec<core::CampaignMetrics> = core_from(metrics)?;
             let signals: Vec<stratum_core::health::Signals> = core_from(signals)?;
             // Lock order: autopilot, gate, audit log.
-            let mut autopilot = lock(py, &self.0)?;
-            let mut gate = lock(py, &gate.get().0)?;
-            let report = autopilot
-                .run(
+            // Lock order: autopilot, gate, audit log; all released before the report
+            // becomes Python objects (a finalizer may call these objects again).
+            let report = {
+                let mut autopilot = lock(py, &self.0)?;
+                let mut gate = lock(py, &gate.get().0)?;
+                autopilot.run(
                     now,
                     &metrics,
                     &signals,
                     &mut gate,
                     &mut *lock(py, &audit.get().0)?,
                 )
-                .map_err(core_err)?;
-            to_py(py, &report)
+            };
+            to_py(py, &report.map_err(core_err)?)
         })
     }
 
@@ -70,18 +72,16 @@ impl Autopilot {
         py: Python<'py>,
         metrics: &Bound<'py, PyAny>,
         signals: &Bound<'py, PyAny>,
-        gate: &Bound<'py, TrustGate>,
+        gate: Arg<Bound<'py, TrustGate>>,
         now: Option<&Bound<'py, PyAny>>,
     ) -> PyResult<Bound<'py, PyAny>> {
         guard(|| {
             let now = time(now)?;
             let metrics: Vec<core::CampaignMetrics> = core_from(metrics)?;
             let signals: Vec<stratum_core::health::Signals> = core_from(signals)?;
-            let autopilot = lock(py, &self.0)?;
-            let report = autopilot
-                .preview(now, &metrics, &signals, &*lock(py, &gate.get().0)?)
-                .map_err(core_err)?;
-            to_py(py, &report)
+            let report =
+                lock(py, &self.0)?.preview(now, &metrics, &signals, &*lock(py, &gate.get().0)?);
+            to_py(py, &report.map_err(core_err)?)
         })
     }
 }

@@ -2,6 +2,7 @@
 //! configuration and single documents), and time values.
 
 use chrono::{DateTime, Utc};
+use pyo3::exceptions::{PyTypeError, PyValueError};
 use pyo3::intern;
 use pyo3::prelude::*;
 use pyo3::sync::PyOnceLock;
@@ -11,31 +12,39 @@ use serde::de::DeserializeOwned;
 
 use crate::errors::{core_err, input_err};
 
-static DUMPS: PyOnceLock<(Py<PyAny>, Py<PyAny>)> = PyOnceLock::new();
+static DUMPS: PyOnceLock<(Py<PyAny>, Py<PyAny>, Py<PyAny>)> = PyOnceLock::new();
 static LOADS: PyOnceLock<Py<PyAny>> = PyOnceLock::new();
 static EPOCH: PyOnceLock<(Py<PyAny>, Py<PyAny>)> = PyOnceLock::new();
 
 /// JSON text of a Python object: a `str` is taken as JSON already, anything else is
-/// dumped with `json.dumps` (dates as ISO 8601, decimals as strings).
+/// dumped with `json.dumps` (dates as ISO 8601, decimals as strings, numpy scalars
+/// as numbers; any other type is `InvalidJsonError`, never its `str()`).
 pub(crate) fn json_text(obj: &Bound<'_, PyAny>) -> PyResult<String> {
     if let Ok(s) = obj.cast::<PyString>() {
         return Ok(s.to_cow()?.into_owned());
     }
     let py = obj.py();
-    let (dumps, default) = DUMPS.get_or_try_init(py, || -> PyResult<_> {
+    let (dumps, default, error) = DUMPS.get_or_try_init(py, || -> PyResult<_> {
+        let errors = py.import("stratum.errors")?;
         Ok((
             py.import("json")?.getattr("dumps")?.unbind(),
-            py.import("stratum.errors")?
-                .getattr("_json_default")?
-                .unbind(),
+            errors.getattr("_json_default")?.unbind(),
+            errors.getattr("_json_error")?.unbind(),
         ))
     })?;
     let kwargs = pyo3::types::PyDict::new(py);
     kwargs.set_item("default", default.bind(py))?;
-    dumps
-        .bind(py)
-        .call((obj,), Some(&kwargs))?
-        .extract::<String>()
+    match dumps.bind(py).call((obj,), Some(&kwargs)) {
+        Ok(text) => text.extract::<String>(),
+        // A value or key that is not JSON (`bytes`, a set, a tuple key, an object)
+        // or a circular reference: `InvalidJsonError` naming the path.
+        Err(e) if e.is_instance_of::<PyTypeError>(py) || e.is_instance_of::<PyValueError>(py) => {
+            let typed = PyErr::from_value(error.bind(py).call1((obj, e.value(py)))?);
+            typed.set_cause(py, Some(e));
+            Err(typed)
+        }
+        Err(e) => Err(e),
+    }
 }
 
 /// JSON bytes of a Python object: `bytes` as they are (no copy into a `str`), a
@@ -86,8 +95,22 @@ pub(crate) fn serde_from<T: DeserializeOwned>(obj: &Bound<'_, PyAny>, what: &str
 
 /// A serialisable value as Python objects (dicts, lists, str, float, int, None).
 pub(crate) fn to_py<'py, T: Serialize>(py: Python<'py>, value: &T) -> PyResult<Bound<'py, PyAny>> {
-    let text = serde_json::to_string(value)
-        .map_err(|e| crate::errors::stratum_err("internal", e.to_string(), None))?;
+    from_json_text(py, json_of(value))
+}
+
+/// The JSON text of a value, in Rust only: what a method computes while it holds an
+/// object's lock, converted by [`from_json_text`] once the lock is released (any
+/// Python allocation may run a finalizer that calls the same object).
+pub(crate) fn json_of<T: Serialize>(value: &T) -> Result<String, serde_json::Error> {
+    serde_json::to_string(value)
+}
+
+/// Python objects from the text of [`json_of`].
+pub(crate) fn from_json_text(
+    py: Python<'_>,
+    text: Result<String, serde_json::Error>,
+) -> PyResult<Bound<'_, PyAny>> {
+    let text = text.map_err(|e| crate::errors::stratum_err("internal", e.to_string(), None))?;
     let loads = LOADS.get_or_try_init(py, || -> PyResult<_> {
         Ok(py.import("json")?.getattr("loads")?.unbind())
     })?;

@@ -12,7 +12,7 @@ use stratum_core::emq::{EmqEvent, ReportOptions};
 use crate::arrow::{Chunked, import_chunks};
 use crate::convert::{core_from, to_py};
 use crate::errors::{core_err, guard, input_err};
-use crate::locks::Text;
+use crate::locks::{Arg, Text};
 use crate::normalize::{Normalizer, field, platform, value};
 
 fn event_of(
@@ -35,7 +35,7 @@ fn options(obj: Option<&Bound<'_, PyAny>>) -> PyResult<ReportOptions> {
 #[pyo3(signature = (normalizer, platform, user, event_id = None))]
 pub(crate) fn emq_score<'py>(
     py: Python<'py>,
-    normalizer: &Bound<'py, Normalizer>,
+    normalizer: Arg<Bound<'py, Normalizer>>,
     platform: Text,
     user: HashMap<Text, Bound<'py, PyAny>>,
     event_id: Option<Text>,
@@ -58,7 +58,7 @@ pub(crate) fn emq_score<'py>(
 #[pyo3(signature = (normalizer, platform, rows, options = None))]
 pub(crate) fn emq_report_rows<'py>(
     py: Python<'py>,
-    normalizer: &Bound<'py, Normalizer>,
+    normalizer: Arg<Bound<'py, Normalizer>>,
     platform: Text,
     rows: Vec<HashMap<Text, Option<Text>>>,
     options: Option<&Bound<'py, PyAny>>,
@@ -95,7 +95,7 @@ pub(crate) fn emq_report_rows<'py>(
 #[pyo3(signature = (normalizer, platform, columns, event_id = None, options = None))]
 pub(crate) fn emq_report_arrow<'py>(
     py: Python<'py>,
-    normalizer: &Bound<'py, Normalizer>,
+    normalizer: Arg<Bound<'py, Normalizer>>,
     platform: Text,
     columns: Vec<(Text, Bound<'py, PyAny>)>,
     event_id: Option<&Bound<'py, PyAny>>,

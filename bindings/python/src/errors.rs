@@ -24,6 +24,58 @@ pub(crate) fn stratum_err(code: &str, message: String, field: Option<&str>) -> P
     })
 }
 
+static TYPE_ERR: PyOnceLock<Py<PyAny>> = PyOnceLock::new();
+
+/// `stratum.errors.InvalidTypeError` (code `invalid_json`, also a `TypeError`): an
+/// argument or value of the wrong type.
+pub(crate) fn type_err(message: String) -> PyErr {
+    Python::attach(|py| {
+        let class = TYPE_ERR.get_or_try_init(py, || -> PyResult<Py<PyAny>> {
+            Ok(py
+                .import("stratum.errors")?
+                .getattr("InvalidTypeError")?
+                .unbind())
+        });
+        match class.and_then(|c| c.bind(py).call1((message, "invalid_json"))) {
+            Ok(exc) => PyErr::from_value(exc),
+            Err(e) => e,
+        }
+    })
+}
+
+/// Python's own error converting an argument → `InvalidTypeError` with it as
+/// `__cause__` (the package's typed errors, and `RecursionError`, unchanged: see
+/// `guard`).
+pub(crate) fn retyped(py: Python<'_>, e: PyErr) -> PyErr {
+    use pyo3::exceptions::{PyOverflowError, PyTypeError, PyUnicodeEncodeError, PyValueError};
+    if is_stratum(py, &e) {
+        return e;
+    }
+    if e.is_instance_of::<PyUnicodeEncodeError>(py) {
+        return crate::locks::text_err().tap_cause(py, e);
+    }
+    if e.is_instance_of::<PyOverflowError>(py) {
+        return typed(e);
+    }
+    if e.is_instance_of::<PyTypeError>(py) || e.is_instance_of::<PyValueError>(py) {
+        return type_err(format!("invalid argument: {}", e.value(py))).tap_cause(py, e);
+    }
+    e
+}
+
+static BASE: PyOnceLock<Py<PyAny>> = PyOnceLock::new();
+
+fn is_stratum(py: Python<'_>, e: &PyErr) -> bool {
+    BASE.get_or_try_init(py, || -> PyResult<Py<PyAny>> {
+        Ok(py
+            .import("stratum.errors")?
+            .getattr("StratumError")?
+            .unbind())
+    })
+    .and_then(|base| e.value(py).is_instance(base.bind(py)))
+    .unwrap_or(false)
+}
+
 /// `stratum_core::Error` → Python.
 pub(crate) fn core_err(e: stratum_core::Error) -> PyErr {
     let err = stratum_err(e.code(), e.to_string(), e.field());

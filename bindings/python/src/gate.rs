@@ -4,10 +4,10 @@ use pyo3::prelude::*;
 use stratum_core::gate as core;
 
 use crate::audit::AuditLog;
-use crate::convert::{core_from, reduce, tag, time, to_py};
+use crate::convert::{core_from, from_json_text, json_of, reduce, tag, time, to_py};
 use crate::errors::{core_err, guard};
 use crate::health::{HealthReport, Signals};
-use crate::locks::{Text, detached, lock};
+use crate::locks::{Arg, Text, detached, lock};
 
 /// A proposed change (`stratum_core::gate::ProposedAction`), built once from a dict.
 #[pyclass(name = "ProposedAction", module = "stratum._native", frozen)]
@@ -200,10 +200,8 @@ impl TrustGate {
             let mut slot = None;
             let signals = signals_of(signals, &mut slot)?;
             let action = action_of(action)?;
-            lock(py, &self.0)?
-                .preview(signals.get(), &action.get().0, now)
-                .map(Decision)
-                .map_err(core_err)
+            let decision = lock(py, &self.0)?.preview(signals.get(), &action.get().0, now);
+            decision.map(Decision).map_err(core_err)
         })
     }
 
@@ -215,7 +213,7 @@ impl TrustGate {
         py: Python<'_>,
         signals: &Bound<'_, PyAny>,
         action: &Bound<'_, PyAny>,
-        audit: &Bound<'_, AuditLog>,
+        audit: Arg<Bound<'_, AuditLog>>,
         now: Option<&Bound<'_, PyAny>>,
     ) -> PyResult<Decision> {
         guard(|| {
@@ -223,15 +221,15 @@ impl TrustGate {
             let mut slot = None;
             let signals = signals_of(signals, &mut slot)?;
             let action = action_of(action)?;
-            let mut gate = lock(py, &self.0)?;
-            gate.decide(
+            // Lock order: gate, audit log; both released before any Python object
+            // (an exception included) is made.
+            let decision = lock(py, &self.0)?.decide(
                 signals.get(),
                 &action.get().0,
                 now,
                 &mut *lock(py, &audit.get().0)?,
-            )
-            .map(Decision)
-            .map_err(core_err)
+            );
+            decision.map(Decision).map_err(core_err)
         })
     }
 
@@ -240,23 +238,21 @@ impl TrustGate {
     fn decide_with_health(
         &self,
         py: Python<'_>,
-        health: &Bound<'_, HealthReport>,
+        health: Arg<Bound<'_, HealthReport>>,
         action: &Bound<'_, PyAny>,
-        audit: &Bound<'_, AuditLog>,
+        audit: Arg<Bound<'_, AuditLog>>,
         now: Option<&Bound<'_, PyAny>>,
     ) -> PyResult<Decision> {
         guard(|| {
             let now = time(now)?;
             let action = action_of(action)?;
-            let mut gate = lock(py, &self.0)?;
-            gate.decide_with_health(
+            let decision = lock(py, &self.0)?.decide_with_health(
                 &health.get().0,
                 &action.get().0,
                 now,
                 &mut *lock(py, &audit.get().0)?,
-            )
-            .map(Decision)
-            .map_err(core_err)
+            );
+            decision.map(Decision).map_err(core_err)
         })
     }
 
@@ -267,16 +263,15 @@ impl TrustGate {
         &self,
         py: Python<'py>,
         request: &Bound<'py, PyAny>,
-        audit: &Bound<'py, AuditLog>,
+        audit: Arg<Bound<'py, AuditLog>>,
         now: Option<&Bound<'py, PyAny>>,
     ) -> PyResult<Bound<'py, PyAny>> {
         guard(|| {
             let now = time(now)?;
             let request: core::OverrideRequest = core_from(request)?;
-            let granted = lock(py, &self.0)?
-                .grant_override(request, now, &mut *lock(py, &audit.get().0)?)
-                .map_err(core_err)?;
-            to_py(py, &granted)
+            let granted =
+                lock(py, &self.0)?.grant_override(request, now, &mut *lock(py, &audit.get().0)?);
+            to_py(py, &granted.map_err(core_err)?)
         })
     }
 
@@ -289,15 +284,20 @@ impl TrustGate {
         id: Text,
         by: &Bound<'_, PyAny>,
         reason: Text,
-        audit: &Bound<'_, AuditLog>,
+        audit: Arg<Bound<'_, AuditLog>>,
         now: Option<&Bound<'_, PyAny>>,
     ) -> PyResult<()> {
         guard(|| {
             let now = time(now)?;
             let by = core_from(by)?;
-            lock(py, &self.0)?
-                .revoke_override(&id.0, by, &reason.0, now, &mut *lock(py, &audit.get().0)?)
-                .map_err(core_err)
+            let done = lock(py, &self.0)?.revoke_override(
+                &id.0,
+                by,
+                &reason.0,
+                now,
+                &mut *lock(py, &audit.get().0)?,
+            );
+            done.map_err(core_err)
         })
     }
 
@@ -341,16 +341,16 @@ impl TrustGate {
         py: Python<'_>,
         config: &Bound<'_, PyAny>,
         by: &Bound<'_, PyAny>,
-        audit: &Bound<'_, AuditLog>,
+        audit: Arg<Bound<'_, AuditLog>>,
         now: Option<&Bound<'_, PyAny>>,
     ) -> PyResult<()> {
         guard(|| {
             let now = time(now)?;
             let config = core_from(config)?;
             let by = core_from(by)?;
-            lock(py, &self.0)?
-                .set_config(config, by, now, &mut *lock(py, &audit.get().0)?)
-                .map_err(core_err)
+            let done =
+                lock(py, &self.0)?.set_config(config, by, now, &mut *lock(py, &audit.get().0)?);
+            done.map_err(core_err)
         })
     }
 
@@ -361,8 +361,8 @@ impl TrustGate {
     fn _engine_seconds(
         &self,
         py: Python<'_>,
-        signals: &Bound<'_, Signals>,
-        action: &Bound<'_, ProposedAction>,
+        signals: Arg<Bound<'_, Signals>>,
+        action: Arg<Bound<'_, ProposedAction>>,
         now: &Bound<'_, PyAny>,
         n: u32,
     ) -> PyResult<f64> {
@@ -387,6 +387,11 @@ impl TrustGate {
 
     /// The current config as a dict.
     fn config<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
-        guard(|| to_py(py, lock(py, &self.0)?.config()))
+        guard(|| {
+            // Converted once the lock is released: a finalizer run by an allocation
+            // may call this gate again.
+            let text = json_of(lock(py, &self.0)?.config());
+            from_json_text(py, text)
+        })
     }
 }

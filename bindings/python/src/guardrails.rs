@@ -7,7 +7,7 @@ use stratum_core::guardrails as core;
 use crate::convert::{core_from, time, to_py};
 use crate::errors::guard;
 use crate::gate::ProposedAction;
-use crate::locks::lock;
+use crate::locks::{Arg, lock};
 
 /// Guardrail limits plus the ledger of executed actions they are checked against.
 /// Safe to share between threads: calls wait for each other.
@@ -39,7 +39,7 @@ impl Guardrails {
     fn check<'py>(
         &self,
         py: Python<'py>,
-        action: &Bound<'py, ProposedAction>,
+        action: Arg<Bound<'py, ProposedAction>>,
         now: Option<&Bound<'py, PyAny>>,
     ) -> PyResult<Bound<'py, PyAny>> {
         guard(|| {
@@ -54,7 +54,7 @@ impl Guardrails {
     fn record(
         &self,
         py: Python<'_>,
-        action: &Bound<'_, ProposedAction>,
+        action: Arg<Bound<'_, ProposedAction>>,
         now: Option<&Bound<'_, PyAny>>,
     ) -> PyResult<()> {
         guard(|| {

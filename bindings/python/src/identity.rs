@@ -14,7 +14,7 @@ use stratum_cdp::stars::{Star, star};
 use crate::arrow::{ArrowArray, Chunked, import_chunks};
 use crate::convert::{json_text, time, to_py};
 use crate::errors::{cdp_err, guard, input_err};
-use crate::locks::{Text, lock};
+use crate::locks::{Arg, Text, lock};
 use crate::message::message_from_py;
 
 pub(crate) fn identity_config(obj: Option<&Bound<'_, PyAny>>) -> PyResult<IdentityConfig> {
@@ -80,7 +80,7 @@ impl IdentityGraph {
         &self,
         py: Python<'py>,
         message_id: Text,
-        identifiers: Vec<(Text, Text)>,
+        identifiers: Arg<Vec<(Text, Text)>>,
         timestamp: Option<&Bound<'py, PyAny>>,
     ) -> PyResult<Bound<'py, PyAny>> {
         guard(|| {
@@ -105,30 +105,26 @@ impl IdentityGraph {
     /// A profile's identifiers as `{"kind", "value"}` dicts.
     fn identifiers<'py>(&self, py: Python<'py>, profile: Text) -> PyResult<Bound<'py, PyAny>> {
         guard(|| {
-            let ids = lock(py, &self.graph)?
-                .identifiers(&ProfileId(profile.0))
-                .map_err(cdp_err)?;
-            to_py(py, &ids)
+            let ids = lock(py, &self.graph)?.identifiers(&ProfileId(profile.0));
+            to_py(py, &ids.map_err(cdp_err)?)
         })
     }
 
     /// Why a profile's identifiers are together (links and merges), as a dict.
     fn explain<'py>(&self, py: Python<'py>, profile: Text) -> PyResult<Bound<'py, PyAny>> {
         guard(|| {
-            let e = lock(py, &self.graph)?
-                .explain(&ProfileId(profile.0))
-                .map_err(cdp_err)?;
-            to_py(py, &e)
+            let e = lock(py, &self.graph)?.explain(&ProfileId(profile.0));
+            to_py(py, &e.map_err(cdp_err)?)
         })
     }
 
     /// The explanation as human-readable text.
     fn explain_text(&self, py: Python<'_>, profile: Text) -> PyResult<String> {
         guard(|| {
-            lock(py, &self.graph)?
+            let text = lock(py, &self.graph)?
                 .explain(&ProfileId(profile.0))
-                .map(|e| e.explain())
-                .map_err(cdp_err)
+                .map(|e| e.explain());
+            text.map_err(cdp_err)
         })
     }
 
@@ -142,10 +138,8 @@ impl IdentityGraph {
     ) -> PyResult<Bound<'py, PyAny>> {
         guard(|| {
             let id = Identifier::new(self::kind(&kind)?, &value);
-            let changes = lock(py, &self.graph)?
-                .remove_identifier(&id)
-                .map_err(cdp_err)?;
-            to_py(py, &changes)
+            let changes = lock(py, &self.graph)?.remove_identifier(&id);
+            to_py(py, &changes.map_err(cdp_err)?)
         })
     }
 
@@ -158,30 +152,24 @@ impl IdentityGraph {
     ) -> PyResult<Bound<'py, PyAny>> {
         guard(|| {
             let id = Identifier::new(self::kind(&kind)?, &value);
-            let changes = lock(py, &self.graph)?
-                .restore_identifier(&id)
-                .map_err(cdp_err)?;
-            to_py(py, &changes)
+            let changes = lock(py, &self.graph)?.restore_identifier(&id);
+            to_py(py, &changes.map_err(cdp_err)?)
         })
     }
 
     /// Unmerges: removes the links of one event and recomputes; returns what changed.
     fn remove_link<'py>(&self, py: Python<'py>, message_id: Text) -> PyResult<Bound<'py, PyAny>> {
         guard(|| {
-            let changes = lock(py, &self.graph)?
-                .remove_link(&message_id)
-                .map_err(cdp_err)?;
-            to_py(py, &changes)
+            let changes = lock(py, &self.graph)?.remove_link(&message_id);
+            to_py(py, &changes.map_err(cdp_err)?)
         })
     }
 
     /// Undoes `remove_link`.
     fn restore_link<'py>(&self, py: Python<'py>, message_id: Text) -> PyResult<Bound<'py, PyAny>> {
         guard(|| {
-            let changes = lock(py, &self.graph)?
-                .restore_link(&message_id)
-                .map_err(cdp_err)?;
-            to_py(py, &changes)
+            let changes = lock(py, &self.graph)?.restore_link(&message_id);
+            to_py(py, &changes.map_err(cdp_err)?)
         })
     }
 
@@ -215,13 +203,16 @@ fn resolver(blocklist: bool, links: usize) -> BulkResolver {
 /// `"undefined"`). With `smallest`, a component is labelled by its smallest
 /// identifier (a string column) instead of a number.
 #[pyfunction]
-#[pyo3(signature = (left, right, *, blocklist = true, smallest = false))]
+#[pyo3(
+    signature = (left, right, *, blocklist = Arg(true), smallest = Arg(false)),
+    text_signature = "(left, right, *, blocklist=True, smallest=False)"
+)]
 pub(crate) fn resolve_links_arrow(
     py: Python<'_>,
     left: &Bound<'_, PyAny>,
     right: &Bound<'_, PyAny>,
-    blocklist: bool,
-    smallest: bool,
+    blocklist: Arg<bool>,
+    smallest: Arg<bool>,
 ) -> PyResult<(ArrowArray, ArrowArray)> {
     guard(|| {
         let (a, b) = (import_chunks(left)?, import_chunks(right)?);
@@ -233,7 +224,7 @@ pub(crate) fn resolve_links_arrow(
                     "both columns must have the same length",
                 ));
             }
-            let mut res = resolver(blocklist, l.len());
+            let mut res = resolver(*blocklist, l.len());
             let mut rows = l.iter().zip(r.iter()).peekable();
             loop {
                 // Runs of complete pairs go through the batched path.
@@ -252,7 +243,7 @@ pub(crate) fn resolve_links_arrow(
             }
             let c = res.finish();
             let mut ids = StringBuilder::with_capacity(c.len(), c.len() * 16);
-            if smallest {
+            if *smallest {
                 let roots = c.smallest();
                 let mut labels = StringBuilder::with_capacity(c.len(), c.len() * 16);
                 for (id, label) in c.iter() {
@@ -285,7 +276,7 @@ pub(crate) fn resolve_links_arrow(
 #[pyfunction]
 pub(crate) fn star_arrow(
     py: Python<'_>,
-    kind: &str,
+    kind: Text,
     nodes: &Bound<'_, PyAny>,
     neighbours: &Bound<'_, PyAny>,
     changed: &Bound<'_, PyAny>,
@@ -352,15 +343,15 @@ pub(crate) fn star_arrow(
 /// Bulk resolution of a link table given as a list of `(a, b)` string pairs;
 /// returns `(identifier, component label)` pairs (label None for blocked values).
 #[pyfunction]
-#[pyo3(signature = (links, *, blocklist = true))]
+#[pyo3(signature = (links, *, blocklist = Arg(true)), text_signature = "(links, *, blocklist=True)")]
 pub(crate) fn resolve_links(
     py: Python<'_>,
-    links: Vec<(Text, Text)>,
-    blocklist: bool,
+    links: Arg<Vec<(Text, Text)>>,
+    blocklist: Arg<bool>,
 ) -> PyResult<Vec<(String, Option<u32>)>> {
     guard(|| {
         py.detach(|| {
-            let mut res = resolver(blocklist, links.len());
+            let mut res = resolver(*blocklist, links.len());
             res.add_links(links.iter().map(|(a, b)| (&**a, &**b)))
                 .map_err(cdp_err)?;
             let c = res.finish();

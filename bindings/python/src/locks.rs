@@ -11,11 +11,12 @@
 use std::sync::{Mutex, MutexGuard};
 
 use pyo3::exceptions::PyOverflowError;
+use pyo3::intern;
 use pyo3::prelude::*;
 use pyo3::sync::MutexExt;
-use pyo3::types::{PyInt, PyString};
+use pyo3::types::{PyBool, PyInt, PyString};
 
-use crate::errors::stratum_err;
+use crate::errors::{stratum_err, type_err};
 
 fn poisoned() -> PyErr {
     stratum_err(
@@ -65,7 +66,9 @@ impl<'a, 'py> FromPyObject<'a, 'py> for Text {
     type Error = PyErr;
 
     fn extract(obj: Borrowed<'a, 'py, PyAny>) -> PyResult<Self> {
-        let s = obj.cast::<PyString>()?;
+        let s = obj
+            .cast::<PyString>()
+            .map_err(|_| wrong_type("a str", &obj))?;
         match s.to_cow() {
             Ok(t) => Ok(Text(t.into_owned())),
             Err(_) => Err(text_err()),
@@ -101,7 +104,7 @@ impl<'a, 'py> FromPyObject<'a, 'py> for Float {
             } else {
                 f64::NEG_INFINITY
             })),
-            Err(e) => Err(e),
+            Err(_) => Err(wrong_type("a float or an int", &obj)),
         }
     }
 }
@@ -129,13 +132,21 @@ impl Int {
         }
     }
 
-    /// A size as `usize`, clamped to `0..=usize::MAX`: a negative size becomes 0
-    /// and a huge one `usize::MAX`, which the crates' own range checks refuse.
-    pub(crate) fn clamped_usize(self) -> usize {
+    /// A size or a count as `usize` for argument `field`; the crates check its range.
+    /// A negative or huge value, which no `usize` holds, is `InvalidConfigError`
+    /// naming the value given (not a clamped one).
+    pub(crate) fn size(self, field: &str) -> PyResult<usize> {
+        let out_of_range = |given: String| {
+            stratum_err(
+                "invalid_config",
+                format!("invalid config: `{field}` is {given}; expected a positive whole number"),
+                Some(field),
+            )
+        };
         match self {
-            Int::Small(v) => usize::try_from(v.max(0)).unwrap_or(usize::MAX),
-            Int::Huge => usize::MAX,
-            Int::HugeNegative => 0,
+            Int::Small(v) => usize::try_from(v).map_err(|_| out_of_range(v.to_string())),
+            Int::Huge => Err(out_of_range(format!("larger than {}", i64::MAX))),
+            Int::HugeNegative => Err(out_of_range(format!("smaller than {}", i64::MIN))),
         }
     }
 }
@@ -144,7 +155,19 @@ impl<'a, 'py> FromPyObject<'a, 'py> for Int {
     type Error = PyErr;
 
     fn extract(obj: Borrowed<'a, 'py, PyAny>) -> PyResult<Self> {
-        let int = obj.cast::<PyInt>()?;
+        // `bool` is an `int` subclass, but `True` is not a size or a window.
+        if obj.is_instance_of::<PyBool>() {
+            return Err(wrong_type("an int, not a bool", &obj));
+        }
+        // An integer-like object (a numpy or pandas integer) through `__index__`.
+        let int: Bound<'py, PyInt> = match obj.cast::<PyInt>() {
+            Ok(int) => int.to_owned(),
+            Err(_) => obj
+                .call_method0(intern!(obj.py(), "__index__"))
+                .map_err(|_| wrong_type("an int", &obj))?
+                .cast_into::<PyInt>()
+                .map_err(|_| wrong_type("an int", &obj))?,
+        };
         if let Ok(v) = int.extract::<i64>() {
             return Ok(Int::Small(v));
         }
@@ -153,6 +176,47 @@ impl<'a, 'py> FromPyObject<'a, 'py> for Int {
             Int::Huge
         } else {
             Int::HugeNegative
+        })
+    }
+}
+
+/// The error for an argument of the wrong type: `InvalidTypeError` (an
+/// `InvalidJsonError` and a `TypeError`), naming what was expected and what was given.
+pub(crate) fn wrong_type(expected: &str, obj: &Borrowed<'_, '_, PyAny>) -> PyErr {
+    let given = obj
+        .get_type()
+        .name()
+        .map(|n| n.to_string())
+        .unwrap_or_else(|_| "?".to_owned());
+    type_err(format!(
+        "invalid argument: expected {expected}, got {given}"
+    ))
+}
+
+/// Any argument type `T`, with pyo3's own conversion errors (a `str` where a list
+/// is expected, a tuple of the wrong length, `None` for a bool) turned into
+/// `InvalidTypeError`; the package's typed errors pass unchanged.
+#[derive(Clone, Debug)]
+pub(crate) struct Arg<T>(pub(crate) T);
+
+impl<T> std::ops::Deref for Arg<T> {
+    type Target = T;
+    fn deref(&self) -> &T {
+        &self.0
+    }
+}
+
+impl<'a, 'py, T> FromPyObject<'a, 'py> for Arg<T>
+where
+    T: FromPyObject<'a, 'py>,
+    T::Error: Into<PyErr>,
+{
+    type Error = PyErr;
+
+    fn extract(obj: Borrowed<'a, 'py, PyAny>) -> PyResult<Self> {
+        T::extract(obj).map(Arg).map_err(|e| {
+            let e: PyErr = e.into();
+            crate::errors::retyped(obj.py(), e)
         })
     }
 }

@@ -10,7 +10,7 @@ use stratum_cdp::{dedup, http};
 
 use crate::convert::{json_bytes, json_text, py_time, tag, time, to_py};
 use crate::errors::{cdp_err, guard, input_err};
-use crate::locks::{Int, lock};
+use crate::locks::{Arg, Int, Text, lock};
 
 /// A parser configuration from a dict (`max_message_bytes`, `max_batch_bytes`,
 /// `max_future_seconds`, `min_timestamp`, each optional); the defaults when `None`.
@@ -236,9 +236,10 @@ pub(crate) fn parse_message(
     message: &Bound<'_, PyAny>,
     received_at: Option<&Bound<'_, PyAny>>,
     config: Option<&Bound<'_, PyAny>>,
-    content_encoding: Option<&str>,
+    content_encoding: Option<Text>,
 ) -> PyResult<Message> {
     guard(|| {
+        let content_encoding = content_encoding.as_deref();
         let config = parse_config(config)?;
         if content_encoding.is_some() && message.cast::<Message>().is_err() {
             let now = time(received_at)?;
@@ -281,9 +282,10 @@ pub(crate) fn parse_batch<'py>(
     batch: &Bound<'py, PyAny>,
     received_at: Option<&Bound<'py, PyAny>>,
     config: Option<&Bound<'py, PyAny>>,
-    content_encoding: Option<&str>,
+    content_encoding: Option<Text>,
 ) -> PyResult<Bound<'py, PyDict>> {
     guard(|| {
+        let content_encoding = content_encoding.as_deref();
         let config = parse_config(config)?;
         let now = time(received_at)?;
         let json = json_bytes(batch)?;
@@ -375,7 +377,7 @@ impl Deduplicator {
     fn check_messages(
         &self,
         py: Python<'_>,
-        messages: Vec<Bound<'_, Message>>,
+        messages: Arg<Vec<Bound<'_, Message>>>,
     ) -> PyResult<Vec<bool>> {
         guard(|| {
             let mut d = lock(py, &self.0)?;

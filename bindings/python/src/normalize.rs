@@ -13,7 +13,7 @@ use stratum_connectors::{
 use crate::arrow::{ArrowArray, Strings, import_chunks};
 use crate::convert::{connectors_from, reduce, serde_from, tag, to_py};
 use crate::errors::{connectors_err, guard, input_err};
-use crate::locks::Text;
+use crate::locks::{Arg, Int, Text};
 
 /// Values (None where dropped or null) and warning codes (None where kept or null).
 type ListOutcome = (Vec<Option<String>>, Vec<Option<&'static str>>);
@@ -118,21 +118,24 @@ impl Normalizer {
     /// One value → a dict `{field, key, value, normalized, origin, note, warning,
     /// message}`; a dropped value has `value` None and a `warning` code; a kept but
     /// doubtful one has a `note` code (e.g. `phone_not_valid`).
-    #[pyo3(signature = (platform, field, value, *, raw = false, country = None))]
+    #[pyo3(
+        signature = (platform, field, value, *, raw = Arg(false), country = None),
+        text_signature = "($self, platform, field, value, *, raw=False, country=None)"
+    )]
     fn normalize<'py>(
         &self,
         py: Python<'py>,
         platform: Text,
         field: Text,
         value: &Bound<'py, PyAny>,
-        raw: bool,
+        raw: Arg<bool>,
         country: Option<Text>,
     ) -> PyResult<Bound<'py, PyDict>> {
         guard(|| {
             let (p, f, v) = (
                 self::platform(&platform)?,
                 self::field(&field)?,
-                self::value(value, raw)?,
+                self::value(value, *raw)?,
             );
             let country = country.as_deref();
             // The host's day bounds birth dates unless the config fixes one.
@@ -144,19 +147,23 @@ impl Normalizer {
 
     /// A list of `str | None` → `(values, warnings)`: the platform values (None where
     /// dropped or null) and the warning codes (None where kept or null).
-    #[pyo3(signature = (platform, field, values, *, raw = false, progress = None))]
+    #[pyo3(
+        signature = (platform, field, values, *, raw = Arg(false), progress = None),
+        text_signature = "($self, platform, field, values, *, raw=False, progress=None)"
+    )]
     fn normalize_list(
         &self,
         py: Python<'_>,
         platform: Text,
         field: Text,
-        values: Vec<Option<Text>>,
-        raw: bool,
+        values: Arg<Vec<Option<Text>>>,
+        raw: Arg<bool>,
         progress: Option<Py<PyAny>>,
     ) -> PyResult<ListOutcome> {
         guard(|| {
             let (p, f) = (self::platform(&platform)?, self::field(&field)?);
             py.detach(|| {
+                let (values, raw) = (&values.0, raw.0);
                 let total = values.len();
                 let mut out = Vec::with_capacity(total);
                 let mut warnings = Vec::with_capacity(total);
@@ -194,22 +201,27 @@ impl Normalizer {
     /// copying and the work runs without the GIL, on `threads` threads (default:
     /// every core; 1 where the caller already runs one task per core, as Spark's
     /// workers do).
-    #[pyo3(signature = (platform, field, chunks, *, raw = false, progress = None, threads = None))]
+    #[pyo3(
+        signature = (platform, field, chunks, *, raw = Arg(false), progress = None, threads = None),
+        text_signature = "($self, platform, field, chunks, *, raw=False, progress=None, threads=None)"
+    )]
     #[allow(clippy::too_many_arguments)]
     fn normalize_arrow(
         &self,
         py: Python<'_>,
         platform: Text,
         field: Text,
-        chunks: Vec<Bound<'_, PyAny>>,
-        raw: bool,
+        chunks: Arg<Vec<Bound<'_, PyAny>>>,
+        raw: Arg<bool>,
         progress: Option<Py<PyAny>>,
-        threads: Option<usize>,
+        threads: Option<Int>,
     ) -> PyResult<(ArrowArray, ArrowArray)> {
         guard(|| {
             let (p, f) = (self::platform(&platform)?, self::field(&field)?);
+            let threads = threads.map(|t| t.size("threads")).transpose()?;
+            let raw = raw.0;
             let mut arrays = Vec::with_capacity(chunks.len());
-            for c in &chunks {
+            for c in chunks.iter() {
                 arrays.extend(import_chunks(c)?);
             }
             py.detach(|| {
@@ -405,6 +417,6 @@ fn concat_strings(parts: &mut [StringBuilder]) -> PyResult<StringArray> {
 
 /// Lowercase hex SHA-256 of a string, as the platforms expect it.
 #[pyfunction]
-pub(crate) fn sha256_hex(text: &str) -> String {
-    stratum_connectors::sha256_hex(text)
+pub(crate) fn sha256_hex(text: Text) -> String {
+    stratum_connectors::sha256_hex(&text)
 }

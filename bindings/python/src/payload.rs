@@ -9,7 +9,7 @@ use stratum_bindings::payload::{self as surface, PayloadOptions, PayloadRequest}
 
 use crate::convert::{json_text, serde_from, time, to_py};
 use crate::errors::{connectors_err, guard, report_err};
-use crate::locks::{Int, Text};
+use crate::locks::{Arg, Int, Text};
 use crate::normalize::{Normalizer, platform};
 
 /// A surface response as a dict; with `texts`, its `requests` replaced by the
@@ -42,13 +42,15 @@ pub(crate) fn response<'py, T: Serialize>(
 #[pyo3(signature = (
     normalizer, platform, events, now = None, *,
     destinations = None, event_source_ids = None, test_event_code = None,
-    batch_size = None, data_processing = None, consent = None, validate_only = false,
-    as_json = false
-))]
+    batch_size = None, data_processing = None, consent = None, validate_only = Arg(false),
+    as_json = Arg(false)
+), text_signature = "(normalizer, platform, events, now=None, *, destinations=None, \
+    event_source_ids=None, test_event_code=None, batch_size=None, data_processing=None, \
+    consent=None, validate_only=False, as_json=False)")]
 #[allow(clippy::too_many_arguments)]
 pub(crate) fn build_payloads<'py>(
     py: Python<'py>,
-    normalizer: &Bound<'py, Normalizer>,
+    normalizer: Arg<Bound<'py, Normalizer>>,
     platform: Text,
     events: &Bound<'py, PyAny>,
     now: Option<&Bound<'py, PyAny>>,
@@ -58,8 +60,8 @@ pub(crate) fn build_payloads<'py>(
     batch_size: Option<Int>,
     data_processing: Option<&Bound<'py, PyAny>>,
     consent: Option<&Bound<'py, PyAny>>,
-    validate_only: bool,
-    as_json: bool,
+    validate_only: Arg<bool>,
+    as_json: Arg<bool>,
 ) -> PyResult<Bound<'py, PyDict>> {
     guard(|| {
         let request = PayloadRequest {
@@ -71,9 +73,7 @@ pub(crate) fn build_payloads<'py>(
             },
             now: time(now)?,
             options: PayloadOptions {
-                // Out-of-range sizes are clamped so that the builders' own check
-                // refuses them.
-                batch_size: batch_size.map(Int::clamped_usize),
+                batch_size: batch_size.map(|b| b.size("batch_size")).transpose()?,
                 test_event_code: test_event_code.map(|t| t.0),
                 data_processing: data_processing
                     .map(|d| serde_from(d, "data_processing"))
@@ -83,7 +83,7 @@ pub(crate) fn build_payloads<'py>(
                     .transpose()?
                     .unwrap_or_default(),
                 consent: consent.map(|c| serde_from(c, "consent")).transpose()?,
-                validate_only,
+                validate_only: validate_only.0,
                 event_source_ids: event_source_ids
                     .map(|d| serde_from(d, "event_source_ids"))
                     .transpose()?,

@@ -10,10 +10,10 @@ use stratum_cdp::identity::{Identifier, ProfileId};
 use stratum_cdp::message::ParseConfig;
 use stratum_cdp::profile::InMemoryProfileStore;
 
-use crate::convert::{json_text, time, time_arg, to_py};
+use crate::convert::{from_json_text, json_of, json_text, time, time_arg, to_py};
 use crate::errors::{cdp_err, guard};
 use crate::identity::kind;
-use crate::locks::{Int, Text, lock};
+use crate::locks::{Arg, Int, Text, lock};
 use crate::message::message_from_py;
 
 /// Events in, profiles with traits and computed traits out
@@ -79,18 +79,16 @@ impl Cdp {
     ) -> PyResult<Bound<'py, PyAny>> {
         guard(|| {
             let msg = message_from_py(message, received_at, &self.parse)?;
-            let outcome = lock(py, &self.cdp)?.ingest(&msg).map_err(cdp_err)?;
-            to_py(py, &outcome)
+            let outcome = lock(py, &self.cdp)?.ingest(&msg);
+            to_py(py, &outcome.map_err(cdp_err)?)
         })
     }
 
     /// A profile's record (id and traits) as a dict, following merges.
     fn profile<'py>(&self, py: Python<'py>, profile: Text) -> PyResult<Bound<'py, PyAny>> {
         guard(|| {
-            let p = lock(py, &self.cdp)?
-                .profile(&ProfileId(profile.0))
-                .map_err(cdp_err)?;
-            to_py(py, &p)
+            let p = lock(py, &self.cdp)?.profile(&ProfileId(profile.0));
+            to_py(py, &p.map_err(cdp_err)?)
         })
     }
 
@@ -104,10 +102,8 @@ impl Cdp {
     ) -> PyResult<Bound<'py, PyAny>> {
         guard(|| {
             let now = time(now)?;
-            let v = lock(py, &self.cdp)?
-                .computed_values(&ProfileId(profile.0), now)
-                .map_err(cdp_err)?;
-            to_py(py, &v)
+            let v = lock(py, &self.cdp)?.computed_values(&ProfileId(profile.0), now);
+            to_py(py, &v.map_err(cdp_err)?)
         })
     }
 
@@ -136,10 +132,8 @@ impl Cdp {
     ) -> PyResult<Bound<'py, PyAny>> {
         guard(|| {
             let id = Identifier::new(self::kind(&kind)?, &value);
-            let changes = lock(py, &self.cdp)?
-                .remove_identifier(&id)
-                .map_err(cdp_err)?;
-            to_py(py, &changes)
+            let changes = lock(py, &self.cdp)?.remove_identifier(&id);
+            to_py(py, &changes.map_err(cdp_err)?)
         })
     }
 
@@ -149,7 +143,8 @@ impl Cdp {
     fn set_audiences(&self, py: Python<'_>, definitions: &Bound<'_, PyAny>) -> PyResult<()> {
         guard(|| {
             let defs = crate::segment::definitions(definitions)?;
-            lock(py, &self.cdp)?.set_audiences(defs).map_err(cdp_err)
+            let done = lock(py, &self.cdp)?.set_audiences(defs);
+            done.map_err(cdp_err)
         })
     }
 
@@ -162,28 +157,36 @@ impl Cdp {
     ) -> PyResult<Bound<'py, PyAny>> {
         guard(|| {
             let now = time_arg(Some(now), "now")?;
-            let out = lock(py, &self.cdp)?.advance_time(now).map_err(cdp_err)?;
-            to_py(py, &out)
+            let out = lock(py, &self.cdp)?.advance_time(now);
+            to_py(py, &out.map_err(cdp_err)?)
         })
     }
 
     /// The transitions since the last call (dicts `audience`, `profile`, `kind`,
     /// `at`); with `as_events`, as Segment `track` messages (`Audience Entered` /
     /// `Audience Exited`).
-    #[pyo3(signature = (as_events = false))]
+    #[pyo3(signature = (as_events = Arg(false)), text_signature = "($self, as_events=False)")]
     fn take_transitions<'py>(
         &self,
         py: Python<'py>,
-        as_events: bool,
+        as_events: Arg<bool>,
     ) -> PyResult<Bound<'py, PyAny>> {
         guard(|| {
-            let mut cdp = lock(py, &self.cdp)?;
-            let out = cdp.take_transitions();
-            if as_events {
-                let events = stratum_bindings::segment::transition_events(cdp.audiences(), &out);
-                return to_py(py, &events);
-            }
-            to_py(py, &out)
+            // Python objects are made once the lock is released: a finalizer run by
+            // an allocation may call this object again.
+            let text = {
+                let mut cdp = lock(py, &self.cdp)?;
+                let out = cdp.take_transitions();
+                if *as_events {
+                    json_of(&stratum_bindings::segment::transition_events(
+                        cdp.audiences(),
+                        &out,
+                    ))
+                } else {
+                    json_of(&out)
+                }
+            };
+            from_json_text(py, text)
         })
     }
 
@@ -201,12 +204,15 @@ impl Cdp {
     /// Every transition so far, in order.
     fn audience_history<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
         guard(|| {
-            let cdp = lock(py, &self.cdp)?;
-            let h = cdp
-                .audiences()
-                .map(|a| a.history().collect::<Vec<_>>())
-                .unwrap_or_default();
-            to_py(py, &h)
+            let text = {
+                let cdp = lock(py, &self.cdp)?;
+                let h = cdp
+                    .audiences()
+                    .map(|a| a.history().collect::<Vec<_>>())
+                    .unwrap_or_default();
+                json_of(&h)
+            };
+            from_json_text(py, text)
         })
     }
 
@@ -219,10 +225,8 @@ impl Cdp {
     ) -> PyResult<Bound<'py, PyAny>> {
         guard(|| {
             let now = time_arg(Some(now), "now")?;
-            let cdp = lock(py, &self.cdp)?;
-            let out = stratum_bindings::segment::members_at(&cdp, now)
-                .map_err(crate::errors::report_err)?;
-            to_py(py, &out)
+            let out = stratum_bindings::segment::members_at(&*lock(py, &self.cdp)?, now);
+            to_py(py, &out.map_err(crate::errors::report_err)?)
         })
     }
 
@@ -230,14 +234,17 @@ impl Cdp {
     /// `options`, `consent_category`, `fields`) since `state` (the `state` of the
     /// previous call, `None` for a first, full sync). With `from_history`, the
     /// membership is replayed from the transitions. Returns `{"result", "state"}`.
-    #[pyo3(signature = (normalizer, config, state = None, from_history = false))]
+    #[pyo3(
+        signature = (normalizer, config, state = None, from_history = Arg(false)),
+        text_signature = "($self, normalizer, config, state=None, from_history=False)"
+    )]
     fn sync_audience<'py>(
         &self,
         py: Python<'py>,
-        normalizer: &Bound<'py, crate::normalize::Normalizer>,
+        normalizer: Arg<Bound<'py, crate::normalize::Normalizer>>,
         config: &Bound<'py, PyAny>,
         state: Option<&Bound<'py, PyAny>>,
-        from_history: bool,
+        from_history: Arg<bool>,
     ) -> PyResult<Bound<'py, PyAny>> {
         use stratum_bindings::audience_sync::{SyncConfig, SyncState, sync_cdp_audience};
         guard(|| {
@@ -249,20 +256,22 @@ impl Cdp {
                 Some(s) => stratum_bindings::from_json(&json_text(s)?)
                     .map_err(crate::errors::report_err)?,
             };
-            let cdp = lock(py, &self.cdp)?;
-            let out = sync_cdp_audience(&normalizer.get().0, &cdp, &config, state, from_history)
-                .map_err(crate::errors::report_err)?;
-            to_py(py, &out)
+            let out = sync_cdp_audience(
+                &normalizer.get().0,
+                &*lock(py, &self.cdp)?,
+                &config,
+                state,
+                *from_history,
+            );
+            to_py(py, &out.map_err(crate::errors::report_err)?)
         })
     }
 
     /// Unmerges: removes the links of one event and rebuilds the affected profiles.
     fn remove_link<'py>(&self, py: Python<'py>, message_id: Text) -> PyResult<Bound<'py, PyAny>> {
         guard(|| {
-            let changes = lock(py, &self.cdp)?
-                .remove_link(&message_id)
-                .map_err(cdp_err)?;
-            to_py(py, &changes)
+            let changes = lock(py, &self.cdp)?.remove_link(&message_id);
+            to_py(py, &changes.map_err(cdp_err)?)
         })
     }
 }

@@ -91,7 +91,10 @@ impl Segment {
 /// `segment` is text, a JSON-form dict or a `Segment`.
 pub(crate) fn definitions(defs: &Bound<'_, PyAny>) -> PyResult<Vec<AudienceDefinition>> {
     let mut out = Vec::new();
-    for (i, d) in defs.try_iter()?.enumerate() {
+    let items = defs.try_iter().map_err(|_| {
+        crate::locks::wrong_type("a list of audience definitions", &defs.as_borrowed())
+    })?;
+    for (i, d) in items.enumerate() {
         let d = d?;
         let d = d.cast::<PyDict>().map_err(|_| {
             input_err(

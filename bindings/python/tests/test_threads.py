@@ -333,3 +333,58 @@ def test_verify_chain_reports_the_index_of_an_undecodable_record() -> None:
     with pytest.raises(stratum.AuditIntegrityError) as info:
         stratum.verify_chain(added)
     assert info.value.index == 1
+
+
+REENTRANT = r"""
+import datetime as dt, gc, sys
+import stratum
+
+t0 = dt.datetime(2026, 3, 2, 9, tzinfo=dt.timezone.utc)
+cdp = stratum.Cdp()
+cdp.set_audiences([{"key": "buyers", "segment": 'performed "Order Completed" within 1d'}])
+for i in range(200):
+    cdp.ingest({"type": "track", "messageId": f"o{i}", "userId": f"u{i}",
+                "event": "Order Completed", "timestamp": t0.isoformat()}, t0)
+gate = stratum.TrustGate()
+calls = {
+    "audience_history": (cdp, cdp.audience_history, cdp.profiles),
+    "take_transitions": (cdp, lambda: cdp.take_transitions(as_events=True), cdp.profiles),
+    "evaluate_audiences": (cdp, lambda: cdp.evaluate_audiences(t0), cdp.profiles),
+    "gate.config": (gate, gate.config, lambda: gate.config_hash),
+}
+_, call, again = calls[sys.argv[1]]
+
+class Trap:
+    # Cyclic garbage whose finalizer calls the same object: it runs whenever the
+    # collector does, e.g. while the result is being converted to Python objects.
+    def __init__(self):
+        self.me = self
+    def __del__(self):
+        again()
+
+for _ in range(50):
+    Trap()
+gc.set_threshold(1)
+for _ in range(20):
+    call()
+    Trap()
+print("ok")
+"""
+
+
+@pytest.mark.parametrize("method", ["audience_history", "take_transitions",
+                                    "evaluate_audiences", "gate.config"])
+def test_a_finalizer_calling_the_same_object_during_conversion_does_not_hang(method: str) -> None:
+    # The result becomes Python objects only after the object's lock is released: a
+    # garbage collection run by one of those allocations may call the object again
+    # from the same thread, which would otherwise wait for itself forever.
+    import subprocess
+    import sys
+
+    try:
+        out = subprocess.run([sys.executable, "-c", REENTRANT, method], capture_output=True,
+                             text=True, timeout=60)
+    except subprocess.TimeoutExpired:
+        pytest.fail(f"{method}: deadlocked when a finalizer called the same object")
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == "ok"

@@ -9,9 +9,10 @@ into the caller's kind; pyarrow is needed for polars and pandas input.
 
 from __future__ import annotations
 
-from typing import Any, Callable, Dict, List, Mapping, Optional, Sequence, Tuple, Union
+import contextlib
+from typing import Any, Callable, Dict, Iterator, List, Mapping, Optional, Sequence, Tuple, Union
 
-from . import _native
+from . import _native, errors
 
 Progress = Union[bool, Callable[[int, int], Any], None]
 
@@ -87,7 +88,7 @@ def _column(obj: Any, column: Optional[str]) -> Tuple[List[Any], Callable[[Any],
     if kind == "polars.DataFrame" and hasattr(obj, "__arrow_c_stream__"):
         import polars as pl
 
-        name = _require_column(column)
+        name = _has_column(obj.columns, _require_column(column), "column")
         col = _polars_strings(pl, obj.get_column(name))
         return [col], lambda r: obj.with_columns(pl.Series(r).alias(name))
     pa = _pa()
@@ -96,7 +97,7 @@ def _column(obj: Any, column: Optional[str]) -> Tuple[List[Any], Callable[[Any],
     if isinstance(obj, pa.ChunkedArray):
         return _string_chunks(pa, obj), lambda r: pa.chunked_array([pa.array(r)])
     if isinstance(obj, (pa.Table, pa.RecordBatch)):
-        name = _require_column(column)
+        name = _has_column(obj.schema.names, _require_column(column), "column")
         idx = obj.schema.get_field_index(name)
         if isinstance(obj, pa.Table):
             return _string_chunks(pa, obj.column(name)), lambda r: obj.set_column(idx, name, pa.array(r))
@@ -110,14 +111,14 @@ def _column(obj: Any, column: Optional[str]) -> Tuple[List[Any], Callable[[Any],
     if kind == "polars.DataFrame":
         import polars as pl
 
-        name = _require_column(column)
+        name = _has_column(obj.columns, _require_column(column), "column")
         return _string_chunks(pa, obj.get_column(name).to_arrow()), lambda r: obj.with_columns(
             pl.Series(name, pa.array(r)))
     if kind == "pandas.Series":
         return _string_chunks(pa, pa.array(obj, from_pandas=True)), lambda r: pa.array(
             r).to_pandas().set_axis(obj.index).rename(obj.name)
     if kind == "pandas.DataFrame":
-        name = _require_column(column)
+        name = _has_column(list(obj.columns), _require_column(column), "column")
 
         def rebuild(r: Any) -> Any:
             out = obj.copy()
@@ -127,10 +128,10 @@ def _column(obj: Any, column: Optional[str]) -> Tuple[List[Any], Callable[[Any],
         return _string_chunks(pa, pa.array(obj[name], from_pandas=True)), rebuild
     if hasattr(obj, "__arrow_c_array__") or hasattr(obj, "__arrow_c_stream__"):
         return [obj], lambda r: r
-    raise TypeError(
+    raise errors.InvalidTypeError(
         f"unsupported input {type(obj).__name__}: pass a list of str, a pyarrow Array/"
-        "ChunkedArray/Table/RecordBatch, a polars Series/DataFrame or a pandas Series/DataFrame"
-    )
+        "ChunkedArray/Table/RecordBatch, a polars Series/DataFrame or a pandas Series/DataFrame",
+        "invalid_json", "values")
 
 
 def _like_arrow(arr: Any) -> Any:
@@ -144,8 +145,34 @@ def _like_arrow(arr: Any) -> Any:
 
 def _require_column(column: Optional[str]) -> str:
     if column is None:
-        raise TypeError("a table or data frame needs column=<name of the column to hash>")
+        raise errors.InvalidTypeError(
+            "a table or data frame needs column=<name of the column to hash>", "invalid_json",
+            "column")
     return column
+
+
+def _has_column(names: Sequence[str], name: str, arg: str) -> str:
+    """``name`` when the table has that column, else ``InvalidConfigError`` naming ``arg``."""
+    if name not in list(names):
+        raise errors.InvalidConfigError(
+            f"invalid config: `{arg}` is {name!r}, which is not a column of the input "
+            f"(columns: {', '.join(map(str, names))})", "invalid_config", arg)
+    return name
+
+
+@contextlib.contextmanager
+def _converting(what: str) -> Iterator[None]:
+    """Errors of pyarrow, polars or pandas while converting the caller's input
+    (a value that is not valid UTF-8 or holds a lone surrogate, a column that cannot
+    be cast to strings) → ``InvalidJsonError`` with the original as ``__cause__``."""
+    try:
+        yield
+    except errors.StratumError:
+        raise
+    except (UnicodeError, ValueError, TypeError, LookupError) as e:
+        raise errors.InvalidJsonError(
+            f"invalid input: `{what}` cannot be read as strings: {e}", "invalid_json", what
+        ) from e
 
 
 def normalize_batch(
@@ -176,7 +203,8 @@ def normalize_batch(
             out, warnings = normalizer.normalize_list(
                 platform, field, list(values), raw=raw, progress=callback)
             return (out, warnings) if with_warnings else out
-        chunks, rebuild = _column(values, column)
+        with _converting("column" if column is not None else "values"):
+            chunks, rebuild = _column(values, column)
         out_arr, warn_arr = normalizer.normalize_arrow(
             platform, field, chunks, raw=raw, progress=callback)
         result = rebuild(out_arr)
@@ -196,10 +224,9 @@ def _table(pa: Any, data: Any) -> Any:
         return pa.Table.from_pandas(data, preserve_index=False)
     if hasattr(data, "__arrow_c_stream__"):
         return pa.table(data)
-    raise TypeError(
+    raise errors.InvalidTypeError(
         f"unsupported input {type(data).__name__}: pass a list of dicts, a pyarrow Table/"
-        "RecordBatch or a polars/pandas DataFrame"
-    )
+        "RecordBatch or a polars/pandas DataFrame", "invalid_json", None)
 
 
 def _single_array(pa: Any, column: Any) -> Any:
@@ -210,6 +237,20 @@ def _single_array(pa: Any, column: Any) -> Any:
             or str(t) == "string_view"):
         column = column.cast(pa.string())
     return column
+
+
+def _cell(value: Any, index: int, key: str) -> Optional[str]:
+    """One value of an ``emq_report`` row: a ``str``, an ``int`` (as its digits) or
+    ``None``; anything else (``bytes``, floats, objects) is ``InvalidJsonError``
+    rather than its ``str()``, which would be normalised and counted as valid."""
+    if value is None or isinstance(value, str):
+        return value
+    if isinstance(value, int) and not isinstance(value, bool):
+        return str(value)
+    path = f"[{index}].{key}"
+    raise errors.InvalidJsonError(
+        f"invalid input at `{path}`: a value of type {errors._type_name(value)}; expected a "
+        "str (or an int) or None (decode bytes first)", "invalid_json", path)
 
 
 def emq_report(
@@ -230,9 +271,8 @@ def emq_report(
     """
     if isinstance(events, (list, tuple)):
         rows = [
-            {k: (None if v is None else str(v)) for k, v in row.items()
-             if k == event_id or k in _native.FIELDS}
-            for row in events
+            {k: _cell(v, i, k) for k, v in row.items() if k == event_id or k in _native.FIELDS}
+            for i, row in enumerate(events)
         ]
         if event_id != "event_id":
             for row in rows:
@@ -248,11 +288,12 @@ def emq_report(
                 if event_id in events.columns else None)
         return _native.emq_report_arrow(normalizer, platform, pcols, pids, options)
     pa = _pa()
-    table = _table(pa, events)
-    columns = [(name, _single_array(pa, table.column(name)))
-               for name in table.schema.names if name in _native.FIELDS]
-    ids = (_single_array(pa, table.column(event_id))
-           if event_id in table.schema.names else None)
+    with _converting("events"):
+        table = _table(pa, events)
+        columns = [(name, _single_array(pa, table.column(name)))
+                   for name in table.schema.names if name in _native.FIELDS]
+        ids = (_single_array(pa, table.column(event_id))
+               if event_id in table.schema.names else None)
     return _native.emq_report_arrow(normalizer, platform, columns, ids, options)
 
 
@@ -276,15 +317,19 @@ def resolve_identities(
     if kind == "polars.DataFrame" and hasattr(links, "__arrow_c_stream__"):
         import polars as pl
 
-        ids, labels = _native.resolve_links_arrow(
-            _polars_strings(pl, links.get_column(left)), _polars_strings(pl, links.get_column(right)),
-            blocklist=blocklist)
+        _has_column(links.columns, left, "left"), _has_column(links.columns, right, "right")
+        with _converting("links"):
+            lcol = _polars_strings(pl, links.get_column(left))
+            rcol = _polars_strings(pl, links.get_column(right))
+        ids, labels = _native.resolve_links_arrow(lcol, rcol, blocklist=blocklist)
         return pl.DataFrame([pl.Series(ids).alias("identifier"), pl.Series(labels).alias("component")])
     pa = _pa()
-    table = _table(pa, links)
-    ids, labels = _native.resolve_links_arrow(
-        _single_array(pa, table.column(left)), _single_array(pa, table.column(right)),
-        blocklist=blocklist)
+    with _converting("links"):
+        table = _table(pa, links)
+    _has_column(table.schema.names, left, "left"), _has_column(table.schema.names, right, "right")
+    with _converting("links"):
+        lcol, rcol = _single_array(pa, table.column(left)), _single_array(pa, table.column(right))
+    ids, labels = _native.resolve_links_arrow(lcol, rcol, blocklist=blocklist)
     out = pa.table({"identifier": pa.array(ids), "component": pa.array(labels)})
     if kind == "pandas.DataFrame":
         return out.to_pandas()

@@ -8,12 +8,15 @@ subclass; input and configuration errors are also :class:`ValueError`.
 
 from __future__ import annotations
 
-from typing import Optional, Tuple, Type
+import datetime as _dt
+import decimal as _decimal
+from typing import Any, Dict, Optional, Tuple, Type
 
 __all__ = [
     "StratumError",
     "InvalidConfigError",
     "InvalidJsonError",
+    "InvalidTypeError",
     "InvalidObservationError",
     "InvalidActionError",
     "OverrideRefusedError",
@@ -65,9 +68,12 @@ class StratumError(Exception):
             self.code = code
         self.field: Optional[str] = field
 
-    def __reduce__(self) -> Tuple[Type["StratumError"], Tuple[str, str, Optional[str]]]:
-        # keeps code and field through pickling (multiprocessing)
-        return (type(self), (str(self), self.code, self.field))
+    def __reduce__(
+        self,
+    ) -> Tuple[Type["StratumError"], Tuple[str, str, Optional[str]], Dict[str, Any]]:
+        # keeps code, field and every other attribute (e.g. `AuditIntegrityError.index`)
+        # through pickling (multiprocessing)
+        return (type(self), (str(self), self.code, self.field), dict(self.__dict__))
 
 
 class InvalidConfigError(StratumError, ValueError):
@@ -78,6 +84,14 @@ class InvalidConfigError(StratumError, ValueError):
 
 class InvalidJsonError(StratumError, ValueError):
     """A document does not have the expected shape (``invalid_json``)."""
+
+    code = "invalid_json"
+
+
+class InvalidTypeError(InvalidJsonError, TypeError):
+    """An argument or a value of the wrong type, e.g. ``bytes`` or ``None`` where a
+    ``str`` is expected, or ``True`` where an ``int`` is (``invalid_json``; also a
+    :class:`TypeError`)."""
 
     code = "invalid_json"
 
@@ -345,8 +359,100 @@ def _make(code: str, message: str, field: Optional[str]) -> StratumError:
 
 
 def _json_default(value: object) -> object:
-    """``json.dumps`` fallback: dates and datetimes as ISO 8601, anything else as ``str``."""
-    iso = getattr(value, "isoformat", None)
-    if callable(iso):
-        return iso()
-    return str(value)
+    """``json.dumps`` fallback for the types the JSON form accepts beyond JSON's own:
+    ``datetime``, ``date`` and ``time`` as ISO 8601, ``Decimal`` as its exact text,
+    and numpy scalars (numbers and bools, as pandas gives them) as the Python number
+    they hold. Anything else (``bytes``, sets, arbitrary objects) raises ``TypeError``,
+    which the caller turns into :class:`InvalidJsonError` naming the path; it is
+    never silently converted with ``str()``."""
+    if isinstance(value, (_dt.datetime, _dt.date, _dt.time)):
+        return value.isoformat()
+    if isinstance(value, _decimal.Decimal):
+        return str(value)
+    item = _numpy_item(value)
+    if item is not _UNSUPPORTED:
+        return item
+    raise TypeError(f"{_type_name(value)} is not a JSON value")
+
+
+_UNSUPPORTED = object()
+
+
+def _numpy_item(value: object) -> object:
+    """The Python ``bool``/``int``/``float`` held by a numpy scalar (``np.int64``,
+    ``np.float32``, ``np.bool_``), without importing numpy; ``_UNSUPPORTED`` for
+    anything else (including numpy datetimes, whose ``.item()`` may be an int of
+    nanoseconds)."""
+    names = {(c.__module__, c.__name__) for c in type(value).__mro__}
+    if ("numpy", "generic") not in names:
+        return _UNSUPPORTED
+    if not (("numpy", "number") in names or ("numpy", "bool_") in names
+            or ("numpy", "bool") in names):
+        return _UNSUPPORTED
+    item = getattr(value, "item", None)
+    if not callable(item):
+        return _UNSUPPORTED
+    out = item()
+    if isinstance(out, (bool, int, float)):
+        return out
+    return _UNSUPPORTED
+
+
+def _type_name(value: object) -> str:
+    t = type(value)
+    return t.__name__ if t.__module__ == "builtins" else f"{t.__module__}.{t.__name__}"
+
+
+def _json_error(obj: object, cause: BaseException) -> StratumError:
+    """The :class:`InvalidJsonError` for a document ``json.dumps`` refused (``cause``):
+    the path of the first value or key that is not JSON, and its type."""
+    found = _first_unsupported(obj, "", set())
+    if found is None:
+        return InvalidJsonError(f"invalid input: cannot convert to JSON: {cause}", "invalid_json", None)
+    path, problem = found
+    at = f" at `{path}`" if path else ""
+    return InvalidJsonError(
+        f"invalid input{at}: {problem}; expected a dict, list, str, int, float, bool, None, "
+        "datetime or Decimal (decode bytes first)",
+        "invalid_json",
+        path or None,
+    )
+
+
+def _join(path: str, key: object) -> str:
+    if isinstance(key, int) and not isinstance(key, bool):
+        return f"{path}[{key}]"
+    return f"{path}.{key}" if path else str(key)
+
+
+def _first_unsupported(obj: object, path: str, seen: set) -> Optional[Tuple[str, str]]:
+    """Where ``obj`` holds something ``json.dumps`` with :func:`_json_default`
+    refuses: a key that is not a str, int, float, bool or None, a value of another
+    type, or a container that contains itself."""
+    if obj is None or isinstance(obj, (str, int, float)):
+        return None
+    if isinstance(obj, (dict, list, tuple)):
+        if id(obj) in seen:
+            return path, "the structure contains itself (a circular reference)"
+        seen.add(id(obj))
+        try:
+            if isinstance(obj, dict):
+                for k, v in obj.items():
+                    if not (k is None or isinstance(k, (str, int, float))):
+                        return path, f"a key of type {_type_name(k)} ({k!r:.40}); keys must be str"
+                    found = _first_unsupported(v, _join(path, k if isinstance(k, str) else str(k)), seen)
+                    if found is not None:
+                        return found
+            else:
+                for i, v in enumerate(obj):
+                    found = _first_unsupported(v, f"{path}[{i}]", seen)
+                    if found is not None:
+                        return found
+        finally:
+            seen.discard(id(obj))
+        return None
+    try:
+        converted = _json_default(obj)
+    except TypeError:
+        return path, f"a value of type {_type_name(obj)} is not a JSON value"
+    return _first_unsupported(converted, path, seen)
