@@ -13,6 +13,7 @@ use flate2::{Compress, Compression, Crc, FlushCompress, Status};
 use libfuzzer_sys::fuzz_target;
 use stratum_cdp::http::{decode_body, parse_batch_body};
 use stratum_cdp::message::ParseConfig;
+use stratum_cdp::message::ReceivedAt;
 
 const ENCODINGS: [Option<&str>; 8] = [
     None,
@@ -91,7 +92,7 @@ fuzz_target!(|data: &[u8]| {
         .expect("valid date");
     let cfg = ParseConfig::default();
     let plain = stratum_cdp::message::parse_batch(body, now, &cfg);
-    let zipped = parse_batch_body(&gz, Some("gzip"), now, &cfg);
+    let zipped = parse_batch_body(&gz, Some("gzip"), ReceivedAt::Replay(now), &cfg);
     match (plain, zipped) {
         (Ok(a), Ok(b)) => assert_eq!(a.results.len(), b.results.len()),
         (Err(a), Err(b)) => assert_eq!(a.code(), b.code()),

@@ -69,7 +69,12 @@ pub fn parse_message(
         let (config, encoding) = parse_options(options)?;
         if encoding.is_some() {
             let now = time_arg(received_at, "received_at")?;
-            let m = http::parse_message_body(&body_bytes(body), encoding.as_deref(), now, &config)?;
+            let m = http::parse_message_body(
+                &body_bytes(body),
+                encoding.as_deref(),
+                core::ReceivedAt::Replay(now),
+                &config,
+            )?;
             return ser(&m);
         }
         ser(&message_of(body, received_at, &config)?)

@@ -244,9 +244,14 @@ pub(crate) fn parse_message(
         if content_encoding.is_some() && message.cast::<Message>().is_err() {
             let now = time(received_at)?;
             let body = json_bytes(message)?;
-            return http::parse_message_body(&body, content_encoding, now, &config)
-                .map(Message)
-                .map_err(cdp_err);
+            return http::parse_message_body(
+                &body,
+                content_encoding,
+                core::ReceivedAt::Replay(now),
+                &config,
+            )
+            .map(Message)
+            .map_err(cdp_err);
         }
         message_from_py(message, received_at, &config).map(Message)
     })
@@ -290,7 +295,14 @@ pub(crate) fn parse_batch<'py>(
         let now = time(received_at)?;
         let json = json_bytes(batch)?;
         let parsed = py
-            .detach(|| http::parse_batch_body(&json, content_encoding, now, &config))
+            .detach(|| {
+                http::parse_batch_body(
+                    &json,
+                    content_encoding,
+                    core::ReceivedAt::Replay(now),
+                    &config,
+                )
+            })
             .map_err(cdp_err)?;
         let messages = PyList::empty(py);
         let errors = PyList::empty(py);
