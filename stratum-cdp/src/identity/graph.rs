@@ -300,6 +300,10 @@ struct ProfileNode {
     contested: bool,
     /// The component's star shape, while it has one (see `star`).
     star: Option<Box<star::Star>>,
+    /// A star whose core is the founding event's identifiers and which has no
+    /// private identifiers: every other event carried exactly those (`star` is
+    /// built when an event brings anything else).
+    star_single: bool,
 }
 
 /// The incremental identity graph. See the [module docs](self) for the rules.
@@ -1042,6 +1046,7 @@ impl IdentityGraph {
             n.links.push(l);
             // The profile's shape is not tracked past a direct late join.
             n.star = None;
+            n.star_single = false;
             if let Some(m) = max_link {
                 n.max_link = m;
             }
@@ -1298,6 +1303,7 @@ impl IdentityGraph {
             max_link: founder,
             contested: false,
             star: None,
+            star_single: false,
         };
         let p = match self.free.pop() {
             Some(p) => {

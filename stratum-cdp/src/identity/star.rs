@@ -143,6 +143,15 @@ impl IdentityGraph {
         let Some(p) = profile else {
             return Shape::Found;
         };
+        // The founder's identifiers again: nothing to record.
+        if shared == raw.len()
+            && self
+                .node(p)
+                .is_some_and(|n| n.star_single && self.links[n.founder].raw == raw)
+        {
+            return Shape::Extend { p, core: shared };
+        }
+        self.materialize_star(p);
         match self.star_fits(p, raw, shared) {
             true => Shape::Extend { p, core: shared },
             false => Shape::None,
@@ -167,6 +176,10 @@ impl IdentityGraph {
         };
         if !same || node.merge_count != 0 {
             return false;
+        }
+        if shared == raw.len() && (!single || shared == star.core.len()) {
+            // Nothing new: the bound below holds as it did.
+            return true;
         }
         // The most the profile can hold in any order: the core and, per kind, the
         // private identifiers there is room for. Within the cap, the cap never
@@ -203,6 +216,7 @@ impl IdentityGraph {
             for &q in &touched {
                 if let Some(Some(n)) = self.profiles.get_mut(q) {
                     n.star = None;
+                    n.star_single = false;
                 }
             }
             self.star_scratch = touched;
@@ -217,11 +231,26 @@ impl IdentityGraph {
         let Some(p) = self.idents[raw[0]].profile else {
             return false;
         };
-        let star = Star::new(raw.to_vec(), self);
         if let Some(Some(n)) = self.profiles.get_mut(p) {
-            n.star = Some(Box::new(star));
+            n.star_single = true;
         }
         true
+    }
+
+    /// Builds the star of profile `p` from its founder's identifiers when it is
+    /// only marked (`star_single`).
+    fn materialize_star(&mut self, p: usize) {
+        let Some(node) = self.node(p) else {
+            return;
+        };
+        if !node.star_single {
+            return;
+        }
+        let star = Star::new(self.links[node.founder].raw.clone(), self);
+        if let Some(Some(n)) = self.profiles.get_mut(p) {
+            n.star = Some(Box::new(star));
+            n.star_single = false;
+        }
     }
 
     /// Link `l` (latest of its component) joined star profile `p` through
@@ -235,6 +264,10 @@ impl IdentityGraph {
         let Some(node) = self.profiles.get_mut(p).and_then(Option::as_mut) else {
             return false;
         };
+        if node.star_single {
+            // Not built: `l` carried the founder's identifiers and nothing else.
+            return core == raw.len();
+        }
         // `l` is in the profile's links already.
         let single = node.links.len() == 2;
         let founder = node.founder;
@@ -297,6 +330,7 @@ impl IdentityGraph {
             }
         }
         let p = profile?;
+        self.materialize_star(p);
         if !self.star_fits(p, raw, core) {
             return None;
         }
