@@ -110,7 +110,18 @@ function check(value, path, depth) {
     case 'symbol':
       throw invalid(`invalid value at ${path}: a ${typeof value} is not data`, path)
     case 'object': {
-      if (value === null || ArrayBuffer.isView(value) || value instanceof ArrayBuffer || value instanceof Date) return
+      if (value === null || ArrayBuffer.isView(value) || value instanceof ArrayBuffer) return
+      if (value instanceof Date) {
+        // napi reads an invalid Date's NaN time as 1970-01-01.
+        if (Number.isNaN(value.getTime())) {
+          throw fromReport({
+            code: 'invalid_time',
+            message: `invalid time at ${path}: an invalid Date (its time is NaN); pass a valid Date or an RFC 3339 text`,
+            field: path,
+          })
+        }
+        return
+      }
       if (depth > 128) throw invalid(`invalid value at ${path}: nested more than 128 levels deep`, path)
       if (Array.isArray(value)) {
         // Strings, numbers and nulls (most batch rows) are checked inline: the path
@@ -130,7 +141,18 @@ function check(value, path, depth) {
         return
       }
       const proto = Object.getPrototypeOf(value)
-      if (proto !== Object.prototype && proto !== null) return
+      if (proto !== Object.prototype && proto !== null) {
+        // The addon's own instances, objects that write their own JSON form and
+        // boxed primitives pass; anything else (Map, Set, RegExp, Error, ...)
+        // would be read as an empty object.
+        const tag = Object.prototype.toString.call(value).slice(8, -1)
+        if (tag === 'Number' || tag === 'String' || tag === 'Boolean') return check(value.valueOf(), path, depth)
+        if (tag === 'Object' || typeof value.toJSON === 'function') return
+        throw invalid(
+          `invalid value at ${path}: a ${tag} is not JSON data; pass a plain object, an array, a string, a number, a boolean or null`,
+          path,
+        )
+      }
       for (const key of Object.keys(value)) {
         const v = value[key]
         if (v === undefined || v === null || typeof v === 'boolean') continue

@@ -66,6 +66,34 @@ test('NaN, Infinity and BigInt are refused, never coerced', () => {
   assert.throws(() => new stratum.HealthConfig().statusOf(Number.NaN), isCode('invalid_json'))
 })
 
+test('invalid Dates, Maps, Sets and other non-plain objects are refused, never read as absent', () => {
+  const gate = new stratum.TrustGate()
+  // An invalid Date was read as 1970-01-01.
+  assert.throws(
+    () => gate.evaluate(SIGNALS, ACTION, new Date('')),
+    (e) => isCode('invalid_time', stratum.InvalidTimeError)(e) && e.field === 'arguments[2]',
+  )
+  assert.throws(
+    () => new stratum.Normalizer({ phone_region: { default: 'US' }, today: new Date('') }),
+    (e) => isCode('invalid_time')(e) && e.field === 'arguments[0].today',
+  )
+  for (const bad of [new Map([['tenant', 'acme']]), new Set(['acme']), /acme/, new Error('acme'), new WeakMap()]) {
+    assert.throws(
+      () => new stratum.Signals({ scope: bad }),
+      (e) => isCode('invalid_json', stratum.InvalidJsonError)(e) && e.field === 'arguments[0].scope',
+    )
+  }
+  assert.throws(
+    () => new stratum.Normalizer({ phone_region: { default: 'US' } }).normalize('meta', 'email', new Map()),
+    isCode('invalid_json'),
+  )
+  // Valid Dates, boxed strings and the addon's own instances still pass.
+  assert.equal(gate.evaluate(SIGNALS, ACTION, new Date(NOW)).toJSON().decided_at, '2026-03-01T12:05:00Z')
+  const boxed = new stratum.Signals({ scope: { ...SIGNALS.scope, tenant: new String('acme') } })
+  assert.equal(boxed.toJSON().scope.tenant, 'acme')
+  assert.equal(gate.evaluate(new stratum.Signals(SIGNALS), new stratum.ProposedAction(ACTION), NOW).gate, 'inconclusive')
+})
+
 test('lone surrogates are refused, never replaced', () => {
   assert.throws(() => stratum.sha256Hex('a\uDC00'), isCode('invalid_json'))
   const scope = { tenant: 'ac\uD800me' }
