@@ -5,9 +5,18 @@
   libphonenumber reads, for every region's example fixed-line and mobile numbers;
 - `readings`: generated digit strings (national, with trunk or calling-code
   prefixes, and international), valid or not, each with the calling code and
-  national significant number libphonenumber reads, or null where it reads none.
+  national significant number libphonenumber reads, or null where it reads none;
+- `punctuated`: example and random numbers written with every kind of punctuation
+  libphonenumber allows between digits (typographic and full-width dashes,
+  spaces, brackets, slashes, stars), with characters it does not allow, and with
+  characters before and after the number, each with what libphonenumber reads
+  (or null) and whether it reads it as valid. No text has letters, an extension
+  or a leading `00`, which the phone rule reads by rules of its own;
+- `variants`: every region's and non-geographic entity's example numbers of every
+  number type, and the same with a digit added, removed or changed, written as
+  international numbers, with what libphonenumber reads and whether it is valid.
 
-    python3 -m pip install phonenumbers==9.0.43
+    python3 -m pip install phonenumbers==9.0.33
     python3 testdata/phone_libphonenumber.py > testdata/phone_libphonenumber.json
 
 Only numbers libphonenumber reads as valid are kept, so each vector states which
@@ -87,9 +96,105 @@ def readings():
             try:
                 n = p.parse(text, region)
                 read = [n.country_code, national_text(n)]
+                valid = p.is_valid_number(n)
             except p.NumberParseException:
-                read = None
-            out.append({"region": region, "text": text, "read": read})
+                read, valid = None, False
+            out.append({"region": region, "text": text, "read": read, "valid": valid})
+    return out
+
+
+TYPES = [p.PhoneNumberType.FIXED_LINE, p.PhoneNumberType.MOBILE, p.PhoneNumberType.TOLL_FREE,
+         p.PhoneNumberType.PREMIUM_RATE, p.PhoneNumberType.SHARED_COST, p.PhoneNumberType.VOIP,
+         p.PhoneNumberType.PERSONAL_NUMBER, p.PhoneNumberType.PAGER, p.PhoneNumberType.UAN,
+         p.PhoneNumberType.VOICEMAIL]
+
+
+def variants():
+    """Every region's and non-geographic entity's example numbers of every type,
+    and the same with a digit added, removed or changed, as international
+    numbers, each with what libphonenumber reads and whether it is valid."""
+    out = []
+    seen = set()
+    examples = []
+    for region in sorted(p.SUPPORTED_REGIONS):
+        for kind in TYPES:
+            n = p.example_number_for_type(region, kind)
+            if n is not None:
+                examples.append(n)
+    for code in sorted(p.COUNTRY_CODES_FOR_NON_GEO_REGIONS):
+        n = p.example_number_for_non_geo_entity(code)
+        if n is not None:
+            examples.append(n)
+    for n in examples:
+        nsn = national_text(n)
+        for v in (nsn, nsn + "1", nsn[:-1], "9" + nsn[1:], "0" + nsn[1:], nsn[:-1] + "00"):
+            text = f"+{n.country_code} {v}"
+            if text in seen:
+                continue
+            seen.add(text)
+            try:
+                read = p.parse(text, None)
+                out.append({"text": text, "read": [read.country_code, national_text(read)],
+                            "valid": p.is_valid_number(read)})
+            except p.NumberParseException:
+                out.append({"text": text, "read": None, "valid": False})
+    return out
+
+
+# Characters libphonenumber allows between the digits of a number, and some it
+# does not (a tab, a comma, an underscore, a bullet, a vertical bar).
+ALLOWED = [" ", "-", ".", "/", "~", "(", ")", "[", "]", "*", "\u00a0", "\u2010",
+           "\u2013", "\u2015", "\u2212", "\u30fc", "\uff0d", "\uff0e", "\uff0f",
+           "\u3000", "\uff08", "\uff09", "\uff3b", "\uff3d", "\u200b", "\u00ad",
+           "\u2060", "\u2053", "\u223c", "\uff5e"]
+REFUSED = ["\t", ",", "_", ":", "'", "\u2022", "|", "!", "\u00b7", "=", "\n"]
+BEFORE = ["", "", "(", " ", "[", "*", ":", "'", "\u00a0", "-", "!", "\u2022 ", "= "]
+AFTER = ["", "", ")", " ", ".", ",", "-", "!", "*", "/", "\u00a0", "?"]
+
+
+def punctuated():
+    rng = random.Random(20261208)
+    out = []
+    for region in READING_REGIONS:
+        meta = p.PhoneMetadata.metadata_for_region(region)
+        cc = str(meta.country_code)
+        examples = [
+            p.national_significant_number(n)
+            for n in (p.example_number_for_type(region, k)
+                      for k in (p.PhoneNumberType.FIXED_LINE, p.PhoneNumberType.MOBILE))
+            if n is not None
+        ]
+        for _ in range(60):
+            if examples and rng.random() < 0.6:
+                nsn = rng.choice(examples)
+            else:
+                nsn = "".join(rng.choice("0123456789") for _ in range(rng.randint(2, 12)))
+            mode = rng.random()
+            if mode < 0.35:
+                digits = cc + nsn
+                lead = rng.choice(["+", "+", "++", "\uff0b"])
+            elif mode < 0.5 and meta.national_prefix:
+                digits = meta.national_prefix + nsn
+                lead = ""
+            else:
+                digits = nsn
+                lead = ""
+            seps = REFUSED if rng.random() < 0.15 else ALLOWED
+            body = []
+            for d in digits:
+                if body and rng.random() < 0.3:
+                    body.append(rng.choice(seps))
+                body.append(d)
+            text = rng.choice(BEFORE) + lead + "".join(body) + rng.choice(AFTER)
+            if text.lstrip("(:[*'\u00a0-!\u2022= ").startswith("00"):
+                continue
+            try:
+                n = p.parse(text, region)
+                read = [n.country_code, national_text(n)]
+                valid = p.is_valid_number(n)
+            except p.NumberParseException:
+                read, valid = None, False
+            out.append({"region": region, "text": text, "read": read, "valid": valid})
     return out
 
 
@@ -127,6 +232,8 @@ def main():
             "testdata/phone_libphonenumber.py.",
             "vectors": vectors,
             "readings": readings(),
+            "punctuated": punctuated(),
+            "variants": variants(),
         },
         sys.stdout,
         ensure_ascii=False,

@@ -9,8 +9,11 @@
 
 mod countries;
 mod numbering;
+#[rustfmt::skip]
+mod numbering_data;
+mod pattern;
 #[cfg(feature = "fuzzing")]
-pub(crate) use numbering::fuzzing as numbering_fuzzing;
+pub(crate) use phone::fuzzing as numbering_fuzzing;
 mod phone;
 mod rules;
 mod states;

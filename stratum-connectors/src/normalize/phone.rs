@@ -1,16 +1,14 @@
-//! Phone numbers: parsed with libphonenumber metadata (the `phonenumber` crate),
-//! formatted as E.164 (PLATFORMS.md §1 "Phones", D3).
+//! Phone numbers: read as libphonenumber reads them, with its numbering-plan
+//! metadata (`numbering.rs`), formatted as E.164 (PLATFORMS.md §1 "Phones", D3).
 
 use std::borrow::Cow;
 use std::fmt::Write as _;
-use std::str::FromStr as _;
 
-use phonenumber::country;
 use serde::{Deserialize, Serialize};
 use unicode_properties::{GeneralCategory, UnicodeGeneralCategory as _};
 
 use super::WarningCode;
-use super::numbering;
+use super::numbering::{self, Unread};
 use crate::error::{Error, Result};
 
 /// How national phone numbers (no `+` or `00`) are read. There is deliberately no
@@ -35,8 +33,8 @@ impl PhoneRegion {
 /// A parser bound to the configured region.
 #[derive(Clone, Debug)]
 pub(crate) struct PhoneParser {
-    region: Option<country::Id>,
-    /// The region's entry in the compiled numbering plan.
+    /// The configured region's entry in the numbering plan; `None` when national
+    /// numbers cannot be read.
     plan: Option<usize>,
     /// No region was configured: national numbers are dropped with
     /// [`WarningCode::PhoneRegionRequired`].
@@ -49,13 +47,12 @@ type Outcome = Result<(String, Option<WarningCode>), (WarningCode, String)>;
 impl PhoneParser {
     /// A parser for `region`; `None` when none is configured.
     pub(crate) fn new(region: Option<&PhoneRegion>) -> Result<Self> {
-        let unset = region.is_none();
-        let region = match region {
+        let plan = match region {
             None | Some(PhoneRegion::RequireInternational) => None,
             Some(PhoneRegion::Default(code)) => {
                 let upper = code.trim().to_ascii_uppercase();
-                let id = (upper.len() == 2)
-                    .then(|| country::Id::from_str(&upper).ok())
+                let plan = (upper.len() == 2)
+                    .then(|| numbering::region_index(&upper))
                     .flatten()
                     .ok_or_else(|| {
                         Error::config(
@@ -66,20 +63,12 @@ impl PhoneParser {
                             ),
                         )
                     })?;
-                Some((id, upper))
+                Some(plan)
             }
         };
-        Ok(match region {
-            None => Self {
-                region: None,
-                plan: None,
-                unset,
-            },
-            Some((id, upper)) => Self {
-                region: Some(id),
-                plan: numbering::region_index(&upper),
-                unset,
-            },
+        Ok(Self {
+            plan,
+            unset: region.is_none(),
         })
     }
 
@@ -120,90 +109,8 @@ impl PhoneParser {
 
     /// One reading of `text` (see [`PhoneParser::normalize`]).
     fn read(&self, text: &str, plus: bool) -> Outcome {
-        let number = ascii_form(strip_extension(strip_tel(text)));
-        let number = number.as_ref();
-        let letters = if number.is_ascii() {
-            number.bytes().any(|b| b.is_ascii_alphabetic())
-        } else {
-            number.chars().any(char::is_alphabetic)
-        };
-        if letters {
-            return Err((
-                WarningCode::PhoneLetters,
-                "letters in a phone number; vanity numbers are not converted (D3)".into(),
-            ));
-        }
-        let body = number.trim_start_matches(|c: char| c == '(' || c.is_whitespace());
-        let international = if let Some(rest) = body.strip_prefix("00") {
-            Some(Cow::Owned(format!("+{rest}")))
-        } else if body.starts_with('+') {
-            Some(Cow::Borrowed(body))
-        } else {
-            // Dialled through the region's international prefix (`011` from the
-            // US): read as the international number it dials, exactly as `+…`.
-            numbering::after_international_prefix(body, self.plan).map(Cow::Owned)
-        };
-        // A star carries no digit (libphonenumber drops it too); left in, it sends
-        // the number down another parser than the same digits without it.
-        let international = international.map(|n| {
-            if n.contains('*') {
-                Cow::Owned(n.replace('*', ""))
-            } else {
-                n
-            }
-        });
-        if international.is_none() && self.region.is_none() {
-            return Err(if self.unset {
-                (
-                    WarningCode::PhoneRegionRequired,
-                    "a national number without `+` or `00`, and no `phone_region` is \
-                     configured to read it; set `phone_region`"
-                        .into(),
-                )
-            } else {
-                (
-                    WarningCode::PhoneNoCountryCode,
-                    "a national number without `+` or `00` under `require_international`".into(),
-                )
-            });
-        }
+        let parsed = self.parse(text)?;
         let invalid = |why: &str| (WarningCode::InvalidPhone, why.to_owned());
-        let parsed = match numbering::parse(international.as_deref(), number, self.plan) {
-            Some(parsed) => parsed,
-            None => {
-                // The metadata's own parser, for what the compiled fast path leaves
-                // to it. Punctuation carries no meaning in an international number;
-                // removing it first avoids the parser's reading of `+1650-555-1212`
-                // as a country code `1650`.
-                let n = match &international {
-                    Some(n) => phonenumber::parse(None, without_punctuation(n)),
-                    None => phonenumber::parse(self.region, number),
-                }
-                .map_err(|_| invalid("not a phone number"))?;
-                // Given a default region, the crate reads a number it finds
-                // dialled through an international prefix (or a `+` past the
-                // start) with that region's metadata, and can strip the region's
-                // national prefix from a foreign number (`0)0 39 06…` from GB
-                // lost Rome's `0`). Those numbers are read above as the
-                // international numbers they dial; one that still gets here
-                // cannot be read exactly, and a wrong number is worse than none.
-                if international.is_none()
-                    && matches!(
-                        n.code().source(),
-                        country::Source::Idd | country::Source::Plus
-                    )
-                {
-                    return Err(invalid(
-                        "dialled through an international prefix in a form that cannot be \
-                         read exactly; write it as +<country code> <number>",
-                    ));
-                }
-                numbering::Parsed {
-                    code: n.code().value(),
-                    national: n.national().to_string(),
-                }
-            }
-        };
         let mut out = String::with_capacity(16);
         if plus {
             out.push('+');
@@ -219,13 +126,184 @@ impl PhoneParser {
                 "not a possible length for a number of its country calling code",
             ));
         }
-        let valid = match numbering::is_valid(&parsed) {
-            Some(valid) => valid,
-            None => phonenumber::parse(None, format!("+{}{}", parsed.code, parsed.national))
-                .is_ok_and(|n| phonenumber::is_valid(&n)),
-        };
+        let valid = numbering::is_valid(&parsed);
         Ok((out, (!valid).then_some(WarningCode::PhoneNotValid)))
     }
+
+    /// The calling code and national number of `text`, read as libphonenumber's
+    /// parser reads it: the number starts at its first digit or `+`, trailing
+    /// punctuation is dropped, and what remains must be digits and the
+    /// punctuation libphonenumber allows, with at least three digits (or exactly
+    /// two digits).
+    pub(crate) fn parse(&self, text: &str) -> Result<numbering::Parsed, (WarningCode, String)> {
+        let number = ascii_form(strip_extension(strip_tel(text)));
+        let number = number.as_ref();
+        let letters = if number.is_ascii() {
+            number.bytes().any(|b| b.is_ascii_alphabetic())
+        } else {
+            // The katakana prolonged sound mark is a letter to Unicode and a dash to
+            // libphonenumber.
+            number
+                .chars()
+                .any(|c| c.is_alphabetic() && !is_punctuation(c))
+        };
+        if letters {
+            return Err((
+                WarningCode::PhoneLetters,
+                "letters in a phone number; vanity numbers are not converted (D3)".into(),
+            ));
+        }
+        let invalid = |why: &str| (WarningCode::InvalidPhone, why.to_owned());
+        let number = possible_number(number).ok_or_else(|| invalid("not a phone number"))?;
+        let international = if let Some(rest) = number.strip_prefix("00") {
+            Some(Cow::Owned(format!("+{rest}")))
+        } else if number.starts_with('+') {
+            Some(Cow::Borrowed(number))
+        } else {
+            // Dialled through the region's international prefix (`011` from the
+            // US): read as the international number it dials, exactly as `+…`.
+            numbering::after_international_prefix(number, self.plan).map(Cow::Owned)
+        };
+        if international.is_none() && self.plan.is_none() {
+            return Err(if self.unset {
+                (
+                    WarningCode::PhoneRegionRequired,
+                    "a national number without `+` or `00`, and no `phone_region` is \
+                     configured to read it; set `phone_region`"
+                        .into(),
+                )
+            } else {
+                (
+                    WarningCode::PhoneNoCountryCode,
+                    "a national number without `+` or `00` under `require_international`".into(),
+                )
+            });
+        }
+        numbering::parse(international.as_deref(), number, self.plan).map_err(|why| {
+            invalid(match why {
+                Unread::CountryCode => "no country calling code starts the number",
+                Unread::TooShort => "too few digits for a phone number",
+                Unread::TooLong => "more digits than any numbering plan allows",
+                Unread::ThroughPrefix => {
+                    "dialled through an international prefix in a form that cannot be read \
+                     exactly; write it as +<country code> <number>"
+                }
+            })
+        })
+    }
+}
+
+/// libphonenumber's `extractPossibleNumber` and `isViablePhoneNumber` on a number
+/// without letters or extension: the text from its first digit or `+`, without
+/// trailing characters that are not digits; `None` unless what remains is exactly
+/// two digits, or pluses followed by digits, stars and the punctuation
+/// libphonenumber allows between them, at least three digits in all.
+fn possible_number(number: &str) -> Option<&str> {
+    let start = number.find(|c: char| c == '+' || c.is_ascii_digit())?;
+    let number = number[start..].trim_end_matches(|c: char| !c.is_numeric());
+    let stripped = without_trailing_extension(number);
+    // The viability pattern allows an extension only after three digits or more.
+    (viable(number) || (stripped.len() < number.len() && digits_and_punctuation(stripped)))
+        .then_some(stripped)
+}
+
+/// libphonenumber's `isViablePhoneNumber` on a number without letters or an
+/// extension: exactly two digits, or at least three among punctuation.
+fn viable(number: &str) -> bool {
+    (number.len() == 2 && number.bytes().all(|b| b.is_ascii_digit()))
+        || digits_and_punctuation(number)
+}
+
+/// Pluses, then at least three digits among stars and punctuation.
+fn digits_and_punctuation(number: &str) -> bool {
+    let body = number.trim_start_matches('+');
+    let mut digits = 0;
+    for c in body.chars() {
+        if c.is_ascii_digit() {
+            digits += 1;
+        } else if !(c == '*' || is_punctuation(c)) {
+            return false;
+        }
+    }
+    digits >= 3
+}
+
+/// `number` without an extension libphonenumber reads at its end from
+/// characters other than letters (those, `#` and `;` are cut before): a tilde
+/// (`~`, `～`) or commas, optionally `:` or `.`, then the extension's digits (up to
+/// 9; up to 15 after two commas, which dial it automatically). As
+/// libphonenumber's `maybeStripExtension`, the leftmost place where such an
+/// extension starts is taken, and only when what comes before is a viable number.
+fn without_trailing_extension(number: &str) -> &str {
+    let digits = number.len() - number.trim_end_matches(|c: char| c.is_ascii_digit()).len();
+    if digits == 0 {
+        return number;
+    }
+    let tail = &number[..number.len() - digits];
+    let start = tail
+        .char_indices()
+        .map(|(i, _)| i)
+        .find(|&i| extension_label(&tail[i..]).is_some_and(|max| digits <= max));
+    match start {
+        Some(i) if viable(&tail[..i]) => &tail[..i],
+        _ => number,
+    }
+}
+
+/// Whether `s` is what libphonenumber allows between a number and the digits of
+/// an extension labelled with a tilde or commas: the most digits the extension
+/// may then have.
+fn extension_label(s: &str) -> Option<usize> {
+    const SPACE: [char; 3] = [' ', '\u{a0}', '\t'];
+    let after_label = |rest: &str| {
+        let rest = rest.strip_prefix([':', '.', '\u{ff0e}']).unwrap_or(rest);
+        rest.chars()
+            .all(|c| SPACE.contains(&c) || c == ',' || c == '-')
+    };
+    // Separators, then `~` or `～`.
+    let rest = s.trim_start_matches(|c: char| SPACE.contains(&c) || c == ',');
+    if let Some(rest) = rest.strip_prefix(['~', '\u{ff5e}']) {
+        return after_label(rest).then_some(9);
+    }
+    // Spaces, then commas: two or more dial the extension automatically.
+    let rest = s.trim_start_matches(SPACE);
+    let after = rest.trim_start_matches(',');
+    let commas = rest.len() - after.len();
+    (commas > 0 && after_label(after)).then_some(if commas >= 2 { 15 } else { 9 })
+}
+
+/// libphonenumber's `VALID_PUNCTUATION`: dashes, spaces, brackets, dots, slashes
+/// and tildes, in their ASCII, typographic and full-width forms (`x` is in the
+/// list too, but an `x` starts an extension here and is cut before).
+fn is_punctuation(c: char) -> bool {
+    matches!(
+        c,
+        '-' | 'x'
+            | '\u{2010}'..='\u{2015}'
+            | '\u{2212}'
+            | '\u{30fc}'
+            | '\u{ff0d}'..='\u{ff0f}'
+            | ' '
+            | '\u{a0}'
+            | '\u{ad}'
+            | '\u{200b}'
+            | '\u{2060}'
+            | '\u{3000}'
+            | '('
+            | ')'
+            | '\u{ff08}'
+            | '\u{ff09}'
+            | '\u{ff3b}'
+            | '\u{ff3d}'
+            | '.'
+            | '['
+            | ']'
+            | '/'
+            | '~'
+            | '\u{2053}'
+            | '\u{223c}'
+            | '\u{ff5e}'
+    )
 }
 
 /// `text` with every decimal digit of another script (full-width, Arabic-Indic, …)
@@ -282,22 +360,6 @@ fn strip_tel(text: &str) -> &str {
     }
 }
 
-/// `+` and the number's digits, without the punctuation people write between them.
-fn without_punctuation(number: &str) -> String {
-    number
-        .chars()
-        .filter(|&c| {
-            !(c.is_whitespace()
-                || matches!(
-                    c,
-                    '.' | '/' | '~' | '(' | ')' | '[' | ']' | '\u{ff08}' | '\u{ff09}'
-                )
-                || c.general_category() == GeneralCategory::DashPunctuation
-                || c == '\u{2212}')
-        })
-        .collect()
-}
-
 /// Everything before an extension marker (`ext`, `x`, `#`, `;`), which is dropped
 /// (D3).
 fn strip_extension(text: &str) -> &str {
@@ -317,4 +379,30 @@ fn strip_extension(text: &str) -> &str {
         i += 1;
     }
     text
+}
+
+/// The phone rule's reading, for the differential fuzz target.
+#[cfg(feature = "fuzzing")]
+pub(crate) mod fuzzing {
+    use super::{PhoneParser, PhoneRegion};
+
+    /// The reading of `text` as the phone rule reads it, with `region` (e.g.
+    /// `"GB"`) as the default region: `(country calling code, national significant
+    /// number)`, or `None` when the number is dropped before its length and
+    /// validity are judged.
+    #[must_use]
+    pub fn parse(text: &str, region: &str) -> Option<(u16, String)> {
+        let parser = PhoneParser::new(Some(&PhoneRegion::Default(region.to_owned()))).ok()?;
+        let parsed = parser.parse(text).ok()?;
+        Some((parsed.code, parsed.national))
+    }
+
+    /// Whether a parsed number is valid in the numbering-plan metadata.
+    #[must_use]
+    pub fn is_valid(code: u16, national: &str) -> bool {
+        super::numbering::is_valid(&super::numbering::Parsed {
+            code,
+            national: national.to_owned(),
+        })
+    }
 }
