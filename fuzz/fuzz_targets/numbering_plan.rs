@@ -8,7 +8,8 @@
 //! there and which the crate misreads when it follows the country code directly;
 //! a number written with a leading `00` is international here, PLATFORMS.md §1,
 //! and is given to the crate as `+…`), and where they read the same national
-//! number, the same validity.
+//! number, a number valid here is valid to the crate (which matches a prefix of
+//! the number where libphonenumber matches all of it, so not the other way round).
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
@@ -29,16 +30,19 @@ fuzz_target!(|data: &[u8]| {
     let Some((code, national)) = fuzzing::parse(text, region) else {
         return;
     };
+    // The oracle below keeps ASCII digits only; digits of other scripts (which the
+    // phone rule reads as the ASCII digits they stand for, checked by its tests)
+    // would be lost from the crate's copy.
+    if text.chars().any(|c| c.is_numeric() && !c.is_ascii_digit()) {
+        return;
+    }
     let body = text.trim_start_matches(|c: char| !(c == '+' || c.is_ascii_digit()));
     let international = body.starts_with('+') || body.starts_with("00");
     let oracle = if international {
         let rest = body
             .strip_prefix("00")
             .unwrap_or_else(|| body.trim_start_matches('+'));
-        let digits: String = rest
-            .chars()
-            .filter(char::is_ascii_digit)
-            .collect();
+        let digits: String = rest.chars().filter(char::is_ascii_digit).collect();
         phonenumber::parse(None, format!("+{digits}"))
     } else {
         let id: phonenumber::country::Id = match region.parse() {
@@ -68,9 +72,12 @@ fuzz_target!(|data: &[u8]| {
     if national != theirs {
         return;
     }
-    assert_eq!(
-        fuzzing::is_valid(code, &national),
-        phonenumber::is_valid(&n),
-        "validity of {text:?} ({region})"
-    );
+    // The crate matches a number type's pattern against a prefix of the number,
+    // libphonenumber (and the phone rule) against the whole number: a number
+    // valid here is valid to the crate, not always the other way round (`1361500080`
+    // from AU). Validity itself is compared with libphonenumber's in the crate's
+    // tests.
+    if fuzzing::is_valid(code, &national) {
+        assert!(phonenumber::is_valid(&n), "validity of {text:?} ({region})");
+    }
 });
