@@ -136,6 +136,14 @@ impl PhoneParser {
     /// punctuation libphonenumber allows, with at least three digits (or exactly
     /// two digits).
     pub(crate) fn parse(&self, text: &str) -> Result<numbering::Parsed, (WarningCode, String)> {
+        // libphonenumber's `MAX_INPUT_STRING_LENGTH`, which also bounds the work
+        // on any input.
+        if text.len() > MAX_INPUT_LENGTH && text.chars().nth(MAX_INPUT_LENGTH).is_some() {
+            return Err((
+                WarningCode::InvalidPhone,
+                format!("longer than {MAX_INPUT_LENGTH} characters"),
+            ));
+        }
         let number = ascii_form(strip_extension(strip_tel(text)));
         let number = number.as_ref();
         let letters = if number.is_ascii() {
@@ -192,6 +200,10 @@ impl PhoneParser {
         })
     }
 }
+
+/// The longest text read as a phone number, in characters (libphonenumber's
+/// limit).
+const MAX_INPUT_LENGTH: usize = 250;
 
 /// libphonenumber's `extractPossibleNumber` and `isViablePhoneNumber` on a number
 /// without letters or extension: the text from its first digit or `+`, without
@@ -404,5 +416,76 @@ pub(crate) mod fuzzing {
             code,
             national: national.to_owned(),
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+    use super::*;
+
+    fn gb() -> PhoneParser {
+        PhoneParser::new(Some(&PhoneRegion::Default("GB".into()))).unwrap()
+    }
+
+    #[test]
+    fn text_longer_than_libphonenumber_reads_is_dropped() {
+        let number = "+44 20 7946 0958";
+        let padded = |n: usize| format!("{number}{}", " ".repeat(n - number.len()));
+        assert_eq!(gb().parse(&padded(250)).unwrap().national, "2079460958");
+        let (code, why) = gb().parse(&padded(251)).unwrap_err();
+        assert_eq!(code, WarningCode::InvalidPhone);
+        assert!(why.contains("250"), "{why}");
+        // Characters, not bytes: 250 two-byte no-break spaces still read.
+        let nbsp = format!("{number}{}", "\u{a0}".repeat(250 - number.len()));
+        assert!(nbsp.len() > 250);
+        assert_eq!(gb().parse(&nbsp).unwrap().national, "2079460958");
+    }
+
+    #[test]
+    fn extensions_after_a_tilde_or_commas_are_dropped_only_at_the_end() {
+        let national = |text: &str| gb().parse(text).map(|p| p.national);
+        assert_eq!(national("020 7946 0958 ~ 12").unwrap(), "2079460958");
+        assert_eq!(
+            national("020 7946 0958,,123456789012").unwrap(),
+            "2079460958"
+        );
+        assert_eq!(national("020 7946 0958, 12").unwrap(), "2079460958");
+        // A tilde between digits is punctuation, unless only digits follow it.
+        assert_eq!(national("020~7946 0958").unwrap(), "2079460958");
+        assert_eq!(national("020~7946~0958").unwrap(), "0207946");
+        // Ten digits after one comma are no extension, and a comma is no punctuation.
+        assert!(national("020 7946 0958,1234567890").is_err());
+        // The viability pattern allows an extension only after three digits.
+        assert!(national("35,8").is_err());
+    }
+
+    #[test]
+    fn punctuation_libphonenumber_allows_is_read_and_other_characters_drop_the_number() {
+        let national = |text: &str| gb().parse(text).map(|p| p.national);
+        for text in [
+            "020\u{2010}7946\u{2013}0958",
+            "（020）7946\u{3000}0958",
+            "020/7946.0958",
+            "[020] 7946\u{a0}0958",
+            "020\u{30fc}7946\u{30fc}0958",
+            "\u{ff10}\u{ff12}\u{ff10} 7946 0958",
+            "  (020) 7946 0958!?",
+        ] {
+            assert_eq!(national(text).unwrap(), "2079460958", "{text:?}");
+        }
+        for text in [
+            "020\t7946 0958",
+            "020_7946_0958",
+            "020|7946|0958",
+            "020 7946 0958 \u{2022} 1",
+        ] {
+            assert_eq!(
+                national(text).unwrap_err().0,
+                WarningCode::InvalidPhone,
+                "{text:?}"
+            );
+        }
     }
 }
