@@ -220,3 +220,20 @@ where
         })
     }
 }
+
+/// A callable argument (a `progress` callback), checked when the call starts:
+/// anything else is `InvalidTypeError` before any work is done.
+#[derive(Debug)]
+pub(crate) struct Callback(pub(crate) Py<PyAny>);
+
+impl<'a, 'py> FromPyObject<'a, 'py> for Callback {
+    type Error = PyErr;
+
+    fn extract(obj: Borrowed<'a, 'py, PyAny>) -> PyResult<Self> {
+        if obj.is_callable() {
+            Ok(Self(obj.to_owned().unbind()))
+        } else {
+            Err(wrong_type("a callable", &obj))
+        }
+    }
+}

@@ -13,7 +13,7 @@ use stratum_connectors::{
 use crate::arrow::{ArrowArray, Strings, import_chunks};
 use crate::convert::{connectors_from, reduce, serde_from, tag, to_py};
 use crate::errors::{connectors_err, guard, input_err};
-use crate::locks::{Arg, Int, Text};
+use crate::locks::{Arg, Callback, Int, Text};
 
 /// Values (None where dropped or null) and warning codes (None where kept or null).
 type ListOutcome = (Vec<Option<String>>, Vec<Option<&'static str>>);
@@ -75,9 +75,9 @@ fn outcome_dict<'py>(
     Ok(d)
 }
 
-fn call_progress(progress: Option<&Py<PyAny>>, done: usize, total: usize) -> PyResult<()> {
+fn call_progress(progress: Option<&Callback>, done: usize, total: usize) -> PyResult<()> {
     match progress {
-        Some(cb) => Python::attach(|py| cb.call1(py, (done, total)).map(drop)),
+        Some(cb) => Python::attach(|py| cb.0.call1(py, (done, total)).map(drop)),
         None => Ok(()),
     }
 }
@@ -158,7 +158,7 @@ impl Normalizer {
         field: Text,
         values: Arg<Vec<Option<Text>>>,
         raw: Arg<bool>,
-        progress: Option<Py<PyAny>>,
+        progress: Option<Callback>,
     ) -> PyResult<ListOutcome> {
         guard(|| {
             let (p, f) = (self::platform(&platform)?, self::field(&field)?);
@@ -213,7 +213,7 @@ impl Normalizer {
         field: Text,
         chunks: Arg<Vec<Bound<'_, PyAny>>>,
         raw: Arg<bool>,
-        progress: Option<Py<PyAny>>,
+        progress: Option<Callback>,
         threads: Option<Int>,
     ) -> PyResult<(ArrowArray, ArrowArray)> {
         guard(|| {
@@ -287,7 +287,7 @@ fn cores() -> usize {
 fn blocks(
     columns: &[Strings<'_>],
     total: usize,
-    progress: Option<&Py<PyAny>>,
+    progress: Option<&Callback>,
     mut each: impl FnMut(&[Option<&str>]) -> PyResult<bool>,
 ) -> PyResult<bool> {
     let mut done = 0;

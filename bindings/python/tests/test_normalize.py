@@ -137,6 +137,17 @@ def test_progress_true_does_not_fail() -> None:
     ]
 
 
+def test_progress_that_is_not_callable_is_refused_before_any_work() -> None:
+    n = stratum.Normalizer(US)
+    for bad in (5, "yes", [1]):
+        with pytest.raises(stratum.errors.InvalidTypeError) as e:
+            stratum.normalize_batch(n, "meta", "email", ["a@example.com"] * 70_000, progress=bad)
+        assert isinstance(e.value, TypeError)
+        assert "callable" in str(e.value)
+        with pytest.raises(stratum.errors.InvalidTypeError):
+            n.normalize_list("meta", "email", ["a@example.com"], progress=bad)
+
+
 def test_progress_callback_error_stops_the_batch() -> None:
     n = stratum.Normalizer(US)
 
