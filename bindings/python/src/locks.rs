@@ -87,9 +87,9 @@ pub(crate) fn text_err() -> PyErr {
     )
 }
 
-/// A float argument (a Python `float` or `int`): an `int` too large for a float
-/// becomes the infinity of its sign, which the crates' own range checks refuse,
-/// instead of Python raising `OverflowError`.
+/// A float argument (a Python `float` or `int`, not a `bool`): an `int` too large
+/// for a float becomes the infinity of its sign, which the crates' own range checks
+/// refuse, instead of Python raising `OverflowError`.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub(crate) struct Float(pub(crate) f64);
 
@@ -97,6 +97,9 @@ impl<'a, 'py> FromPyObject<'a, 'py> for Float {
     type Error = PyErr;
 
     fn extract(obj: Borrowed<'a, 'py, PyAny>) -> PyResult<Self> {
+        if obj.is_instance_of::<PyBool>() {
+            return Err(wrong_type("a float or an int, not a bool", &obj));
+        }
         match obj.extract::<f64>() {
             Ok(v) => Ok(Float(v)),
             Err(e) if e.is_instance_of::<PyOverflowError>(obj.py()) => Ok(Float(if obj.gt(0)? {

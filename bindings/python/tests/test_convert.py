@@ -161,8 +161,9 @@ def test_arguments_of_the_wrong_type_are_typed(call: Callable[[], Any]) -> None:
     lambda: stratum.build_audience(stratum.Normalizer(US), "meta", [{"email": "a@b.co"}],
                                    batch_size=True),
     lambda: stratum.build_payloads(stratum.Normalizer(US), "meta", [], NOW, batch_size=False),
+    lambda: stratum.HealthConfig().status_of(True),
 ])
-def test_a_bool_is_not_a_size_or_a_window(call: Callable[[], Any]) -> None:
+def test_a_bool_is_not_a_size_a_window_or_a_score(call: Callable[[], Any]) -> None:
     with pytest.raises(errors.InvalidTypeError, match="bool"):
         call()
 
