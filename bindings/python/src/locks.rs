@@ -98,7 +98,7 @@ impl<'a, 'py> FromPyObject<'a, 'py> for Float {
 
     fn extract(obj: Borrowed<'a, 'py, PyAny>) -> PyResult<Self> {
         if obj.is_instance_of::<PyBool>() {
-            return Err(wrong_type("a float or an int, not a bool", &obj));
+            return Err(wrong_type("a float or an int", &obj));
         }
         match obj.extract::<f64>() {
             Ok(v) => Ok(Float(v)),

@@ -285,7 +285,9 @@ def test_huge_numbers_elsewhere_are_typed() -> None:
     config = stratum.HealthConfig()
     assert config.status_of(2**2000) == "healthy"
     assert config.status_of(-(2**2000)) == "unhealthy"
-    assert config.status_of(True) == "unhealthy"
+    # A bool is no score.
+    with pytest.raises(stratum.errors.InvalidTypeError, match="bool"):
+        config.status_of(True)
 
 
 def test_open_recovering_from_python(tmp_path: Path) -> None:

@@ -319,13 +319,39 @@ impl Pattern {
         Some(spans)
     }
 
+    /// Every jump of a program goes forward (there is no unbounded repetition),
+    /// so a plain backtracking search ends; the metadata's patterns are nearly
+    /// deterministic and it ends after a few steps. A search that takes more
+    /// steps than the program's size times the text's length is run again with
+    /// a table of visited states, which bounds it by that product.
     fn run(&self, text: &[u8], whole: bool, slots: &mut [Option<usize>]) -> Option<usize> {
+        let width = text.len() + 1;
+        let budget = self.insts.len().saturating_mul(width);
+        match self.search(text, whole, slots, None, budget) {
+            Ok(found) => found,
+            Err(()) => {
+                slots.fill(None);
+                let mut visited = vec![0u64; budget.div_ceil(64)];
+                self.search(text, whole, slots, Some(&mut visited), usize::MAX)
+                    .unwrap_or(None)
+            }
+        }
+    }
+
+    /// One backtracking search; `Err` when it takes more than `budget` steps.
+    fn search(
+        &self,
+        text: &[u8],
+        whole: bool,
+        slots: &mut [Option<usize>],
+        mut visited: Option<&mut Vec<u64>>,
+        mut budget: usize,
+    ) -> Result<Option<usize>, ()> {
         enum Job {
             Step(u32, usize),
             Restore(usize, Option<usize>),
         }
         let width = text.len() + 1;
-        let mut visited = vec![0u64; (self.insts.len() * width).div_ceil(64)];
         let mut stack = vec![Job::Step(0, 0)];
         while let Some(job) = stack.pop() {
             let (mut pc, mut at) = match job {
@@ -336,12 +362,15 @@ impl Pattern {
                 Job::Step(pc, at) => (pc as usize, at),
             };
             loop {
-                let key = pc * width + at;
-                let (word, bit) = (key / 64, 1u64 << (key % 64));
-                if visited[word] & bit != 0 {
-                    break;
+                if let Some(visited) = visited.as_deref_mut() {
+                    let key = pc * width + at;
+                    let (word, bit) = (key / 64, 1u64 << (key % 64));
+                    if visited[word] & bit != 0 {
+                        break;
+                    }
+                    visited[word] |= bit;
                 }
-                visited[word] |= bit;
+                budget = budget.checked_sub(1).ok_or(())?;
                 match self.insts[pc] {
                     Inst::Digits(set) => match text.get(at) {
                         Some(&b) if b.is_ascii_digit() && set & (1 << (b - b'0')) != 0 => {
@@ -373,12 +402,12 @@ impl Pattern {
                         if whole && at != text.len() {
                             break;
                         }
-                        return Some(at);
+                        return Ok(Some(at));
                     }
                 }
             }
         }
-        None
+        Ok(None)
     }
 }
 
@@ -550,6 +579,18 @@ mod tests {
         let p = Pattern::new("\n   1 [0-2] \\d {2,3}\n").unwrap();
         assert!(p.matches_whole("10123"));
         assert!(!p.matches_whole("1312"));
+    }
+
+    #[test]
+    fn a_search_that_would_take_exponential_steps_ends_with_the_same_answer() {
+        // Each `1?` may or may not take a digit: 2^20 ways to fail plainly.
+        let source = format!("{}{}2", "(?:1?)".repeat(20), "1".repeat(20));
+        let p = Pattern::new(&source).unwrap();
+        let text = "1".repeat(20);
+        assert!(!p.matches_whole(&text));
+        assert_eq!(p.find_start(&format!("{text}2")), Some(21));
+        let theirs = anchored(&source);
+        assert_eq!(p.matches_start(&text), theirs.is_match(&text));
     }
 
     #[test]
