@@ -65,6 +65,16 @@ def national_text(n):
     return zeros + str(n.national_number)
 
 
+def reading(text, region):
+    """What libphonenumber reads from `text` with `region` as the default region:
+    `read` (calling code and national significant number, or None) and `valid`."""
+    try:
+        n = p.parse(text, region)
+    except p.NumberParseException:
+        return {"read": None, "valid": False}
+    return {"read": [n.country_code, national_text(n)], "valid": p.is_valid_number(n)}
+
+
 def spaced(rng, digits):
     out = []
     for d in digits:
@@ -93,13 +103,7 @@ def readings():
                 text = spaced(rng, prefix + body)
             if len(text.replace(" ", "").replace("-", "").replace("+", "")) < 3:
                 continue
-            try:
-                n = p.parse(text, region)
-                read = [n.country_code, national_text(n)]
-                valid = p.is_valid_number(n)
-            except p.NumberParseException:
-                read, valid = None, False
-            out.append({"region": region, "text": text, "read": read, "valid": valid})
+            out.append({"region": region, "text": text, **reading(text, region)})
     return out
 
 
@@ -132,12 +136,7 @@ def variants():
             if text in seen:
                 continue
             seen.add(text)
-            try:
-                read = p.parse(text, None)
-                out.append({"text": text, "read": [read.country_code, national_text(read)],
-                            "valid": p.is_valid_number(read)})
-            except p.NumberParseException:
-                out.append({"text": text, "read": None, "valid": False})
+            out.append({"text": text, **reading(text, None)})
     return out
 
 
@@ -188,13 +187,7 @@ def punctuated():
             text = rng.choice(BEFORE) + lead + "".join(body) + rng.choice(AFTER)
             if text.lstrip("(:[*'\u00a0-!\u2022= ").startswith("00"):
                 continue
-            try:
-                n = p.parse(text, region)
-                read = [n.country_code, national_text(n)]
-                valid = p.is_valid_number(n)
-            except p.NumberParseException:
-                read, valid = None, False
-            out.append({"region": region, "text": text, "read": read, "valid": valid})
+            out.append({"region": region, "text": text, **reading(text, region)})
     return out
 
 

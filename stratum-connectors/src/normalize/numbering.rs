@@ -585,6 +585,40 @@ mod tests {
         }
     }
 
+    /// The cases of one set in `testdata/phone_libphonenumber.json`.
+    fn libphonenumber_cases(set: &str) -> Vec<serde_json::Value> {
+        let path = concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../testdata/phone_libphonenumber.json"
+        );
+        let mut doc: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+        doc[set].as_array_mut().map(std::mem::take).unwrap()
+    }
+
+    /// The phone rule's reading of one case (its `text`, with `region` as the
+    /// default region) against libphonenumber's (`read`, `valid`): whether the rule
+    /// finds it valid, and a description of the difference, if any.
+    fn compare(region: Option<&str>, case: &serde_json::Value) -> (bool, Option<String>) {
+        let text = case["text"].as_str().unwrap();
+        let got = fast(region, text);
+        let got_valid = got.as_ref().is_some_and(is_valid);
+        let got = got.map(|p| (u64::from(p.code), p.national));
+        let want = case["read"].as_array().map(|read| {
+            (
+                read[0].as_u64().unwrap(),
+                read[1].as_str().unwrap().to_owned(),
+            )
+        });
+        let want_valid = case["valid"].as_bool().unwrap();
+        let differs = (got != want || got_valid != want_valid).then(|| {
+            format!(
+                "{region:?} {text:?}: {got:?} valid {got_valid}, libphonenumber {want:?} valid {want_valid}"
+            )
+        });
+        (got_valid, differs)
+    }
+
     /// Generated national and international numbers, valid or not, read by
     /// libphonenumber (`testdata/phone_libphonenumber.json`, made with the
     /// `phonenumbers` Python package): the phone rule reads the same calling code
@@ -595,38 +629,16 @@ mod tests {
     /// left out.
     #[test]
     fn generated_numbers_read_as_libphonenumber_reads_them() {
-        let path = concat!(
-            env!("CARGO_MANIFEST_DIR"),
-            "/../testdata/phone_libphonenumber.json"
-        );
-        let doc: serde_json::Value =
-            serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
-        let readings = doc["readings"].as_array().unwrap();
+        let readings = libphonenumber_cases("readings");
         assert!(readings.len() > 4000);
         let mut wrong = Vec::new();
         let mut compared = 0;
-        for r in readings {
-            let region = r["region"].as_str().unwrap();
-            let text = r["text"].as_str().unwrap();
-            if text.starts_with("00") {
+        for r in &readings {
+            if r["text"].as_str().unwrap().starts_with("00") {
                 continue;
             }
             compared += 1;
-            let got = fast(Some(region), text);
-            let got_valid = got.as_ref().is_some_and(is_valid);
-            let got = got.map(|p| (u64::from(p.code), p.national));
-            let want = r["read"].as_array().map(|read| {
-                (
-                    read[0].as_u64().unwrap(),
-                    read[1].as_str().unwrap().to_owned(),
-                )
-            });
-            let want_valid = r["valid"].as_bool().unwrap();
-            if got != want || got_valid != want_valid {
-                wrong.push(format!(
-                    "{region} {text:?}: {got:?} valid {got_valid}, libphonenumber {want:?} valid {want_valid}"
-                ));
-            }
+            wrong.extend(compare(r["region"].as_str(), r).1);
         }
         assert!(
             wrong.is_empty(),
@@ -643,34 +655,12 @@ mod tests {
     /// what libphonenumber reads, and judges it valid where libphonenumber does.
     #[test]
     fn punctuated_numbers_read_as_libphonenumber_reads_them() {
-        let path = concat!(
-            env!("CARGO_MANIFEST_DIR"),
-            "/../testdata/phone_libphonenumber.json"
-        );
-        let doc: serde_json::Value =
-            serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
-        let cases = doc["punctuated"].as_array().unwrap();
+        let cases = libphonenumber_cases("punctuated");
         assert!(cases.len() > 2000);
-        let mut wrong = Vec::new();
-        for r in cases {
-            let region = r["region"].as_str().unwrap();
-            let text = r["text"].as_str().unwrap();
-            let got = fast(Some(region), text);
-            let want = r["read"].as_array().map(|read| {
-                (
-                    read[0].as_u64().unwrap(),
-                    read[1].as_str().unwrap().to_owned(),
-                )
-            });
-            let got_valid = got.as_ref().is_some_and(is_valid);
-            let got = got.map(|p| (u64::from(p.code), p.national));
-            if got != want || got_valid != r["valid"].as_bool().unwrap() {
-                wrong.push(format!(
-                    "{region} {text:?}: {got:?} valid {got_valid}, libphonenumber {want:?} valid {}",
-                    r["valid"]
-                ));
-            }
-        }
+        let wrong: Vec<String> = cases
+            .iter()
+            .filter_map(|r| compare(r["region"].as_str(), r).1)
+            .collect();
         assert!(
             wrong.is_empty(),
             "{} of {} differ:\n{}",
@@ -724,8 +714,8 @@ mod tests {
                 }
             }
         }
-        eprintln!("fast path: {fast_count} of {total}");
-        // The fast path must carry the bulk of well-formed numbers.
+        eprintln!("read: {fast_count} of {total}");
+        // The bulk of well-formed numbers must be read.
         assert!(fast_count * 10 > total * 9, "{fast_count} of {total}");
     }
 
@@ -735,34 +725,14 @@ mod tests {
     /// with the same validity.
     #[test]
     fn validity_agrees_with_libphonenumber_on_example_numbers_with_changed_digits() {
-        let path = concat!(
-            env!("CARGO_MANIFEST_DIR"),
-            "/../testdata/phone_libphonenumber.json"
-        );
-        let doc: serde_json::Value =
-            serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
-        let cases = doc["variants"].as_array().unwrap();
+        let cases = libphonenumber_cases("variants");
         assert!(cases.len() > 5000);
         let mut wrong = Vec::new();
         let mut valid = 0;
-        for r in cases {
-            let text = r["text"].as_str().unwrap();
-            let got = fast(None, text);
-            let got_valid = got.as_ref().is_some_and(is_valid);
+        for r in &cases {
+            let (got_valid, differs) = compare(None, r);
             valid += usize::from(got_valid);
-            let got = got.map(|p| (u64::from(p.code), p.national));
-            let want = r["read"].as_array().map(|read| {
-                (
-                    read[0].as_u64().unwrap(),
-                    read[1].as_str().unwrap().to_owned(),
-                )
-            });
-            let want_valid = r["valid"].as_bool().unwrap();
-            if got != want || got_valid != want_valid {
-                wrong.push(format!(
-                    "{text:?}: {got:?} valid {got_valid}, libphonenumber {want:?} valid {want_valid}"
-                ));
-            }
+            wrong.extend(differs);
         }
         assert!(
             wrong.is_empty(),
@@ -778,6 +748,20 @@ mod tests {
     fn every_plan_compiles_and_every_code_has_a_plan() {
         let t = table();
         for (i, data) in PLANS.iter().enumerate() {
+            let patterns = descriptors(data).map(|d| d.pattern).chain(
+                [
+                    data.leading_digits,
+                    data.international_prefix,
+                    data.national_prefix_for_parsing,
+                ]
+                .into_iter()
+                .flatten(),
+            );
+            for pattern in patterns {
+                if let Err(e) = Pattern::new(pattern) {
+                    panic!("{}: {pattern:?}: {e}", data.id);
+                }
+            }
             assert!(
                 t.plan(i).is_some(),
                 "the patterns of {} do not compile",

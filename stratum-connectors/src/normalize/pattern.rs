@@ -7,11 +7,11 @@
 //! `{n}` and `{n,m}`, and `$` for the end of the text. Unbounded repetition
 //! (`*`, `+`, `{n,}`) is not part of it and is refused.
 //! Whitespace is ignored, as the metadata's own flags ask. A pattern is compiled
-//! into a short program and run by a bounded backtracker: the first match it
-//! finds is the one a backtracking engine (and the `regex` crate's leftmost-first
-//! search) reports, captures included, and a table of visited (instruction,
-//! position) states keeps the work linear in the program's size times the text's
-//! length.
+//! into a short program and run by a backtracker: the first match it finds is the
+//! one a backtracking engine (and the `regex` crate's leftmost-first search)
+//! reports, captures included. A search that runs long is run again with a table
+//! of visited (instruction, position) states, which bounds the work by the
+//! program's size times the text's length.
 //!
 //! Matching is always anchored at the start of the text, which is how the
 //! metadata is used: libphonenumber's `matches` (the whole text) and
