@@ -383,7 +383,7 @@ fn strip_national_prefix<'a>(data: &PlanData, c: &Compiled, national: &'a str) -
 }
 
 /// The decimal digits of `code`, without allocating.
-fn code_text(code: u16, buffer: &mut [u8; 5]) -> &str {
+pub(crate) fn code_text(code: u16, buffer: &mut [u8; 5]) -> &str {
     let mut start = buffer.len();
     let mut rest = code;
     loop {
@@ -398,10 +398,9 @@ fn code_text(code: u16, buffer: &mut [u8; 5]) -> &str {
 }
 
 fn digits_of(s: &str) -> String {
-    s.bytes()
-        .filter(u8::is_ascii_digit)
-        .map(char::from)
-        .collect()
+    let mut digits = String::with_capacity(s.len());
+    digits.extend(s.bytes().filter(u8::is_ascii_digit).map(char::from));
+    digits
 }
 
 /// Why a number cannot be read.
@@ -451,7 +450,8 @@ pub(crate) fn parse(
                     t.code(code).is_some().then_some((code, len))
                 })
                 .ok_or(Unread::CountryCode)?;
-            let national = all[len..].to_owned();
+            let mut national = all;
+            national.drain(..len);
             // The national prefix is read with the metadata of the code's main
             // region, whichever region the number belongs to, as libphonenumber
             // reads it.

@@ -22,10 +22,27 @@
 enum Inst {
     /// One ASCII digit whose bit is set (bit `d` for digit `d`).
     Digits(u16),
-    /// Continue at the first target; on failure, at the second.
-    Split(u32, u32),
+    /// That many ASCII digits whose bits are set (`\d{7}` is one instruction).
+    Run(u16, u8),
+    /// Continue at `first`; on failure, at `second`. Each target carries what
+    /// can come next from it (see [`accepts`]), so that a branch that cannot
+    /// take the next byte is not tried.
+    Split {
+        first: u32,
+        second: u32,
+        first_accepts: u16,
+        second_accepts: u16,
+    },
     /// Continue at the target.
     Jump(u32),
+    /// Continue at the instruction `1 + d` further on for the next byte's digit
+    /// `d` (ten instructions follow, a [`Inst::Jump`] or [`Inst::Fail`] each);
+    /// fails at the end of the text or a byte other than a digit. An
+    /// alternation whose branches start with different digits compiles to one,
+    /// so that it costs one step rather than a try of every branch.
+    Dispatch,
+    /// Fails.
+    Fail,
     /// Record the current position in a capture slot.
     Save(u16),
     /// Fails unless at the end of the text.
@@ -65,6 +82,68 @@ enum Node {
 }
 
 const ALL_DIGITS: u16 = 0x3ff;
+/// In a set of what can come next: the match can end (at `$` or at the end of
+/// the pattern) without taking another byte.
+const FINISH: u16 = 1 << 10;
+
+/// What can come next at every instruction of `insts`: the digits it can take
+/// first, and [`FINISH`] when it can end the match without taking one. Targets
+/// all lie ahead (there are no loops), so one backward pass computes it; a target
+/// that did not would get every bit, which only costs a branch that is tried in
+/// vain.
+fn accepts(insts: &[Inst]) -> Vec<u16> {
+    let mut sets = vec![0u16; insts.len()];
+    for pc in (0..insts.len()).rev() {
+        let at = |target: usize| {
+            if target > pc {
+                sets.get(target).copied().unwrap_or(0)
+            } else {
+                ALL_DIGITS | FINISH
+            }
+        };
+        sets[pc] = match insts[pc] {
+            Inst::Digits(set) | Inst::Run(set, _) => set,
+            Inst::Split { first, second, .. } => at(first as usize) | at(second as usize),
+            Inst::Jump(target) => at(target as usize),
+            Inst::Save(_) => at(pc + 1),
+            Inst::Dispatch => (0..10).fold(0, |set, d| {
+                let digit = 1 << d;
+                if at(pc + 1 + d) & digit != 0 {
+                    set | digit
+                } else {
+                    set
+                }
+            }),
+            Inst::Fail => 0,
+            Inst::End | Inst::Match => FINISH,
+        };
+    }
+    sets
+}
+
+/// The bit of `accepts` that the next byte of a text needs: its digit's bit, and
+/// [`FINISH`] (a match may end before any byte).
+fn class_of(text: &[u8], at: usize) -> u16 {
+    match text.get(at) {
+        Some(&b) if b.is_ascii_digit() => FINISH | 1 << (b - b'0'),
+        _ => FINISH,
+    }
+}
+
+/// One pending alternative of a backtracking search.
+#[derive(Clone, Copy)]
+enum Job {
+    /// Resume at an instruction and a text position.
+    Step(u32, usize),
+    /// Put a capture slot back to its earlier value.
+    Restore(usize, Option<usize>),
+}
+
+thread_local! {
+    /// The backtracking stack, kept between searches so that one costs no
+    /// allocation.
+    static STACK: std::cell::Cell<Vec<Job>> = const { std::cell::Cell::new(Vec::new()) };
+}
 
 struct Parser<'a> {
     src: &'a [u8],
@@ -281,6 +360,19 @@ impl Pattern {
         let mut insts = Vec::new();
         emit(&node, &mut insts)?;
         insts.push(Inst::Match);
+        let sets = accepts(&insts);
+        for inst in &mut insts {
+            if let Inst::Split {
+                first,
+                second,
+                first_accepts,
+                second_accepts,
+            } = inst
+            {
+                *first_accepts = sets.get(*first as usize).copied().unwrap_or(0);
+                *second_accepts = sets.get(*second as usize).copied().unwrap_or(0);
+            }
+        }
         Ok(Self {
             insts: insts.into_boxed_slice(),
             groups: parser.groups,
@@ -344,15 +436,27 @@ impl Pattern {
         text: &[u8],
         whole: bool,
         slots: &mut [Option<usize>],
+        visited: Option<&mut Vec<u64>>,
+        budget: usize,
+    ) -> Result<Option<usize>, ()> {
+        let mut stack = STACK.take();
+        stack.clear();
+        let found = self.search_on(&mut stack, text, whole, slots, visited, budget);
+        STACK.set(stack);
+        found
+    }
+
+    fn search_on(
+        &self,
+        stack: &mut Vec<Job>,
+        text: &[u8],
+        whole: bool,
+        slots: &mut [Option<usize>],
         mut visited: Option<&mut Vec<u64>>,
         mut budget: usize,
     ) -> Result<Option<usize>, ()> {
-        enum Job {
-            Step(u32, usize),
-            Restore(usize, Option<usize>),
-        }
         let width = text.len() + 1;
-        let mut stack = vec![Job::Step(0, 0)];
+        stack.push(Job::Step(0, 0));
         while let Some(job) = stack.pop() {
             let (mut pc, mut at) = match job {
                 Job::Restore(slot, value) => {
@@ -379,11 +483,43 @@ impl Pattern {
                         }
                         _ => break,
                     },
-                    Inst::Split(first, second) => {
-                        stack.push(Job::Step(second, at));
-                        pc = first as usize;
+                    Inst::Run(set, n) => {
+                        let end = at + usize::from(n);
+                        match text.get(at..end) {
+                            Some(run)
+                                if run.iter().all(|&b| {
+                                    b.is_ascii_digit() && set & (1 << (b - b'0')) != 0
+                                }) =>
+                            {
+                                pc += 1;
+                                at = end;
+                            }
+                            _ => break,
+                        }
+                    }
+                    Inst::Split {
+                        first,
+                        second,
+                        first_accepts,
+                        second_accepts,
+                    } => {
+                        let class = class_of(text, at);
+                        match (first_accepts & class != 0, second_accepts & class != 0) {
+                            (true, true) => {
+                                stack.push(Job::Step(second, at));
+                                pc = first as usize;
+                            }
+                            (true, false) => pc = first as usize,
+                            (false, true) => pc = second as usize,
+                            (false, false) => break,
+                        }
                     }
                     Inst::Jump(target) => pc = target as usize,
+                    Inst::Dispatch => match text.get(at) {
+                        Some(&b) if b.is_ascii_digit() => pc += 1 + usize::from(b - b'0'),
+                        _ => break,
+                    },
+                    Inst::Fail => break,
                     Inst::Save(slot) => {
                         let slot = usize::from(slot);
                         if let Some(value) = slots.get_mut(slot) {
@@ -426,10 +562,47 @@ fn position(insts: &[Inst]) -> Result<u32, PatternError> {
 
 fn patch(insts: &mut [Inst], at: u32, target: u32) {
     match &mut insts[at as usize] {
-        Inst::Split(_, second) => *second = target,
+        Inst::Split { second, .. } => *second = target,
         Inst::Jump(to) => *to = target,
         _ => {}
     }
+}
+
+/// The digits a match of `node` can start with, and [`FINISH`] when it can
+/// take no byte at all (or only match the end of the text).
+fn first(node: &Node) -> u16 {
+    match node {
+        Node::Digits(set) => *set,
+        Node::End => FINISH,
+        Node::Group(_, inner) => first(inner),
+        Node::Concat(items) => {
+            let mut set = 0;
+            for item in items {
+                let next = first(item);
+                set |= next & ALL_DIGITS;
+                if next & FINISH == 0 {
+                    return set;
+                }
+            }
+            set | FINISH
+        }
+        Node::Alt(branches) => branches.iter().fold(0, |set, branch| set | first(branch)),
+        Node::Repeat(inner, min, _) => first(inner) | if *min == 0 { FINISH } else { 0 },
+    }
+}
+
+/// Whether an alternation can be one [`Inst::Dispatch`]: each branch takes a
+/// digit first, and no two can start with the same one, so the next digit
+/// alone picks the only branch that can match.
+fn dispatches(branches: &[Node]) -> bool {
+    let mut seen = 0;
+    branches.len() > 2
+        && branches.iter().all(|branch| {
+            let set = first(branch);
+            let fits = set & FINISH == 0 && set & seen == 0;
+            seen |= set;
+            fits
+        })
 }
 
 fn emit(node: &Node, insts: &mut Vec<Inst>) -> Result<(), PatternError> {
@@ -450,12 +623,39 @@ fn emit(node: &Node, insts: &mut Vec<Inst>) -> Result<(), PatternError> {
                 insts.push(Inst::Save(2 * i + 1));
             }
         }
+        Node::Alt(branches) if dispatches(branches) => {
+            let dispatch = insts.len();
+            insts.push(Inst::Dispatch);
+            insts.extend([Inst::Fail; 10]);
+            let mut exits = Vec::with_capacity(branches.len());
+            for branch in branches {
+                let start = position(insts)?;
+                let set = first(branch);
+                for d in 0..10 {
+                    if set & (1 << d) != 0 {
+                        insts[dispatch + 1 + d] = Inst::Jump(start);
+                    }
+                }
+                emit(branch, insts)?;
+                exits.push(position(insts)?);
+                insts.push(Inst::Jump(0));
+            }
+            let end = position(insts)?;
+            for exit in exits {
+                patch(insts, exit, end);
+            }
+        }
         Node::Alt(branches) => {
             let mut exits = Vec::with_capacity(branches.len());
             for (k, branch) in branches.iter().enumerate() {
                 if k + 1 < branches.len() {
                     let split = position(insts)?;
-                    insts.push(Inst::Split(split + 1, 0));
+                    insts.push(Inst::Split {
+                        first: split + 1,
+                        second: 0,
+                        first_accepts: 0,
+                        second_accepts: 0,
+                    });
                     emit(branch, insts)?;
                     exits.push(position(insts)?);
                     insts.push(Inst::Jump(0));
@@ -471,13 +671,23 @@ fn emit(node: &Node, insts: &mut Vec<Inst>) -> Result<(), PatternError> {
             }
         }
         Node::Repeat(inner, min, max) => {
-            for _ in 0..*min {
-                emit(inner, insts)?;
+            match (&**inner, u8::try_from(*min)) {
+                (Node::Digits(set), Ok(n)) if n > 1 => insts.push(Inst::Run(*set, n)),
+                _ => {
+                    for _ in 0..*min {
+                        emit(inner, insts)?;
+                    }
+                }
             }
             let mut splits = Vec::new();
             for _ in *min..*max {
                 let split = position(insts)?;
-                insts.push(Inst::Split(split + 1, 0));
+                insts.push(Inst::Split {
+                    first: split + 1,
+                    second: 0,
+                    first_accepts: 0,
+                    second_accepts: 0,
+                });
                 splits.push(split);
                 emit(inner, insts)?;
             }
@@ -603,15 +813,41 @@ mod tests {
         }
     }
 
+    #[test]
+    fn area_code_trees_and_digit_runs_compile_to_single_steps() {
+        let pattern = Pattern::new("2\\d{7}|3(?:1[0-4]|[5-9]\\d)\\d{6}|9\\d{5}").unwrap();
+        let dispatches = pattern
+            .insts
+            .iter()
+            .filter(|i| **i == Inst::Dispatch)
+            .count();
+        let runs = pattern
+            .insts
+            .iter()
+            .filter(|i| matches!(i, Inst::Run(ALL_DIGITS, 5..=7)))
+            .count();
+        assert_eq!((dispatches, runs), (1, 3), "{:?}", pattern.insts);
+        assert!(pattern.matches_whole("312123456"));
+        assert!(pattern.matches_whole("361234567"));
+        assert!(pattern.matches_whole("351234567"));
+        assert!(!pattern.matches_whole("315123456"));
+        assert!(!pattern.matches_whole("4123456"));
+        assert!(pattern.matches_whole("912345"));
+        // Two branches led by one digit are tried in order, not dispatched.
+        let shared = Pattern::new("(1)2|(1)3|4").unwrap();
+        assert!(!shared.insts.contains(&Inst::Dispatch));
+        assert_eq!(shared.captures_start("13").unwrap()[2], Some((0, 1)));
+    }
+
     proptest::proptest! {
-        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(2000))]
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(4000))]
 
         /// Random patterns of the dialect and random digit strings: the same
         /// answers, end positions and captures as the `regex` crate.
         #[test]
         fn agrees_with_the_regex_crate(
             pattern in pattern_strategy(),
-            text in "[0-9]{0,12}",
+            text in "[0-9]{0,12}|[0-9]{0,6}[ a+][0-9]{0,5}",
         ) {
             let ours = Pattern::new(&pattern).unwrap();
             let theirs = anchored(&pattern);
@@ -637,12 +873,25 @@ mod tests {
             (0u8..10, 0u8..10).prop_map(|(a, b)| format!("[{}-{}]", a.min(b), a.max(b))),
             "[0-9]{1,3}".prop_map(|s| format!("[{s}]")),
             Just("$".to_owned()),
+            // Runs of digits, which compile to one instruction.
+            (0u8..10, 2u32..5).prop_map(|(d, n)| format!("{d}{{{n}}}")),
+            (1u32..4, 0u32..3).prop_map(|(n, more)| format!("\\d{{{n},{}}}", n + more)),
         ];
         leaf.prop_recursive(4, 24, 4, |inner| {
             prop_oneof![
                 proptest::collection::vec(inner.clone(), 1..4).prop_map(|v| v.concat()),
                 proptest::collection::vec(inner.clone(), 2..4)
                     .prop_map(|v| format!("(?:{})", v.join("|"))),
+                // Branches led by different digits, as the metadata's area-code
+                // trees are, which compile to a dispatch on the next digit.
+                (proptest::collection::vec(inner.clone(), 3..6), 0u8..10).prop_map(|(v, shift)| {
+                    let branches: Vec<String> = v
+                        .iter()
+                        .enumerate()
+                        .map(|(i, b)| format!("{}{b}", (i as u8 + shift) % 10))
+                        .collect();
+                    format!("(?:{})", branches.join("|"))
+                }),
                 inner.clone().prop_map(|s| format!("({s})")),
                 inner.clone().prop_map(|s| format!("(?:{s})?")),
                 inner.clone().prop_map(|s| format!("({s})?")),

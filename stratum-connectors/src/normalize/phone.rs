@@ -2,7 +2,6 @@
 //! metadata (`numbering.rs`), formatted as E.164 (PLATFORMS.md §1 "Phones", D3).
 
 use std::borrow::Cow;
-use std::fmt::Write as _;
 
 use serde::{Deserialize, Serialize};
 use unicode_properties::{GeneralCategory, UnicodeGeneralCategory as _};
@@ -84,38 +83,39 @@ impl PhoneParser {
     /// itself; an output that no longer reads as a possible number drops the
     /// number.
     pub(crate) fn normalize(&self, text: &str, plus: bool) -> Outcome {
-        let (mut out, mut note) = self.read(text, plus)?;
-        // Already in its output form (`+` and digits): reading it again is the
-        // same reading.
-        if text.strip_prefix('+') == Some(out.trim_start_matches('+')) {
-            return Ok((out, note));
-        }
+        let (mut parsed, mut out, mut note) = self.read(text, plus)?;
         // Each re-read that differs strips at least one digit, so this ends; the
         // bound is only a guard.
         for _ in 0..16 {
-            let again = if plus {
+            // Reading the output again goes straight to its calling code and
+            // national number, from its digits (it is `+` and digits); when they
+            // come out the same, so do the output and its note.
+            if numbering::parse(Some(&out), &out, self.plan).as_ref() == Ok(&parsed) {
+                break;
+            }
+            (parsed, out, note) = if plus {
                 self.read(&out, plus)?
             } else {
                 self.read(&format!("+{out}"), plus)?
             };
-            let settled = again.0 == out;
-            (out, note) = again;
-            if settled {
-                break;
-            }
         }
         Ok((out, note))
     }
 
-    /// One reading of `text` (see [`PhoneParser::normalize`]).
-    fn read(&self, text: &str, plus: bool) -> Outcome {
+    /// One reading of `text` (see [`PhoneParser::normalize`]): the number read,
+    /// its output form and note.
+    fn read(
+        &self,
+        text: &str,
+        plus: bool,
+    ) -> Result<(numbering::Parsed, String, Option<WarningCode>), (WarningCode, String)> {
         let parsed = self.parse(text)?;
         let invalid = |why: &str| (WarningCode::InvalidPhone, why.to_owned());
         let mut out = String::with_capacity(16);
         if plus {
             out.push('+');
         }
-        let _ = write!(out, "{}", parsed.code);
+        out.push_str(numbering::code_text(parsed.code, &mut [0; 5]));
         out.push_str(&parsed.national);
         let digits = out.bytes().filter(u8::is_ascii_digit).count();
         if digits > 15 {
@@ -127,7 +127,7 @@ impl PhoneParser {
             ));
         }
         let valid = numbering::is_valid(&parsed);
-        Ok((out, (!valid).then_some(WarningCode::PhoneNotValid)))
+        Ok((parsed, out, (!valid).then_some(WarningCode::PhoneNotValid)))
     }
 
     /// The calling code and national number of `text`, read as libphonenumber's
