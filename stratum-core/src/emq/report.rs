@@ -1,6 +1,8 @@
 //! Batch reports: per-key coverage, the score distribution, duplicates and fix
 //! suggestions ranked by estimated EMQ gain, with an estimated ROAS impact.
 
+use std::fmt::Write as _;
+
 use chrono::{DateTime, Utc};
 use foldhash::HashSet;
 use rust_decimal::Decimal;
@@ -387,34 +389,66 @@ impl Iterator for OnesIter {
     }
 }
 
+#[cfg(test)]
 fn pct(share: f64) -> String {
+    let mut out = String::new();
+    push_pct(&mut out, share);
+    out
+}
+
+/// Appends `share` as a whole percentage (`12%`, `<1%` for a share under one
+/// percent that is not zero).
+fn push_pct(out: &mut String, share: f64) {
     let p = share * 100.0;
     if p > 0.0 && p < 1.0 {
-        "<1%".to_owned()
-    } else if p.fract() == 0.0 && p.abs() < 1e15 {
+        out.push_str("<1%");
+    } else if p.fract() == 0.0 && (0.0..1e15).contains(&p) {
         // Whole percentages (every share of a one-event report) print as integers,
         // without the exact-rounding float formatter: the same text, far faster.
-        format!("{}%", p as i64)
+        let mut digits = [0u8; 20];
+        let mut start = digits.len();
+        let mut rest = p as u64;
+        loop {
+            start -= 1;
+            digits[start] = b'0' + (rest % 10) as u8;
+            rest /= 10;
+            if rest == 0 {
+                break;
+            }
+        }
+        out.extend(digits[start..].iter().map(|&d| char::from(d)));
+        out.push('%');
     } else {
-        format!("{p:.0}%")
+        let _ = write!(out, "{p:.0}%");
     }
 }
 
+/// What to do about a key: send it where it is missing, fix it where it is
+/// invalid (both, joined by `; `, when both happen). Written into one string: a
+/// preview builds one per key on every keystroke.
 fn remediation(label: &str, source: &str, hint: &str, missing: f64, invalid: f64) -> String {
-    let mut parts = Vec::with_capacity(2);
+    let mut out = String::with_capacity(2 * label.len() + source.len() + hint.len() + 112);
     if missing > 0.0 {
-        parts.push(format!(
-            "send `{label}` {source} on the {} of events that lack it",
-            pct(missing)
-        ));
+        out.push_str("send `");
+        out.push_str(label);
+        out.push_str("` ");
+        out.push_str(source);
+        out.push_str(" on the ");
+        push_pct(&mut out, missing);
+        out.push_str(" of events that lack it");
     }
     if invalid > 0.0 {
-        parts.push(format!(
-            "fix `{label}` on the {} of events where it is invalid: {hint}",
-            pct(invalid)
-        ));
+        if !out.is_empty() {
+            out.push_str("; ");
+        }
+        out.push_str("fix `");
+        out.push_str(label);
+        out.push_str("` on the ");
+        push_pct(&mut out, invalid);
+        out.push_str(" of events where it is invalid: ");
+        out.push_str(hint);
     }
-    parts.join("; ")
+    out
 }
 
 fn distribution(tenths: &[u64; 101], sum: f64, n: u64) -> ScoreDistribution {
