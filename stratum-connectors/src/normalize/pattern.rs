@@ -560,6 +560,17 @@ fn position(insts: &[Inst]) -> Result<u32, PatternError> {
     })
 }
 
+/// A split that continues at `first`, its second target patched later and what
+/// its targets accept filled in once the program is complete.
+fn split_to(first: u32) -> Inst {
+    Inst::Split {
+        first,
+        second: 0,
+        first_accepts: 0,
+        second_accepts: 0,
+    }
+}
+
 fn patch(insts: &mut [Inst], at: u32, target: u32) {
     match &mut insts[at as usize] {
         Inst::Split { second, .. } => *second = target,
@@ -650,12 +661,7 @@ fn emit(node: &Node, insts: &mut Vec<Inst>) -> Result<(), PatternError> {
             for (k, branch) in branches.iter().enumerate() {
                 if k + 1 < branches.len() {
                     let split = position(insts)?;
-                    insts.push(Inst::Split {
-                        first: split + 1,
-                        second: 0,
-                        first_accepts: 0,
-                        second_accepts: 0,
-                    });
+                    insts.push(split_to(split + 1));
                     emit(branch, insts)?;
                     exits.push(position(insts)?);
                     insts.push(Inst::Jump(0));
@@ -682,12 +688,7 @@ fn emit(node: &Node, insts: &mut Vec<Inst>) -> Result<(), PatternError> {
             let mut splits = Vec::new();
             for _ in *min..*max {
                 let split = position(insts)?;
-                insts.push(Inst::Split {
-                    first: split + 1,
-                    second: 0,
-                    first_accepts: 0,
-                    second_accepts: 0,
-                });
+                insts.push(split_to(split + 1));
                 splits.push(split);
                 emit(inner, insts)?;
             }

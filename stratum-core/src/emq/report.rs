@@ -405,19 +405,7 @@ fn push_pct(out: &mut String, share: f64) {
     } else if p.fract() == 0.0 && (0.0..1e15).contains(&p) {
         // Whole percentages (every share of a one-event report) print as integers,
         // without the exact-rounding float formatter: the same text, far faster.
-        let mut digits = [0u8; 20];
-        let mut start = digits.len();
-        let mut rest = p as u64;
-        loop {
-            start -= 1;
-            digits[start] = b'0' + (rest % 10) as u8;
-            rest /= 10;
-            if rest == 0 {
-                break;
-            }
-        }
-        out.extend(digits[start..].iter().map(|&d| char::from(d)));
-        out.push('%');
+        let _ = write!(out, "{}%", p as u64);
     } else {
         let _ = write!(out, "{p:.0}%");
     }
