@@ -564,10 +564,16 @@ impl Plan {
         let nseg = self.programs.len();
         let mut out: Vec<Vec<u64>> = vec![vec![0u64; words]; nseg];
         let blocks = rows.div_ceil(BLOCK);
-        let threads = std::thread::available_parallelism()
-            .map(std::num::NonZero::get)
-            .unwrap_or(1)
-            .min(blocks.max(1));
+        // One block is one worker: asking the system for its parallelism reads
+        // files (the cgroup's CPU quota) and would cost more than a small table.
+        let threads = if blocks <= 1 {
+            1
+        } else {
+            std::thread::available_parallelism()
+                .map(std::num::NonZero::get)
+                .unwrap_or(1)
+                .min(blocks)
+        };
         // Each worker takes a contiguous range of blocks and writes its own slice
         // of every output bitmap.
         let per = blocks.div_ceil(threads.max(1)).max(1);
