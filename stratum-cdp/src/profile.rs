@@ -497,6 +497,17 @@ impl<S: ProfileStore> Cdp<S> {
         if !self.dedup.check(&message.message_id, message.received_at) {
             return Ok(Ingested::Duplicate);
         }
+        self.ingest_unique(message)
+    }
+
+    /// Ingests one parsed message that its host has already de-duplicated (a
+    /// log holding each `messageId` once, say): as [`Cdp::ingest`], without
+    /// this CDP's own de-duplication window, which neither sees nor remembers
+    /// the message.
+    ///
+    /// # Errors
+    /// Store errors only.
+    pub fn ingest_unique(&mut self, message: &Message) -> Result<Ingested> {
         let resolution = self.graph.resolve(message);
         if resolution.duplicate || resolution.consent_denied {
             return Ok(Ingested::Resolved {

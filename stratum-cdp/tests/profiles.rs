@@ -168,7 +168,25 @@ proptest! {
         for e in &shuffled { b.ingest(&to_msg(e)).unwrap(); }
         prop_assert_eq!(traits_of(&a), traits_of(&b));
         prop_assert_eq!(a.store().len().unwrap(), a.graph().profile_count());
+        // A host that de-duplicated the stream itself gets the same profiles
+        // without the CDP's window (the generated ids are unique).
+        let mut c = cdp();
+        for e in &shuffled { c.ingest_unique(&to_msg(e)).unwrap(); }
+        prop_assert_eq!(traits_of(&a), traits_of(&c));
     }
+}
+
+#[test]
+fn ingest_unique_neither_checks_nor_fills_the_window() {
+    let mut c = cdp();
+    let m = identify("m1", 1, "u1", "a1", &json!({"plan":"free"}));
+    assert_ne!(c.ingest_unique(&m).unwrap(), Ingested::Duplicate);
+    // Not remembered: `ingest` takes the same id as new...
+    assert_ne!(c.ingest(&m).unwrap(), Ingested::Duplicate);
+    // ...and now that `ingest` remembers it, `ingest_unique` still does not look.
+    assert_eq!(c.ingest(&m).unwrap(), Ingested::Duplicate);
+    assert_ne!(c.ingest_unique(&m).unwrap(), Ingested::Duplicate);
+    assert_eq!(c.store().len().unwrap(), 1);
 }
 
 #[test]

@@ -63,6 +63,15 @@ pub struct Config {
     #[arg(long, env = "STRATUM_CORS_ORIGINS", value_delimiter = ',')]
     pub cors_origins: Vec<String>,
 
+    /// Hours a `messageId` is remembered, to absorb it when sent again.
+    #[arg(long, env = "STRATUM_DEDUP_WINDOW_HOURS", default_value_t = 24)]
+    pub dedup_window_hours: u32,
+
+    /// The most `messageId`s remembered (about 50 bytes of memory each); past
+    /// it, the oldest are forgotten first.
+    #[arg(long, env = "STRATUM_DEDUP_CAPACITY", default_value_t = crate::log::DEDUP_CAPACITY)]
+    pub dedup_capacity: usize,
+
     /// Seconds to wait for in-flight requests on shutdown before stopping anyway.
     #[arg(long, env = "STRATUM_SHUTDOWN_SECONDS", default_value_t = 30)]
     pub shutdown_seconds: u64,

@@ -32,7 +32,7 @@ pub static SQLITE_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrat
 /// row-level security), embedded in the binary.
 pub static POSTGRES_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/postgres");
 
-/// Rows per `INSERT` statement (SQLite allows 32,766 bound values; 5 per row).
+/// Rows per `INSERT` (SQLite allows 32,766 bound values; 7 per row of the log).
 const ROWS_PER_INSERT: usize = 1_000;
 
 /// The key of the PostgreSQL advisory lock that orders appends to the log: log
@@ -92,22 +92,39 @@ pub struct KeyOwner {
     pub tenant_active: bool,
 }
 
-/// One accepted message, ready to append to the log.
+/// A block to append to the log (`crate::log::Block`, duplicates left out).
+#[derive(Debug, Clone, Copy)]
+pub struct NewBlock<'a> {
+    /// The tenant.
+    pub tenant_id: &'a str,
+    /// When the server received the request.
+    pub received_at: DateTime<Utc>,
+    /// How many messages it holds (at least one).
+    pub count: i64,
+    /// Their `messageId`s, as a JSON array.
+    pub ids: &'a str,
+    /// Their bodies, sealed together.
+    pub body: &'a str,
+}
+
+/// One row of the log, as the pipeline reads it (`crate::log::open` opens it).
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct EventRow {
+pub struct LoggedBlock {
+    /// The position of its first message.
+    pub first_seq: i64,
+    /// The position of its last message.
+    pub last_seq: i64,
     /// The tenant.
     pub tenant_id: String,
-    /// The client's `messageId` (duplicates per tenant are absorbed).
-    pub message_id: String,
-    /// The message type.
-    pub kind: &'static str,
-    /// When the server received it.
-    pub received_at: DateTime<Utc>,
-    /// The parsed message, as JSON, sealed (`crate::crypto`).
+    /// [`crate::log::FORMAT_EVENT`] or [`crate::log::FORMAT_BLOCK`].
+    pub format: i64,
+    /// The `messageId`s, as a JSON array.
+    pub ids: String,
+    /// The sealed bodies.
     pub body: String,
 }
 
-/// One message of the log, as the pipeline reads it.
+/// One message of the log: its position, tenant and `messageId`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LoggedEvent {
     /// Its position in the log.
@@ -116,27 +133,125 @@ pub struct LoggedEvent {
     pub tenant_id: String,
     /// The client's `messageId`.
     pub message_id: String,
-    /// The parsed message, as JSON, sealed (`crate::crypto`).
-    pub body: String,
 }
 
-/// A row [`Db::append`] added to the log.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Appended {
-    /// Its position in the log.
-    pub seq: i64,
-    /// The tenant.
-    pub tenant_id: String,
-    /// The client's `messageId`.
-    pub message_id: String,
+fn logged_block(r: &AnyRow) -> Result<LoggedBlock, sqlx::Error> {
+    Ok(LoggedBlock {
+        first_seq: r.try_get(0)?,
+        last_seq: r.try_get(1)?,
+        tenant_id: r.try_get(2)?,
+        format: r.try_get(3)?,
+        ids: r.try_get(4)?,
+        body: r.try_get(5)?,
+    })
 }
 
-fn logged_event(r: &AnyRow) -> LoggedEvent {
-    LoggedEvent {
-        seq: r.get(0),
-        tenant_id: r.get(1),
-        message_id: r.get(2),
-        body: r.get(3),
+/// An open append to the log: one transaction, which on PostgreSQL holds the
+/// log's advisory lock (positions are handed out in commit order across
+/// processes) and on SQLite the database's write lock from its first statement.
+#[derive(Debug)]
+pub struct Append {
+    tx: Transaction<'static, Any>,
+    backend: Backend,
+}
+
+impl Append {
+    /// The last position of the log, as this transaction sees it (0 when
+    /// empty): under the lock, no other writer moves it.
+    ///
+    /// # Errors
+    /// Database errors.
+    pub async fn head(&mut self) -> Result<i64, sqlx::Error> {
+        sqlx::query("SELECT COALESCE(MAX(last_seq), 0) FROM event_blocks")
+            .fetch_one(&mut *self.tx)
+            .await?
+            .try_get(0)
+    }
+
+    /// The rows holding positions after `after`, in log order: `(last_seq,
+    /// tenant_id, ids, received_at)` (what other processes appended since a
+    /// writer last looked).
+    ///
+    /// # Errors
+    /// Database errors.
+    pub async fn ids_after(
+        &mut self,
+        after: i64,
+    ) -> Result<Vec<(i64, String, String, String)>, sqlx::Error> {
+        let rows = sqlx::query(
+            "SELECT last_seq, tenant_id, ids, received_at FROM event_blocks \
+             WHERE last_seq > $1 ORDER BY last_seq",
+        )
+        .bind(after)
+        .fetch_all(&mut *self.tx)
+        .await?;
+        rows.iter()
+            .map(|r| Ok((r.try_get(0)?, r.try_get(1)?, r.try_get(2)?, r.try_get(3)?)))
+            .collect()
+    }
+
+    /// Appends `blocks` in order from position `first` (the head plus one):
+    /// each block takes `count` consecutive positions.
+    ///
+    /// # Errors
+    /// Database errors.
+    pub async fn insert(&mut self, first: i64, blocks: &[NewBlock<'_>]) -> Result<(), sqlx::Error> {
+        let mut next = first;
+        let mut sql = String::new();
+        for chunk in blocks.chunks(ROWS_PER_INSERT) {
+            sql.clear();
+            sql.push_str(
+                "INSERT INTO event_blocks \
+                 (last_seq, first_seq, tenant_id, received_at, format, ids, body) VALUES ",
+            );
+            for i in 0..chunk.len() {
+                if i > 0 {
+                    sql.push_str(", ");
+                }
+                match self.backend {
+                    // Positional: SQLite looks a numbered parameter up by name,
+                    // linearly, which makes thousands of them quadratic.
+                    Backend::Sqlite => sql.push_str("(?, ?, ?, ?, ?, ?, ?)"),
+                    Backend::Postgres => {
+                        let p = i * 7;
+                        let _ = write!(
+                            sql,
+                            "(${}, ${}, ${}, ${}, ${}, ${}, ${})",
+                            p + 1,
+                            p + 2,
+                            p + 3,
+                            p + 4,
+                            p + 5,
+                            p + 6,
+                            p + 7
+                        );
+                    }
+                }
+            }
+            let mut q = sqlx::query(&sql);
+            for b in chunk {
+                let last = next + b.count.max(1) - 1;
+                q = q
+                    .bind(last)
+                    .bind(next)
+                    .bind(b.tenant_id)
+                    .bind(ts(b.received_at))
+                    .bind(crate::log::FORMAT_BLOCK)
+                    .bind(b.ids)
+                    .bind(b.body);
+                next = last + 1;
+            }
+            q.execute(&mut *self.tx).await?;
+        }
+        Ok(())
+    }
+
+    /// Commits (synced to disk before this returns).
+    ///
+    /// # Errors
+    /// Database errors (then nothing was written).
+    pub async fn commit(self) -> Result<(), sqlx::Error> {
+        self.tx.commit().await
     }
 }
 
@@ -605,111 +720,84 @@ impl Db {
         }))
     }
 
-    /// Appends rows to the log in one transaction (a row whose `messageId` the
-    /// tenant already sent is skipped); returns the rows that were new, with their
-    /// log positions, in no particular order. Nothing is acknowledged before this
-    /// returns: the commit is synced to disk. Positions are handed out in commit
-    /// order: every position below the smallest returned is committed already.
-    ///
-    /// # Errors
-    /// Database errors (then nothing was written).
-    pub async fn append(&self, rows: &[&EventRow]) -> Result<Vec<Appended>, sqlx::Error> {
-        let mut tx = self.begin(Scope::All).await?;
-        if self.backend == Backend::Postgres {
-            // Positions in commit order, across processes (see `LOG_LOCK`).
-            sqlx::query("SELECT pg_advisory_xact_lock($1)")
-                .bind(LOG_LOCK)
-                .execute(&mut *tx)
-                .await?;
-        }
-        let mut inserted = Vec::new();
-        let mut sql = String::new();
-        for chunk in rows.chunks(ROWS_PER_INSERT) {
-            sql.clear();
-            sql.push_str(
-                "INSERT INTO events (tenant_id, message_id, kind, received_at, body) VALUES ",
-            );
-            for i in 0..chunk.len() {
-                if i > 0 {
-                    sql.push_str(", ");
-                }
-                match self.backend {
-                    // Positional: SQLite looks a numbered parameter up by name,
-                    // linearly, which makes thousands of them quadratic.
-                    Backend::Sqlite => sql.push_str("(?, ?, ?, ?, ?)"),
-                    Backend::Postgres => {
-                        let p = i * 5;
-                        let _ = write!(
-                            sql,
-                            "(${}, ${}, ${}, ${}, ${})",
-                            p + 1,
-                            p + 2,
-                            p + 3,
-                            p + 4,
-                            p + 5
-                        );
-                    }
-                }
-            }
-            sql.push_str(
-                " ON CONFLICT (tenant_id, message_id) DO NOTHING \
-                 RETURNING seq, tenant_id, message_id",
-            );
-            let mut q = sqlx::query(&sql);
-            for row in chunk {
-                q = q
-                    .bind(&row.tenant_id)
-                    .bind(&row.message_id)
-                    .bind(row.kind)
-                    .bind(ts(row.received_at))
-                    .bind(&row.body);
-            }
-            for r in q.fetch_all(&mut *tx).await? {
-                inserted.push(Appended {
-                    seq: r.try_get(0)?,
-                    tenant_id: r.try_get(1)?,
-                    message_id: r.try_get(2)?,
-                });
-            }
-        }
-        tx.commit().await?;
-        Ok(inserted)
-    }
-
-    /// Up to `limit` events after position `after` and before `before`, in log
-    /// order (every tenant's).
+    /// Starts an append to the log ([`Append`]).
     ///
     /// # Errors
     /// Database errors.
-    pub async fn events_between(
+    pub async fn begin_append(&self) -> Result<Append, sqlx::Error> {
+        let tx = match self.backend {
+            // The write lock first: the head read next is then the head the
+            // rows are appended after, whatever else writes to the file.
+            Backend::Sqlite => self.pool.begin_with("BEGIN IMMEDIATE").await?,
+            Backend::Postgres => {
+                let mut tx = self.begin(Scope::All).await?;
+                sqlx::query("SELECT pg_advisory_xact_lock($1)")
+                    .bind(LOG_LOCK)
+                    .execute(&mut *tx)
+                    .await?;
+                tx
+            }
+        };
+        Ok(Append {
+            tx,
+            backend: self.backend,
+        })
+    }
+
+    /// The rows of the log holding positions after `after` and before
+    /// `before`, at most `limit` rows, in log order (every tenant's). A row
+    /// may also hold positions at or below `after`.
+    ///
+    /// # Errors
+    /// Database errors.
+    pub async fn blocks_between(
         &self,
         after: i64,
         before: i64,
         limit: i64,
-    ) -> Result<Vec<LoggedEvent>, sqlx::Error> {
+    ) -> Result<Vec<LoggedBlock>, sqlx::Error> {
         let rows = sqlx::query(
-            "SELECT seq, tenant_id, message_id, body FROM events \
-             WHERE seq > $1 AND seq < $2 ORDER BY seq LIMIT $3",
+            "SELECT first_seq, last_seq, tenant_id, format, ids, body FROM event_blocks \
+             WHERE last_seq > $1 AND first_seq < $2 ORDER BY last_seq LIMIT $3",
         )
         .bind(after)
         .bind(before)
         .bind(limit)
         .all(self, Scope::All)
         .await?;
-        Ok(rows.iter().map(logged_event).collect())
+        rows.iter().map(logged_block).collect()
     }
 
-    /// Up to `limit` events after position `after`, in log order (every tenant's:
-    /// the pipeline routes each to its tenant).
+    /// The messages of the log after position `after`, in log order (every
+    /// tenant's): positions and `messageId`s, bodies left sealed.
     ///
     /// # Errors
-    /// Database errors.
-    pub async fn events_after(
-        &self,
-        after: i64,
-        limit: i64,
-    ) -> Result<Vec<LoggedEvent>, sqlx::Error> {
-        self.events_between(after, i64::MAX, limit).await
+    /// Database errors, or a row whose id list does not parse.
+    pub async fn events_after(&self, after: i64) -> Result<Vec<LoggedEvent>, sqlx::Error> {
+        let rows = sqlx::query(
+            "SELECT first_seq, tenant_id, ids FROM event_blocks \
+             WHERE last_seq > $1 ORDER BY last_seq",
+        )
+        .bind(after)
+        .all(self, Scope::All)
+        .await?;
+        let mut out = Vec::new();
+        for r in &rows {
+            let first: i64 = r.try_get(0)?;
+            let tenant_id: String = r.try_get(1)?;
+            let ids = crate::log::parse_ids(&r.try_get::<String, _>(2)?)
+                .map_err(|e| sqlx::Error::Decode(Box::new(e)))?;
+            for (seq, message_id) in (first..).zip(ids) {
+                if seq > after {
+                    out.push(LoggedEvent {
+                        seq,
+                        tenant_id: tenant_id.clone(),
+                        message_id,
+                    });
+                }
+            }
+        }
+        Ok(out)
     }
 
     /// The last position of the log (0 when empty).
@@ -717,10 +805,34 @@ impl Db {
     /// # Errors
     /// Database errors.
     pub async fn head(&self) -> Result<i64, sqlx::Error> {
-        sqlx::query("SELECT COALESCE(MAX(seq), 0) FROM events")
+        sqlx::query("SELECT COALESCE(MAX(last_seq), 0) FROM event_blocks")
             .one(self, Scope::All)
             .await?
             .try_get(0)
+    }
+
+    /// The rows received at or after `since`, newest first, at most `limit`,
+    /// starting below position `below`: `(last_seq, tenant_id, ids,
+    /// received_at)` (to rebuild the duplicate filter at start).
+    ///
+    /// # Errors
+    /// Database errors.
+    pub async fn recent_ids(
+        &self,
+        below: i64,
+        limit: i64,
+    ) -> Result<Vec<(i64, String, String, String)>, sqlx::Error> {
+        let rows = sqlx::query(
+            "SELECT last_seq, tenant_id, ids, received_at FROM event_blocks \
+             WHERE last_seq < $1 ORDER BY last_seq DESC LIMIT $2",
+        )
+        .bind(below)
+        .bind(limit)
+        .all(self, Scope::All)
+        .await?;
+        rows.iter()
+            .map(|r| Ok((r.try_get(0)?, r.try_get(1)?, r.try_get(2)?, r.try_get(3)?)))
+            .collect()
     }
 
     /// How far `consumer` has processed the log (0 when never).
@@ -1473,10 +1585,13 @@ impl TenantDb<'_> {
     /// # Errors
     /// Database errors.
     pub async fn event_count(&self) -> Result<i64, sqlx::Error> {
-        sqlx::query("SELECT COUNT(*) FROM events WHERE tenant_id = $1")
-            .bind(self.tenant_id)
-            .one(self.db, self.scope())
-            .await?
-            .try_get(0)
+        sqlx::query(
+            "SELECT CAST(COALESCE(SUM(last_seq - first_seq + 1), 0) AS BIGINT) \
+             FROM event_blocks WHERE tenant_id = $1",
+        )
+        .bind(self.tenant_id)
+        .one(self.db, self.scope())
+        .await?
+        .try_get(0)
     }
 }

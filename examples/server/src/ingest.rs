@@ -24,10 +24,10 @@ use stratum_cdp::http::{decode_body, parse_message_body_as};
 use stratum_cdp::message::{Message, MessageType, ReceivedAt, parse_batch_at};
 
 use crate::AppState;
-use crate::db::EventRow;
 use crate::error::{AppError, AppResult};
+use crate::log::Block;
 use crate::secrets::KeyKind;
-use crate::writer::{Pending, WriteError};
+use crate::writer::WriteError;
 
 /// The raw body, at most `limit` bytes as sent (a compressed body is limited again
 /// once decoded).
@@ -91,32 +91,22 @@ async fn tenant_of(state: &AppState, headers: &HeaderMap, json: &[u8]) -> AppRes
     }
 }
 
-/// A message and its log row: the body sealed (it holds raw PII: traits, IPs).
-fn pending(state: &AppState, tenant: &str, message: Message) -> AppResult<Pending> {
-    // The one field of a message stored as text (the rest is sealed).
-    if message.message_id.contains('\0') {
-        return Err(AppError::nul_refused(Some("messageId")));
-    }
-    let json = serde_json::to_vec(&message).map_err(|e| AppError::internal(&e))?;
-    let body = state
-        .data_keys
-        .seal(
-            &json,
-            &crate::crypto::event_aad(tenant, &message.message_id),
-        )
-        .map_err(|e| AppError::internal(&e))?;
-    let row = EventRow {
-        tenant_id: tenant.to_owned(),
-        message_id: message.message_id.clone(),
-        kind: message.kind.as_str(),
-        received_at: message.received_at,
-        body,
-    };
-    Ok(Pending { row, message })
+/// The block of a request's accepted messages (their bodies hold raw PII:
+/// traits, IPs; they are sealed).
+fn block(
+    state: &AppState,
+    tenant: &str,
+    received_at: chrono::DateTime<chrono::Utc>,
+    messages: Vec<Message>,
+) -> AppResult<Block> {
+    Block::seal(&state.data_keys, tenant, received_at, messages).map_err(|e| match e {
+        crate::log::BlockError::Nul => AppError::nul_refused(Some("messageId")),
+        other => AppError::internal(&other),
+    })
 }
 
-async fn commit(state: &AppState, events: Vec<Pending>) -> AppResult<()> {
-    state.writer.write(events).await.map_err(|e| match e {
+async fn commit(state: &AppState, block: Block) -> AppResult<()> {
+    state.writer.write(block).await.map_err(|e| match e {
         WriteError::Stopped => AppError::unavailable("the server is shutting down; retry"),
         WriteError::Database(d) => AppError::internal(&d),
     })
@@ -167,20 +157,19 @@ async fn batch_of(
     // included: write keys are public, and a client's `receivedAt` would move the
     // bound on event times (an import keeps its messages' past `timestamp`s).
     let parsed = parse_batch_at(&json, ReceivedAt::Server(now), cfg)?;
-    let mut rows = Vec::with_capacity(parsed.results.len());
+    let mut messages = Vec::with_capacity(parsed.results.len());
     let mut rejected: Vec<Value> = Vec::new();
     for (index, result) in parsed.results.into_iter().enumerate() {
         match result {
-            Ok(m) => match pending(&state, &tenant, m) {
-                Ok(row) => rows.push(row),
-                Err(e) if e.status() == axum::http::StatusCode::BAD_REQUEST => {
-                    let r = e.report();
-                    rejected.push(
-                        json!({"index": index, "code": r.code, "field": r.field, "message": r.message}),
-                    );
-                }
-                Err(e) => return Err(e),
-            },
+            // The one field of a message stored as text (the rest is sealed).
+            Ok(m) if m.message_id.contains('\0') => {
+                let e = AppError::nul_refused(Some("messageId"));
+                let r = e.report();
+                rejected.push(
+                    json!({"index": index, "code": r.code, "field": r.field, "message": r.message}),
+                );
+            }
+            Ok(m) => messages.push(m),
             Err(e) => {
                 let mut v = json!({"index": index, "code": e.code(), "message": e.to_string()});
                 if let Some(f) = e.field() {
@@ -191,8 +180,8 @@ async fn batch_of(
         }
     }
     state.metrics.count_rejected(rejected.len() as u64);
-    let accepted = rows.len();
-    commit(&state, rows).await?;
+    let accepted = messages.len();
+    commit(&state, block(&state, &tenant, now, messages)?).await?;
     Ok(Json(
         json!({"success": true, "accepted": accepted, "rejected": rejected}),
     ))
@@ -225,7 +214,7 @@ async fn single(
             return Err(e.into());
         }
     };
-    commit(&state, vec![pending(&state, &tenant, message)?]).await?;
+    commit(&state, block(&state, &tenant, now, vec![message])?).await?;
     Ok(Json(json!({"success": true})))
 }
 

@@ -25,6 +25,7 @@ pub mod error;
 pub mod flags;
 pub mod ingest;
 pub mod limits;
+pub mod log;
 pub mod metrics;
 mod openapi;
 pub mod pipeline;
@@ -104,12 +105,15 @@ pub struct Settings {
     pub cors_origins: Vec<HeaderValue>,
     /// Seals event bodies at rest (the same ring must open them after a restart).
     pub data_keys: crypto::KeyRing,
+    /// How long, and how many, `messageId`s are remembered to absorb duplicates.
+    pub dedup: writer::DedupSettings,
 }
 
 impl Settings {
     /// The defaults with `tokens` and `data_keys`: 32 KiB messages and 4 MiB
     /// batches, 1,000 requests per second per key and 5,000 per tenant, no CORS
-    /// origin.
+    /// origin, duplicates absorbed within 24 hours (at most 2,000,000 ids
+    /// remembered).
     #[must_use]
     pub fn new(tokens: auth::Tokens, data_keys: crypto::KeyRing) -> Self {
         Self {
@@ -119,6 +123,7 @@ impl Settings {
             per_key: limits::Rate::per_second(1_000),
             per_tenant: limits::Rate::per_second(5_000),
             cors_origins: Vec::new(),
+            dedup: writer::DedupSettings::default(),
         }
     }
 }
@@ -141,6 +146,8 @@ impl Services {
         let (handover, handed) = tokio::sync::mpsc::channel(writer::HANDOVER_QUEUE);
         let (writer, writer_task) = Writer::start(
             db.clone(),
+            settings.data_keys.clone(),
+            settings.dedup,
             Arc::clone(&metrics),
             handover,
             Arc::clone(&pipeline.head),

@@ -22,19 +22,19 @@ use stratum_cdp::message::Message;
 use stratum_cdp::profile::{Cdp, Profile};
 use tokio::sync::{Mutex, mpsc, watch};
 
-use crate::crypto::{KeyRing, event_aad};
+use crate::crypto::KeyRing;
 use crate::db::Db;
 use crate::metrics::Metrics;
 use crate::writer::Committed;
 
-/// Events read from the log at a time.
-const READ_BATCH: i64 = 2_000;
+/// Rows of the log read at a time (a row holds one request's messages).
+const READ_BATCH: i64 = 200;
 /// How often an idle pipeline looks for events that other server processes on
 /// the same database committed (its own commits wake it at once).
 const POLL: Duration = Duration::from_millis(250);
-/// The CDPs' own de-duplication window. The log already holds one event per
-/// tenant and `messageId`, so no duplicate reaches the CDPs; the shortest window
-/// keeps their memory from growing with a day of traffic.
+/// The CDPs' own de-duplication window, which the pipeline does not use: the
+/// log already holds one event per tenant and `messageId` (within the
+/// writer's window), and events go in with `Cdp::ingest_unique`.
 const DEDUP_WINDOW: chrono::TimeDelta = chrono::TimeDelta::seconds(1);
 /// The consumer name of the pipeline's offset.
 pub const CONSUMER: &str = "cdp";
@@ -74,7 +74,11 @@ impl Profiles {
                 self.cdps.entry(tenant.to_owned()).or_insert(cdp)
             }
         };
-        cdp.ingest(message).map(|_| ()).map_err(|e| e.to_string())
+        // The log holds each tenant's `messageId` once (within the writer's
+        // window): the CDP's own window would only repeat that work.
+        cdp.ingest_unique(message)
+            .map(|_| ())
+            .map_err(|e| e.to_string())
     }
 }
 
@@ -303,8 +307,8 @@ struct Decoded {
     message: Result<Message, String>,
 }
 
-/// Reads the batch of the log between `after` and `before` and decodes it on the
-/// blocking pool.
+/// Reads the rows of the log between `after` and `before` and opens them on
+/// the blocking pool.
 fn fetch(
     db: Db,
     keys: KeyRing,
@@ -312,25 +316,33 @@ fn fetch(
     before: i64,
 ) -> tokio::task::JoinHandle<Result<Vec<Decoded>, sqlx::Error>> {
     tokio::spawn(async move {
-        let events = db.events_between(after, before, READ_BATCH).await?;
-        if events.is_empty() {
+        let blocks = db.blocks_between(after, before, READ_BATCH).await?;
+        if blocks.is_empty() {
             return Ok(Vec::new());
         }
         let decoded = tokio::task::spawn_blocking(move || {
-            events
-                .into_iter()
-                .map(|e| {
-                    let plain = keys.open(&e.body, &event_aad(&e.tenant_id, &e.message_id));
-                    let message = plain.map_err(|err| err.to_string()).and_then(|p| {
-                        serde_json::from_slice::<Message>(&p).map_err(|err| err.to_string())
-                    });
-                    Decoded {
-                        seq: e.seq,
-                        tenant_id: e.tenant_id,
-                        message,
+            let mut out = Vec::new();
+            for b in blocks {
+                match crate::log::open(&keys, b.format, &b.tenant_id, &b.ids, &b.body) {
+                    Ok(messages) => {
+                        for (seq, m) in (b.first_seq..).zip(messages) {
+                            out.push(Decoded {
+                                seq,
+                                tenant_id: b.tenant_id.clone(),
+                                message: Ok(m),
+                            });
+                        }
                     }
-                })
-                .collect()
+                    // The row's last position stands for it: it is reported and
+                    // passed over as a whole.
+                    Err(e) => out.push(Decoded {
+                        seq: b.last_seq,
+                        tenant_id: b.tenant_id,
+                        message: Err(e.to_string()),
+                    }),
+                }
+            }
+            out
         })
         .await
         .map_err(|e| sqlx::Error::Protocol(format!("decoding the log: {e}")))?;

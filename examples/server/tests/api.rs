@@ -585,7 +585,7 @@ async fn event_bodies_are_encrypted_at_rest() {
     // What the database holds, read back through SQL (either backend)...
     let db = s.store.open().await;
     let mut tx = db.tenant(&s.demo.tenant.id).begin().await.unwrap();
-    let bodies: Vec<String> = sqlx::query_scalar("SELECT body FROM events")
+    let bodies: Vec<String> = sqlx::query_scalar("SELECT body FROM event_blocks")
         .fetch_all(&mut *tx)
         .await
         .unwrap();
@@ -665,8 +665,12 @@ async fn commits_the_pipeline_could_not_queue_are_read_from_the_log() {
     s.services.shutdown().await;
 }
 
-/// One event for `tenant`, ready for the writer.
-fn pending_event(tenant: &str, id: &str) -> stratum_server::writer::Pending {
+/// One event for `tenant`, as a request's block, sealed with `keys`.
+fn pending_event(
+    keys: &stratum_server::crypto::KeyRing,
+    tenant: &str,
+    id: &str,
+) -> stratum_server::log::Block {
     let now = stratum_server::now();
     let json = json!({"type": "track", "event": "Viewed", "userId": "u1", "messageId": id});
     let message = stratum_cdp::message::parse_message(
@@ -675,16 +679,7 @@ fn pending_event(tenant: &str, id: &str) -> stratum_server::writer::Pending {
         &stratum_cdp::message::ParseConfig::default(),
     )
     .unwrap();
-    stratum_server::writer::Pending {
-        row: stratum_server::db::EventRow {
-            tenant_id: tenant.to_owned(),
-            message_id: id.to_owned(),
-            kind: "track",
-            received_at: now,
-            body: "sealed".to_owned(),
-        },
-        message,
-    }
+    stratum_server::log::Block::seal(keys, tenant, now, vec![message]).unwrap()
 }
 
 // `#[tokio::test]` runs on one thread: the three requests queue before the
@@ -694,17 +689,23 @@ async fn a_request_the_database_refuses_fails_alone_not_with_its_group() {
     let (_store, db, demo) = demo_store().await;
     let (handover, mut handed) = tokio::sync::mpsc::channel(16);
     let head = std::sync::Arc::new(std::sync::atomic::AtomicI64::new(0));
+    let keys = stratum_server::crypto::KeyRing::parse(
+        &stratum_server::crypto::KeyRing::generate("k1").unwrap(),
+    )
+    .unwrap();
     let (writer, task) = stratum_server::writer::Writer::start(
         db.clone(),
+        keys.clone(),
+        stratum_server::writer::DedupSettings::default(),
         std::sync::Arc::new(stratum_server::metrics::Metrics::new()),
         handover,
         head,
     );
-    // A tenant that does not exist breaks the events table's foreign key.
+    // A tenant that does not exist breaks the log's foreign key.
     let (good, bad, after) = tokio::join!(
-        writer.write(vec![pending_event(&demo.tenant.id, "m1")]),
-        writer.write(vec![pending_event("no-such-tenant", "m2")]),
-        writer.write(vec![pending_event(&demo.tenant.id, "m3")]),
+        writer.write(pending_event(&keys, &demo.tenant.id, "m1")),
+        writer.write(pending_event(&keys, "no-such-tenant", "m2")),
+        writer.write(pending_event(&keys, &demo.tenant.id, "m3")),
     );
     assert!(good.is_ok(), "{good:?}");
     assert!(
@@ -713,7 +714,7 @@ async fn a_request_the_database_refuses_fails_alone_not_with_its_group() {
     );
     assert!(after.is_ok(), "{after:?}");
     let logged: Vec<String> = db
-        .events_between(0, i64::MAX, 100)
+        .events_after(0)
         .await
         .unwrap()
         .into_iter()
@@ -1158,4 +1159,228 @@ async fn a_message_without_a_message_id_is_refused() {
     assert_eq!(out["rejected"][0]["field"], "batch[0].messageId", "{out}");
     drop(s.app);
     s.services.shutdown().await;
+}
+
+/// A batch mixing a repeated `messageId` with new ones: the block is stored
+/// without the repeat (sealed again over what is left), and a restart replays
+/// it from the log.
+#[tokio::test]
+async fn a_block_with_a_repeat_is_stored_without_it_and_replays_after_a_restart() {
+    let s = server().await;
+    let key = s.demo.write_key.clone();
+    let first = json!({"batch": [
+        {"type": "identify", "userId": "u1", "messageId": "m1", "traits": {"plan": "free"}},
+    ]});
+    let second = json!({"batch": [
+        {"type": "identify", "userId": "u1", "messageId": "m1", "traits": {"plan": "free"}},
+        {"type": "identify", "userId": "u1", "messageId": "m2", "traits": {"seats": 3}},
+        {"type": "track", "userId": "u1", "event": "Paid", "messageId": "m2"},
+        {"type": "track", "userId": "u1", "event": "Paid", "messageId": "m3"},
+    ]});
+    for b in [&first, &second] {
+        let (status, out) = call(&s.app, post("/v1/batch", Some(&key), b.to_string())).await;
+        assert_eq!(status, StatusCode::OK, "{out}");
+    }
+    assert_eq!(events(&s.app, &s.demo.api_key).await, 3);
+    let before = profile(&s.app, &s.demo.api_key, "user_id", "u1").await;
+    assert_eq!(before["traits"]["seats"]["value"], 3, "{before}");
+    let (demo, store) = (s.demo.clone(), s.store);
+    drop(s.app);
+    s.services.shutdown().await;
+
+    let db = store.open().await;
+    let logged: Vec<(i64, String)> = db
+        .events_after(0)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|e| (e.seq, e.message_id))
+        .collect();
+    assert_eq!(
+        logged,
+        [(1, "m1".into()), (2, "m2".into()), (3, "m3".into())]
+    );
+    let services = Services::start(db, stratum_server::Settings::new(tokens(), data_keys()));
+    let app = services.router();
+    assert_eq!(profile(&app, &demo.api_key, "user_id", "u1").await, before);
+    drop(app);
+    services.shutdown().await;
+}
+
+/// The duplicate filter is bounded: past its capacity the oldest ids are
+/// forgotten, and one sent again then is taken as new.
+#[tokio::test]
+async fn past_the_filter_capacity_the_oldest_ids_are_forgotten() {
+    let (store, db, demo) = demo_store().await;
+    let mut settings = stratum_server::Settings::new(tokens(), data_keys());
+    settings.dedup.capacity = 2;
+    let services = Services::start(db, settings);
+    let app = services.router();
+    for id in ["m1", "m2", "m3", "m3", "m1"] {
+        let msg = json!({"userId": "u1", "event": "E", "messageId": id});
+        let (status, _) = call(
+            &app,
+            post("/v1/track", Some(&demo.write_key), msg.to_string()),
+        )
+        .await;
+        assert_eq!(status, StatusCode::OK);
+    }
+    // m3 again is absorbed; m1 had been forgotten (m2 and m3 filled the two
+    // places), so it is stored a second time.
+    assert_eq!(events(&app, &demo.api_key).await, 4);
+    drop(app);
+    services.shutdown().await;
+    drop(store);
+}
+
+/// A database written before the log was kept in blocks (one row per message)
+/// is migrated in place: its events keep their positions, open, replay into
+/// the CDP, and their `messageId`s are still absorbed.
+#[tokio::test]
+async fn a_log_of_one_message_per_row_is_migrated_and_replayed() {
+    let store = common::Store::new();
+    let before_blocks = sqlx::migrate::Migrator {
+        migrations: std::borrow::Cow::Owned(
+            stratum_server::db::SQLITE_MIGRATIONS
+                .iter()
+                .filter(|m| m.version < 5)
+                .cloned()
+                .collect(),
+        ),
+        ..sqlx::migrate::Migrator::DEFAULT
+    };
+    let before_blocks_pg = sqlx::migrate::Migrator {
+        migrations: std::borrow::Cow::Owned(
+            stratum_server::db::POSTGRES_MIGRATIONS
+                .iter()
+                .filter(|m| m.version < 5)
+                .cloned()
+                .collect(),
+        ),
+        ..sqlx::migrate::Migrator::DEFAULT
+    };
+    sqlx::any::install_default_drivers();
+    let url = match store.database_url() {
+        Some(u) => u.to_owned(),
+        None => format!(
+            "sqlite://{}?mode=rwc",
+            store.dir().join("stratum.db").display()
+        ),
+    };
+    let keys = data_keys();
+    let now = stratum_server::now();
+    let at = now.to_rfc3339_opts(chrono::SecondsFormat::Micros, true);
+    {
+        let pool = sqlx::AnyPool::connect(&url).await.unwrap();
+        if store.database_url().is_some() {
+            before_blocks_pg.run(&pool).await.unwrap();
+        } else {
+            before_blocks.run(&pool).await.unwrap();
+        }
+        let mut tx = pool.begin().await.unwrap();
+        if store.database_url().is_some() {
+            sqlx::query("SELECT set_config('stratum.scope', 'all', true)")
+                .execute(&mut *tx)
+                .await
+                .unwrap();
+        }
+        sqlx::query(
+            "INSERT INTO tenants (id, name, tier, status, created_at) \
+             VALUES ('t-old', 'Old', 'free', 'active', $1)",
+        )
+        .bind(&at)
+        .execute(&mut *tx)
+        .await
+        .unwrap();
+        let messages = [
+            json!({"type": "identify", "userId": "u1", "anonymousId": "a1",
+                   "traits": {"plan": "pro"}, "messageId": "old-1"}),
+            json!({"type": "track", "anonymousId": "a1", "event": "Paid", "messageId": "old-2"}),
+        ];
+        for m in messages {
+            let message = stratum_cdp::message::parse_message(
+                m.to_string().as_bytes(),
+                now,
+                &stratum_cdp::message::ParseConfig::default(),
+            )
+            .unwrap();
+            let id = message.message_id.clone();
+            let body = keys
+                .seal(
+                    &serde_json::to_vec(&message).unwrap(),
+                    &stratum_server::crypto::event_aad("t-old", &id),
+                )
+                .unwrap();
+            sqlx::query(
+                "INSERT INTO events (tenant_id, message_id, kind, received_at, body) \
+                 VALUES ('t-old', $1, $2, $3, $4)",
+            )
+            .bind(&id)
+            .bind(message.kind.as_str())
+            .bind(&at)
+            .bind(&body)
+            .execute(&mut *tx)
+            .await
+            .unwrap();
+        }
+        tx.commit().await.unwrap();
+        pool.close().await;
+    }
+
+    let db = store.open().await;
+    let logged: Vec<(i64, String)> = db
+        .events_after(0)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|e| (e.seq, e.message_id))
+        .collect();
+    assert_eq!(logged, [(1, "old-1".into()), (2, "old-2".into())]);
+    assert_eq!(db.tenant("t-old").event_count().await.unwrap(), 2);
+    let services = Services::start(db, stratum_server::Settings::new(tokens(), data_keys()));
+    let state = services.state();
+    let anon = stratum_cdp::identity::Identifier {
+        kind: stratum_cdp::identity::IdentifierKind::AnonymousId,
+        value: "a1".into(),
+    };
+    let mut found = None;
+    for _ in 0..200 {
+        found = state.pipeline.profiles.lock().await.lookup("t-old", &anon);
+        if found.is_some() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+    let p = found.expect("the migrated events replay into the CDP");
+    assert_eq!(p.trait_value("plan"), Some(&json!("pro")));
+    // An old id sent again is absorbed; a new one goes after the old rows.
+    for id in ["old-2", "new-3"] {
+        let m = json!({"type": "track", "anonymousId": "a1", "event": "Paid", "messageId": id});
+        let message = stratum_cdp::message::parse_message(
+            m.to_string().as_bytes(),
+            now,
+            &stratum_cdp::message::ParseConfig::default(),
+        )
+        .unwrap();
+        let block = stratum_server::log::Block::seal(&keys, "t-old", now, vec![message]).unwrap();
+        state.writer.write(block).await.unwrap();
+    }
+    let ids: Vec<(i64, String)> = state
+        .db
+        .events_after(0)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|e| (e.seq, e.message_id))
+        .collect();
+    assert_eq!(
+        ids,
+        [
+            (1, "old-1".into()),
+            (2, "old-2".into()),
+            (3, "new-3".into())
+        ]
+    );
+    drop(state);
+    services.shutdown().await;
 }

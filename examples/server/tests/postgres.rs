@@ -78,7 +78,7 @@ async fn a_query_that_forgets_the_tenant_sees_only_its_tenant() {
         "tenants",
         "users",
         "keys",
-        "events",
+        "event_blocks",
         "tenant_flags",
         "refresh_tokens",
     ] {
@@ -118,7 +118,7 @@ async fn a_query_that_forgets_the_tenant_sees_only_its_tenant() {
     .unwrap();
     assert_eq!(
         guarded, 8,
-        "tenants, users, keys, events and the four login and flag tables"
+        "tenants, users, keys, the log and the four login and flag tables"
     );
 
     // B's data is intact, and the server's own scoped queries still work.
