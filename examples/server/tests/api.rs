@@ -1239,23 +1239,10 @@ async fn past_the_filter_capacity_the_oldest_ids_are_forgotten() {
 #[tokio::test]
 async fn a_log_of_one_message_per_row_is_migrated_and_replayed() {
     let store = common::Store::new();
-    let before_blocks = sqlx::migrate::Migrator {
+    // The migrations before the log was kept in blocks.
+    let before_blocks = |all: &sqlx::migrate::Migrator| sqlx::migrate::Migrator {
         migrations: std::borrow::Cow::Owned(
-            stratum_server::db::SQLITE_MIGRATIONS
-                .iter()
-                .filter(|m| m.version < 5)
-                .cloned()
-                .collect(),
-        ),
-        ..sqlx::migrate::Migrator::DEFAULT
-    };
-    let before_blocks_pg = sqlx::migrate::Migrator {
-        migrations: std::borrow::Cow::Owned(
-            stratum_server::db::POSTGRES_MIGRATIONS
-                .iter()
-                .filter(|m| m.version < 5)
-                .cloned()
-                .collect(),
+            all.iter().filter(|m| m.version < 5).cloned().collect(),
         ),
         ..sqlx::migrate::Migrator::DEFAULT
     };
@@ -1272,11 +1259,12 @@ async fn a_log_of_one_message_per_row_is_migrated_and_replayed() {
     let at = now.to_rfc3339_opts(chrono::SecondsFormat::Micros, true);
     {
         let pool = sqlx::AnyPool::connect(&url).await.unwrap();
-        if store.database_url().is_some() {
-            before_blocks_pg.run(&pool).await.unwrap();
+        let all = if store.database_url().is_some() {
+            &stratum_server::db::POSTGRES_MIGRATIONS
         } else {
-            before_blocks.run(&pool).await.unwrap();
-        }
+            &stratum_server::db::SQLITE_MIGRATIONS
+        };
+        before_blocks(all).run(&pool).await.unwrap();
         let mut tx = pool.begin().await.unwrap();
         if store.database_url().is_some() {
             sqlx::query("SELECT set_config('stratum.scope', 'all', true)")
