@@ -41,12 +41,15 @@ impl Digest {
     /// The digest as 64 lowercase hex characters.
     #[must_use]
     pub fn to_hex(&self) -> String {
-        let mut s = String::with_capacity(64);
-        for b in self.0 {
-            s.push(char::from(HEX[usize::from(b >> 4)]));
-            s.push(char::from(HEX[usize::from(b & 0xF)]));
+        // Written by index into a fixed buffer: the loop has no bounds checks
+        // and stays tight even where the crate is optimised for size (WASM).
+        let mut out = [0u8; 64];
+        for (i, b) in self.0.iter().enumerate() {
+            out[2 * i] = HEX[usize::from(b >> 4)];
+            out[2 * i + 1] = HEX[usize::from(b & 0xF)];
         }
-        s
+        // Always ASCII.
+        String::from_utf8(out.to_vec()).unwrap_or_default()
     }
 
     /// Parses 64 hex characters (either case).

@@ -1145,16 +1145,7 @@ fn detect_hash(s: &str) -> Option<HashKind> {
 
 /// Lowercase hex of a digest.
 pub(crate) fn hex(bytes: &[u8; 32]) -> String {
-    const DIGITS: &[u8; 16] = b"0123456789abcdef";
-    let mut out = [0u8; 64];
-    for (pair, b) in out.chunks_exact_mut(2).zip(bytes) {
-        pair[0] = DIGITS[usize::from(b >> 4)];
-        pair[1] = DIGITS[usize::from(b & 0x0f)];
-    }
-    // Always ASCII; the check is a few vector instructions.
-    std::str::from_utf8(&out)
-        .map(str::to_owned)
-        .unwrap_or_default()
+    stratum_core::digest::Digest(*bytes).to_hex()
 }
 
 /// 64 hex digits (checked by [`detect_hash`]) into bytes.
@@ -1178,7 +1169,7 @@ fn nibble(c: u8) -> u8 {
 /// SHA-256 of `text` as lowercase hex; the hashing step of the pipeline on its own.
 #[must_use]
 pub fn sha256_hex(text: &str) -> String {
-    hex(&stratum_core::digest::Digest::of_bytes(text.as_bytes()).0)
+    stratum_core::digest::Digest::of_bytes(text.as_bytes()).to_hex()
 }
 
 /// The lowercase ISO 3166-1 alpha-2 code of a country code, name or alias, if known
