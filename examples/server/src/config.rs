@@ -67,7 +67,7 @@ pub struct Config {
     #[arg(long, env = "STRATUM_DEDUP_WINDOW_HOURS", default_value_t = 24)]
     pub dedup_window_hours: u32,
 
-    /// The most `messageId`s remembered (about 50 bytes of memory each); past
+    /// The most `messageId`s remembered (about 60 bytes of memory each); past
     /// it, the oldest are forgotten first.
     #[arg(long, env = "STRATUM_DEDUP_CAPACITY", default_value_t = crate::log::DEDUP_CAPACITY)]
     pub dedup_capacity: usize,

@@ -242,7 +242,8 @@ impl Hasher for KeyHasher {
 
 /// The default look-back window of [`Dedup`] (Segment's: about 24 hours).
 pub const DEDUP_WINDOW: TimeDelta = TimeDelta::hours(24);
-/// The default most `messageId`s [`Dedup`] remembers (about 50 bytes each).
+/// The default most `messageId`s [`Dedup`] remembers (about 60 bytes each:
+/// about 120 MB when full).
 pub const DEDUP_CAPACITY: usize = 2_000_000;
 
 /// The `messageId`s a tenant sent within a look-back window, to absorb one

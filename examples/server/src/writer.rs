@@ -47,7 +47,7 @@ pub struct Committed {
 pub struct DedupSettings {
     /// How long an id is remembered.
     pub window: TimeDelta,
-    /// The most ids remembered (about 50 bytes each); past it, the oldest go
+    /// The most ids remembered (about 60 bytes each); past it, the oldest go
     /// first.
     pub capacity: usize,
 }
