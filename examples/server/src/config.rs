@@ -63,14 +63,18 @@ pub struct Config {
     #[arg(long, env = "STRATUM_CORS_ORIGINS", value_delimiter = ',')]
     pub cors_origins: Vec<String>,
 
-    /// Hours a `messageId` is remembered, to absorb it when sent again.
-    #[arg(long, env = "STRATUM_DEDUP_WINDOW_HOURS", default_value_t = 24)]
+    /// Hours a `messageId` is remembered, to absorb it when sent again (1 to
+    /// 8,760).
+    #[arg(long, env = "STRATUM_DEDUP_WINDOW_HOURS", default_value_t = 24,
+          value_parser = clap::value_parser!(u32).range(1..=8_760))]
     pub dedup_window_hours: u32,
 
     /// The most `messageId`s remembered (about 60 bytes of memory each); past
-    /// it, the oldest are forgotten first.
-    #[arg(long, env = "STRATUM_DEDUP_CAPACITY", default_value_t = crate::log::DEDUP_CAPACITY)]
-    pub dedup_capacity: usize,
+    /// it, the oldest are forgotten first. At least 1,000: the log's duplicate
+    /// absorption cannot be turned off.
+    #[arg(long, env = "STRATUM_DEDUP_CAPACITY", default_value_t = crate::log::DEDUP_CAPACITY as u64,
+          value_parser = clap::value_parser!(u64).range(1_000..=(u32::MAX as u64)))]
+    pub dedup_capacity: u64,
 
     /// Seconds to wait for in-flight requests on shutdown before stopping anyway.
     #[arg(long, env = "STRATUM_SHUTDOWN_SECONDS", default_value_t = 30)]

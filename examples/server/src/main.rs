@@ -65,6 +65,11 @@ async fn run(config: Config) -> Result<(), Box<dyn std::error::Error>> {
     settings.parse = parse;
     settings.per_key = stratum_server::limits::Rate::per_second(config.rate_per_key);
     settings.per_tenant = stratum_server::limits::Rate::per_second(config.rate_per_tenant);
+    settings.dedup = stratum_server::writer::DedupSettings {
+        window: chrono::TimeDelta::hours(i64::from(config.dedup_window_hours)),
+        capacity: usize::try_from(config.dedup_capacity)
+            .map_err(|_| "--dedup-capacity is too large for this machine".to_owned())?,
+    };
     settings.cors_origins = config
         .cors_origins
         .iter()

@@ -28,12 +28,18 @@ impl Drop for Running {
     }
 }
 
+fn start(store: &common::Store) -> Running {
+    start_with(store, &[])
+}
+
+/// As [`start`], with more environment variables.
 // The child is waited for by `terminate` or by `Running`'s `Drop`.
 #[allow(clippy::zombie_processes)]
-fn start(store: &common::Store) -> Running {
+fn start_with(store: &common::Store, env: &[(&str, &str)]) -> Running {
     let data = store.dir();
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_stratum-server"));
     store.configure(&mut cmd);
+    cmd.envs(env.iter().copied());
     let mut child = cmd
         .env("STRATUM_ADDR", "127.0.0.1:0")
         .stdout(Stdio::piped())
@@ -483,4 +489,35 @@ fn two_processes_on_one_database_agree_on_every_profile() {
     }
     drop(a);
     drop(b);
+}
+
+/// `STRATUM_DEDUP_CAPACITY` reaches the writer: with room for 1,000 ids, the
+/// oldest is forgotten after 1,001 and stored again, while a recent one is
+/// still absorbed.
+#[test]
+fn the_duplicate_filter_capacity_is_a_setting() {
+    let store = common::Store::new();
+    let running = start_with(&store, &[("STRATUM_DEDUP_CAPACITY", "1000")]);
+    let write_key = secret(&running.lines, "write key:");
+    let api_key = secret(&running.lines, "API key:");
+    let ids: Vec<String> = (0..1001).map(|i| format!("m{i}")).collect();
+    assert_eq!(
+        post_batch(&running.addr, &write_key, "u1", &ids),
+        Some(true)
+    );
+    for id in ["m0", "m1000"] {
+        assert_eq!(
+            post_batch(&running.addr, &write_key, "u1", &[id.to_owned()]),
+            Some(true)
+        );
+    }
+    let (status, tenant) = http(
+        &running.addr,
+        "GET",
+        "/api/v1/tenant",
+        Some(&format!("Bearer {api_key}")),
+        "",
+    );
+    assert_eq!(status, 200, "{tenant}");
+    assert_eq!(tenant["events"], 1002, "m0 stored again, m1000 absorbed");
 }
