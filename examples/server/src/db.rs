@@ -135,6 +135,31 @@ pub struct LoggedEvent {
     pub message_id: String,
 }
 
+/// The ids of one row of the log, for the writer's duplicate filter.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LoggedIds {
+    /// The position of its last message.
+    pub last_seq: i64,
+    /// The tenant.
+    pub tenant_id: String,
+    /// The `messageId`s, as a JSON array.
+    pub ids: String,
+    /// When the server received them (RFC 3339).
+    pub received_at: String,
+}
+
+/// The columns [`logged_ids`] reads, in its order.
+const LOGGED_IDS: &str = "last_seq, tenant_id, ids, received_at";
+
+fn logged_ids(r: &AnyRow) -> Result<LoggedIds, sqlx::Error> {
+    Ok(LoggedIds {
+        last_seq: r.try_get(0)?,
+        tenant_id: r.try_get(1)?,
+        ids: r.try_get(2)?,
+        received_at: r.try_get(3)?,
+    })
+}
+
 fn logged_block(r: &AnyRow) -> Result<LoggedBlock, sqlx::Error> {
     Ok(LoggedBlock {
         first_seq: r.try_get(0)?,
@@ -168,26 +193,19 @@ impl Append {
             .try_get(0)
     }
 
-    /// The rows holding positions after `after`, in log order: `(last_seq,
-    /// tenant_id, ids, received_at)` (what other processes appended since a
-    /// writer last looked).
+    /// The ids of the rows holding positions after `after`, in log order
+    /// (what other processes appended since a writer last looked).
     ///
     /// # Errors
     /// Database errors.
-    pub async fn ids_after(
-        &mut self,
-        after: i64,
-    ) -> Result<Vec<(i64, String, String, String)>, sqlx::Error> {
-        let rows = sqlx::query(
-            "SELECT last_seq, tenant_id, ids, received_at FROM event_blocks \
-             WHERE last_seq > $1 ORDER BY last_seq",
-        )
-        .bind(after)
-        .fetch_all(&mut *self.tx)
-        .await?;
-        rows.iter()
-            .map(|r| Ok((r.try_get(0)?, r.try_get(1)?, r.try_get(2)?, r.try_get(3)?)))
-            .collect()
+    pub async fn ids_after(&mut self, after: i64) -> Result<Vec<LoggedIds>, sqlx::Error> {
+        let sql =
+            format!("SELECT {LOGGED_IDS} FROM event_blocks WHERE last_seq > $1 ORDER BY last_seq");
+        let rows = sqlx::query(&sql)
+            .bind(after)
+            .fetch_all(&mut *self.tx)
+            .await?;
+        rows.iter().map(logged_ids).collect()
     }
 
     /// Appends `blocks` in order from position `first` (the head plus one):
@@ -811,28 +829,22 @@ impl Db {
             .try_get(0)
     }
 
-    /// The rows received at or after `since`, newest first, at most `limit`,
-    /// starting below position `below`: `(last_seq, tenant_id, ids,
-    /// received_at)` (to rebuild the duplicate filter at start).
+    /// The ids of at most `limit` rows ending below position `below`, newest
+    /// first (to rebuild the writer's duplicate filter at start).
     ///
     /// # Errors
     /// Database errors.
-    pub async fn recent_ids(
-        &self,
-        below: i64,
-        limit: i64,
-    ) -> Result<Vec<(i64, String, String, String)>, sqlx::Error> {
-        let rows = sqlx::query(
-            "SELECT last_seq, tenant_id, ids, received_at FROM event_blocks \
-             WHERE last_seq < $1 ORDER BY last_seq DESC LIMIT $2",
-        )
-        .bind(below)
-        .bind(limit)
-        .all(self, Scope::All)
-        .await?;
-        rows.iter()
-            .map(|r| Ok((r.try_get(0)?, r.try_get(1)?, r.try_get(2)?, r.try_get(3)?)))
-            .collect()
+    pub async fn recent_ids(&self, below: i64, limit: i64) -> Result<Vec<LoggedIds>, sqlx::Error> {
+        let sql = format!(
+            "SELECT {LOGGED_IDS} FROM event_blocks \
+             WHERE last_seq < $1 ORDER BY last_seq DESC LIMIT $2"
+        );
+        let rows = sqlx::query(&sql)
+            .bind(below)
+            .bind(limit)
+            .all(self, Scope::All)
+            .await?;
+        rows.iter().map(logged_ids).collect()
     }
 
     /// How far `consumer` has processed the log (0 when never).

@@ -161,8 +161,7 @@ async fn batch_of(
     let mut rejected: Vec<Value> = Vec::new();
     for (index, result) in parsed.results.into_iter().enumerate() {
         match result {
-            // The one field of a message stored as text (the rest is sealed).
-            Ok(m) if m.message_id.contains('\0') => {
+            Ok(m) if crate::log::check_message_id(&m.message_id).is_err() => {
                 let e = AppError::nul_refused(Some("messageId"));
                 let r = e.report();
                 rejected.push(

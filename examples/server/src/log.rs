@@ -87,6 +87,18 @@ pub fn block_aad(tenant_id: &str, ids: &str) -> Vec<u8> {
     aad
 }
 
+/// Whether a `messageId` can be stored: it is kept as text, where NUL cannot
+/// be (the rest of a message is sealed as bytes).
+///
+/// # Errors
+/// [`BlockError::Nul`].
+pub fn check_message_id(message_id: &str) -> Result<(), BlockError> {
+    if message_id.contains('\0') {
+        return Err(BlockError::Nul);
+    }
+    Ok(())
+}
+
 impl Block {
     /// The block of `messages` for `tenant_id`, sealed with `keys`.
     ///
@@ -101,9 +113,7 @@ impl Block {
     ) -> Result<Self, BlockError> {
         let mut events = Vec::with_capacity(messages.len());
         for message in messages {
-            if message.message_id.contains('\0') {
-                return Err(BlockError::Nul);
-            }
+            check_message_id(&message.message_id)?;
             let json = serde_json::to_vec(&message)?;
             events.push(BlockEvent { message, json });
         }

@@ -16,7 +16,7 @@ use stratum_cdp::message::Message;
 use tokio::sync::{mpsc, oneshot};
 
 use crate::crypto::KeyRing;
-use crate::db::{Db, NewBlock};
+use crate::db::{Db, LoggedIds, NewBlock};
 use crate::log::{Block, Dedup, Key};
 use crate::metrics::Metrics;
 
@@ -205,22 +205,19 @@ struct Filter {
 
 /// A log row's ids as filter keys, with its receive time; `None` (reported)
 /// for a row whose time or ids do not parse.
-fn row_keys(
-    dedup: &Dedup,
-    row: &(i64, String, String, String),
-) -> Option<(Vec<Key>, DateTime<Utc>)> {
-    let (last, tenant, ids, received) = row;
-    let Ok(at) = DateTime::parse_from_rfc3339(received).map(|t| t.to_utc()) else {
-        tracing::error!(
-            seq = last,
-            "writer: a log row's receive time does not parse"
-        );
+fn row_keys(dedup: &Dedup, row: &LoggedIds) -> Option<(Vec<Key>, DateTime<Utc>)> {
+    let seq = row.last_seq;
+    let Ok(at) = DateTime::parse_from_rfc3339(&row.received_at).map(|t| t.to_utc()) else {
+        tracing::error!(seq, "writer: a log row's receive time does not parse");
         return None;
     };
-    match crate::log::parse_ids(ids) {
-        Ok(ids) => Some((ids.iter().map(|id| dedup.key(tenant, id)).collect(), at)),
+    match crate::log::parse_ids(&row.ids) {
+        Ok(ids) => Some((
+            ids.iter().map(|id| dedup.key(&row.tenant_id, id)).collect(),
+            at,
+        )),
         Err(e) => {
-            tracing::error!(seq = last, error = %e, "writer: a log row's ids do not parse");
+            tracing::error!(seq, error = %e, "writer: a log row's ids do not parse");
             None
         }
     }
@@ -228,13 +225,13 @@ fn row_keys(
 
 impl Filter {
     /// Adds the ids of log rows (in log order) appended after `known`.
-    fn absorb(&mut self, rows: Vec<(i64, String, String, String)>) {
+    fn absorb(&mut self, rows: &[LoggedIds]) {
         for row in rows {
-            if row.0 <= self.known {
+            if row.last_seq <= self.known {
                 continue;
             }
-            self.known = row.0;
-            if let Some((keys, at)) = row_keys(&self.dedup, &row) {
+            self.known = row.last_seq;
+            if let Some((keys, at)) = row_keys(&self.dedup, row) {
                 for key in keys {
                     self.dedup.insert(key, at);
                 }
@@ -259,7 +256,7 @@ async fn rebuild(db: &Db, filter: &mut Filter) -> Result<(), sqlx::Error> {
             break;
         }
         for row in rows {
-            below = row.0;
+            below = row.last_seq;
             let Some((keys, at)) = row_keys(dedup, &row) else {
                 continue;
             };
@@ -308,8 +305,7 @@ async fn append(
     let head = tx.head().await.map_err(text)?;
     if head > filter.known {
         let rows = tx.ids_after(filter.known).await.map_err(text)?;
-        filter.absorb(rows);
-        filter.known = head;
+        filter.absorb(&rows);
     }
     let dedup = &filter.dedup;
     let mut kept = Vec::with_capacity(jobs.len());
@@ -394,19 +390,20 @@ async fn commit(
     let mut events = Vec::with_capacity(inserted);
     let mut seq = appended.first;
     for (job, k) in jobs.iter_mut().zip(&appended.kept) {
-        let mut taken: Vec<Option<Message>> = std::mem::take(&mut job.block.events)
+        // `k` is ascending: the kept events, in block order.
+        let mut kept = k.iter().copied().peekable();
+        for (i, e) in std::mem::take(&mut job.block.events)
             .into_iter()
-            .map(|e| Some(e.message))
-            .collect();
-        for &i in k {
-            if let Some(message) = taken.get_mut(i).and_then(Option::take) {
+            .enumerate()
+        {
+            if kept.next_if_eq(&i).is_some() {
                 events.push(LocalEvent {
                     seq,
                     tenant_id: job.block.tenant_id.clone(),
-                    message,
+                    message: e.message,
                 });
+                seq += 1;
             }
-            seq += 1;
         }
     }
     if inserted > 0 {
