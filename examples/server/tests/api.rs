@@ -665,6 +665,26 @@ async fn commits_the_pipeline_could_not_queue_are_read_from_the_log() {
     s.services.shutdown().await;
 }
 
+/// `json` parsed as a message received at `now`.
+fn parsed(json: &Value, now: chrono::DateTime<chrono::Utc>) -> stratum_cdp::message::Message {
+    stratum_cdp::message::parse_message(
+        json.to_string().as_bytes(),
+        now,
+        &stratum_cdp::message::ParseConfig::default(),
+    )
+    .unwrap()
+}
+
+/// The log's events as (position, `messageId`), in log order.
+async fn logged(db: &stratum_server::db::Db) -> Vec<(i64, String)> {
+    db.events_after(0)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|e| (e.seq, e.message_id))
+        .collect()
+}
+
 /// One event for `tenant`, as a request's block, sealed with `keys`.
 fn pending_event(
     keys: &stratum_server::crypto::KeyRing,
@@ -673,13 +693,7 @@ fn pending_event(
 ) -> stratum_server::log::Block {
     let now = stratum_server::now();
     let json = json!({"type": "track", "event": "Viewed", "userId": "u1", "messageId": id});
-    let message = stratum_cdp::message::parse_message(
-        json.to_string().as_bytes(),
-        now,
-        &stratum_cdp::message::ParseConfig::default(),
-    )
-    .unwrap();
-    stratum_server::log::Block::seal(keys, tenant, now, vec![message]).unwrap()
+    stratum_server::log::Block::seal(keys, tenant, now, vec![parsed(&json, now)]).unwrap()
 }
 
 // `#[tokio::test]` runs on one thread: the three requests queue before the
@@ -1189,15 +1203,8 @@ async fn a_block_with_a_repeat_is_stored_without_it_and_replays_after_a_restart(
     s.services.shutdown().await;
 
     let db = store.open().await;
-    let logged: Vec<(i64, String)> = db
-        .events_after(0)
-        .await
-        .unwrap()
-        .into_iter()
-        .map(|e| (e.seq, e.message_id))
-        .collect();
     assert_eq!(
-        logged,
+        logged(&db).await,
         [(1, "m1".into()), (2, "m2".into()), (3, "m3".into())]
     );
     let services = Services::start(db, stratum_server::Settings::new(tokens(), data_keys()));
@@ -1286,12 +1293,7 @@ async fn a_log_of_one_message_per_row_is_migrated_and_replayed() {
             json!({"type": "track", "anonymousId": "a1", "event": "Paid", "messageId": "old-2"}),
         ];
         for m in messages {
-            let message = stratum_cdp::message::parse_message(
-                m.to_string().as_bytes(),
-                now,
-                &stratum_cdp::message::ParseConfig::default(),
-            )
-            .unwrap();
+            let message = parsed(&m, now);
             let id = message.message_id.clone();
             let body = keys
                 .seal(
@@ -1316,14 +1318,10 @@ async fn a_log_of_one_message_per_row_is_migrated_and_replayed() {
     }
 
     let db = store.open().await;
-    let logged: Vec<(i64, String)> = db
-        .events_after(0)
-        .await
-        .unwrap()
-        .into_iter()
-        .map(|e| (e.seq, e.message_id))
-        .collect();
-    assert_eq!(logged, [(1, "old-1".into()), (2, "old-2".into())]);
+    assert_eq!(
+        logged(&db).await,
+        [(1, "old-1".into()), (2, "old-2".into())]
+    );
     assert_eq!(db.tenant("t-old").event_count().await.unwrap(), 2);
     let services = Services::start(db, stratum_server::Settings::new(tokens(), data_keys()));
     let state = services.state();
@@ -1344,25 +1342,12 @@ async fn a_log_of_one_message_per_row_is_migrated_and_replayed() {
     // An old id sent again is absorbed; a new one goes after the old rows.
     for id in ["old-2", "new-3"] {
         let m = json!({"type": "track", "anonymousId": "a1", "event": "Paid", "messageId": id});
-        let message = stratum_cdp::message::parse_message(
-            m.to_string().as_bytes(),
-            now,
-            &stratum_cdp::message::ParseConfig::default(),
-        )
-        .unwrap();
-        let block = stratum_server::log::Block::seal(&keys, "t-old", now, vec![message]).unwrap();
+        let block =
+            stratum_server::log::Block::seal(&keys, "t-old", now, vec![parsed(&m, now)]).unwrap();
         state.writer.write(block).await.unwrap();
     }
-    let ids: Vec<(i64, String)> = state
-        .db
-        .events_after(0)
-        .await
-        .unwrap()
-        .into_iter()
-        .map(|e| (e.seq, e.message_id))
-        .collect();
     assert_eq!(
-        ids,
+        logged(&state.db).await,
         [
             (1, "old-1".into()),
             (2, "old-2".into()),
